@@ -1,0 +1,16 @@
+"""The Streamlit server's database: one instance per process, cached as a resource.
+
+This is the only module in data/ that imports Streamlit.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data.db import Database, db_path_from_env
+
+
+@st.cache_resource(show_spinner=False)
+def get_database() -> Database:
+    """The process's database instance (path from ICSAT_DB), migrated on first use."""
+    return Database(db_path_from_env())

@@ -1,0 +1,125 @@
+"""The DuckDB database of one deployment: opening, migrations, one connection per thread.
+
+One process owns the database file. It opens one database instance (`Database`) and every thread
+works through its own connection (`Database.connection()`), a cursor on that instance. Nothing uses
+`duckdb.sql()` or the default connection. Extension auto-install and auto-load are off, so nothing is
+downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+DATA_DIR = Path(__file__).resolve().parent
+MIGRATIONS_DIR = DATA_DIR / "migrations"
+DEFAULT_DB_PATH = DATA_DIR / "icsat.duckdb"
+
+_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+
+
+def db_path_from_env() -> Path:
+    """The database path: `ICSAT_DB` when set, else `data/icsat.duckdb` beside this file."""
+    value = os.environ.get("ICSAT_DB", "").strip()
+    return Path(value).expanduser().resolve() if value else DEFAULT_DB_PATH
+
+
+def migration_files() -> list[tuple[int, Path]]:
+    """Ordered (version, file) pairs of `data/migrations/NNNN_name.sql`."""
+    found = []
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        number = path.name.split("_", 1)[0]
+        if not number.isdigit():
+            raise ValueError(f"{path.name}: migration files must start with a number, e.g. 0002_x.sql")
+        found.append((int(number), path))
+    versions = [v for v, _ in found]
+    if len(set(versions)) != len(versions):
+        raise ValueError(f"duplicate migration numbers in {MIGRATIONS_DIR}")
+    return found
+
+
+class Database:
+    """One DuckDB database instance shared by the threads of this process.
+
+    Parameters
+    ----------
+    path : str or Path
+        The database file, or ":memory:" for tests.
+    read_only : bool
+        Open without writing (no migrations are applied).
+    """
+
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._root = duckdb.connect(self.path, read_only=read_only, config=_CONFIG)
+        # Thread-local connections go away with their thread (Streamlit starts a thread per run).
+        self._local = threading.local()
+        if not read_only:
+            self.migrate()
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own connection to the database instance."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._root.cursor()
+            self._local.con = con
+        return con
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """This thread's connection inside BEGIN ... COMMIT; rolled back on any error."""
+        con = self.connection()
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    def schema_version(self) -> int:
+        """The highest migration applied (0 for a database without the version table)."""
+        con = self.connection()
+        exists = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+        ).fetchone()[0]
+        if not exists:
+            return 0
+        return con.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()[0]
+
+    def migrate(self) -> list[int]:
+        """Apply the migrations not applied yet, each in its own transaction; return their numbers."""
+        con = self.connection()
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+        )
+        done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+        applied = []
+        for version, path in migration_files():
+            if version in done:
+                continue
+            with self.transaction() as tx:
+                tx.execute(path.read_text(encoding="utf-8"))
+                tx.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
+            applied.append(version)
+        return applied
+
+    def close(self) -> None:
+        """Close this thread's connection and the instance's own connection."""
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+        self._root.close()

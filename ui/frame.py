@@ -1,0 +1,44 @@
+"""The frame every page shares: session state, language, database access and the role check.
+
+Session state is initialised here, in one place, and kept small and serialisable: the language,
+and the signed-in user (set by the sign-in page). Pages call `page_setup(...)` first.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from data.connection import get_database
+from data.db import Database
+from ui.i18n import LANGUAGES, translate
+
+DEFAULT_STATE = {
+    "lang": "en",
+}
+
+
+def init_session() -> None:
+    """Set the default session state keys (once per session)."""
+    for key, value in DEFAULT_STATE.items():
+        st.session_state.setdefault(key, value)
+    if "lang_chosen" not in st.session_state:
+        # The browser's locale decides until the person picks a language.
+        locale = (st.context.locale or "") if hasattr(st.context, "locale") else ""
+        st.session_state["lang"] = "zh" if str(locale).lower().startswith("zh") else "en"
+        st.session_state["lang_chosen"] = False
+
+
+def lang() -> str:
+    """The current interface language: 'en' or 'zh'."""
+    value = st.session_state.get("lang", "en")
+    return value if value in LANGUAGES else "en"
+
+
+def t(key: str, **values: object) -> str:
+    """Interface text in the current language."""
+    return translate(key, lang(), **values)
+
+
+def db() -> Database:
+    """The process's database."""
+    return get_database()
