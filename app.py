@@ -6,7 +6,7 @@ The menu is built from the signed-in user's role. Each page still checks the rol
 
 import streamlit as st
 
-from ui.access import DASHBOARD_ROLES, current_user
+from ui.access import DASHBOARD_ROLES, EVERYONE, current_user
 from ui.frame import init_session, lang, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 
@@ -27,6 +27,7 @@ with st.sidebar:
         st.rerun()
 
 # section text key, page file, title text key, icon, url path, roles that see it in the menu
+# (EVERYONE: also visitors who are not signed in, e.g. staff with an invitation link)
 PAGES = [
     ("section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES),
 ]
@@ -35,6 +36,6 @@ user = current_user()
 role = user["role"] if user else None
 sections: dict[str, list] = {}
 for section, path, title, icon, url_path, roles in PAGES:
-    if role in roles:
+    if roles is EVERYONE or role in roles:
         sections.setdefault(t(section), []).append(st.Page(path, title=t(title), icon=icon, url_path=url_path))
 st.navigation(sections).run()

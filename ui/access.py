@@ -17,6 +17,7 @@ DASHBOARD_ROLES = ("leader", "analyst", "admin")
 EXPORT_ROLES = ("analyst", "admin")
 ADMIN_ROLES = ("admin",)
 USER_KEY = "auth.user"
+EVERYONE = None  # a page open to visitors without an account (the staff survey, the sign-in page)
 
 
 def current_user() -> dict | None:

@@ -1,0 +1,257 @@
+"""Shared fixtures: temporary databases (empty and demo), AppTest runs, the real server in Chromium.
+
+Browser tests use Debian's Chromium at /usr/bin/chromium (installed by `make test`); they never
+skip: a missing browser is an error that names the package.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from data.db import Database
+from data.demo import build_demo
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def demo_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database built once per test session; copy it (see `demo_db_path`) before writing."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    db = Database(path)
+    build_demo(db, seed=7)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def demo_db_path(demo_db_template: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo database for one test."""
+    path = tmp_path / "demo.duckdb"
+    shutil.copy(demo_db_template, path)
+    return path
+
+
+@pytest.fixture
+def empty_db_path(tmp_path: Path) -> Path:
+    """A fresh, migrated, empty database file for one test."""
+    path = tmp_path / "empty.duckdb"
+    Database(path).close()
+    return path
+
+
+@pytest.fixture
+def memory_db() -> Iterator[Database]:
+    """A migrated in-memory database."""
+    db = Database(":memory:")
+    yield db
+    db.close()
+
+
+def run_page(
+    page: str,
+    db_path: Path,
+    *,
+    role: str | None = "leader",
+    lang: str = "en",
+    state: dict | None = None,
+    timeout: float = 60,
+):
+    """Run one page file in AppTest against `db_path`, signed in with `role` (None: signed out)."""
+    from streamlit import config
+    from streamlit.testing.v1 import AppTest
+
+    # AppTest keeps an unpicklable object of its own in session state, so the app's
+    # enforceSerializableSessionState cannot stay on here; `assert_serialisable_state` checks ours.
+    config.set_option("runner.enforceSerializableSessionState", False)
+
+    os.environ["ICSAT_DB"] = str(db_path)
+    from data.connection import get_database
+
+    get_database.clear()
+    import streamlit as st
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+    at.session_state["lang"] = lang
+    at.session_state["lang_chosen"] = True
+    if role is not None:
+        at.session_state["auth.user"] = {
+            "username": f"test-{role}",
+            "display_name": f"Test {role}",
+            "role": role,
+            "signed_in_at": "2026-11-27T00:00:00",
+        }
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def assert_serialisable_state(at) -> None:
+    """Every session-state value the app set can be pickled (what the server enforces)."""
+    import pickle
+
+    state = at.session_state._state  # the SafeSessionState behind AppTest's view
+    for key in state.filtered_state:
+        pickle.dumps(state[key])
+
+
+def decode_plotly(value):
+    """Plotly's JSON with typed arrays ({"dtype", "bdata", "shape"}) decoded into nested lists,
+    NaN as None, so tests can index chart data."""
+    import base64
+
+    import numpy as np
+
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+        if "shape" in value:
+            shape = value["shape"]
+            array = array.reshape([int(n) for n in (shape.split(",") if isinstance(shape, str) else shape)])
+        return (
+            [[None if v != v else v.item() for v in row] for row in array]
+            if array.ndim == 2
+            else [None if v != v else v.item() for v in array]
+        )
+    if isinstance(value, dict):
+        return {k: decode_plotly(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_plotly(v) for v in value]
+    return value
+
+
+def chart_specs(at) -> list[dict]:
+    """The Plotly figures an AppTest run drew, as decoded dicts (see `decode_plotly`)."""
+    import json
+
+    return [decode_plotly(json.loads(chart.proto.spec)) for chart in at.get("plotly_chart")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """The real Streamlit server on a free port, against one database file."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        env = {**os.environ, "ICSAT_DB": str(db_path)}
+        self.log = db_path.with_suffix(".server.log")
+        self._log_file = self.log.open("w")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "app.py"),
+                "--server.port",
+                str(self.port),
+                "--server.address",
+                "127.0.0.1",
+                "--server.headless",
+                "true",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                with urllib.request.urlopen(f"{self.url}/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise RuntimeError(f"the server did not start; log:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._log_file.close()
+
+
+@pytest.fixture
+def live_server_factory() -> Iterator[Callable[[Path], LiveServer]]:
+    """Start the real server against a database file; stopped after the test."""
+    servers: list[LiveServer] = []
+
+    def start(db_path: Path) -> LiveServer:
+        server = LiveServer(db_path)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, through Playwright. Missing Chromium is an error, not a skip."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: install the Debian package 'chromium' (make test does this as root)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser context and page (1400 x 1000), closed after the test."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+def screenshot(pg, name: str) -> Path:
+    """Save a full-page screenshot under tests/artifacts/ and return its path."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    pg.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def wait_for_app(pg, timeout: float = 30000) -> None:
+    """Wait until Streamlit has finished running the script (no 'running' indicator)."""
+    pg.wait_for_selector('[data-testid="stApp"]', timeout=timeout)
+    pg.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
+        timeout=timeout,
+    )
