@@ -6,9 +6,10 @@ The menu is built from the signed-in user's role. Each page still checks the rol
 
 import streamlit as st
 
-from ui.access import DASHBOARD_ROLES, EVERYONE, current_user
+from ui.access import current_user
 from ui.frame import init_session, lang, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
+from ui.navigation import visible_pages
 
 st.set_page_config(page_title="ICSAT", page_icon=":material/hub:", layout="wide")
 init_session()
@@ -26,16 +27,10 @@ with st.sidebar:
         st.session_state["lang_chosen"] = True
         st.rerun()
 
-# section text key, page file, title text key, icon, url path, roles that see it in the menu
-# (EVERYONE: also visitors who are not signed in, e.g. staff with an invitation link)
-PAGES = [
-    ("section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES),
-]
-
 user = current_user()
-role = user["role"] if user else None
 sections: dict[str, list] = {}
-for section, path, title, icon, url_path, roles in PAGES:
-    if roles is EVERYONE or role in roles:
-        sections.setdefault(t(section), []).append(st.Page(path, title=t(title), icon=icon, url_path=url_path))
+for entry in visible_pages(user["role"] if user else None):
+    sections.setdefault(t(entry.section), []).append(
+        st.Page(entry.path, title=t(entry.title), icon=entry.icon, url_path=entry.url_path)
+    )
 st.navigation(sections).run()

@@ -108,6 +108,30 @@ def run_page(
     return at.run()
 
 
+def add_test_user(db_path: Path, username: str, role: str, password: str = "correct horse battery") -> None:
+    """Create a local account directly in the database (before a live server opens the file:
+    DuckDB lets one process own the file)."""
+    from argon2 import PasswordHasher
+
+    db = Database(db_path)
+    db.connection().execute(
+        "INSERT INTO users (username, display_name, role, password_hash) VALUES (?, ?, ?, ?)",
+        [username, username.title(), role, PasswordHasher().hash(password)],
+    )
+    db.close()
+
+
+def sign_in(pg, base_url: str, username: str, password: str = "correct horse battery") -> None:
+    """Sign in through the real sign-in page (labels 'Username', 'Password', button 'Sign in')."""
+    pg.goto(f"{base_url}/sign_in")
+    wait_for_app(pg)
+    pg.get_by_label("Username").fill(username)
+    pg.get_by_label("Password").fill(password)
+    pg.get_by_role("button", name="Sign in").click()
+    pg.wait_for_timeout(500)
+    wait_for_app(pg)
+
+
 def assert_serialisable_state(at) -> None:
     """Every session-state value the app set can be pickled (what the server enforces)."""
     import pickle

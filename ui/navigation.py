@@ -1,0 +1,33 @@
+"""The page registry: every page, its menu section and the roles that see it in the menu.
+
+Kept apart from app.py so that tests (the role matrix) can read it without running the app.
+Each page still checks the role itself with `ui.access.require_role`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ui.access import DASHBOARD_ROLES, EVERYONE
+
+
+@dataclass(frozen=True)
+class PageEntry:
+    section: str  # text key of the menu section
+    path: str  # page file, relative to the repository root
+    title: str  # text key of the page title
+    icon: str
+    url_path: str
+    roles: tuple[str, ...] | None  # None (EVERYONE): also visitors who are not signed in
+
+
+PAGES: list[PageEntry] = [
+    PageEntry(
+        "section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES
+    ),
+]
+
+
+def visible_pages(role: str | None) -> list[PageEntry]:
+    """The pages the menu offers to `role` (None: not signed in)."""
+    return [p for p in PAGES if p.roles is EVERYONE or role in p.roles]
