@@ -1,0 +1,209 @@
+"""The store: migrations, per-thread connections, and constraints that refuse bad rows."""
+
+import datetime as dt
+import threading
+import uuid
+
+import duckdb
+import pytest
+
+from data.db import Database, db_path_from_env, migration_files
+from data.org import insert_organisation
+from data.waves import create_wave, register_survey
+from surveys.definition import load_survey
+
+
+def test_migrations_are_recorded_and_running_them_again_changes_nothing(tmp_path):
+    path = tmp_path / "x.duckdb"
+    db = Database(path)
+    latest = max(v for v, _ in migration_files())
+    assert db.schema_version() == latest
+    tables_before = db.connection().execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
+    assert db.migrate() == []
+    db.close()
+    again = Database(path)  # reopening applies nothing new and keeps the tables
+    assert again.migrate() == []
+    tables_after = again.connection().execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall()
+    assert tables_after == tables_before
+    assert {"departments", "responses", "answers", "invitations", "users", "audit_log"} <= {t for (t,) in tables_after}
+    again.close()
+
+
+def test_each_thread_gets_its_own_connection(memory_db):
+    seen = []
+
+    def grab():
+        seen.append(memory_db.connection())
+
+    threads = [threading.Thread(target=grab) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(c) for c in seen}) == 3
+    assert memory_db.connection() is memory_db.connection()
+
+
+def test_extension_autoloading_is_off(memory_db):
+    settings = dict(
+        memory_db.connection()
+        .execute(
+            "SELECT name, value FROM duckdb_settings()"
+            " WHERE name IN ('autoinstall_known_extensions', 'autoload_known_extensions')"
+        )
+        .fetchall()
+    )
+    assert settings == {"autoinstall_known_extensions": "false", "autoload_known_extensions": "false"}
+
+
+def test_database_path_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ICSAT_DB", str(tmp_path / "a.duckdb"))
+    assert db_path_from_env() == tmp_path / "a.duckdb"
+    monkeypatch.delenv("ICSAT_DB")
+    assert db_path_from_env().name == "icsat.duckdb" and db_path_from_env().parent.name == "data"
+
+
+@pytest.fixture
+def org_db(memory_db):
+    import pandas as pd
+
+    deps = pd.DataFrame(
+        {
+            "code": ["SALES", "PROD"],
+            "name_en": ["Sales", "Production"],
+            "name_zh": ["销售部", "生产部"],
+            "parent_code": [None, None],
+            "active": [True, True],
+        }
+    )
+    rels = pd.DataFrame({"customer_dept": ["SALES"], "provider_dept": ["PROD"], "type": ["process"]})
+    insert_organisation(memory_db, deps, rels)
+    survey = load_survey()
+    register_survey(memory_db, survey)
+    create_wave(
+        memory_db,
+        "W1",
+        name_en="W1",
+        name_zh="W1",
+        survey_version=survey.survey_version,
+        opens_on=dt.date(2026, 1, 1),
+        closes_on=dt.date(2026, 1, 31),
+    )
+    return memory_db
+
+
+def _response(**overrides):
+    row = {
+        "response_id": str(uuid.uuid4()),
+        "wave_id": "W1",
+        "rater_dept": "SALES",
+        "provider_dept": "PROD",
+        "frequency": "weekly",
+        "recommend": 0,
+        "submission_id": str(uuid.uuid4()),
+        "submitted_on": dt.date(2026, 1, 5),
+    }
+    row.update(overrides)
+    return row
+
+
+def _insert_response(db, **overrides):
+    row = _response(**overrides)
+    db.connection().execute("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row.values()))
+    return row["response_id"]
+
+
+def test_a_valid_response_with_recommend_zero_is_stored_as_zero(org_db):
+    rid = _insert_response(org_db, recommend=0)
+    assert org_db.connection().execute("SELECT recommend FROM responses WHERE response_id = ?", [rid]).fetchone() == (
+        0,
+    )
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"recommend": 11},
+        {"recommend": -1},
+        {"frequency": "never"},  # "never" skips the provider: it is never stored
+        {"frequency": "hourly"},
+        {"provider_dept": "SALES"},  # a department rating itself
+        {"provider_dept": "NOPE"},  # unknown department
+        {"wave_id": "W9"},  # unknown wave
+        {"submitted_on": None},
+    ],
+)
+def test_bad_responses_are_refused_by_the_schema(org_db, overrides):
+    with pytest.raises(duckdb.ConstraintException):
+        _insert_response(org_db, **overrides)
+
+
+def test_answers_outside_1_to_5_and_orphan_answers_are_refused(org_db):
+    rid = _insert_response(org_db)
+    con = org_db.connection()
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 5)", [rid])
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_2', NULL)", [rid])  # not applicable
+    for value in (0, 6):
+        with pytest.raises(duckdb.ConstraintException):
+            con.execute("INSERT INTO answers VALUES (?, 'reliability_3', ?)", [rid, value])
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])  # answered twice
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [str(uuid.uuid4())])
+
+
+def test_the_same_provider_cannot_be_rated_twice_in_one_sitting(org_db):
+    submission = str(uuid.uuid4())
+    _insert_response(org_db, submission_id=submission)
+    with pytest.raises(duckdb.ConstraintException):
+        _insert_response(org_db, submission_id=submission)
+
+
+def test_wave_thresholds_and_dates_are_checked(org_db):
+    con = org_db.connection()
+    base = "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, k_min, k_comments, opens_on, closes_on)"
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(base + " VALUES ('W2', 'a', 'b', 'icsat-default-v1', 2, 10, DATE '2026-01-01', DATE '2026-01-02')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(base + " VALUES ('W2', 'a', 'b', 'icsat-default-v1', 5, 4, DATE '2026-01-01', DATE '2026-01-02')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(base + " VALUES ('W2', 'a', 'b', 'icsat-default-v1', 5, 10, DATE '2026-02-01', DATE '2026-01-02')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("UPDATE waves SET status = 'paused' WHERE wave_id = 'W1'")
+
+
+def test_invitations_keep_only_a_sha256_hash(org_db):
+    con = org_db.connection()
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(
+            "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at)"
+            " VALUES ('plain-token', 'W1', 'SALES', TIMESTAMP '2026-02-01 00:00:00')"
+        )
+    columns = {
+        c
+        for (c,) in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'responses'"
+        ).fetchall()
+    }
+    assert not columns & {"token", "token_hash", "email", "name", "submitted_at"}
+
+
+def test_bad_departments_and_relationships_are_refused(org_db):
+    con = org_db.connection()
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO departments VALUES ('bad code', 'x', 'y', NULL, TRUE)")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO departments VALUES ('HR', 'HR', 'HR', 'HR', TRUE)")  # its own parent
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO relationships VALUES ('SALES', 'SALES', 'process')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO relationships VALUES ('PROD', 'SALES', 'friendly')")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO relationships VALUES ('SALES', 'PROD', 'functional')")  # duplicate pair
+
+
+def test_a_failed_transaction_writes_nothing(org_db):
+    with pytest.raises(duckdb.ConstraintException), org_db.transaction() as con:
+        con.execute("INSERT INTO departments VALUES ('HR', 'HR', '人力资源部', NULL, TRUE)")
+        con.execute("INSERT INTO relationships VALUES ('HR', 'HR', 'process')")
+    assert org_db.connection().execute("SELECT count(*) FROM departments WHERE code = 'HR'").fetchone() == (0,)

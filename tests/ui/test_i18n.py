@@ -1,0 +1,36 @@
+"""Interface texts: every key in both languages, placeholders consistent, no duplicates."""
+
+import re
+from pathlib import Path
+
+from ui.i18n import LANGUAGES, catalogue, translate
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_text_has_english_and_chinese_with_the_same_placeholders():
+    for key, entry in catalogue().items():
+        assert set(entry) == set(LANGUAGES), f"{key}: needs exactly {LANGUAGES}"
+        assert all(isinstance(v, str) and v.strip() for v in entry.values()), key
+        placeholders = [set(re.findall(r"\{(\w+)\}", entry[lang])) for lang in LANGUAGES]
+        assert placeholders[0] == placeholders[1], f"{key}: placeholders differ between languages"
+
+
+def test_chinese_texts_are_chinese():
+    # a text with an English word in it must have Chinese characters in its Chinese version
+    for key, entry in catalogue().items():
+        if re.search(r"[A-Za-z]{4,}", entry["en"]) and key != "app_short":
+            assert re.search(r"[\u4e00-\u9fff]", entry["zh"]), f"{key}: Chinese text has no Chinese: {entry['zh']!r}"
+
+
+def test_every_text_key_used_in_code_exists():
+    used = set()
+    for path in [*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py"]:
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']""", path.read_text(encoding="utf-8")))
+    missing = sorted(k for k in used if k not in catalogue())
+    assert not missing, f"text keys used but not defined: {missing}"
+
+
+def test_translate_fills_placeholders_and_falls_back_to_the_key():
+    assert translate("responses_n", "zh", n=7) == "n = 7"
+    assert translate("no_such_key", "en") == "no_such_key"
