@@ -118,14 +118,14 @@ def test_too_many_items_in_a_dimension():
 
 
 def test_not_yaml_and_unreadable_files():
-    with pytest.raises(SurveyDefinitionError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(SurveyDefinitionError, match=r"broken\.yaml: not valid YAML"):
         parse_survey("a: [", "broken.yaml")
-    with pytest.raises(SurveyDefinitionError, match="missing.yaml: cannot be read"):
+    with pytest.raises(SurveyDefinitionError, match=r"missing\.yaml: cannot be read"):
         load_survey("/nonexistent/missing.yaml")
 
 
 def test_non_utf8_file_is_refused(tmp_path):
     path = tmp_path / "gbk.yaml"
     path.write_bytes(DEFAULT_SURVEY_PATH.read_text(encoding="utf-8").encode("gb18030"))
-    with pytest.raises(SurveyDefinitionError, match="gbk.yaml: not UTF-8"):
+    with pytest.raises(SurveyDefinitionError, match=r"gbk\.yaml: not UTF-8"):
         load_survey(path)
