@@ -1,0 +1,29 @@
+"""The real server in Chromium: sign in as a leader and see the Overview heatmap, in English and Chinese."""
+
+import pytest
+
+from tests.conftest import add_test_user, screenshot, sign_in, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_overview_heatmap_in_the_browser(demo_db_path, live_server_factory, page):
+    add_test_user(demo_db_path, "lena", "leader")
+    server = live_server_factory(demo_db_path)
+    sign_in(page, server.url, "lena")
+    page.goto(f"{server.url}/overview")
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .heatmaplayer", timeout=30000)
+    plot_text = page.locator(".js-plotly-plot").first.inner_text()
+    assert "Production" in plot_text and "Sales" in plot_text
+    assert "Traceback" not in page.content()
+    screenshot(page, "overview_en")
+
+    page.get_by_text("中文", exact=True).click()
+    page.wait_for_function("() => document.body.innerText.includes('总览')", timeout=30000)
+    wait_for_app(page)
+    page.wait_for_selector(".js-plotly-plot .heatmaplayer", timeout=30000)
+    page.wait_for_timeout(500)
+    plot_text = page.locator(".js-plotly-plot").first.inner_text()
+    assert "生产部" in plot_text and "销售部" in plot_text
+    screenshot(page, "overview_zh")
