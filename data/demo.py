@@ -96,6 +96,10 @@ WAVES = [
     ("2026-Q4", "2026 Q4", "2026年第四季度", dt.date(2026, 10, 12), dt.date(2026, 10, 30), "closed"),
 ]
 
+# A wave open "now" (2026-11-27) with no responses, so that whoever runs `make run` can create
+# invitation links (`cli.py invite` with docs/examples/roster.csv) and try the staff survey.
+OPEN_WAVE = ("2027-Q1", "2027 Q1", "2027年第一季度", dt.date(2026, 11, 23), dt.date(2026, 12, 11), "open")
+
 PLANTED = {
     "friction": ("SALES", "PROD"),
     "mutual": ("RND", "QA"),
@@ -300,6 +304,18 @@ def build_demo(db: Database, seed: int = 7, *, plant: bool = True, survey: Surve
             status=status,
             self_assessment=wave_id == WAVES[-1][0],
         )
+    wave_id, name_en, name_zh, opens_on, closes_on, status = OPEN_WAVE
+    create_wave(
+        db,
+        wave_id,
+        name_en=name_en,
+        name_zh=name_zh,
+        survey_version=survey.survey_version,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        status=status,
+        self_assessment=True,
+    )
     data = generate_responses(survey, seed, plant=plant)
     insert_responses(db, data["responses"], data["answers"], data["comments"])
     with db.transaction() as tx:

@@ -1,0 +1,340 @@
+"""Invitations: rosters in, personal survey links out, and the check a link's token gets.
+
+A token is `secrets.token_urlsafe(32)` (256 bits). Only its SHA-256 (hex) is stored, with the
+department, wave and expiry: never the email or name from the roster, which exist only in the
+links file handed back to the admin for the mail merge.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from urllib.parse import quote
+
+import pandas as pd
+
+from data.db import Database
+from data.waves import Wave, get_wave
+
+TOKEN_BYTES = 32
+ROSTER_CONTACT_COLUMNS = ("email", "name")
+ROSTER_DEPARTMENT_COLUMN = "department"
+MAX_ROSTER_ROWS = 100_000
+TOKEN_STATUSES = ("ok", "unknown", "expired", "used", "wave_not_open")
+# What a token from token_urlsafe looks like; anything else is refused before it reaches SQL.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
+
+# Row-level messages for the admin, in both languages (data/ has no access to the UI's texts).
+_MESSAGES = {
+    "empty": ("The roster is empty.", "名单为空。"),
+    "xlsx": (
+        "This is an Excel workbook, not a CSV file. In Excel use Save As > CSV UTF-8.",
+        "这是Excel工作簿，不是CSV文件。请在Excel中选择“另存为 > CSV UTF-8”。",
+    ),
+    "utf16": (
+        "The file is UTF-16 text. Save it as CSV UTF-8 (or GBK) instead.",
+        "该文件是UTF-16文本。请另存为CSV UTF-8（或GBK）格式。",
+    ),
+    "encoding": (
+        "The file is neither UTF-8 nor GBK/GB18030 text. Save it as CSV UTF-8.",
+        "该文件既不是UTF-8也不是GBK/GB18030文本。请另存为CSV UTF-8格式。",
+    ),
+    "binary": (
+        "The file contains control characters; it does not look like a CSV file.",
+        "该文件包含控制字符，看起来不是CSV文件。",
+    ),
+    "csv": ("The file cannot be read as CSV: {detail}.", "无法按CSV读取该文件：{detail}。"),
+    "too_many": ("The roster has more than {limit} rows.", "名单超过{limit}行。"),
+    "missing_department": (
+        "Missing column 'department' (the department code of each person).",
+        "缺少“department”列（每个人的部门代码）。",
+    ),
+    "missing_contact": (
+        "Missing column 'email' or 'name' (who gets each link).",
+        "缺少“email”或“name”列（每个链接发给谁）。",
+    ),
+    "duplicate_column": ("Column '{column}' appears twice.", "“{column}”列出现了两次。"),
+    "no_rows": ("The roster has a header but no people.", "名单只有表头，没有人员。"),
+    "row_columns": (
+        "Row {row}: {found} fields, the header has {expected}.",
+        "第{row}行：有{found}个字段，表头有{expected}个。",
+    ),
+    "row_no_contact": ("Row {row}: no email or name.", "第{row}行：没有邮箱或姓名。"),
+    "row_no_department": ("Row {row}: no department code.", "第{row}行：没有部门代码。"),
+    "row_unknown_department": (
+        "Row {row}: unknown department code '{code}'.",
+        "第{row}行：未知的部门代码“{code}”。",
+    ),
+    "row_inactive_department": (
+        "Row {row}: department '{code}' is not active.",
+        "第{row}行：部门“{code}”未启用。",
+    ),
+    "row_duplicate": ("Row {row}: duplicate of row {first} ({who}).", "第{row}行：与第{first}行重复（{who}）。"),
+}
+
+
+def _message(key: str, lang: str, **values: object) -> str:
+    en, zh = _MESSAGES[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
+class RosterError(ValueError):
+    """A roster (or the wave it is for) was refused; `messages` are the row-level reasons."""
+
+    def __init__(self, messages: list[str]) -> None:
+        self.messages = list(messages)
+        super().__init__("\n".join(self.messages))
+
+
+def hash_token(token: str) -> str:
+    """The stored form of a token: SHA-256, lower-case hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _decode(raw: bytes, lang: str) -> tuple[str | None, str | None]:
+    """(text, error message). Accepts UTF-8 (with or without BOM) and GBK/GB18030 as Excel saves it."""
+    if raw.startswith(b"PK\x03\x04"):
+        return None, _message("xlsx", lang)
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
+        return None, _message("utf16", lang)
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # gb18030 decodes many byte strings; text with control characters was not a roster.
+        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
+            return None, _message("binary", lang)
+        return text, None
+    return None, _message("encoding", lang)
+
+
+def parse_roster(
+    raw: bytes, *, departments: Collection[str] | None = None, inactive: Collection[str] = (), lang: str = "en"
+) -> tuple[pd.DataFrame, list[str]]:
+    """Read a roster CSV: one row per person, an `email` and/or `name` column and a `department` code.
+
+    Parameters
+    ----------
+    raw : bytes
+        The file as uploaded. UTF-8, UTF-8 with BOM and GBK/GB18030 (what Excel writes for Chinese
+        text) are accepted; UTF-16, workbooks and other bytes are refused with a message.
+    departments : collection of str, optional
+        Known department codes; when given, unknown codes are refused row by row.
+    inactive : collection of str
+        Codes of departments that exist but are not active (refused row by row).
+    lang : str
+        Language of the messages, 'en' or 'zh'.
+
+    Returns
+    -------
+    (roster, errors)
+        `roster` has columns email, name, department (the code, upper-cased), and row (the line in
+        the file); `errors` lists every problem with its row. When errors is not empty the roster
+        must not be used.
+    """
+    columns = ["row", "email", "name", "department"]
+    empty = pd.DataFrame(columns=columns)
+    if not raw or not raw.strip():
+        return empty, [_message("empty", lang)]
+    text, error = _decode(raw, lang)
+    if error:
+        return empty, [error]
+    try:
+        sample = text[:4096]
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.count("\n") else csv.excel
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = list(csv.reader(io.StringIO(text), dialect))
+    except csv.Error as exc:
+        return empty, [_message("csv", lang, detail=exc)]
+    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    if not rows:
+        return empty, [_message("empty", lang)]
+    if len(rows) > MAX_ROSTER_ROWS + 1:
+        return empty, [_message("too_many", lang, limit=MAX_ROSTER_ROWS)]
+    header = [cell.strip().lower() for cell in rows[0]]
+    errors: list[str] = []
+    for column in sorted({c for c in header if c and header.count(c) > 1}):
+        errors.append(_message("duplicate_column", lang, column=column))
+    if ROSTER_DEPARTMENT_COLUMN not in header:
+        errors.append(_message("missing_department", lang))
+    if not any(c in header for c in ROSTER_CONTACT_COLUMNS):
+        errors.append(_message("missing_contact", lang))
+    if errors:
+        return empty, errors
+    if len(rows) == 1:
+        return empty, [_message("no_rows", lang)]
+
+    known = set(departments) if departments is not None else None
+    inactive_set = set(inactive)
+    records, seen = [], {}
+    # Line numbers as a spreadsheet shows them: the header is line 1.
+    for number, cells in enumerate(rows[1:], start=2):
+        if len(cells) != len(header):
+            errors.append(_message("row_columns", lang, row=number, found=len(cells), expected=len(header)))
+            continue
+        values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
+        email, name = values.get("email", ""), values.get("name", "")
+        code = values.get(ROSTER_DEPARTMENT_COLUMN, "").upper()
+        if not email and not name:
+            errors.append(_message("row_no_contact", lang, row=number))
+        if not code:
+            errors.append(_message("row_no_department", lang, row=number))
+        elif known is not None and code not in known:
+            errors.append(_message("row_unknown_department", lang, row=number, code=code))
+        elif code in inactive_set:
+            errors.append(_message("row_inactive_department", lang, row=number, code=code))
+        who = (email.lower(), name.lower())
+        if (email or name) and who in seen:
+            errors.append(_message("row_duplicate", lang, row=number, first=seen[who], who=email or name))
+        elif email or name:
+            seen[who] = number
+        records.append((number, email, name, code))
+    return pd.DataFrame(records, columns=columns), errors
+
+
+def _department_codes(db: Database) -> tuple[set[str], set[str]]:
+    rows = db.connection().execute("SELECT code, active FROM departments").fetchall()
+    return {code for code, _ in rows}, {code for code, active in rows if not active}
+
+
+def parse_roster_for(db: Database, raw: bytes, *, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
+    """`parse_roster` with the database's department codes (unknown and inactive codes refused)."""
+    known, inactive = _department_codes(db)
+    return parse_roster(raw, departments=known, inactive=inactive, lang=lang)
+
+
+def create_invitations(
+    db: Database,
+    wave_id: str,
+    roster: pd.DataFrame,
+    *,
+    base_url: str,
+    expires_days: int = 30,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """Create one invitation per roster row in one transaction (all or nothing).
+
+    Returns the roster with a `link` column, ``<base_url>/survey?token=<token>``. Only each token's
+    hash is stored, with its department, wave and expiry (now + `expires_days`, UTC).
+
+    Raises
+    ------
+    RosterError
+        The wave does not exist or is closed, `expires_days` is not positive, or a row names an
+        unknown or inactive department (checked against the database, whatever the caller checked).
+    """
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        raise RosterError([f"unknown wave '{wave_id}'" if lang != "zh" else f"未知的调查轮次“{wave_id}”"])
+    if wave.status == "closed":
+        raise RosterError([f"wave '{wave_id}' is closed" if lang != "zh" else f"调查轮次“{wave_id}”已结束"])
+    if expires_days < 1:
+        raise RosterError(["expires_days must be 1 or more" if lang != "zh" else "有效天数必须至少为1"])
+    known, inactive = _department_codes(db)
+    codes = roster["department"].astype(str).str.upper()
+    rows = roster["row"] if "row" in roster.columns else pd.Series(range(2, len(roster) + 2), index=roster.index)
+    messages = []
+    for number, code in zip(rows, codes, strict=True):
+        if code not in known:
+            messages.append(_message("row_unknown_department", lang, row=number, code=code))
+        elif code in inactive:
+            messages.append(_message("row_inactive_department", lang, row=number, code=code))
+    if messages:
+        raise RosterError(messages)
+
+    tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in range(len(roster))]
+    expires_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=expires_days)
+    frame = pd.DataFrame(
+        {
+            "token_hash": [hash_token(t) for t in tokens],
+            "wave_id": wave_id,
+            "dept_code": list(codes),
+            "expires_at": expires_at,
+            "used": False,
+        }
+    )
+    with db.transaction() as con:
+        con.register("new_invitations", frame)
+        try:
+            con.execute(
+                "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at, used)"
+                " SELECT token_hash, wave_id, dept_code, expires_at, used FROM new_invitations"
+            )
+        finally:
+            con.unregister("new_invitations")
+    base = base_url.rstrip("/")
+    out = roster.copy()
+    out["department"] = list(codes)
+    out["link"] = [f"{base}/survey?token={quote(t, safe='')}" for t in tokens]
+    return out
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """What a survey link's token gives access to.
+
+    `status` is one of TOKEN_STATUSES; `wave` and `dept_code` are set whenever the token is known.
+    """
+
+    status: str
+    token_hash: str | None = None
+    dept_code: str | None = None
+    wave: Wave | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def wave_is_open(wave: Wave) -> bool:
+    """A wave accepts answers while an admin keeps it open (its status decides, not its dates)."""
+    return wave.status == "open"
+
+
+def check_token(db: Database, token: str, *, now: dt.datetime | None = None) -> TokenCheck:
+    """Check a survey link's token: ok, unknown, expired, used, or wave_not_open (checked in that order
+    of precedence: a used link says so even after its wave closed)."""
+    if not isinstance(token, str) or not _TOKEN_SHAPE.fullmatch(token):
+        return TokenCheck("unknown")
+    token_hash = hash_token(token)
+    row = (
+        db.connection()
+        .execute("SELECT wave_id, dept_code, expires_at, used FROM invitations WHERE token_hash = ?", [token_hash])
+        .fetchone()
+    )
+    if row is None:
+        return TokenCheck("unknown")
+    wave_id, dept_code, expires_at, used = row
+    wave = get_wave(db, wave_id)
+    now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if used:
+        status = "used"
+    elif expires_at <= now:
+        status = "expired"
+    elif not wave_is_open(wave):
+        status = "wave_not_open"
+    else:
+        status = "ok"
+    return TokenCheck(status, token_hash, dept_code, wave)
+
+
+def invitation_counts(db: Database, wave_id: str) -> pd.DataFrame:
+    """Invitations of one wave per department: dept_code, invited, used."""
+    return (
+        db.connection()
+        .execute(
+            "SELECT dept_code, count(*) AS invited, count(*) FILTER (WHERE used) AS used"
+            " FROM invitations WHERE wave_id = ? GROUP BY dept_code ORDER BY dept_code",
+            [wave_id],
+        )
+        .df()
+    )

@@ -1,0 +1,393 @@
+"""Staff submissions: validated answers to rows, the single-use claim, the group-commit writer, drafts.
+
+Single use is enforced by the database: a submission is written only in the transaction that turns
+its invitation from unused to used (`UPDATE invitations SET used = TRUE ... AND NOT used`, checking
+which rows the UPDATE returned). Two submissions with the same token, in one group or in two
+concurrent transactions, cannot both claim it: inside one transaction the second UPDATE finds the row
+already used; across transactions DuckDB refuses the second writer with a conflict.
+
+Throughput comes from group commit: `SubmissionWriter` runs one thread that takes every submission
+queued while the previous transaction was committing and writes them all in one transaction, so the
+cost of a commit is shared. A submission that cannot be written (its token was used, its wave closed,
+or a row breaks a constraint) does not fail the others: refused tokens are simply not written, and a
+failed group is retried one submission per transaction. The person is answered only after COMMIT.
+
+Nothing identifying is stored: the rows carry the invitation's department and wave, a random
+submission id (uuid4, not derived from the token) and the date only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import queue
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from data.db import Database
+from surveys.answers import ValidSubmission
+
+RESULT_STATUSES = ("ok", "used", "unknown", "expired", "wave_not_open", "error")
+MAX_DRAFT_BYTES = 200_000
+
+
+@dataclass(frozen=True)
+class PendingSubmission:
+    """A validated submission waiting to be written, with the hash of the token it came with."""
+
+    token_hash: str
+    submission: ValidSubmission
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """What happened to one submission: `status` is one of RESULT_STATUSES; `submission_id` when ok."""
+
+    status: str
+    submission_id: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def submission_rows(
+    submission: ValidSubmission, *, wave_id: str, rater_dept: str, submission_id: str, submitted_on: dt.date
+) -> dict[str, list[tuple]]:
+    """The rows one submission adds: responses, answers, comments, self_assessments (lists of tuples
+    in the tables' column order). Each response gets a fresh random id."""
+    responses, answers, comments, selfs = [], [], [], []
+    for rating in submission.ratings:
+        response_id = str(uuid.uuid4())
+        responses.append(
+            (
+                response_id,
+                wave_id,
+                rater_dept,
+                rating.provider,
+                rating.frequency,
+                rating.recommend,
+                submission_id,
+                submitted_on,
+            )
+        )
+        answers += [(response_id, item_id, value) for item_id, value in rating.answers.items()]
+        comments += [(response_id, question, text) for question, text in rating.comments.items()]
+    selfs = [
+        (wave_id, rater_dept, customer, dimension, value, submission_id, submitted_on)
+        for customer, dimension, value in submission.self_assessment
+    ]
+    return {"responses": responses, "answers": answers, "comments": comments, "self_assessments": selfs}
+
+
+_FRAME_COLUMNS = {
+    "responses": [
+        "response_id",
+        "wave_id",
+        "rater_dept",
+        "provider_dept",
+        "frequency",
+        "recommend",
+        "submission_id",
+        "submitted_on",
+    ],
+    "answers": ["response_id", "item_id", "value"],
+    "comments": ["response_id", "question", "text"],
+    "self_assessments": [
+        "wave_id",
+        "provider_dept",
+        "customer_dept",
+        "dimension",
+        "value",
+        "submission_id",
+        "submitted_on",
+    ],
+}
+_INSERTS = {
+    "responses": (
+        "INSERT INTO responses SELECT CAST(response_id AS UUID), wave_id, rater_dept, provider_dept, frequency,"
+        " CAST(recommend AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE) FROM new_rows"
+    ),
+    "answers": "INSERT INTO answers SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM new_rows",
+    "comments": "INSERT INTO comments SELECT CAST(response_id AS UUID), question, text FROM new_rows",
+    "self_assessments": (
+        "INSERT INTO self_assessments SELECT wave_id, provider_dept, customer_dept, dimension,"
+        " CAST(value AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE) FROM new_rows"
+    ),
+}
+# Typed columns so that an all-missing column (no recommend answered, only "not applicable") is
+# still a number column and not an object column DuckDB cannot cast.
+_DTYPES = {"recommend": "Int16", "value": "Int16"}
+
+# The claim: mark each invitation used only if it is unused, unexpired, of the submission's
+# department, and its wave is open. The rows the UPDATE returns are the submissions to write.
+_CLAIM = (
+    "UPDATE invitations SET used = TRUE"
+    " FROM (SELECT unnest(?) AS token_hash, unnest(?) AS dept_code) AS claim"
+    " WHERE invitations.token_hash = claim.token_hash AND invitations.dept_code = claim.dept_code"
+    " AND NOT invitations.used AND invitations.expires_at > ?"
+    " AND invitations.wave_id IN (SELECT wave_id FROM waves WHERE status = 'open')"
+    " RETURNING invitations.token_hash, invitations.wave_id"
+)
+_REFUSAL = (
+    "SELECT i.token_hash, i.used, i.expires_at <= ? AS expired, w.status = 'open' AS wave_open"
+    " FROM invitations i JOIN waves w ON w.wave_id = i.wave_id WHERE list_contains(?, i.token_hash)"
+)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, columns=_FRAME_COLUMNS[table])
+    for column, dtype in _DTYPES.items():
+        if column in frame.columns:
+            frame[column] = frame[column].astype(dtype)
+    con.register("new_rows", frame)
+    try:
+        con.execute(_INSERTS[table])
+    finally:
+        con.unregister("new_rows")
+
+
+def _refusal_status(used: bool, expired: bool, wave_open: bool) -> str:
+    if used:
+        return "used"
+    if expired:
+        return "expired"
+    if not wave_open:
+        return "wave_not_open"
+    return "error"  # a known, usable token whose department does not match the submission
+
+
+def write_group(
+    db: Database, group: list[PendingSubmission], *, today: dt.date | None = None, now: dt.datetime | None = None
+) -> list[SubmissionResult]:
+    """Write a group of submissions in ONE transaction; return one result per submission, in order.
+
+    Raises whatever the database raises (the transaction is rolled back then); `write_submissions`
+    wraps this with the retry that keeps one bad submission from failing the others.
+    """
+    today = today or dt.date.today()
+    now = now or _utc_now()
+    results: list[SubmissionResult | None] = [None] * len(group)
+    first_of: dict[str, int] = {}
+    for position, pending in enumerate(group):
+        if pending.token_hash in first_of:
+            # The same token twice in one group (a double click): the first one claims it.
+            results[position] = SubmissionResult("used")
+        else:
+            first_of[pending.token_hash] = position
+    hashes = list(first_of)
+    depts = [group[first_of[h]].submission.rater_dept for h in hashes]
+    with db.transaction() as con:
+        claimed = dict(con.execute(_CLAIM, [hashes, depts, now]).fetchall())
+        refused = [h for h in hashes if h not in claimed]
+        if refused:
+            found = {row[0]: row[1:] for row in con.execute(_REFUSAL, [now, refused]).fetchall()}
+            for token_hash in refused:
+                status = _refusal_status(*found[token_hash]) if token_hash in found else "unknown"
+                results[first_of[token_hash]] = SubmissionResult(status)
+        rows: dict[str, list[tuple]] = {table: [] for table in _INSERTS}
+        for token_hash, wave_id in claimed.items():
+            position = first_of[token_hash]
+            submission_id = str(uuid.uuid4())
+            new = submission_rows(
+                group[position].submission,
+                wave_id=wave_id,
+                rater_dept=group[position].submission.rater_dept,
+                submission_id=submission_id,
+                submitted_on=today,
+            )
+            for table, table_rows in new.items():
+                rows[table] += table_rows
+            results[position] = SubmissionResult("ok", submission_id)
+        for table in ("responses", "answers", "comments", "self_assessments"):
+            _insert(con, table, rows[table])
+        if claimed:
+            con.execute("DELETE FROM drafts WHERE list_contains(?, token_hash)", [list(claimed)])
+    return [r if r is not None else SubmissionResult("error") for r in results]
+
+
+def _is_conflict(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.TransactionException) or "conflict" in str(exc).lower()
+
+
+def _abandon(db: Database) -> None:
+    """Make sure this thread's connection is outside any transaction after a failure (a failed
+    COMMIT can leave one behind)."""
+    try:
+        db.connection().execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+def write_submissions(
+    db: Database, group: list[PendingSubmission], *, attempts: int = 3, on_transaction: Callable[[], None] | None = None
+) -> list[SubmissionResult]:
+    """Write a group in one transaction; when that fails, write each submission in its own
+    transaction, so that one bad submission fails alone. Never raises: a submission that cannot be
+    written gets status "error" and nothing of it is stored. Write conflicts are retried."""
+    tick = on_transaction or (lambda: None)
+    if len(group) > 1:
+        tick()
+        try:
+            return write_group(db, group)
+        except Exception:  # one submission broke a constraint, or a conflict: retry one by one
+            _abandon(db)
+        results: list[SubmissionResult] = []
+        for pending in group:
+            results += write_submissions(db, [pending], attempts=attempts, on_transaction=on_transaction)
+        return results
+    for attempt in range(attempts):
+        tick()
+        try:
+            return write_group(db, group)
+        except Exception as exc:
+            _abandon(db)
+            if not _is_conflict(exc):
+                break
+            time.sleep(0.002 * (attempt + 1))
+    return [SubmissionResult("error")]
+
+
+def submit_direct(db: Database, pending: PendingSubmission) -> SubmissionResult:
+    """The naive path: one transaction per submission, in the caller's thread (the benchmark's baseline)."""
+    return write_submissions(db, [pending], attempts=5)[0]
+
+
+_STOP = object()
+
+
+class SubmissionWriter:
+    """One thread that writes queued submissions in groups, one transaction per group.
+
+    `submit` blocks until the group holding the submission has committed (or failed) and returns its
+    result. `transactions` and `submissions` count what the thread did (tests check that grouping
+    happens). Start it with `start()` (done on the first `submit` unless `autostart=False`).
+    """
+
+    def __init__(self, db: Database, *, max_group: int = 512, autostart: bool = True) -> None:
+        self.db = db
+        self.max_group = max_group
+        self.autostart = autostart
+        self.transactions = 0
+        self.submissions = 0
+        self.groups: list[int] = []
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        """Start the writer thread (once)."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="icsat-submission-writer", daemon=True)
+                self._thread.start()
+
+    def submit_async(self, pending: PendingSubmission) -> Future:
+        """Queue a submission; the Future's result is its SubmissionResult, set after commit."""
+        future: Future = Future()
+        self._queue.put((pending, future))
+        if self.autostart:
+            self.start()
+        return future
+
+    def submit(self, pending: PendingSubmission, timeout: float = 30.0) -> SubmissionResult:
+        """Queue a submission and wait for its result (status "error" if the writer does not answer)."""
+        try:
+            return self.submit_async(pending).result(timeout)
+        except Exception:
+            return SubmissionResult("error")
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, then stop the thread."""
+        self._queue.put(_STOP)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _count_transaction(self) -> None:
+        self.transactions += 1
+
+    def _run(self) -> None:
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            group = [item]
+            # Everything that queued up while the last transaction committed goes into this one.
+            while len(group) < self.max_group:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is _STOP:
+                    stopping = True
+                    break
+                group.append(more)
+            try:
+                results = write_submissions(
+                    self.db, [pending for pending, _ in group], on_transaction=self._count_transaction
+                )
+            except Exception:  # never let the thread die: every waiting person gets an answer
+                results = [SubmissionResult("error")] * len(group)
+            self.submissions += len(group)
+            self.groups.append(len(group))
+            for (_, future), result in zip(group, results, strict=True):
+                future.set_result(result)
+
+
+# Drafts: a respondent's unfinished answers, keyed by the token hash, deleted at submission.
+
+_SAVE_DRAFT = (
+    "INSERT INTO drafts (token_hash, payload, updated_at)"
+    " SELECT token_hash, ?, ? FROM invitations WHERE token_hash = ? AND NOT used"
+    " ON CONFLICT (token_hash) DO UPDATE SET payload = excluded.payload, updated_at = excluded.updated_at"
+)
+
+
+def save_draft(db: Database, token_hash: str, payload: dict[str, Any]) -> bool:
+    """Keep a respondent's unfinished answers (JSON) against the token hash; False when the
+    invitation is unknown or already used (nothing is stored then)."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    if len(text.encode("utf-8")) > MAX_DRAFT_BYTES:
+        raise ValueError("draft too large")
+    rows = db.connection().execute(_SAVE_DRAFT, [text, _utc_now(), token_hash]).fetchone()
+    return bool(rows and rows[0])
+
+
+def load_draft(db: Database, token_hash: str) -> dict[str, Any] | None:
+    """The saved draft of an unused invitation, or None."""
+    row = (
+        db.connection()
+        .execute(
+            "SELECT d.payload FROM drafts d JOIN invitations i ON i.token_hash = d.token_hash"
+            " WHERE d.token_hash = ? AND NOT i.used",
+            [token_hash],
+        )
+        .fetchone()
+    )
+    if row is None:
+        return None
+    try:
+        value = json.loads(row[0])
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def delete_draft(db: Database, token_hash: str) -> None:
+    """Forget a draft."""
+    db.connection().execute("DELETE FROM drafts WHERE token_hash = ?", [token_hash])
