@@ -6,10 +6,10 @@ The menu is built from the signed-in user's role. Each page still checks the rol
 
 import streamlit as st
 
-from ui.access import current_user
+from ui.access import current_user, sign_out
 from ui.frame import init_session, lang, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
-from ui.navigation import visible_pages
+from ui.navigation import PAGES, home_page, visible_pages
 
 st.set_page_config(page_title="ICSAT", page_icon=":material/hub:", layout="wide")
 init_session()
@@ -28,9 +28,26 @@ with st.sidebar:
         st.rerun()
 
 user = current_user()
+role = user["role"] if user else None
+if user:
+    with st.sidebar:
+        st.markdown(t("auth_signed_in_as", name=user["display_name"], role=t("role_" + role)))
+        if st.button(t("auth_sign_out"), icon=":material/logout:", key="app.sign_out"):
+            sign_out()
+            st.rerun()
+
+# Pages the role may not open stay routable but hidden, so a direct URL gets the page's own refusal.
+shown, home = visible_pages(role), home_page(role)
 sections: dict[str, list] = {}
-for entry in visible_pages(user["role"] if user else None):
+for entry in PAGES:
     sections.setdefault(t(entry.section), []).append(
-        st.Page(entry.path, title=t(entry.title), icon=entry.icon, url_path=entry.url_path)
+        st.Page(
+            entry.path,
+            title=t(entry.title),
+            icon=entry.icon,
+            url_path=entry.url_path,
+            default=entry == home,
+            visibility="visible" if entry in shown else "hidden",
+        )
     )
 st.navigation(sections).run()

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -101,7 +102,8 @@ def run_page(
             "username": f"test-{role}",
             "display_name": f"Test {role}",
             "role": role,
-            "signed_in_at": "2026-11-27T00:00:00",
+            # now (UTC), so the session is fresh: ui/access.py ends sessions older than 8 hours
+            "signed_in_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
         }
     for key, value in (state or {}).items():
         at.session_state[key] = value

@@ -8,9 +8,13 @@ gets the same answer as the menu.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import streamlit as st
 
-from ui.frame import t
+from data.audit import record_event
+from data.users import account_status, user_for_email, utc_now, verify
+from ui.frame import db, t
 
 ROLES = ("leader", "analyst", "admin")
 DASHBOARD_ROLES = ("leader", "analyst", "admin")
@@ -18,12 +22,109 @@ EXPORT_ROLES = ("analyst", "admin")
 ADMIN_ROLES = ("admin",)
 USER_KEY = "auth.user"
 EVERYONE = None  # a page open to visitors without an account (the staff survey, the sign-in page)
+SESSION_HOURS = 8  # a sign-in lasts one working day
+EXPIRED_KEY = "auth.expired"  # set when a session ran out, so the sign-in page can say why
+SSO_REFUSED_KEY = "auth.sso_refused"  # the single-sign-on email that has no account here
 
 
 def current_user() -> dict | None:
-    """The signed-in user, or None."""
+    """The signed-in user, or None.
+
+    Also ends the session when it is older than SESSION_HOURS, when the account has been disabled
+    since, and follows a role change made by an admin, so that a change takes effect at the next
+    click rather than at the next sign-in. With single sign-on the identity comes from `st.user`.
+    """
     user = st.session_state.get(USER_KEY)
-    return user if isinstance(user, dict) and user.get("role") in ROLES else None
+    if not (isinstance(user, dict) and user.get("role") in ROLES):
+        return _sso_user() if sso_enabled() else None
+    if _expired(user.get("signed_in_at")):
+        record_event(db(), user["username"], "session_expired")
+        _forget_user()
+        st.session_state[EXPIRED_KEY] = True
+        if sso_enabled() and _sso_logged_in():
+            st.logout()
+        return None
+    status = account_status(db(), user["username"])
+    if status is not None:
+        active, role = status
+        if not active:
+            _forget_user()
+            return None
+        if role != user["role"]:
+            user = {**user, "role": role}
+            st.session_state[USER_KEY] = user
+    return user
+
+
+def _expired(signed_in_at: object) -> bool:
+    try:
+        started = dt.datetime.fromisoformat(str(signed_in_at))
+    except ValueError:
+        return True
+    return utc_now() - started > dt.timedelta(hours=SESSION_HOURS)
+
+
+def _start_session(user: dict) -> dict:
+    session = {
+        "username": user["username"],
+        "display_name": user["display_name"],
+        "role": user["role"],
+        "signed_in_at": utc_now().isoformat(timespec="seconds"),
+    }
+    st.session_state[USER_KEY] = session
+    st.session_state.pop(EXPIRED_KEY, None)
+    st.session_state.pop(SSO_REFUSED_KEY, None)
+    return session
+
+
+def _forget_user() -> None:
+    st.session_state.pop(USER_KEY, None)
+
+
+def sign_in_with_password(username: str, password: str) -> dict | None:
+    """Check a local account's password; on success start the session. Both outcomes are audited
+    (the failed name is recorded as typed: it may be a typo of a real name, never a password)."""
+    result = verify(db(), username, password)
+    if result.status != "ok":
+        record_event(db(), username.strip().lower()[:64] or "-", "sign_in_failed")
+        return None
+    record_event(db(), result.user["username"], "sign_in", detail="password")
+    return _start_session(result.user)
+
+
+def sign_out() -> None:
+    """End the session (and the single-sign-on cookie, when there is one)."""
+    user = st.session_state.get(USER_KEY)
+    if isinstance(user, dict) and user.get("username"):
+        record_event(db(), user["username"], "sign_out")
+    _forget_user()
+    st.session_state.pop(EXPIRED_KEY, None)
+    if sso_enabled() and _sso_logged_in():
+        st.logout()
+
+
+def sso_enabled() -> bool:
+    """Single sign-on is on when .streamlit/secrets.toml has an [auth] section."""
+    return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+
+
+def _sso_logged_in() -> bool:
+    return bool(st.user.get("is_logged_in"))
+
+
+def _sso_user() -> dict | None:
+    """Map the identity provider's email to an account; an unknown or disabled one gets no access."""
+    if not _sso_logged_in():
+        return None
+    email = str(st.user.get("email") or "")
+    account = user_for_email(db(), email)
+    if account is None:
+        if st.session_state.get(SSO_REFUSED_KEY) != email:
+            record_event(db(), email[:64] or "-", "sign_in_failed", detail="sso: no account")
+        st.session_state[SSO_REFUSED_KEY] = email
+        return None
+    record_event(db(), account["username"], "sign_in", detail="sso")
+    return _start_session(account)
 
 
 def require_role(*roles: str) -> dict:

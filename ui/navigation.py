@@ -19,15 +19,35 @@ class PageEntry:
     icon: str
     url_path: str
     roles: tuple[str, ...] | None  # None (EVERYONE): also visitors who are not signed in
+    signed_out_only: bool = False  # in the menu only while nobody is signed in (the sign-in page)
 
 
 PAGES: list[PageEntry] = [
     PageEntry(
         "section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES
     ),
+    PageEntry(
+        "section_account",
+        "pages/sign_in.py",
+        "auth_menu_title",
+        ":material/login:",
+        "sign_in",
+        EVERYONE,
+        signed_out_only=True,
+    ),
 ]
 
 
 def visible_pages(role: str | None) -> list[PageEntry]:
     """The pages the menu offers to `role` (None: not signed in)."""
-    return [p for p in PAGES if p.roles is EVERYONE or role in p.roles]
+    return [
+        p for p in PAGES if (p.roles is EVERYONE or role in p.roles) and not (p.signed_out_only and role is not None)
+    ]
+
+
+def home_page(role: str | None) -> PageEntry | None:
+    """The page a visitor lands on: the sign-in page when signed out, else the first page of the menu."""
+    shown = visible_pages(role)
+    if role is None:
+        return next((p for p in shown if p.signed_out_only), shown[0] if shown else None)
+    return next((p for p in shown if p.roles is not EVERYONE), shown[0] if shown else None)

@@ -1,0 +1,47 @@
+"""Sign in: a local account's username and password, or single sign-on when it is configured."""
+
+import streamlit as st
+
+from ui.access import EVERYONE, EXPIRED_KEY, SSO_REFUSED_KEY, current_user, sign_in_with_password, sso_enabled
+from ui.frame import t
+from ui.navigation import home_page
+
+REDIRECT_KEY = "sign_in.redirect"
+
+st.title(t("auth_title"))
+user = current_user()
+if user is not None:
+    if st.session_state.pop(REDIRECT_KEY, False):
+        # Just signed in: on to the first page of the person's menu.
+        target = home_page(user["role"])
+        if target is not None and target.roles is not EVERYONE:
+            st.switch_page(target.path)
+    st.success(t("auth_already", name=user["display_name"], role=t("role_" + user["role"])))
+    st.stop()
+
+if st.session_state.pop(EXPIRED_KEY, False):
+    st.info(t("auth_expired"))
+st.write(t("auth_intro"))
+
+if sso_enabled():
+    st.caption(t("auth_sso_intro"))
+    refused = st.session_state.get(SSO_REFUSED_KEY)
+    if refused:
+        st.error(t("auth_sso_no_account", email=refused))
+    st.button(t("auth_sso_button"), on_click=st.login, type="primary", key="sign_in.sso")
+    st.stop()
+
+# clear_on_submit: the password does not stay in the session after the attempt.
+with st.form("sign_in.form", clear_on_submit=True):
+    username = st.text_input(t("auth_username"), autocomplete="username", max_chars=64)
+    password = st.text_input(t("auth_password"), type="password", autocomplete="current-password", max_chars=256)
+    submitted = st.form_submit_button(t("auth_submit"), type="primary")
+
+if submitted:
+    if not username.strip() or not password:
+        st.error(t("auth_missing"))
+    elif sign_in_with_password(username, password) is not None:
+        st.session_state[REDIRECT_KEY] = True
+        st.rerun()
+    else:
+        st.error(t("auth_failed"))
