@@ -1,0 +1,419 @@
+"""Analyst exports: privacy-safe CSV, Parquet and Excel files of a wave.
+
+Every aggregate table comes from the report facade (`report.wave.build_wave_report`), so a file
+holds exactly what the pages show, after `analysis.anonymity.suppress_small_cells`. The responses
+table (one row per response) is streamed by DuckDB straight from storage to a temporary file and
+moved into place: it never becomes a pandas frame. Which responses it holds is decided by the same
+suppressed cells: the shown (rater, provider) pairs are registered as a small table and joined.
+
+Safety rules, for every file:
+- nothing identifies a person: no response id, submission id, date, token or user;
+- CSV is UTF-8 with a byte-order mark, so that Excel shows Chinese correctly;
+- in CSV and Excel, a text cell that starts with = + - @ tab or carriage return gets a leading single
+  quote, so that a spreadsheet never runs it as a formula; numbers stay numbers, 0 stays 0 and a
+  missing value stays empty. Parquet is read by code, not by spreadsheets, and keeps the text as is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from data.db import Database
+
+EXPORT_TABLES = ("responses", "cells", "hotspots", "reliability", "drivers", "trends", "participation", "codebook")
+AGGREGATE_TABLES = ("cells", "hotspots", "reliability", "drivers", "trends", "participation")
+ALL_TABLES = "all"
+FORMATS = ("csv", "parquet", "xlsx")
+MEDIA_TYPES = {
+    "csv": "text/csv",
+    "parquet": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff".encode()
+EXCEL_MAX_ROWS = 1_048_576  # rows in one Excel sheet, the header included
+OPEN_QUESTIONS = ("change", "need")
+
+# Columns that count things: written as whole numbers (12, not 12.0) although hidden cells leave them blank.
+_COUNT_COLUMNS = frozenset(
+    {"n", "k", "k_comments", "promoters", "passives", "detractors", "invited", "responded", "n_items", "n_recommend"}
+)
+_ITEM_ID = re.compile(r"[a-z][a-z_]*_[0-9]+")
+_STREAM_BATCH = 50_000
+
+
+class ExportError(ValueError):
+    """An export cannot be made (unknown table or format, a wave without data, too many rows for Excel)."""
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote: the file, its table(s) and format, and the rows per table."""
+
+    path: Path
+    tables: tuple[str, ...]
+    fmt: str
+    rows: dict[str, int]
+
+
+# --- formula injection ------------------------------------------------------------------------
+
+
+def neutralise_text(value: object) -> object:
+    """A text that a spreadsheet could run as a formula, prefixed with a single quote.
+
+    Only `str` values change: numbers (also negative ones), booleans and missing values pass as
+    they are. A text starting with = + - @ tab or carriage return gets a leading ``'``.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def restore_text(value: object) -> object:
+    """Undo `neutralise_text` (used when an exported file is imported again)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of `frame` whose text columns are neutralised (see `neutralise_text`); numbers untouched."""
+    out = frame.copy()
+    for column in out.columns:
+        series = out[column]
+        if pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series):
+            out[column] = series.map(neutralise_text, na_action="ignore")
+    return out
+
+
+def tidy_counts(frame: pd.DataFrame) -> pd.DataFrame:
+    """Count columns (n, k, promoters ...) as nullable whole numbers, so files say 12, not 12.0."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in _COUNT_COLUMNS or column.startswith("n_"):
+            series = out[column]
+            if pd.api.types.is_float_dtype(series):
+                values = series.dropna()
+                if (values == values.round()).all():
+                    out[column] = series.round().astype("Int64")
+    return out
+
+
+# --- writers ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _atomic_target(out: Path, suffix: str) -> Iterator[Path]:
+    """A temporary file beside `out`, moved over `out` only when the block succeeds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=".icsat-export-", suffix=suffix, dir=out.parent)
+    os.close(handle)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_csv(frame: pd.DataFrame, out: Path) -> None:
+    """CSV, UTF-8 with a byte-order mark, text neutralised, missing values empty."""
+    with _atomic_target(Path(out), ".csv") as tmp:
+        neutralise_frame(tidy_counts(frame)).to_csv(tmp, index=False, encoding="utf-8-sig", na_rep="")
+
+
+def write_parquet(frame: pd.DataFrame, out: Path) -> None:
+    """Parquet, text as it is (read by code, not spreadsheets)."""
+    with _atomic_target(Path(out), ".parquet") as tmp:
+        tidy_counts(frame).to_parquet(tmp, index=False)
+
+
+def _excel_value(value: object) -> object:
+    """A cell value openpyxl can store: neutralised text without XML-illegal control characters."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, str):
+        return neutralise_text(ILLEGAL_CHARACTERS_RE.sub("", value))
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def _sheet_title(name: str) -> str:
+    return name[:31]
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], out: Path) -> None:
+    """An Excel workbook with one sheet per table (name -> frame), text neutralised."""
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    for name, frame in sheets.items():
+        if len(frame) + 1 > EXCEL_MAX_ROWS:
+            raise ExportError(f"{name}: {len(frame)} rows do not fit in one Excel sheet; use CSV or Parquet")
+        sheet = workbook.create_sheet(_sheet_title(name))
+        tidy = tidy_counts(frame)
+        sheet.append([str(c) for c in tidy.columns])
+        for row in tidy.itertuples(index=False, name=None):
+            sheet.append([_excel_value(v) for v in row])
+    with _atomic_target(Path(out), ".xlsx") as tmp:
+        workbook.save(tmp)
+
+
+def write_frame(frame: pd.DataFrame, out: Path, fmt: str, *, sheet: str = "data") -> None:
+    """Write one table in `fmt` (csv, parquet or xlsx)."""
+    if fmt == "csv":
+        write_csv(frame, out)
+    elif fmt == "parquet":
+        write_parquet(frame, out)
+    elif fmt == "xlsx":
+        write_workbook({sheet: frame}, out)
+    else:
+        raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+# --- the responses table, streamed by DuckDB --------------------------------------------------
+
+
+def _checked_items(item_ids: tuple[str, ...] | list[str]) -> list[str]:
+    # Item ids become column names in SQL: only ids of the survey definition's form are allowed.
+    for item_id in item_ids:
+        if not _ITEM_ID.fullmatch(item_id):
+            raise ExportError(f"bad item id {item_id!r}")
+    return list(item_ids)
+
+
+def _responses_query(item_ids: list[str], *, neutralise: bool) -> str:
+    """The responses SELECT over the registered table `export_shown` (wave_id, rater_dept,
+    provider_dept, comments_ok). Identifiers come only from the checked item ids."""
+    items = ",\n".join(
+        f"max(a.value) FILTER (WHERE a.item_id = '{item}') AS \"{item}\"" for item in _checked_items(item_ids)
+    )
+    item_columns = ", ".join(f'i."{item}"' for item in item_ids)
+    if neutralise:
+        # the SQL twin of neutralise_text, for the only free text of the table
+        note = "CASE WHEN regexp_matches(c.text, '^[-=+@\\t\\r]') THEN '''' || c.text ELSE c.text END"
+    else:
+        note = "c.text"
+    # S608: every interpolated name is an item id checked against _ITEM_ID above; values are joined, not spliced.
+    return f"""
+        WITH picked AS (
+            SELECT r.response_id, r.wave_id, r.rater_dept, r.provider_dept, r.frequency, r.recommend,
+                   s.comments_ok
+            FROM responses r
+            JOIN export_shown s
+              ON s.wave_id = r.wave_id AND s.rater_dept = r.rater_dept AND s.provider_dept = r.provider_dept
+        ),
+        item_values AS (
+            SELECT a.response_id, {items}
+            FROM answers a JOIN picked p ON p.response_id = a.response_id
+            GROUP BY a.response_id
+        ),
+        notes AS (
+            SELECT c.response_id,
+                   max({note}) FILTER (WHERE c.question = 'change') AS change,
+                   max({note}) FILTER (WHERE c.question = 'need') AS need
+            FROM comments c JOIN picked p ON p.response_id = c.response_id
+            WHERE p.comments_ok
+            GROUP BY c.response_id
+        )
+        SELECT p.wave_id AS wave, p.rater_dept, p.provider_dept, p.frequency, p.recommend,
+               {item_columns}, n.change, n.need
+        FROM picked p
+        LEFT JOIN item_values i ON i.response_id = p.response_id
+        LEFT JOIN notes n ON n.response_id = p.response_id
+        ORDER BY p.rater_dept, p.provider_dept, p.response_id
+    """  # noqa: S608
+
+
+def responses_columns(item_ids: tuple[str, ...] | list[str]) -> list[str]:
+    """The columns of the responses table, in order (also the historical import's columns)."""
+    return ["wave", "rater_dept", "provider_dept", "frequency", "recommend", *item_ids, *OPEN_QUESTIONS]
+
+
+def write_responses(
+    db: Database,
+    shown: pd.DataFrame,
+    item_ids: tuple[str, ...] | list[str],
+    out: Path,
+    fmt: str,
+) -> int:
+    """Stream the responses of the shown cells into `out`; return the number of rows written.
+
+    Parameters
+    ----------
+    shown : DataFrame
+        One row per cell whose responses may leave: wave_id, rater_dept, provider_dept and
+        comments_ok (bool: the cell reaches the comment threshold). Build it with `shown_cells`
+        from suppressed cells; cells not in it contribute nothing.
+    item_ids : the survey's item ids, in questionnaire order (one column each).
+    """
+    out = Path(out)
+    frame = shown[["wave_id", "rater_dept", "provider_dept", "comments_ok"]].astype(
+        {"wave_id": str, "rater_dept": str, "provider_dept": str, "comments_ok": bool}
+    )
+    con = _settled(db)
+    con.register("export_shown", frame)
+    try:
+        if fmt == "xlsx":
+            return _stream_workbook(con, _responses_query(list(item_ids), neutralise=False), out)
+        relation = con.sql(_responses_query(list(item_ids), neutralise=fmt == "csv"))
+        if fmt == "parquet":
+            with _atomic_target(out, ".parquet") as tmp:
+                relation.write_parquet(str(tmp), compression="zstd")
+            return _picked_count(con)
+        if fmt == "csv":
+            with _atomic_target(out, ".csv") as tmp:
+                raw = tmp.with_name(tmp.name + ".raw")
+                try:
+                    relation.write_csv(str(raw), header=True, na_rep="")
+                    _prepend_bom(raw, tmp)
+                finally:
+                    raw.unlink(missing_ok=True)
+            return _picked_count(con)
+        raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    finally:
+        con.complete()
+        con.unregister("export_shown")
+
+
+def _settled(db: Database):
+    """This thread's connection with any half-read result finished: DuckDB 2 refuses register() and
+    sql() while an earlier execute() was only partly fetched (e.g. by fetchone())."""
+    con = db.connection()
+    con.complete()
+    return con
+
+
+def _picked_count(con) -> int:
+    """Rows of the responses table: the responses of the registered shown cells (a comment may hold
+    a line break, so the file's lines are not the rows)."""
+    return con.execute(
+        "SELECT count(*) FROM responses r JOIN export_shown s"
+        " ON s.wave_id = r.wave_id AND s.rater_dept = r.rater_dept AND s.provider_dept = r.provider_dept"
+    ).fetchall()[0][0]
+
+
+def _prepend_bom(raw: Path, target: Path) -> None:
+    """Copy `raw` into `target` behind a UTF-8 byte-order mark, in chunks (the file can be large)."""
+    with raw.open("rb") as source, target.open("wb") as sink:
+        sink.write(BOM)
+        shutil.copyfileobj(source, sink, 1 << 22)
+
+
+def _stream_workbook(con, query: str, out: Path) -> int:
+    from openpyxl import Workbook
+
+    cursor = con.execute(query)
+    columns = [d[0] for d in cursor.description]
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("responses")
+    sheet.append(columns)
+    rows = 0
+    while batch := cursor.fetchmany(_STREAM_BATCH):
+        rows += len(batch)
+        if rows + 1 > EXCEL_MAX_ROWS:
+            raise ExportError(f"responses: more than {EXCEL_MAX_ROWS - 1} rows do not fit in Excel; use CSV or Parquet")
+        for row in batch:
+            sheet.append([_excel_value(v) for v in row])
+    with _atomic_target(out, ".xlsx") as tmp:
+        workbook.save(tmp)
+    return rows
+
+
+def responses_frame(db: Database, shown: pd.DataFrame, item_ids: tuple[str, ...] | list[str]) -> pd.DataFrame:
+    """The responses table as a frame (small waves, the Excel workbook of every table, previews)."""
+    frame = shown[["wave_id", "rater_dept", "provider_dept", "comments_ok"]].astype(
+        {"wave_id": str, "rater_dept": str, "provider_dept": str, "comments_ok": bool}
+    )
+    con = _settled(db)
+    con.register("export_shown", frame)
+    try:
+        return con.execute(_responses_query(list(item_ids), neutralise=False)).df()
+    finally:
+        con.complete()
+        con.unregister("export_shown")
+
+
+def cell_counts(db: Database, wave_id: str, relationship_type: str | None = None) -> pd.DataFrame:
+    """Responses with a satisfaction score per cell of one wave (the n the cells table uses).
+
+    Returns columns: wave_id, rater_dept, provider_dept, n, n_responses (every response, also those
+    whose items were all "not applicable"). `relationship_type` keeps only pairs of that type.
+    """
+    return (
+        db.connection()
+        .execute(
+            """
+            WITH scored AS (
+                SELECT r.wave_id, r.rater_dept, r.provider_dept, r.response_id, count(a.value) AS answered
+                FROM responses r
+                LEFT JOIN answers a ON a.response_id = r.response_id
+                WHERE r.wave_id = ?
+                  AND (? IS NULL OR EXISTS (
+                      SELECT 1 FROM relationships rel
+                      WHERE rel.customer_dept = r.rater_dept AND rel.provider_dept = r.provider_dept
+                        AND rel.type = ?))
+                GROUP BY ALL
+            )
+            SELECT wave_id, rater_dept, provider_dept,
+                   count(*) FILTER (WHERE answered > 0) AS n, count(*) AS n_responses
+            FROM scored
+            GROUP BY ALL
+            ORDER BY rater_dept, provider_dept
+            """,
+            [wave_id, relationship_type, relationship_type],
+        )
+        .df()
+    )
+
+
+def shown_cells(cells: pd.DataFrame, k_comments: int) -> pd.DataFrame:
+    """The cells whose responses may be exported, from SUPPRESSED cells (`suppress_small_cells` output).
+
+    Returns columns: wave_id, rater_dept, provider_dept, comments_ok (n >= k_comments).
+    """
+    if "suppressed" not in cells.columns:
+        raise ExportError("cells must come from suppress_small_cells (no 'suppressed' column)")
+    visible = cells.loc[~cells["suppressed"].astype(bool)]
+    return pd.DataFrame(
+        {
+            "wave_id": visible["wave_id"].astype(str),
+            "rater_dept": visible["rater_dept"].astype(str),
+            "provider_dept": visible["provider_dept"].astype(str),
+            "comments_ok": (visible["n"].fillna(0) >= k_comments).to_numpy(),
+        }
+    ).reset_index(drop=True)
+
+
+def read_bytes_and_remove(path: Path) -> bytes:
+    """The bytes of a temporary export file, which is then deleted."""
+    try:
+        return Path(path).read_bytes()
+    finally:
+        Path(path).unlink(missing_ok=True)
+
+
+def in_temporary_file(write: Callable[[Path], object], suffix: str) -> bytes:
+    """Run `write(path)` into a fresh temporary directory and return the file's bytes."""
+    directory = Path(tempfile.mkdtemp(prefix="icsat-export-"))
+    try:
+        path = directory / f"export{suffix}"
+        write(path)
+        return path.read_bytes()
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

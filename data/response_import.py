@@ -1,0 +1,346 @@
+"""Historical import: last year's survey from a spreadsheet (CSV) into a wave, all or nothing.
+
+The file has one row per response and the columns of the responses export: `rater_dept`,
+`provider_dept`, `frequency`, `recommend`, one column per item id of the wave's survey
+(`reliability_2` ...), and optionally `change`, `need` (comments) and `wave` (ignored: the target
+wave is chosen by the person importing). Encodings: UTF-8 with or without a byte-order mark, and
+GBK/GB18030 (what Chinese Excel saves). An empty item cell means "not applicable".
+
+Every row is checked against the organisation (department codes must exist) and against the survey
+definition of the wave (frequency options, the 1-5 and 0-10 scales, comment lengths). If anything
+is wrong nothing is written, and each problem names its spreadsheet row (the header is row 1) and
+column. A responses export of a wave imported into an empty wave reproduces the same shown cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from data.audit import record_event
+from data.db import Database
+from data.exports import OPEN_QUESTIONS, restore_text
+from data.org import list_departments
+from data.waves import get_wave, survey_for_version
+from surveys.definition import Survey
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+KEY_COLUMNS = ("rater_dept", "provider_dept", "frequency", "recommend")
+IGNORED_COLUMNS = ("wave",)
+MAX_PROBLEMS = 500  # enough to fix a file; more would only bury the first ones
+_CHUNK = 20_000
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One reason a file cannot be imported.
+
+    `row` is the spreadsheet row (header = row 1; None for the whole file), `column` the column
+    (or None), `code` names the rule (its text is `exports_import_<code>` in ui/locales/exports.yaml)
+    and `values` fills the text's placeholders.
+    """
+
+    code: str
+    row: int | None = None
+    column: str | None = None
+    values: dict = field(default_factory=dict)
+
+    def message(self, lang: str = "en") -> str:
+        """The problem in plain words, in `lang` ('en' or 'zh')."""
+        from ui.i18n import translate  # texts only; ui.i18n has no Streamlit
+
+        text = translate(f"exports_import_{self.code}", lang, column=self.column or "", **self.values)
+        if self.row is None:
+            return text
+        return translate("exports_import_at_row", lang, row=self.row, text=text)
+
+
+@dataclass
+class CheckedImport:
+    """A file read and checked: the rows ready to write (when there are no problems) and a preview."""
+
+    wave_id: str
+    rows: int
+    problems: list[ImportProblem]
+    preview: pd.DataFrame
+    responses: pd.DataFrame | None = None
+    answers: pd.DataFrame | None = None
+    comments: pd.DataFrame | None = None
+    more_problems: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def _noop(_fraction: float, _stage: str) -> None:
+    return None
+
+
+def decode_file(raw: bytes) -> tuple[str | None, ImportProblem | None]:
+    """The file's text (UTF-8 with or without BOM, else GBK/GB18030) or the problem."""
+    if not raw or not raw.strip():
+        return None, ImportProblem("empty")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
+        return None, ImportProblem("encoding")
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding), None
+        except UnicodeDecodeError:
+            continue
+    return None, ImportProblem("encoding")
+
+
+def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[ImportProblem]]:
+    """Parse the CSV into text columns (nothing converted yet) or return file-level problems."""
+    text, problem = decode_file(raw)
+    if problem is not None:
+        return None, [problem]
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return None, [ImportProblem("not_csv")]
+    header = [h.strip() for h in header]
+    duplicates = sorted({h for h in header if header.count(h) > 1 and h})
+    if duplicates:
+        return None, [ImportProblem("duplicate_column", column=d) for d in duplicates]
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
+    except (pd.errors.ParserError, csv.Error, ValueError):
+        return None, [ImportProblem("not_csv")]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        return None, [ImportProblem("empty")]
+    return frame, []
+
+
+def _column_problems(frame: pd.DataFrame, survey: Survey) -> list[ImportProblem]:
+    expected = [*KEY_COLUMNS, *survey.item_ids]
+    allowed = {*expected, *OPEN_QUESTIONS, *IGNORED_COLUMNS}
+    problems = [ImportProblem("missing_column", column=c) for c in expected if c not in frame.columns]
+    problems += [ImportProblem("unknown_column", column=c) for c in frame.columns if c not in allowed]
+    return problems
+
+
+def _whole_numbers(values: pd.Series) -> pd.Series:
+    """Text -> float, NaN for empty; non-numbers and fractions become -inf so that range checks fail."""
+    text = values.str.strip()
+    number = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = text.ne("") & (number.isna() | (number != np.round(number)))
+    return number.mask(bad, -np.inf)
+
+
+class _Problems:
+    """Collects row-level problems up to MAX_PROBLEMS, counting the rest."""
+
+    def __init__(self) -> None:
+        self.items: list[ImportProblem] = []
+        self.more = 0
+
+    def add_rows(self, mask: pd.Series, code: str, column: str | None, frame: pd.DataFrame, **values: object) -> None:
+        rows = mask[mask.fillna(False).astype(bool)].index
+        room = max(MAX_PROBLEMS - len(self.items), 0)
+        for index in rows[:room]:
+            value = str(frame.at[index, column])[:40] if column in frame.columns else ""
+            # index 0 is the first data row, which is spreadsheet row 2 (the header is row 1)
+            self.items.append(ImportProblem(code, row=int(index) + 2, column=column, values={"value": value, **values}))
+        self.more += max(len(rows) - room, 0)
+
+
+def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | None = None) -> CheckedImport:
+    """Read and check a historical responses file for `wave_id`; nothing is written.
+
+    Returns a `CheckedImport` whose `problems` is empty when the file can be imported; then
+    `responses`, `answers` and `comments` hold the rows to write.
+    """
+    progress = progress or _noop
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        return CheckedImport(wave_id, 0, [ImportProblem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
+    existing = db.connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [wave_id]).fetchall()[0][0]
+    survey = survey_for_version(db, wave.survey_version)
+    frame, problems = read_table(raw)
+    if frame is None:
+        return CheckedImport(wave_id, 0, problems, pd.DataFrame())
+    preview = frame.head(20)
+    problems = _column_problems(frame, survey)
+    if existing:
+        problems.insert(0, ImportProblem("wave_not_empty", values={"wave": wave_id, "n": existing}))
+    if problems:
+        return CheckedImport(wave_id, len(frame), problems, preview)
+
+    found = _Problems()
+    codes = set(list_departments(db)["code"])
+    total_steps = 4 + len(survey.item_ids)
+    step = 0
+
+    def advance() -> None:
+        nonlocal step
+        step += 1
+        progress(step / total_steps, "check")
+
+    depts = {}
+    for column in ("rater_dept", "provider_dept"):
+        depts[column] = frame[column].str.strip()
+        found.add_rows(depts[column].eq(""), "missing_value", column, frame)
+        found.add_rows(depts[column].ne("") & ~depts[column].isin(codes), "unknown_department", column, frame)
+        advance()
+    found.add_rows(
+        depts["rater_dept"].ne("") & depts["rater_dept"].eq(depts["provider_dept"]),
+        "same_department",
+        "provider_dept",
+        frame,
+    )
+
+    frequencies = [o.id for o in survey.frequency_options if o.id != "never"]
+    frequency = frame["frequency"].str.strip()
+    found.add_rows(~frequency.isin(frequencies), "bad_frequency", "frequency", frame, allowed=", ".join(frequencies))
+    advance()
+
+    recommend = _whole_numbers(frame["recommend"])
+    found.add_rows(
+        recommend.notna() & ~recommend.between(survey.recommend_min, survey.recommend_max),
+        "bad_recommend",
+        "recommend",
+        frame,
+    )
+    advance()
+
+    items = {}
+    for item_id in survey.item_ids:
+        values = _whole_numbers(frame[item_id])
+        found.add_rows(
+            values.notna() & ~values.between(survey.likert_min, survey.likert_max), "bad_item", item_id, frame
+        )
+        items[item_id] = values
+        advance()
+    item_frame = pd.DataFrame(items)
+    found.add_rows(item_frame.isna().all(axis=1) & recommend.isna(), "no_answers", None, frame)
+
+    notes = {}
+    for question in survey.open_questions:
+        if question.id not in frame.columns:
+            continue
+        text = frame[question.id].map(restore_text).str.strip()
+        found.add_rows(
+            text.str.len() > question.max_length, "comment_too_long", question.id, frame, max=question.max_length
+        )
+        notes[question.id] = text
+    advance()
+
+    if found.items:
+        return CheckedImport(wave_id, len(frame), found.items, preview, more_problems=found.more)
+
+    ids = [str(uuid.uuid4()) for _ in range(len(frame))]
+    # Historical rows carry no sitting and no date: each gets its own random submission id and the
+    # wave's closing date, like a submission made on the last day.
+    responses = pd.DataFrame(
+        {
+            "response_id": ids,
+            "wave_id": wave_id,
+            "rater_dept": depts["rater_dept"].to_numpy(),
+            "provider_dept": depts["provider_dept"].to_numpy(),
+            "frequency": frequency.to_numpy(),
+            "recommend": recommend.astype("Int16").to_numpy(),
+            "submission_id": [str(uuid.uuid4()) for _ in range(len(frame))],
+            "submitted_on": wave.closes_on if isinstance(wave.closes_on, dt.date) else dt.date.today(),
+        }
+    )
+    item_frame.index = ids
+    answers = (
+        item_frame.rename_axis("response_id")
+        .reset_index()
+        .melt(id_vars="response_id", var_name="item_id", value_name="value")
+        .dropna(subset=["value"])
+        .astype({"value": "int16"})
+        .reset_index(drop=True)
+    )
+    comment_parts = [
+        pd.DataFrame({"response_id": ids, "question": question, "text": text.to_numpy()})
+        for question, text in notes.items()
+    ]
+    comments = (
+        pd.concat(comment_parts, ignore_index=True)
+        if comment_parts
+        else pd.DataFrame(columns=["response_id", "question", "text"])
+    )
+    comments = comments[comments["text"].str.len() > 0].reset_index(drop=True)
+    return CheckedImport(wave_id, len(frame), [], preview, responses, answers, comments)
+
+
+def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | None = None) -> int:
+    """Write a checked file in one transaction (all or nothing); return the responses written."""
+    if not checked.ok or checked.responses is None:
+        raise ValueError("the file has problems; nothing was written")
+    progress = progress or _noop
+    total = len(checked.responses)
+    con = db.connection()
+    con.complete()  # DuckDB 2 refuses register() while an earlier result is half read
+    with db.transaction() as tx:
+        for start in range(0, max(total, 1), _CHUNK):
+            part = checked.responses.iloc[start : start + _CHUNK]
+            wanted = set(part["response_id"])
+            _insert_chunk(
+                tx,
+                part,
+                checked.answers[checked.answers["response_id"].isin(wanted)],
+                checked.comments[checked.comments["response_id"].isin(wanted)],
+            )
+            progress(min(start + _CHUNK, total) / max(total, 1), "write")
+    return total
+
+
+def _insert_chunk(con, responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.DataFrame) -> None:
+    con.register("import_responses", responses)
+    con.register("import_answers", answers)
+    con.register("import_comments", comments)
+    try:
+        con.execute(
+            "INSERT INTO responses (response_id, wave_id, rater_dept, provider_dept, frequency, recommend,"
+            " submission_id, submitted_on)"
+            " SELECT CAST(response_id AS UUID), wave_id, rater_dept, provider_dept, frequency,"
+            " CAST(recommend AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE)"
+            " FROM import_responses"
+        )
+        con.execute(
+            "INSERT INTO answers (response_id, item_id, value)"
+            " SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM import_answers"
+        )
+        con.execute(
+            "INSERT INTO comments (response_id, question, text)"
+            " SELECT CAST(response_id AS UUID), question, text FROM import_comments"
+        )
+    finally:
+        con.unregister("import_responses")
+        con.unregister("import_answers")
+        con.unregister("import_comments")
+
+
+def import_responses(
+    db: Database,
+    wave_id: str,
+    raw: bytes,
+    *,
+    actor: str,
+    source: str = "",
+    progress: Progress | None = None,
+) -> CheckedImport:
+    """Check a historical responses file and, when it has no problems, write it and log the import.
+
+    Returns the `CheckedImport`; `problems` is empty when the rows were written.
+    """
+    progress = progress or _noop
+    checked = check_file(db, wave_id, raw, progress=lambda f, s: progress(0.5 * f, s))
+    if checked.ok:
+        write_checked(db, checked, progress=lambda f, s: progress(0.5 + 0.5 * f, s))
+        record_event(db, actor, "import_responses", wave_id, f"{checked.rows} responses from {source or 'a file'}")
+    return checked
