@@ -42,6 +42,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from data.exports import ExportError, export_table
+
+    db = open_db(args)
+    try:
+        result = export_table(
+            db, args.table, args.wave, args.format, args.out, actor="cli", relationship_type=args.relationship_type
+        )
+    except (ExportError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = ", ".join(f"{name} {n} rows" for name, n in result.rows.items())
+    print(f"wrote {result.path} ({rows})")
+    return 0
+
+
+def cmd_import_responses(args: argparse.Namespace) -> int:
+    from data.response_import import import_responses
+
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror}", file=sys.stderr)
+        return 2
+    db = open_db(args)
+
+    def progress(fraction: float, stage: str) -> None:
+        print(f"\r{stage}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
+
+    checked = import_responses(db, args.wave, raw, actor="cli", source=args.file.name, progress=progress)
+    print(file=sys.stderr)
+    if not checked.ok:
+        print(f"nothing imported; {len(checked.problems) + checked.more_problems} problem(s):", file=sys.stderr)
+        for problem in checked.problems:
+            print(f"  {problem.message('en')}", file=sys.stderr)
+        if checked.more_problems:
+            print(f"  ... and {checked.more_problems} more", file=sys.stderr)
+        return 1
+    print(f"imported {checked.rows} responses into wave {args.wave}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -54,6 +96,24 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(p)
     p.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same data")
     p.set_defaults(handler=cmd_demo)
+
+    from data.exports import ALL_TABLES, EXPORT_TABLES, FORMATS
+    from data.org import RELATIONSHIP_TYPES
+
+    p = sub.add_parser("export", help="write a privacy-safe table of a wave to CSV, Parquet or Excel")
+    p.add_argument("table", choices=[*EXPORT_TABLES, ALL_TABLES], help="the table ('all': an xlsx workbook)")
+    _db_argument(p)
+    p.add_argument("--wave", required=True, help="the wave id, e.g. 2026-Q4")
+    p.add_argument("--format", choices=FORMATS, default="csv", help="file format (default: csv)")
+    p.add_argument("--out", type=Path, required=True, help="the file to write")
+    p.add_argument("--relationship-type", choices=RELATIONSHIP_TYPES, default=None, help="only pairs of this type")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("import-responses", help="import historical responses (CSV) into an empty wave, all or nothing")
+    _db_argument(p)
+    p.add_argument("--wave", required=True, help="the wave to import into (it must have no responses yet)")
+    p.add_argument("file", type=Path, help="CSV: rater_dept, provider_dept, frequency, recommend, items, change, need")
+    p.set_defaults(handler=cmd_import_responses)
 
     return parser
 

@@ -400,14 +400,6 @@ def shown_cells(cells: pd.DataFrame, k_comments: int) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def read_bytes_and_remove(path: Path) -> bytes:
-    """The bytes of a temporary export file, which is then deleted."""
-    try:
-        return Path(path).read_bytes()
-    finally:
-        Path(path).unlink(missing_ok=True)
-
-
 def in_temporary_file(write: Callable[[Path], object], suffix: str) -> bytes:
     """Run `write(path)` into a fresh temporary directory and return the file's bytes."""
     directory = Path(tempfile.mkdtemp(prefix="icsat-export-"))
@@ -417,3 +409,144 @@ def in_temporary_file(write: Callable[[Path], object], suffix: str) -> bytes:
         return path.read_bytes()
     finally:
         shutil.rmtree(directory, ignore_errors=True)
+
+
+# --- one wave's tables, as the pages show them ------------------------------------------------
+
+
+def wave_report(db: Database, wave_id: str, relationship_type: str | None = None):
+    """The wave's suppressed report (`report.wave.WaveReport`), the source of every aggregate table."""
+    # Imported here: report/ reads through data/, so a module-level import would be circular.
+    from report.wave import build_wave_report
+
+    return build_wave_report(db, wave_id, relationship_type=relationship_type)
+
+
+def export_frame(frame: pd.DataFrame, k: int) -> pd.DataFrame:
+    """An aggregate table as files carry it: `wave` for the wave id, and always a suppression flag
+    and the threshold used (tables without small groups, such as reliability, say suppressed = False)."""
+    out = frame.rename(columns={"wave_id": "wave", "previous_wave_id": "previous_wave"}).copy()
+    if "suppressed" not in out.columns:
+        out["suppressed"] = False
+    if "k" not in out.columns:
+        out["k"] = k
+    return out.reset_index(drop=True)
+
+
+def aggregate_tables(report) -> dict[str, pd.DataFrame]:
+    """Every aggregate table of a `WaveReport`, ready to write (see `export_frame`)."""
+    return {name: export_frame(getattr(report, name), report.k) for name in AGGREGATE_TABLES}
+
+
+def responses_shown(db: Database, wave_id: str, k: int, k_comments: int, relationship_type: str | None = None):
+    """The cells of a wave whose responses may be exported (see `shown_cells`).
+
+    The cell sizes come from storage (`cell_counts`) and go through
+    `analysis.anonymity.suppress_small_cells`, the one suppression place, with the wave's k: the same
+    cells the cells table shows, without computing every other figure of the report.
+    """
+    from analysis.anonymity import suppress_small_cells
+
+    counts = cell_counts(db, wave_id, relationship_type)
+    suppressed = suppress_small_cells(counts[["wave_id", "rater_dept", "provider_dept", "n"]], k)
+    return shown_cells(counts.assign(suppressed=suppressed["suppressed"].to_numpy()), k_comments)
+
+
+def export_file_name(table: str, wave_id: str, fmt: str, relationship_type: str | None = None) -> str:
+    """A file name that says what the file holds, e.g. ``icsat-2026-Q4-cells-process.csv``."""
+    parts = ["icsat", wave_id, table, *([relationship_type] if relationship_type else [])]
+    return "-".join(parts) + "." + fmt
+
+
+def _wave_and_survey(db: Database, wave_id: str):
+    from data.waves import get_wave, survey_for_version
+
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        raise ExportError(f"there is no wave {wave_id!r}")
+    return wave, survey_for_version(db, wave.survey_version)
+
+
+def wave_codebook(db: Database, wave_id: str, report=None) -> pd.DataFrame:
+    """The codebook of a wave: its survey's questions and the columns of every exported table."""
+    from data.codebook import build_codebook
+
+    _, survey = _wave_and_survey(db, wave_id)
+    report = report if report is not None else wave_report(db, wave_id)
+    tables = {name: list(frame.columns) for name, frame in aggregate_tables(report).items()}
+    return build_codebook(survey, tables)
+
+
+def export_table(
+    db: Database,
+    table: str,
+    wave_id: str,
+    fmt: str,
+    out: Path,
+    *,
+    actor: str,
+    relationship_type: str | None = None,
+) -> ExportResult:
+    """Write one table (or `all`, an Excel workbook of every table) of a wave to `out` and log it.
+
+    The audit log gets one 'export' event (actor: a username, or 'cli'), target ``<wave>/<table>``.
+
+    Raises
+    ------
+    ExportError
+        Unknown table, format or wave; `all` in a format other than xlsx; too many rows for Excel.
+    """
+    from data.audit import record_event
+    from data.org import RELATIONSHIP_TYPES
+
+    if table not in (*EXPORT_TABLES, ALL_TABLES):
+        raise ExportError(f"unknown table {table!r}; expected one of {', '.join((*EXPORT_TABLES, ALL_TABLES))}")
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    if table == ALL_TABLES and fmt != "xlsx":
+        raise ExportError("'all' makes one Excel workbook with a sheet per table; use --format xlsx")
+    if relationship_type is not None and relationship_type not in RELATIONSHIP_TYPES:
+        raise ExportError(f"unknown relationship type {relationship_type!r}; expected one of {RELATIONSHIP_TYPES}")
+    wave, survey = _wave_and_survey(db, wave_id)
+    out = Path(out)
+    rows: dict[str, int] = {}
+    if table == "responses":
+        shown = responses_shown(db, wave_id, wave.k_min, wave.k_comments, relationship_type)
+        rows["responses"] = write_responses(db, shown, survey.item_ids, out, fmt)
+    else:
+        report = wave_report(db, wave_id, relationship_type)
+        tables = aggregate_tables(report)
+        if table == ALL_TABLES:
+            shown = responses_shown(db, wave_id, wave.k_min, wave.k_comments, relationship_type)
+            sheets = {"responses": responses_frame(db, shown, survey.item_ids), **tables}
+            sheets["codebook"] = wave_codebook(db, wave_id, report)
+            write_workbook(sheets, out)
+        else:
+            frame = wave_codebook(db, wave_id, report) if table == "codebook" else tables[table]
+            sheets = {table: frame}
+            write_frame(frame, out, fmt, sheet=table)
+        rows.update({name: len(frame) for name, frame in sheets.items()})
+    record_event(
+        db,
+        actor,
+        "export",
+        f"{wave_id}/{table}",
+        f"format={fmt}; relationship_type={relationship_type or 'all'}; rows={sum(rows.values())}",
+    )
+    return ExportResult(out, tuple(rows), fmt, rows)
+
+
+def export_bytes(
+    db: Database,
+    table: str,
+    wave_id: str,
+    fmt: str,
+    *,
+    actor: str,
+    relationship_type: str | None = None,
+) -> bytes:
+    """The bytes of `export_table` (for a download button); the export is logged the same way."""
+    return in_temporary_file(
+        lambda path: export_table(db, table, wave_id, fmt, path, actor=actor, relationship_type=relationship_type),
+        "." + fmt,
+    )
