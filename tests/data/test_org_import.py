@@ -1,0 +1,193 @@
+"""Organisation import: every bad input gets a row-level problem and nothing is written; encodings."""
+
+import pandas as pd
+import pytest
+
+from data.org import list_departments, list_relationships
+from data.org_import import (
+    check_department_table,
+    check_relationship_table,
+    read_organisation,
+    replace_relationships,
+    write_organisation,
+)
+
+DEPARTMENTS = """code,name_en,name_zh,parent_code
+HQ,Head Office,总部,
+SALES,Sales,销售部,HQ
+PROD,Production,生产部,HQ
+IT,IT,信息技术部,HQ
+"""
+RELATIONSHIPS = """customer_dept,provider_dept,type
+SALES,PROD,process
+PROD,IT,functional
+HQ,SALES,hierarchical
+SALES,IT,跨部门流程客户
+"""
+
+
+def _codes(changes) -> list[tuple[str, int | None]]:
+    return [(p.code, p.row) for p in changes.problems]
+
+
+def _stored(db) -> tuple[int, int]:
+    return len(list_departments(db)), len(list_relationships(db))
+
+
+def test_a_good_organisation_is_previewed_then_written(memory_db):
+    changes = read_organisation(memory_db, DEPARTMENTS.encode(), RELATIONSHIPS.encode())
+    assert changes.ok, changes.problems
+    assert changes.counts["departments_new"] == 4 and changes.counts["relationships_new"] == 4
+    assert _stored(memory_db) == (0, 0)  # reading writes nothing
+    write_organisation(memory_db, changes)
+    assert _stored(memory_db) == (4, 4)
+    types = dict(
+        zip(list_relationships(memory_db)["provider_dept"], list_relationships(memory_db)["type"], strict=False)
+    )
+    assert types["IT"] in {"functional", "cross_functional"}
+    assert "cross_functional" in set(list_relationships(memory_db)["type"])  # the Chinese term was understood
+
+
+@pytest.mark.parametrize(
+    "encoding",
+    ["utf-8", "utf-8-sig", "gbk", "gb18030", "utf-16"],
+)
+def test_files_saved_by_excel_in_any_of_its_encodings_are_read(memory_db, encoding):
+    changes = read_organisation(memory_db, DEPARTMENTS.encode(encoding), RELATIONSHIPS.encode(encoding))
+    assert changes.ok, changes.problems
+    assert "生产部" in set(changes.departments["name_zh"])
+    assert changes.departments["code"].iloc[0] == "HQ"  # a BOM does not stick to the first header
+
+
+def test_semicolon_separated_files_are_read(memory_db):
+    changes = read_organisation(memory_db, DEPARTMENTS.replace(",", ";").encode(), None)
+    assert changes.ok and len(changes.departments) == 4
+
+
+def test_a_workbook_or_undecodable_file_is_named_as_such(memory_db):
+    assert _codes(read_organisation(memory_db, b"PK\x03\x04rest of an xlsx", None)) == [("workbook", None)]
+    assert _codes(read_organisation(memory_db, b"\x81\x30\xff\xfe\xfd", None)) == [("bad_encoding", None)]
+
+
+def test_an_empty_file_and_a_header_only_file(memory_db):
+    assert _codes(read_organisation(memory_db, b"", None)) == [("empty_file", None)]
+    assert _codes(read_organisation(memory_db, b"\xef\xbb\xbf\r\n", None)) == [("empty_file", None)]
+    assert _codes(read_organisation(memory_db, b"code,name_en,name_zh\n", None)) == [("no_rows", None)]
+
+
+def test_missing_columns_are_named(memory_db):
+    changes = read_organisation(memory_db, b"code,name_en\nHQ,Head Office\n", b"customer_dept,provider_dept\nA,B\n")
+    assert [(p.code, p.values) for p in changes.problems] == [
+        ("missing_columns", {"columns": "name_zh"}),
+        ("missing_columns", {"columns": "type"}),
+    ]
+
+
+def test_duplicates_own_parent_and_unknown_parent_are_refused_with_their_rows(memory_db):
+    bad = DEPARTMENTS + "SALES,Sales again,销售部,HQ\nQA,Quality,质量部,QA\nHR,HR,人力资源部,NOPE\nbad code,X,X,\n"
+    changes = read_organisation(memory_db, bad.encode(), None)
+    # rows: header 1, four good rows 2-5, then 6 (duplicate), 7 (own parent), 8 (unknown parent), 9 (bad code)
+    assert _codes(changes) == [("duplicate_code", 6), ("own_parent", 7), ("unknown_parent", 8), ("bad_code", 9)]
+    assert changes.problems[0].values == {"code": "SALES", "first": 3}
+    with pytest.raises(ValueError):
+        write_organisation(memory_db, changes)
+    assert _stored(memory_db) == (0, 0)
+
+
+def test_a_cycle_in_the_parent_tree_is_refused(memory_db):
+    cyclic = "code,name_en,name_zh,parent_code\nA,A,甲,C\nB,B,乙,A\nC,C,丙,B\nD,D,丁,\n"
+    changes = read_organisation(memory_db, cyclic.encode(), None)
+    assert _codes(changes) == [("cycle", 2)]
+    assert changes.problems[0].values == {"codes": "A → C → B → A"}
+
+
+def test_a_cycle_through_a_stored_department_is_found(memory_db):
+    write_organisation(memory_db, read_organisation(memory_db, DEPARTMENTS.encode(), None))
+    # HQ is stored without a parent; making it a child of SALES (whose parent is HQ) closes a loop
+    changes = read_organisation(
+        memory_db, b"code,name_en,name_zh,parent_code\nHQ,Head Office,\xe6\x80\xbb\xe9\x83\xa8,SALES\n", None
+    )
+    assert _codes(changes) == [("cycle", 2)]
+
+
+def test_bad_relationships_unknown_codes_serving_itself_wrong_type_duplicates(memory_db):
+    bad = RELATIONSHIPS + "SALES,SALES,process\nSALES,NOPE,process\nIT,SALES,friendly\nSALES,PROD,functional\n"
+    changes = read_organisation(memory_db, DEPARTMENTS.encode(), bad.encode())
+    assert _codes(changes) == [
+        ("serves_itself", 6),
+        ("unknown_code", 7),
+        ("bad_type", 8),
+        ("duplicate_pair", 9),
+    ]
+    with pytest.raises(ValueError):
+        write_organisation(memory_db, changes)
+    assert _stored(memory_db) == (0, 0)  # the good departments file is not written alone either
+
+
+def test_relationships_may_refer_to_stored_departments(memory_db):
+    write_organisation(memory_db, read_organisation(memory_db, DEPARTMENTS.encode(), None))
+    changes = read_organisation(memory_db, None, RELATIONSHIPS.encode())
+    assert changes.ok
+    write_organisation(memory_db, changes)
+    assert _stored(memory_db) == (4, 4)
+
+
+def test_a_second_import_updates_names_and_types_and_counts_the_changes(memory_db):
+    write_organisation(memory_db, read_organisation(memory_db, DEPARTMENTS.encode(), RELATIONSHIPS.encode()))
+    renamed = DEPARTMENTS.replace("Sales,销售部", "Sales and Marketing,销售市场部")
+    retyped = RELATIONSHIPS.replace("SALES,PROD,process", "SALES,PROD,functional")
+    changes = read_organisation(memory_db, renamed.encode(), retyped.encode())
+    assert changes.counts == {
+        "departments_new": 0,
+        "departments_changed": 1,
+        "departments_unchanged": 3,
+        "relationships_new": 0,
+        "relationships_changed": 1,
+        "relationships_unchanged": 3,
+    }
+    write_organisation(memory_db, changes)
+    names = dict(zip(list_departments(memory_db)["code"], list_departments(memory_db)["name_zh"], strict=True))
+    assert names["SALES"] == "销售市场部"
+
+
+def test_a_department_with_responses_can_be_renamed_and_deactivated(demo_db_path):
+    # Migration 0002 exists for this: DuckDB refused updates of referenced departments before it.
+    from data.db import Database
+
+    db = Database(demo_db_path)
+    table = list_departments(db)
+    table.loc[table["code"] == "LEGAL", ["name_en", "active"]] = ["Legal Affairs", False]
+    changes = check_department_table(db, table)
+    assert changes.ok and changes.counts["departments_changed"] == 1
+    write_organisation(db, changes)
+    legal = list_departments(db).set_index("code").loc["LEGAL"]
+    assert legal["name_en"] == "Legal Affairs" and not legal["active"]
+    db.close()
+
+
+def test_the_department_table_refuses_deleted_rows_and_own_parents(demo_db_path):
+    from data.db import Database
+
+    db = Database(demo_db_path)
+    table = list_departments(db)
+    changes = check_department_table(db, table[table["code"] != "LEGAL"])
+    assert [(p.code, p.values) for p in changes.problems] == [("removed_department", {"codes": "LEGAL"})]
+    table.loc[table["code"] == "HR", "parent_code"] = "HR"
+    assert ("own_parent", "HR") in [(p.code, p.values.get("code")) for p in check_department_table(db, table).problems]
+    db.close()
+
+
+def test_the_relationship_table_replaces_the_stored_set(memory_db):
+    write_organisation(memory_db, read_organisation(memory_db, DEPARTMENTS.encode(), RELATIONSHIPS.encode()))
+    edited = pd.concat(
+        [
+            list_relationships(memory_db).iloc[1:],
+            pd.DataFrame([{"customer_dept": "IT", "provider_dept": "HQ", "type": "hierarchical"}]),
+        ]
+    )
+    changes = check_relationship_table(memory_db, edited)
+    assert changes.ok and changes.counts["relationships_removed"] == 1 and changes.counts["relationships_new"] == 1
+    replace_relationships(memory_db, changes)
+    assert len(list_relationships(memory_db)) == 4
+    bad = pd.concat([edited, pd.DataFrame([{"customer_dept": "IT", "provider_dept": "IT", "type": "process"}])])
+    assert [p.code for p in check_relationship_table(memory_db, bad).problems] == ["serves_itself"]
