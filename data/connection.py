@@ -8,9 +8,26 @@ from __future__ import annotations
 import streamlit as st
 
 from data.db import Database, db_path_from_env
+from data.submissions import SubmissionWriter
 
 
 @st.cache_resource(show_spinner=False)
 def get_database() -> Database:
     """The process's database instance (path from ICSAT_DB), migrated on first use."""
     return Database(db_path_from_env())
+
+
+@st.cache_resource(show_spinner=False)
+def _submission_writer() -> SubmissionWriter:
+    return SubmissionWriter(get_database())
+
+
+def get_submission_writer() -> SubmissionWriter:
+    """The process's one submission writer (group commit), always on the current database instance
+    (tests swap the database between runs)."""
+    writer = _submission_writer()
+    if writer.db is not get_database():
+        writer.close()
+        _submission_writer.clear()
+        writer = _submission_writer()
+    return writer

@@ -26,6 +26,7 @@ PAGES: list[PageEntry] = [
     PageEntry(
         "section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES
     ),
+    PageEntry("section_staff", "pages/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
     PageEntry(
         "section_account",
         "pages/sign_in.py",

@@ -1,0 +1,42 @@
+"""Staff survey: a personal link -> screener -> one form per provider -> self-assessment -> review -> thanks.
+
+Open to everyone (no sign-in): the token in the link is the only key. The address bar loses the
+token as soon as the page has read it.
+"""
+
+import streamlit as st
+
+from ui import survey_flow as flow
+from ui import survey_forms as forms
+
+flow.init_state()
+flow.capture_token()
+
+if st.session_state["survey.done"] == "ok":
+    forms.language_switch()
+    forms.thank_you()
+    st.stop()
+
+check = flow.current_check()
+if check is not None and check.ok:
+    context = flow.build_context(check)
+    flow.apply_wave_language(context)
+forms.language_switch()
+if check is None:
+    forms.no_link()
+    st.stop()
+if not check.ok:
+    forms.refused(check.status)
+    st.stop()
+
+flow.ensure_draft(context)
+names = forms.header(context)
+step, position = flow.step(context)
+if step == "screener":
+    forms.screener(context, names)
+elif step == "provider":
+    forms.provider_form(context, names, position)
+elif step == "self":
+    forms.self_assessment(context, names)
+else:
+    forms.review(context, names)

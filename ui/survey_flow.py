@@ -1,0 +1,392 @@
+"""The staff survey's state and steps: token, draft, navigation and submission (no drawing here).
+
+Session state (all plain, serialisable values, namespaced "survey."):
+
+- survey.token       the token from the link (taken from the address bar, which is then cleared)
+- survey.draft       the answers so far, in the shape `surveys.answers` validates, plus the step
+                     ("screener", "provider", "self", "review") and the position among the chosen
+                     providers; saved server-side against the token hash at every step
+- survey.draft_for   the token hash the draft belongs to
+- survey.done        "ok" after this session's submission was committed
+- survey.problems    problems to show on the current step: [{"code", "provider", "field", "limit"}]
+- survey.notice      a text key to show once (draft restored, control characters removed)
+- survey.bad_tokens  how many unknown tokens this session tried (each further one waits longer)
+
+Navigation happens in button callbacks, so every rerun of this page starts from a callback; each
+callback also keeps the sidebar's language picker in line with the language chosen here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from data.connection import get_submission_writer
+from data.invitations import TokenCheck, check_token
+from data.org import list_relationships
+from data.submissions import PendingSubmission, load_draft, save_draft
+from data.waves import survey_for_version
+from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_text, validate_submission
+from surveys.definition import Survey
+from ui.frame import db, lang
+from ui.results import RESULTS_TTL, clear_results, departments
+
+STEPS = ("screener", "provider", "self", "review")
+FREE_BAD_TOKENS = 3  # unknown tokens a session may try before each further try waits
+MAX_WAIT_SECONDS = 8.0
+
+
+@dataclass(frozen=True)
+class SurveyContext:
+    """What one valid link gives access to (rebuilt on every run; never stored in the session)."""
+
+    check: TokenCheck
+    survey: Survey
+    providers: tuple[str, ...]  # departments to offer, those serving the respondent's first
+    serving: frozenset[str]  # providers the relationship map says serve the respondent's department
+    customers: tuple[str, ...]  # departments the respondent's department serves (self-assessment)
+
+    @property
+    def rater_dept(self) -> str:
+        return self.check.dept_code
+
+    @property
+    def self_assessment(self) -> bool:
+        return bool(self.check.wave.self_assessment and self.customers)
+
+
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _survey(survey_version: str) -> Survey:
+    return survey_for_version(db(), survey_version)
+
+
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _relationships() -> pd.DataFrame:
+    return list_relationships(db())
+
+
+def init_state() -> None:
+    """The survey's session keys, set once per session."""
+    for key, value in (
+        ("survey.token", None),
+        ("survey.draft", {}),
+        ("survey.draft_for", None),
+        ("survey.done", None),
+        ("survey.problems", []),
+        ("survey.notice", None),
+        ("survey.bad_tokens", 0),
+        ("survey.counted", False),
+        ("survey.lang_applied", False),
+    ):
+        st.session_state.setdefault(key, value)
+
+
+def capture_token() -> None:
+    """Take the token from the link into the session and clear it from the address bar."""
+    token = st.query_params.get("token")
+    if token is None:
+        return
+    if token != st.session_state["survey.token"]:
+        # Another link in the same browser tab: start over for that link.
+        st.session_state["survey.token"] = token
+        st.session_state["survey.draft"] = {}
+        st.session_state["survey.draft_for"] = None
+        st.session_state["survey.done"] = None
+        st.session_state["survey.problems"] = []
+        st.session_state["survey.counted"] = False
+    st.query_params.clear()
+
+
+def current_check() -> TokenCheck | None:
+    """The check of this session's token (None without one). Unknown tokens beyond the first few
+    make this session wait, longer each time, so that guessing links is slow."""
+    token = st.session_state["survey.token"]
+    if token is None:
+        return None
+    check = check_token(db(), token)
+    if check.status == "unknown":
+        if not st.session_state.get("survey.counted"):
+            st.session_state["survey.bad_tokens"] += 1
+            st.session_state["survey.counted"] = True
+        extra = st.session_state["survey.bad_tokens"] - FREE_BAD_TOKENS
+        if extra > 0:
+            time.sleep(min(MAX_WAIT_SECONDS, 0.5 * 2 ** (extra - 1)))
+    return check
+
+
+def build_context(check: TokenCheck) -> SurveyContext:
+    """The survey, the departments to offer and the self-assessment customers of a valid link."""
+    survey = _survey(check.wave.survey_version)
+    deps = departments()
+    rels = _relationships()
+    mine = check.dept_code
+    active = [c for c in deps.loc[deps["active"], "code"] if c != mine]
+    serving = set(rels.loc[rels["customer_dept"] == mine, "provider_dept"]) & set(active)
+    names = department_names()
+    by_name = sorted(active, key=lambda c: names.get(c, c))
+    providers = tuple([c for c in by_name if c in serving] + [c for c in by_name if c not in serving])
+    customers = tuple(c for c in by_name if c in set(rels.loc[rels["provider_dept"] == mine, "customer_dept"]))
+    return SurveyContext(check, survey, providers, frozenset(serving), customers)
+
+
+def department_names() -> dict[str, str]:
+    """Department code -> name in the current language."""
+    frame = departments()
+    column = "name_zh" if lang() == "zh" else "name_en"
+    return dict(zip(frame["code"], frame[column], strict=True))
+
+
+def apply_wave_language(ctx: SurveyContext) -> None:
+    """Use the wave's default language unless the person chose one (once per session)."""
+    if st.session_state["survey.lang_applied"]:
+        return
+    st.session_state["survey.lang_applied"] = True
+    if not st.session_state.get("lang_chosen"):
+        st.session_state["lang"] = ctx.check.wave.default_lang
+
+
+def _keep_language() -> None:
+    # app.py's sidebar picker would put back its own value on the next run; in a callback its
+    # widget state may be set, so keep it equal to the language in use.
+    if "app.lang_picker" in st.session_state:
+        st.session_state["app.lang_picker"] = lang()
+
+
+def switch_language() -> None:
+    """Callback of the page's language switch."""
+    choice = st.session_state.get("survey.lang")
+    if choice in ("en", "zh"):
+        st.session_state["lang"] = choice
+        st.session_state["lang_chosen"] = True
+    _keep_language()
+
+
+def ensure_draft(ctx: SurveyContext) -> None:
+    """Continue from the server-side draft when this session has none for this link yet."""
+    if st.session_state["survey.draft_for"] == ctx.check.token_hash:
+        return
+    saved = load_draft(db(), ctx.check.token_hash)
+    st.session_state["survey.draft"] = saved or {}
+    st.session_state["survey.draft_for"] = ctx.check.token_hash
+    if saved:
+        st.session_state["survey.notice"] = "survey_draft_restored"
+
+
+def draft() -> dict[str, Any]:
+    """This session's answers so far."""
+    return st.session_state["survey.draft"]
+
+
+def chosen_providers(ctx: SurveyContext) -> list[str]:
+    """The providers to rate, in screener order: those not marked "never"."""
+    frequency = draft().get("frequency", {})
+    return [p for p in ctx.providers if frequency.get(p, NEVER) != NEVER]
+
+
+def step(ctx: SurveyContext) -> tuple[str, int]:
+    """(step, position among the chosen providers), repaired if the draft points nowhere."""
+    current = draft().get("step", "screener")
+    position = int(draft().get("pos", 0) or 0)
+    chosen = chosen_providers(ctx)
+    if current not in STEPS or (current != "screener" and not chosen):
+        return "screener", 0
+    if current == "provider" and not 0 <= position < len(chosen):
+        return "provider", 0
+    if current == "self" and not ctx.self_assessment:
+        return "review", 0
+    return current, position
+
+
+def _go(ctx: SurveyContext, to: str, position: int = 0) -> None:
+    updated = {**draft(), "step": to, "pos": position}
+    st.session_state["survey.draft"] = updated
+    save_draft(db(), ctx.check.token_hash, updated)
+
+
+def _problems(problems: list[Problem]) -> None:
+    st.session_state["survey.problems"] = [
+        {"code": p.code, "provider": p.provider, "field": p.field, "limit": p.limit} for p in problems
+    ]
+
+
+def _validate(ctx: SurveyContext, raw: dict[str, Any]) -> list[Problem]:
+    try:
+        validate_submission(
+            ctx.survey,
+            raw,
+            rater_dept=ctx.rater_dept,
+            providers=ctx.providers,
+            self_customers=ctx.customers,
+            self_assessment=ctx.self_assessment,
+        )
+    except AnswerError as exc:
+        return exc.problems
+    return []
+
+
+def _after_provider_steps(ctx: SurveyContext) -> str:
+    return "self" if ctx.self_assessment else "review"
+
+
+# Widget keys: stable and namespaced, one per department and question.
+def frequency_key(provider: str) -> str:
+    return f"survey.freq.{provider}"
+
+
+def item_key(provider: str, item_id: str) -> str:
+    return f"survey.item.{provider}.{item_id}"
+
+
+def recommend_key(provider: str) -> str:
+    return f"survey.rec.{provider}"
+
+
+def text_key(provider: str, question: str) -> str:
+    return f"survey.text.{provider}.{question}"
+
+
+def self_key(customer: str, dimension: str) -> str:
+    return f"survey.self.{customer}.{dimension}"
+
+
+def screener_next(ctx: SurveyContext) -> None:
+    """Callback: keep the screener's answers; on to the first chosen provider."""
+    _keep_language()
+    frequency = {p: st.session_state.get(frequency_key(p)) or NEVER for p in ctx.providers}
+    st.session_state["survey.draft"] = {**draft(), "frequency": frequency}
+    if all(f == NEVER for f in frequency.values()):
+        _problems([Problem("no_provider")])
+        _go(ctx, "screener")
+        return
+    st.session_state["survey.problems"] = []
+    _go(ctx, "provider", 0)
+
+
+def _read_provider_form(ctx: SurveyContext, provider: str) -> dict[str, Any]:
+    items = {}
+    for item in ctx.survey.items:
+        value = st.session_state.get(item_key(provider, item.id))
+        if value is not None:
+            items[item.id] = value
+    comments = {}
+    for question in ctx.survey.open_questions:
+        text, had_controls = clean_text(st.session_state.get(text_key(provider, question.id)) or "")
+        if had_controls:
+            st.session_state["survey.notice"] = "survey_text_cleaned"
+        if text:
+            comments[question.id] = text
+    return {"items": items, "recommend": st.session_state.get(recommend_key(provider)), "comments": comments}
+
+
+def provider_move(ctx: SurveyContext, provider: str, position: int, direction: int) -> None:
+    """Callback of a provider form's Back (-1) and Next (+1): keep the answers, validate on Next."""
+    _keep_language()
+    ratings = {**draft().get("ratings", {}), provider: _read_provider_form(ctx, provider)}
+    st.session_state["survey.draft"] = {**draft(), "ratings": ratings}
+    chosen = chosen_providers(ctx)
+    if direction < 0:
+        st.session_state["survey.problems"] = []
+        _go(ctx, "provider", position - 1) if position > 0 else _go(ctx, "screener")
+        return
+    problems = _validate(
+        ctx, {"frequency": {provider: draft()["frequency"][provider]}, "ratings": {provider: ratings[provider]}}
+    )
+    if problems:
+        _problems(problems)
+        _go(ctx, "provider", position)
+        return
+    st.session_state["survey.problems"] = []
+    if position + 1 < len(chosen):
+        _go(ctx, "provider", position + 1)
+    else:
+        _go(ctx, _after_provider_steps(ctx))
+
+
+def self_move(ctx: SurveyContext, direction: int) -> None:
+    """Callback of the self-assessment's Back and Next: keep the predictions."""
+    _keep_language()
+    predictions: dict[str, dict[str, int]] = {}
+    for customer in ctx.customers:
+        for dimension in ctx.survey.dimension_ids:
+            value = st.session_state.get(self_key(customer, dimension))
+            if value is not None:
+                predictions.setdefault(customer, {})[dimension] = value
+    st.session_state["survey.draft"] = {**draft(), "self": predictions}
+    st.session_state["survey.problems"] = []
+    if direction < 0:
+        _go(ctx, "provider", max(len(chosen_providers(ctx)) - 1, 0))
+    else:
+        _go(ctx, "review")
+
+
+def review_back(ctx: SurveyContext) -> None:
+    """Callback of the review's Back."""
+    _keep_language()
+    st.session_state["survey.problems"] = []
+    if ctx.self_assessment:
+        _go(ctx, "self")
+    else:
+        _go(ctx, "provider", max(len(chosen_providers(ctx)) - 1, 0))
+
+
+def edit(ctx: SurveyContext, to: str, position: int = 0) -> None:
+    """Callback of the review's Edit buttons."""
+    _keep_language()
+    st.session_state["survey.problems"] = []
+    _go(ctx, to, position)
+
+
+def submission_raw(ctx: SurveyContext) -> dict[str, Any]:
+    """The draft reduced to what is submitted (the chosen providers only)."""
+    current = draft()
+    chosen = chosen_providers(ctx)
+    ratings = current.get("ratings", {})
+    return {
+        "frequency": dict(current.get("frequency", {})),
+        "ratings": {p: ratings.get(p, {}) for p in chosen},
+        "self": current.get("self", {}) if ctx.self_assessment else {},
+    }
+
+
+def submit(ctx: SurveyContext) -> None:
+    """Callback of Submit: validate everything, hand it to the writer, wait for the commit."""
+    _keep_language()
+    if st.session_state["survey.done"]:
+        return  # a second click that arrived after the first one was committed
+    raw = submission_raw(ctx)
+    try:
+        valid = validate_submission(
+            ctx.survey,
+            raw,
+            rater_dept=ctx.rater_dept,
+            providers=ctx.providers,
+            self_customers=ctx.customers,
+            self_assessment=ctx.self_assessment,
+        )
+    except AnswerError as exc:
+        _problems(exc.problems)
+        return
+    result = get_submission_writer().submit(PendingSubmission(ctx.check.token_hash, valid))
+    if result.ok:
+        st.session_state["survey.done"] = "ok"
+        st.session_state["survey.draft"] = {}
+        st.session_state["survey.problems"] = []
+        clear_results()
+    elif result.status == "error":
+        st.session_state["survey.problems"] = [{"code": "submit_failed"}]
+    # used, expired, wave_not_open: the next check of the token says so, and nothing was written
+
+
+def answered_items(ctx: SurveyContext, provider: str) -> int:
+    """Statements answered (a score or "not applicable") for one provider in the draft."""
+    items = draft().get("ratings", {}).get(provider, {}).get("items", {})
+    return sum(1 for item in ctx.survey.item_ids if items.get(item) is not None)
+
+
+def likert_options() -> list[Any]:
+    """The options of a statement: 1-5, then "not applicable"."""
+    return [1, 2, 3, 4, 5, NOT_APPLICABLE]

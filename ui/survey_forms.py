@@ -1,0 +1,311 @@
+"""The staff survey's screens: what each step draws. State and navigation live in ui/survey_flow.py.
+
+Every widget has a stable, namespaced key ("survey.<...>"). Free text the person typed is shown
+back only with `st.text` (plain text, never Markdown or HTML).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from surveys.answers import NEVER, NOT_APPLICABLE
+from surveys.definition import Text
+from ui import survey_flow as flow
+from ui.frame import lang, t
+from ui.i18n import LANGUAGE_NAMES, LANGUAGES
+
+REFUSALS = {
+    "unknown": "survey_refused_unknown",
+    "expired": "survey_refused_expired",
+    "used": "survey_refused_used",
+    "wave_not_open": "survey_refused_wave_not_open",
+}
+
+
+def _text(value: Text, **names: str) -> str:
+    # Plain replacement, not str.format: a department name may contain braces.
+    text = value.get(lang())
+    for placeholder, name in names.items():
+        text = text.replace("{" + placeholder + "}", name)
+    return text
+
+
+def language_switch() -> None:
+    """English / Chinese, on the page itself (the sidebar is hidden on phones)."""
+    if st.session_state.get("survey.lang") != lang():
+        st.session_state["survey.lang"] = lang()
+    st.segmented_control(
+        t("survey_language"),
+        options=list(LANGUAGES),
+        format_func=LANGUAGE_NAMES.get,
+        key="survey.lang",
+        on_change=flow.switch_language,
+        label_visibility="collapsed",
+    )
+
+
+def no_link() -> None:
+    """Shown without a token: how to get in."""
+    st.title(t("survey_title"))
+    st.info(t("survey_no_link"))
+
+
+def refused(status: str) -> None:
+    """Shown for an unknown, expired, used or closed link: the reason, and nothing else."""
+    st.title(t("survey_title"))
+    message = t(REFUSALS.get(status, "survey_refused_unknown"))
+    if status == "used":
+        st.success(message)
+    else:
+        st.warning(message)
+
+
+def thank_you() -> None:
+    """After a committed submission."""
+    st.title(t("survey_title"))
+    st.success(t("survey_thanks_title"))
+    st.write(t("survey_thanks_body"))
+
+
+def header(ctx: flow.SurveyContext) -> dict[str, str]:
+    """Title, wave and department; returns the department names in the current language."""
+    names = flow.department_names()
+    st.title(_text(ctx.survey.title))
+    st.caption(
+        t("survey_wave", wave=ctx.check.wave.name(lang()))
+        + " · "
+        + t("survey_department", dept=names.get(ctx.rater_dept, ctx.rater_dept))
+    )
+    notice = st.session_state.get("survey.notice")
+    if notice:
+        st.info(t(notice))
+        st.session_state["survey.notice"] = None
+    return names
+
+
+def problems(names: dict[str, str]) -> None:
+    """The problems of the last attempt to move on, in the person's language."""
+    found = st.session_state.get("survey.problems") or []
+    if not found:
+        return
+    lines = []
+    for problem in found:
+        code = problem.get("code", "malformed")
+        key = "survey_submit_failed" if code == "submit_failed" else f"survey_err_{code}"
+        provider = problem.get("provider")
+        lines.append(t(key, provider=names.get(provider, provider or ""), limit=problem.get("limit") or ""))
+    st.error("\n".join(f"- {line}" for line in dict.fromkeys(lines)))
+
+
+def _frequency_label(ctx: flow.SurveyContext, option_id: str) -> str:
+    for option in ctx.survey.frequency_options:
+        if option.id == option_id:
+            return option.label.get(lang())
+    return option_id
+
+
+def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
+    """Step 1: how often the person worked with each other department ("never" skips it)."""
+    st.write(_text(ctx.survey.intro))
+    st.subheader(t("survey_screener_title"))
+    st.caption(t("survey_screener_help"))
+    problems(names)
+    saved = flow.draft().get("frequency", {})
+    option_ids = [o.id for o in ctx.survey.frequency_options]
+    with st.form("survey.screener_form"):
+        groups = [
+            ("survey_screener_served", [p for p in ctx.providers if p in ctx.serving]),
+            ("survey_screener_others", [p for p in ctx.providers if p not in ctx.serving]),
+        ]
+        for title, codes in groups:
+            if not codes:
+                continue
+            st.markdown(f"**{t(title)}**")
+            for code in codes:
+                current = saved.get(code, NEVER)
+                st.radio(
+                    names.get(code, code),
+                    options=option_ids,
+                    index=option_ids.index(current) if current in option_ids else 0,
+                    format_func=lambda o: _frequency_label(ctx, o),
+                    horizontal=True,
+                    key=flow.frequency_key(code),
+                )
+        st.form_submit_button(t("survey_next"), type="primary", on_click=flow.screener_next, args=(ctx,))
+
+
+def progress(current: int, total: int) -> None:
+    """'3 of 5 departments'."""
+    st.progress(min(current / total, 1.0) if total else 1.0, text=t("survey_progress", current=current, total=total))
+
+
+def _index(options: list[Any], value: Any) -> int | None:
+    return options.index(value) if value in options else None
+
+
+def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int) -> None:
+    """Step 2: one form per chosen provider: statements 1-5 or not applicable, recommend 0-10, two texts."""
+    chosen = flow.chosen_providers(ctx)
+    provider = chosen[position]
+    name = names.get(provider, provider)
+    progress(position + 1, len(chosen))
+    st.subheader(name)
+    frequency = flow.draft().get("frequency", {}).get(provider, NEVER)
+    st.caption(t("survey_frequency_chosen", frequency=_frequency_label(ctx, frequency)))
+    problems(names)
+    saved = flow.draft().get("ratings", {}).get(provider, {})
+    items, comments = saved.get("items", {}), saved.get("comments", {})
+    likert = flow.likert_options()
+    survey = ctx.survey
+    with st.form(f"survey.provider_form.{provider}"):
+        st.caption(
+            t(
+                "survey_scale_legend",
+                low=survey.likert_labels[1].get(lang()),
+                high=survey.likert_labels[5].get(lang()),
+            )
+        )
+        for dimension in survey.dimensions:
+            st.markdown(f"**{dimension.label.get(lang())}**")
+            for item in dimension.items:
+                st.radio(
+                    _text(item.text, provider=name),
+                    options=likert,
+                    index=_index(likert, items.get(item.id)),
+                    format_func=lambda v: survey.not_applicable.get(lang()) if v == NOT_APPLICABLE else str(v),
+                    horizontal=True,
+                    key=flow.item_key(provider, item.id),
+                )
+        scores = list(range(survey.recommend_min, survey.recommend_max + 1))
+        st.markdown(f"**{_text(survey.recommend_text, provider=name)}**")
+        st.radio(
+            _text(survey.recommend_text, provider=name),
+            options=scores,
+            index=_index(scores, saved.get("recommend")),
+            horizontal=True,
+            key=flow.recommend_key(provider),
+            label_visibility="collapsed",
+        )
+        st.caption(
+            t(
+                "survey_recommend_legend",
+                low=survey.recommend_low.get(lang()),
+                high=survey.recommend_high.get(lang()),
+            )
+        )
+        for question in survey.open_questions:
+            st.text_area(
+                _text(question.text, provider=name),
+                value=comments.get(question.id, ""),
+                max_chars=question.max_length,
+                key=flow.text_key(provider, question.id),
+            )
+            st.caption(t("survey_text_limit", limit=question.max_length))
+        back, forward = st.columns(2)
+        with back:
+            st.form_submit_button(
+                t("survey_back"), on_click=flow.provider_move, args=(ctx, provider, position, -1), width="stretch"
+            )
+        with forward:
+            st.form_submit_button(
+                t("survey_next"),
+                type="primary",
+                on_click=flow.provider_move,
+                args=(ctx, provider, position, 1),
+                width="stretch",
+            )
+
+
+def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
+    """Step 3 (when the wave asks for it): how the person's department thinks its customers rate it."""
+    chosen = flow.chosen_providers(ctx)
+    progress(len(chosen), len(chosen))
+    st.subheader(t("survey_self_title"))
+    st.write(_text(ctx.survey.self_assessment_intro))
+    st.caption(t("survey_self_optional"))
+    problems(names)
+    saved = flow.draft().get("self", {})
+    mine = names.get(ctx.rater_dept, ctx.rater_dept)
+    scores = [1, 2, 3, 4, 5]
+    with st.form("survey.self_form"):
+        st.caption(
+            t(
+                "survey_scale_legend",
+                low=ctx.survey.likert_labels[1].get(lang()),
+                high=ctx.survey.likert_labels[5].get(lang()),
+            )
+        )
+        for customer in ctx.customers:
+            st.markdown(f"**{t('survey_self_customer', customer=names.get(customer, customer), provider=mine)}**")
+            for dimension in ctx.survey.dimensions:
+                st.radio(
+                    dimension.label.get(lang()),
+                    options=scores,
+                    index=_index(scores, saved.get(customer, {}).get(dimension.id)),
+                    horizontal=True,
+                    key=flow.self_key(customer, dimension.id),
+                    help=dimension.description.get(lang()),
+                )
+        back, forward = st.columns(2)
+        with back:
+            st.form_submit_button(t("survey_back"), on_click=flow.self_move, args=(ctx, -1), width="stretch")
+        with forward:
+            st.form_submit_button(
+                t("survey_next"), type="primary", on_click=flow.self_move, args=(ctx, 1), width="stretch"
+            )
+
+
+def review(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
+    """Step 4: what will be submitted, with Edit per department, then Submit (once)."""
+    chosen = flow.chosen_providers(ctx)
+    progress(len(chosen), len(chosen))
+    st.subheader(t("survey_review_title"))
+    st.caption(t("survey_review_help"))
+    problems(names)
+    ratings = flow.draft().get("ratings", {})
+    total = len(ctx.survey.item_ids)
+    for position, provider in enumerate(chosen):
+        rating = ratings.get(provider, {})
+        with st.container(border=True):
+            st.markdown(f"**{names.get(provider, provider)}**")
+            frequency = flow.draft().get("frequency", {}).get(provider, NEVER)
+            recommend = rating.get("recommend")
+            st.write(
+                t("survey_frequency_chosen", frequency=_frequency_label(ctx, frequency))
+                + " · "
+                + t("survey_review_answered", answered=flow.answered_items(ctx, provider), total=total)
+                + " · "
+                + t(
+                    "survey_review_recommend", value=t("survey_review_not_answered") if recommend is None else recommend
+                )
+            )
+            for question in ctx.survey.open_questions:
+                text = rating.get("comments", {}).get(question.id)
+                if text:
+                    st.caption(_text(question.text, provider=names.get(provider, provider)))
+                    st.text(text)
+            st.button(
+                t("survey_edit"),
+                key=f"survey.edit.{provider}",
+                on_click=flow.edit,
+                args=(ctx, "provider", position),
+            )
+    if ctx.self_assessment:
+        count = sum(len(v) for v in flow.draft().get("self", {}).values())
+        with st.container(border=True):
+            st.write(t("survey_review_self", count=count))
+            st.button(t("survey_edit"), key="survey.edit.self", on_click=flow.edit, args=(ctx, "self"))
+    back, forward = st.columns(2)
+    with back:
+        st.button(t("survey_back"), key="survey.review_back", on_click=flow.review_back, args=(ctx,), width="stretch")
+    with forward:
+        st.button(
+            t("survey_submit"),
+            key="survey.submit",
+            type="primary",
+            on_click=flow.submit,
+            args=(ctx,),
+            width="stretch",
+        )
