@@ -9,6 +9,10 @@ Rules (DESIGN.md section 4):
 
 A hidden cell keeps its keys and `suppressed = True`; every figure in it is blanked, including n.
 "No data" is a cell that is not in the frame at all (`matrix_status` draws both).
+
+The same function suppresses totals: a frame with only provider_dept (or only rater_dept) is one
+line whose total is the organisation's figure, so a provider or rater total with n < k is hidden,
+and so is the next smallest total when the hidden totals together hold fewer than k responses.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ import pandas as pd
 MIN_K = 3
 LINE_KEYS = ("rater_dept", "provider_dept")
 STATUS_SHOWN, STATUS_HIDDEN, STATUS_NO_DATA = "shown", "hidden", "no_data"
+# Columns that identify a row rather than describe the people in it: never blanked.
+KEY_COLUMNS = ("wave_id", "previous_wave_id", "rater_dept", "provider_dept", "relationship_type", "level", "dimension")
 
 
 def check_threshold(k: int) -> int:
@@ -28,73 +34,130 @@ def check_threshold(k: int) -> int:
     return int(k)
 
 
-def hidden_mask(counts: pd.DataFrame, k: int, *, group: str | None = None) -> pd.Series:
+def _line_codes(counts: pd.DataFrame, key: str) -> np.ndarray | None:
+    if key not in counts.columns:
+        return None
+    return pd.factorize(counts[key], use_na_sentinel=False)[0]
+
+
+def _hide_group(n: np.ndarray, hidden: np.ndarray, lines: list[np.ndarray], k: int) -> np.ndarray:
+    """Complementary suppression inside one group (wave), vectorised over lines."""
+    hidden = hidden.copy()
+    order = np.arange(len(n))
+    while True:
+        changed = False
+        for line in lines:
+            width = line.max() + 1
+            hidden_sum = np.bincount(line, weights=n * hidden, minlength=width)
+            bad = (hidden_sum > 0) & (hidden_sum < k)
+            candidates = np.flatnonzero(~hidden & bad[line] & (n > 0))
+            if not len(candidates):
+                continue
+            # the smallest shown cell of each offending line (ties: first in input order)
+            pick = candidates[np.lexsort((order[candidates], n[candidates], line[candidates]))]
+            first = np.r_[True, line[pick][1:] != line[pick][:-1]]
+            hidden[pick[first]] = True
+            changed = True
+        if not changed:
+            return hidden
+
+
+def hidden_mask(counts: pd.DataFrame, k: int, *, group: str | None = None, hide: pd.Series | None = None) -> pd.Series:
     """Which cells must be hidden, by threshold and by complementary suppression.
 
     Parameters
     ----------
     counts : DataFrame
-        One row per cell with columns rater_dept, provider_dept, n (and `group`, if given).
+        One row per cell with columns n and the line keys it has: rater_dept and provider_dept for
+        a matrix of cells (rows and columns are lines); only one of them for a list of totals (one
+        line, whose total is the organisation's figure); neither for a single total.
     k : int
         The anonymity threshold.
     group : str, optional
         A column (e.g. wave_id) whose values are suppressed independently.
+    hide : Series of bool, optional
+        Cells hidden for another reason before complementary suppression starts.
 
     Returns
     -------
     Series of bool aligned with `counts.index`: True where the cell is hidden.
     """
     k = check_threshold(k)
-    n = counts["n"].fillna(0).astype(int)
+    n = counts["n"].fillna(0).to_numpy(dtype=float)
     hidden = n < k
-    groups = [counts.index] if group is None else [idx for _, idx in counts.groupby(group).groups.items()]
+    if hide is not None:
+        hidden = hidden | hide.reindex(counts.index, fill_value=False).to_numpy(dtype=bool)
+    present = [key for key in LINE_KEYS if key in counts.columns]
+    if len(present) == 2:
+        line_sets = [_line_codes(counts, key) for key in present]
+    else:
+        line_sets = [np.zeros(len(counts), dtype=np.int64)]
+    groups = (
+        [np.arange(len(counts))]
+        if group is None
+        else list(pd.Series(np.arange(len(counts))).groupby(counts[group].to_numpy(), sort=False).indices.values())
+    )
     for idx in groups:
-        sub_n = n.loc[idx]
-        sub_hidden = hidden.loc[idx].copy()
-        changed = True
-        while changed:
-            changed = False
-            for key in LINE_KEYS:
-                line_of = counts.loc[idx, key]
-                for _, line in sub_n.groupby(line_of).groups.items():
-                    hidden_sum = sub_n.loc[line][sub_hidden.loc[line]].sum()
-                    if 0 < hidden_sum < k:
-                        shown = sub_n.loc[line][~sub_hidden.loc[line]]
-                        if len(shown):
-                            sub_hidden.loc[shown.idxmin()] = True
-                            changed = True
-        hidden.loc[idx] = sub_hidden
-    return hidden
+        if not len(idx):
+            continue
+        lines = [pd.factorize(line[idx])[0] for line in line_sets]
+        hidden[idx] = _hide_group(n[idx], hidden[idx], lines, k)
+    return pd.Series(hidden, index=counts.index)
 
 
-def suppress_small_cells(cells: pd.DataFrame, k: int, *, group: str | None = "wave_id") -> pd.DataFrame:
-    """Hide small cells and their complements; the only way cell figures leave the analysis layer.
+def suppress_small_cells(
+    cells: pd.DataFrame,
+    k: int,
+    *,
+    group: str | None = "wave_id",
+    hide: pd.Series | None = None,
+    complementary: bool = True,
+    n_column: str = "n",
+) -> pd.DataFrame:
+    """Hide small cells and their complements; the only way figures leave the analysis layer.
 
     Parameters
     ----------
     cells : DataFrame
-        Cell statistics with rater_dept, provider_dept, n and any figures (see `analysis.cells`).
+        Statistics with n and any figures: a matrix of cells (rater_dept and provider_dept), a list
+        of totals (only one of them), or single figures (neither); see `hidden_mask`.
     k : int
         The anonymity threshold of the wave (at least 3).
     group : str or None
         Column whose groups (waves) are suppressed independently; None for one group.
+    hide : Series of bool, optional
+        Rows to hide whatever their n (aligned with `cells.index`): rows derived from figures
+        that are hidden elsewhere, e.g. a trend whose cell is hidden in the previous wave.
+    complementary : bool
+        Apply complementary suppression along rows and columns. Turn it off only for tables whose
+        rows are derived from already-suppressed tables (trends, hotspots), where `hide` carries it.
+    n_column : str
+        The column holding the number of responses behind each row (e.g. n_customers for gaps).
 
     Returns
     -------
     A copy of `cells` with `suppressed` (bool) and `k` (the threshold used) added, and every other
-    non-key column blanked (NaN) where suppressed. The input is not changed.
+    non-key column blanked (NaN, or None for text) where suppressed. The input is not changed.
     """
+    k = check_threshold(k)
     group = group if group is not None and group in cells.columns else None
     out = cells.copy()
-    mask = hidden_mask(out, k, group=group) if len(out) else pd.Series(False, index=out.index)
-    keys = {"wave_id", "rater_dept", "provider_dept"}
-    figure_columns = [c for c in out.columns if c not in keys]
+    if not len(out):
+        mask = pd.Series(False, index=out.index, dtype=bool)
+    elif complementary:
+        mask = hidden_mask(out.rename(columns={n_column: "n"}) if n_column != "n" else out, k, group=group, hide=hide)
+    else:
+        mask = out[n_column].fillna(0) < k
+    if hide is not None:
+        mask = mask | hide.reindex(out.index, fill_value=False).astype(bool)
+    keys = set(KEY_COLUMNS)
+    figure_columns = [c for c in out.columns if c not in keys and c not in ("suppressed", "k")]
     for column in figure_columns:
         numeric = pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_bool_dtype(out[column])
         out[column] = out[column].astype("float64" if numeric else object)
         out.loc[mask, column] = np.nan if numeric else None
-    out["suppressed"] = mask.astype(bool)
-    out["k"] = check_threshold(k)
+    out["suppressed"] = mask.to_numpy(dtype=bool)
+    out["k"] = k
     return out
 
 

@@ -6,13 +6,34 @@ column; docs/methodology.md explains them in plain words.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
-from scipy import stats
+
+from analysis.stats_adapter import t_quantile
 
 CELL_KEYS = ["wave_id", "rater_dept", "provider_dept"]
 PROMOTER_MIN = 9  # 9-10 promoters
 PASSIVE_MIN = 7  # 7-8 passives, 0-6 detractors
+DIMENSION_PREFIX = "dim_"
+
+
+@dataclass(frozen=True)
+class LoyaltyBands:
+    """Recommend-score bands (0-10): promoters >= promoter_min, passives >= passive_min, detractors below."""
+
+    promoter_min: int = PROMOTER_MIN
+    passive_min: int = PASSIVE_MIN
+
+    def __post_init__(self) -> None:
+        if not 0 < self.passive_min < self.promoter_min <= 10:
+            raise ValueError(
+                f"loyalty bands need 0 < passive_min < promoter_min <= 10, got {self.passive_min}, {self.promoter_min}"
+            )
+
+
+DEFAULT_BANDS = LoyaltyBands()
 
 _SCORE_COLUMNS = {"wave_id", "rater_dept", "provider_dept", "satisfaction", "recommend", "n_items", "n_favourable"}
 
@@ -27,7 +48,7 @@ def t_interval(mean: pd.Series, sd: pd.Series, n: pd.Series, level: float = 0.95
     """Two-sided t-based confidence interval of a mean, vectorised; NaN where n < 2."""
     n = n.astype(float)
     df = (n - 1).where(n >= 2)
-    half = stats.t.ppf(0.5 + level / 2, df) * sd / np.sqrt(n)
+    half = t_quantile(0.5 + level / 2, df) * sd / np.sqrt(n)
     return mean - half, mean + half
 
 
@@ -53,68 +74,150 @@ def nps_from_counts(promoters: pd.Series, detractors: pd.Series, n: pd.Series) -
     )
 
 
-def summarise(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Satisfaction and loyalty of response-level `scores` grouped by `keys`.
+def score_responses(
+    responses: pd.DataFrame, values: np.ndarray, item_dimensions: list[str], *, dimension: str | None = None
+) -> pd.DataFrame:
+    """Score each response on 0-100 from its Likert answers (DESIGN.md section 4).
 
-    `scores` has one row per response: satisfaction (0-100, may be missing), recommend (0-10, may be
-    missing), n_items and n_favourable. Returns `keys` plus: n (responses with a satisfaction),
-    mean, sd, ci_low, ci_high, favourable (share of answered items at 4-5), n_recommend, promoters,
-    passives, detractors, inps, inps_ci_low, inps_ci_high.
+    Parameters
+    ----------
+    responses : DataFrame
+        One row per response (any columns; kept).
+    values : ndarray
+        Shape (responses, items): answers 1-5, NaN for "not applicable" or not asked.
+    item_dimensions : list of str
+        The dimension of each column of `values`.
+    dimension : str, optional
+        Score satisfaction from this dimension's items only (the dimension filter).
+
+    Returns
+    -------
+    A copy of `responses` plus: satisfaction (mean of the answered items, (s - 1) * 25; NaN when none
+    was answered), n_items (answered items), n_favourable (items answered 4 or 5) and one column
+    dim_<dimension> per dimension (mean of that dimension's answered items, 0-100).
     """
-    frame = scores.assign(
-        _sat2=scores["satisfaction"] ** 2,
-        _has=scores["satisfaction"].notna().astype(int),
-        _rec=scores["recommend"].notna().astype(int),
-        _pro=(scores["recommend"] >= PROMOTER_MIN).astype(int),
-        _pas=scores["recommend"].between(PASSIVE_MIN, PROMOTER_MIN - 1).astype(int),
-        _det=(scores["recommend"] < PASSIVE_MIN).astype(int),
-    )
-    g = frame.groupby(keys, sort=True, observed=True).agg(
-        n=("_has", "sum"),
-        _sum=("satisfaction", "sum"),
-        _sum2=("_sat2", "sum"),
-        _items=("n_items", "sum"),
-        _fav=("n_favourable", "sum"),
-        n_recommend=("_rec", "sum"),
-        promoters=("_pro", "sum"),
-        passives=("_pas", "sum"),
-        detractors=("_det", "sum"),
-    )
+    if values.shape != (len(responses), len(item_dimensions)):
+        raise ValueError(f"values has shape {values.shape}, expected ({len(responses)}, {len(item_dimensions)})")
+    dims = list(dict.fromkeys(item_dimensions))
+    if dimension is not None and dimension not in dims:
+        raise ValueError(f"unknown dimension {dimension!r}; expected one of {dims}")
+    scores = (values - 1.0) * 25.0
+    answered = ~np.isnan(values)
+    out = responses.copy()
+    dim_of = np.asarray(item_dimensions)
+    for dim in dims:
+        cols = dim_of == dim
+        count = answered[:, cols].sum(axis=1)
+        total = np.nansum(scores[:, cols], axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[DIMENSION_PREFIX + dim] = np.where(count > 0, total / count, np.nan)
+    use = np.ones(len(item_dimensions), dtype=bool) if dimension is None else dim_of == dimension
+    count = answered[:, use].sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["satisfaction"] = np.where(count > 0, np.nansum(scores[:, use], axis=1) / count, np.nan)
+    out["n_items"] = count.astype("int64")
+    out["n_favourable"] = (np.nan_to_num(values[:, use]) >= 4).sum(axis=1).astype("int64")
+    return out
+
+
+def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
+    """Satisfaction and loyalty figures from per-group sufficient statistics, vectorised.
+
+    `moments` has n, sum_score, sum_sq, n_items, n_favourable, n_recommend, promoters, passives,
+    detractors (see data.aggregates.cell_moments). Returns a copy with mean, sd, ci_low, ci_high,
+    favourable, inps, inps_ci_low, inps_ci_high added and sum_score, sum_sq, n_items, n_favourable
+    dropped.
+    """
+    g = moments.copy()
     n = g["n"].astype(float)
-    mean = (g["_sum"] / n).where(n > 0)
-    var = ((g["_sum2"] - n * mean**2) / (n - 1)).where(n >= 2).clip(lower=0)
+    mean = (g["sum_score"] / n).where(n > 0)
+    # Sum-of-squares form of the sample variance; clip tiny negative rounding errors.
+    var = ((g["sum_sq"] - n * mean**2) / (n - 1)).where(n >= 2).clip(lower=0)
     g["mean"] = mean
     g["sd"] = np.sqrt(var)
     g["ci_low"], g["ci_high"] = t_interval(g["mean"], g["sd"], g["n"])
-    g["favourable"] = (g["_fav"] / g["_items"]).where(g["_items"] > 0)
+    g["favourable"] = (g["n_favourable"] / g["n_items"]).where(g["n_items"] > 0)
     nps = nps_from_counts(g["promoters"], g["detractors"], g["n_recommend"])
-    g = g.join(nps).drop(columns=["_sum", "_sum2", "_items", "_fav"]).reset_index()
-    columns = [
-        *keys,
-        "n",
-        "mean",
-        "sd",
-        "ci_low",
-        "ci_high",
-        "favourable",
-        "n_recommend",
-        "promoters",
-        "passives",
-        "detractors",
-        "inps",
-        "inps_ci_low",
-        "inps_ci_high",
-    ]
-    return g[columns]
+    for column in nps.columns:
+        g[column] = nps[column].to_numpy()
+    return g.drop(columns=["sum_score", "sum_sq", "n_items", "n_favourable"])
 
 
-def cell_stats(scores: pd.DataFrame) -> pd.DataFrame:
+SUMMARY_COLUMNS = [
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "favourable",
+    "n_recommend",
+    "promoters",
+    "passives",
+    "detractors",
+    "inps",
+    "inps_ci_low",
+    "inps_ci_high",
+]
+
+
+def summarise(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Satisfaction and loyalty of response-level `scores` grouped by `keys`.
+
+    `scores` has one row per response: satisfaction (0-100, may be missing), recommend (0-10, may be
+    missing), n_items and n_favourable, and optionally frequency (weight 1-4) and dim_<dimension>
+    columns. Returns `keys` plus: n (responses with a satisfaction), mean, sd, ci_low, ci_high,
+    favourable (share of answered items at 4-5), n_recommend, promoters, passives, detractors, inps,
+    inps_ci_low, inps_ci_high; then frequency (mean weight) and dim_<dimension> (mean of the
+    responses' dimension scores) when `scores` has them.
+    """
+    sat = scores["satisfaction"]
+    rec = scores["recommend"]
+    frame = pd.DataFrame(
+        {
+            "n": sat.notna().astype("int64"),
+            "sum_score": sat.fillna(0.0),
+            "sum_sq": sat.fillna(0.0) ** 2,
+            "n_items": scores["n_items"],
+            "n_favourable": scores["n_favourable"],
+            "n_recommend": rec.notna().astype("int64"),
+            "promoters": (rec >= bands.promoter_min).astype("int64"),
+            "passives": ((rec >= bands.passive_min) & (rec < bands.promoter_min)).astype("int64"),
+            "detractors": (rec < bands.passive_min).astype("int64"),
+        },
+        index=scores.index,
+    )
+    for key in keys:
+        frame[key] = scores[key]
+    g = frame.groupby(keys, sort=True, observed=True).sum().reset_index()
+    out = stats_from_moments(g)[[*keys, *SUMMARY_COLUMNS]]
+    extra = [c for c in scores.columns if c == "frequency" or c.startswith(DIMENSION_PREFIX)]
+    if extra and len(out):
+        means = scores.groupby(keys, sort=True, observed=True)[extra].mean().reset_index()
+        out = out.merge(means, on=keys, how="left")
+    elif extra:
+        out = out.assign(**{c: pd.Series(dtype="float64") for c in extra})
+    return out
+
+
+def cell_stats(scores: pd.DataFrame, bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
     """Statistics per cell (wave, rater department, provider department); see `summarise`."""
     _check_scores(scores)
-    return summarise(scores, CELL_KEYS)
+    return summarise(scores, CELL_KEYS, bands)
 
 
-def org_stats(scores: pd.DataFrame) -> pd.DataFrame:
+def provider_stats(scores: pd.DataFrame, bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Statistics per provider department and wave (all its internal customers); see `summarise`."""
+    _check_scores(scores)
+    return summarise(scores, ["wave_id", "provider_dept"], bands)
+
+
+def rater_stats(scores: pd.DataFrame, bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Statistics per rater department and wave (all the providers it rated); see `summarise`."""
+    _check_scores(scores)
+    return summarise(scores, ["wave_id", "rater_dept"], bands)
+
+
+def org_stats(scores: pd.DataFrame, bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
     """The organisation's figures per wave (all responses); see `summarise`."""
     _check_scores(scores)
-    return summarise(scores, ["wave_id"])
+    return summarise(scores, ["wave_id"], bands)

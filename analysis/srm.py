@@ -1,0 +1,140 @@
+"""Kenny's Social Relations Model, additive form, on one wave (DESIGN.md section 4).
+
+    score = mu + a[rater dept] + b[provider dept] + g[pair] + e
+
+`a` is the rater department's harshness (negative: rates everyone low), `b` the provider
+department's quality as everyone sees it, `g` the relationship effect: what is special about this
+pair. With unbalanced cells the least-squares fit depends on the responses only through each cell's
+count and mean, so the model is fitted on cell aggregates (weighted least squares, weights n), which
+gives exactly the response-level least-squares solution.
+
+Relationship effects are shrunk towards 0 (empirical Bayes): g = r * n / (n + lambda), r the mean
+residual of the pair's responses, lambda = sigma2_within / sigma2_relationship (method of moments).
+Its 95% interval is g +/- 1.96 * sqrt(sigma2_within / (n + lambda)).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+DEFAULT_LAMBDA = 5.0  # when the variance components cannot be estimated (DESIGN.md)
+MAX_LAMBDA = 1000.0  # no relationship variance at all: shrink (almost) completely
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class SRMFit:
+    """A fitted additive SRM.
+
+    Attributes
+    ----------
+    mu : float
+        The grand mean (0-100).
+    raters : DataFrame
+        rater_dept, rater_effect (sum-to-zero over rater departments), n.
+    providers : DataFrame
+        provider_dept, provider_effect (sum-to-zero over provider departments), n.
+    cells : DataFrame
+        rater_dept, provider_dept, n, mean, expected (mu + a + b), residual (mean - expected),
+        relationship_effect (shrunk residual), relationship_ci_low, relationship_ci_high.
+    sigma2_within : float
+        Pooled variance of responses within cells.
+    sigma2_relationship : float
+        Method-of-moments variance of relationship effects (may be <= 0; then no relationship
+        variance is detectable).
+    shrinkage_lambda : float
+        The lambda used in n / (n + lambda).
+    """
+
+    mu: float
+    raters: pd.DataFrame
+    providers: pd.DataFrame
+    cells: pd.DataFrame
+    sigma2_within: float
+    sigma2_relationship: float
+    shrinkage_lambda: float
+
+
+def fit_srm(cells: pd.DataFrame) -> SRMFit:
+    """Fit the additive SRM to the cells of one wave.
+
+    Parameters
+    ----------
+    cells : DataFrame
+        One row per cell with rater_dept, provider_dept, n (responses with a score), mean and sd of
+        the 0-100 satisfaction (unsuppressed: the model needs every response).
+
+    Returns
+    -------
+    SRMFit
+    """
+    missing = {"rater_dept", "provider_dept", "n", "mean", "sd"} - set(cells.columns)
+    if missing:
+        raise ValueError(f"cells is missing column(s) {sorted(missing)}")
+    data = cells[cells["n"].fillna(0) > 0][["rater_dept", "provider_dept", "n", "mean", "sd"]].reset_index(drop=True)
+    if data.empty:
+        raise ValueError("the SRM needs at least one cell with responses")
+    n = data["n"].to_numpy(float)
+    y = data["mean"].to_numpy(float)
+    r_idx, raters = pd.factorize(data["rater_dept"])
+    p_idx, providers = pd.factorize(data["provider_dept"])
+    n_r, n_p, n_c = len(raters), len(providers), len(data)
+
+    # Weighted least squares on cell means with full dummies; the minimum-norm solution has the
+    # least-squares fitted values, then effects are centred to sum to zero (fitted values unchanged).
+    design = np.zeros((n_c, 1 + n_r + n_p))
+    design[:, 0] = 1.0
+    design[np.arange(n_c), 1 + r_idx] = 1.0
+    design[np.arange(n_c), 1 + n_r + p_idx] = 1.0
+    w = np.sqrt(n)
+    coef, *_ = np.linalg.lstsq(design * w[:, None], y * w, rcond=None)
+    a = coef[1 : 1 + n_r]
+    b = coef[1 + n_r :]
+    mu = coef[0] + a.mean() + b.mean()
+    a = a - a.mean()
+    b = b - b.mean()
+    expected = mu + a[r_idx] + b[p_idx]
+    residual = y - expected
+
+    sd = data["sd"].to_numpy(float)
+    within_df = np.clip(n - 1, 0, None)
+    has_sd = (within_df > 0) & np.isfinite(sd)
+    sigma2_within = np.nan
+    if has_sd.any():
+        sigma2_within = float((within_df[has_sd] * sd[has_sd] ** 2).sum() / within_df[has_sd].sum())
+    # Residual degrees of freedom of the cell means after mu, a and b (connected design).
+    rel_df = n_c - n_r - n_p + 1
+    total = n.sum()
+    if rel_df >= 2 and np.isfinite(sigma2_within) and sigma2_within > 0:
+        ms_relationship = float((n * residual**2).sum() / rel_df)
+        n0 = (total - (n**2).sum() / total) / (n_c - 1)
+        sigma2_rel = (ms_relationship - sigma2_within) / n0
+        lam = float(np.clip(sigma2_within / sigma2_rel, 0.0, MAX_LAMBDA)) if sigma2_rel > 0 else MAX_LAMBDA
+    else:
+        sigma2_rel = np.nan
+        lam = DEFAULT_LAMBDA
+    shrink = n / (n + lam)
+    effect = residual * shrink
+    s2 = sigma2_within if np.isfinite(sigma2_within) else np.nan
+    half = Z95 * np.sqrt(s2 / (n + lam))
+    out = data.assign(
+        expected=expected,
+        residual=residual,
+        relationship_effect=effect,
+        relationship_ci_low=effect - half,
+        relationship_ci_high=effect + half,
+    ).drop(columns=["sd"])
+    rater_n = np.bincount(r_idx, weights=n, minlength=n_r)
+    provider_n = np.bincount(p_idx, weights=n, minlength=n_p)
+    return SRMFit(
+        mu=float(mu),
+        raters=pd.DataFrame({"rater_dept": raters, "rater_effect": a, "n": rater_n}),
+        providers=pd.DataFrame({"provider_dept": providers, "provider_effect": b, "n": provider_n}),
+        cells=out,
+        sigma2_within=sigma2_within,
+        sigma2_relationship=float(sigma2_rel),
+        shrinkage_lambda=lam,
+    )

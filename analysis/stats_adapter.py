@@ -1,0 +1,105 @@
+"""The one module that calls pingouin and scipy statistics, with stable output names.
+
+pingouin renames its output columns between versions (0.7.0 says `CI97.5` and `ICC(1,1)` where
+older versions said `CI[97.5%]` and `ICC1`), so every caller goes through these wrappers and sees
+the names defined here. Tests in tests/analysis/test_stats_adapter.py pin the reference values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+from scipy import stats
+
+# pingouin output name (any version) -> our name
+_REGRESSION_NAMES = {
+    "names": "predictor",
+    "coef": "coef",
+    "se": "se",
+    "T": "t",
+    "pval": "p_value",
+    "r2": "r2",
+    "adj_r2": "adj_r2",
+    "relimp": "relimp",
+    "relimp_perc": "relimp_perc",
+}
+
+
+def t_quantile(probability: float, dof: np.ndarray | pd.Series | float) -> np.ndarray:
+    """Quantile of Student's t distribution (vectorised over `dof`; NaN where dof is NaN or < 1)."""
+    dof = np.asarray(dof, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return np.where(dof >= 1, stats.t.ppf(probability, np.where(dof >= 1, dof, 1.0)), np.nan)
+
+
+def two_sided_t_p(t: np.ndarray | pd.Series, dof: np.ndarray | pd.Series) -> np.ndarray:
+    """Two-sided p-value of t statistics with `dof` degrees of freedom, vectorised."""
+    t = np.asarray(t, dtype=float)
+    dof = np.asarray(dof, dtype=float)
+    return 2.0 * stats.t.sf(np.abs(t), dof)
+
+
+def welch_from_moments(
+    mean1: np.ndarray | pd.Series,
+    sd1: np.ndarray | pd.Series,
+    n1: np.ndarray | pd.Series,
+    mean2: np.ndarray | pd.Series,
+    sd2: np.ndarray | pd.Series,
+    n2: np.ndarray | pd.Series,
+) -> pd.DataFrame:
+    """Welch's unequal-variance t-test of mean1 - mean2 from summary statistics, vectorised.
+
+    Same statistic as scipy.stats.ttest_ind(a, b, equal_var=False), without the samples.
+
+    Returns
+    -------
+    DataFrame with columns t, dof (Welch-Satterthwaite degrees of freedom) and p_value (two-sided);
+    NaN where a group has fewer than 2 responses or both variances are 0.
+    """
+    m1, s1, k1 = (np.asarray(v, dtype=float) for v in (mean1, sd1, n1))
+    m2, s2, k2 = (np.asarray(v, dtype=float) for v in (mean2, sd2, n2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v1 = np.where(k1 >= 2, s1**2 / k1, np.nan)
+        v2 = np.where(k2 >= 2, s2**2 / k2, np.nan)
+        se2 = v1 + v2
+        t = np.where(se2 > 0, (m1 - m2) / np.sqrt(se2), np.nan)
+        dof = se2**2 / (v1**2 / (k1 - 1) + v2**2 / (k2 - 1))
+        p = np.where(np.isnan(t), np.nan, two_sided_t_p(np.nan_to_num(t), np.nan_to_num(dof, nan=1.0)))
+    return pd.DataFrame({"t": t, "dof": np.where(np.isnan(t), np.nan, dof), "p_value": p})
+
+
+def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> tuple[float, float, float]:
+    """Cronbach's alpha of the item columns of `items` (rows are responses), with Feldt's interval.
+
+    Uses pingouin.cronbach_alpha with pairwise deletion of missing answers (R: psych::alpha(x,
+    use = "pairwise")). Returns (alpha, ci_low, ci_high); all NaN with fewer than 2 items or rows.
+    """
+    data = items.dropna(how="all")
+    if data.shape[1] < 2 or data.shape[0] < 2:
+        return np.nan, np.nan, np.nan
+    alpha, interval = pg.cronbach_alpha(data=data.astype(float), ci=ci)
+    return float(alpha), float(interval[0]), float(interval[1])
+
+
+def relative_importance(data: pd.DataFrame, predictors: list[str], outcome: str) -> pd.DataFrame:
+    """Linear regression of `outcome` on `predictors` with relative importance (LMG, pingouin).
+
+    Rows with a missing value are dropped first.
+
+    Returns
+    -------
+    DataFrame, one row per predictor: predictor, coef, se, t, p_value, relimp (share of R^2
+    attributed to the predictor, in R^2 units), relimp_perc (percent of R^2, sums to 100), r2 (of the
+    whole model), n (rows used).
+    """
+    complete = data[[*predictors, outcome]].dropna()
+    if len(complete) <= len(predictors) + 1:
+        raise ValueError(
+            f"relative importance needs more than {len(predictors) + 1} complete rows, got {len(complete)}"
+        )
+    result = pg.linear_regression(complete[predictors], complete[outcome], relimp=True)
+    result = result.rename(columns=_REGRESSION_NAMES)
+    result = result[result["predictor"] != "Intercept"].reset_index(drop=True)
+    result["n"] = len(complete)
+    return result[["predictor", "coef", "se", "t", "p_value", "relimp", "relimp_perc", "r2", "n"]]

@@ -1,0 +1,109 @@
+"""Trends: change since the previous wave, per cell, provider, rater and for the organisation.
+
+Welch's t-test is computed vectorised from each side's n, mean and sd (analysis.stats_adapter),
+never one library call per pair. Both sides must be shown (suppressed tables go in): a trend that
+touches a hidden figure in either wave is hidden too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.stats_adapter import welch_from_moments
+
+LEVEL_KEYS = {
+    "cell": ["rater_dept", "provider_dept"],
+    "provider": ["provider_dept"],
+    "rater": ["rater_dept"],
+    "organisation": [],
+}
+TREND_COLUMNS = [
+    "wave_id",
+    "previous_wave_id",
+    "level",
+    "rater_dept",
+    "provider_dept",
+    "n",
+    "mean",
+    "previous_n",
+    "previous_mean",
+    "change",
+    "t",
+    "dof",
+    "p_value",
+    "significant",
+]
+ALPHA = 0.05
+
+
+def trend_table(
+    current: dict[str, pd.DataFrame],
+    previous: dict[str, pd.DataFrame],
+    *,
+    wave_id: str,
+    previous_wave_id: str | None,
+    alpha: float = ALPHA,
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Wave-over-wave change with Welch tests at every level.
+
+    Parameters
+    ----------
+    current, previous : dict of level -> DataFrame
+        Suppressed tables of the two waves ("cell", "provider", "rater", "organisation"), each with
+        its level's keys (see LEVEL_KEYS), n, mean, sd and suppressed.
+    wave_id, previous_wave_id : str
+    alpha : float
+        Significance level for `significant`.
+
+    Returns
+    -------
+    (trends, hidden): trends has TREND_COLUMNS (one row per row of `current`; previous_* and the
+    test are NaN when the previous wave has no such figure); hidden (bool, aligned) is True where
+    either side is hidden, for `suppress_small_cells(..., hide=hidden)`.
+    """
+    frames, hidden = [], []
+    for level, keys in LEVEL_KEYS.items():
+        now = current.get(level)
+        if now is None or now.empty:
+            continue
+        now = now.reset_index(drop=True)
+        before = previous.get(level)
+        if before is None or before.empty:
+            before = pd.DataFrame(columns=[*keys, "n", "mean", "sd", "suppressed"])
+        before = before[[*keys, "n", "mean", "sd", "suppressed"]].rename(
+            columns={"n": "previous_n", "mean": "previous_mean", "sd": "previous_sd", "suppressed": "previous_hidden"}
+        )
+        merged = now.merge(before, on=keys, how="left") if keys else now.join(before.reset_index(drop=True))
+        test = welch_from_moments(
+            merged["mean"],
+            merged["sd"],
+            merged["n"],
+            merged["previous_mean"],
+            merged["previous_sd"],
+            merged["previous_n"],
+        )
+        frame = pd.DataFrame(
+            {
+                "wave_id": wave_id,
+                "previous_wave_id": previous_wave_id,
+                "level": level,
+                "rater_dept": merged["rater_dept"] if "rater_dept" in keys else None,
+                "provider_dept": merged["provider_dept"] if "provider_dept" in keys else None,
+                "n": merged["n"].astype(float),
+                "mean": merged["mean"].astype(float),
+                "previous_n": merged["previous_n"].astype(float),
+                "previous_mean": merged["previous_mean"].astype(float),
+                "change": (merged["mean"] - merged["previous_mean"]).astype(float),
+                "t": test["t"].to_numpy(),
+                "dof": test["dof"].to_numpy(),
+                "p_value": test["p_value"].to_numpy(),
+            }
+        )
+        frame["significant"] = (frame["p_value"] < alpha).astype(float).where(frame["p_value"].notna())
+        frames.append(frame)
+        hidden.append(merged["suppressed"].astype(bool) | merged["previous_hidden"].astype("boolean").fillna(False))
+    if not frames:
+        return pd.DataFrame(columns=TREND_COLUMNS), pd.Series(dtype=bool)
+    trends = pd.concat(frames, ignore_index=True)[TREND_COLUMNS]
+    return trends, pd.Series(np.concatenate([h.to_numpy(dtype=bool) for h in hidden]), index=trends.index)
