@@ -18,6 +18,8 @@ import pandas as pd
 
 from surveys.definition import Survey
 
+DIMENSION_PREFIX = "dim_"
+
 CODEBOOK_COLUMNS = ("table", "column", "question_id", "dimension", "kind", "scale", "text_en", "text_zh")
 UNDESCRIBED = "Not described in the codebook yet; see docs/methodology.md."
 
@@ -243,6 +245,162 @@ COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
+FLAG_MEANINGS = {
+    "friction": (
+        "relationship effect <= -10 points and its 95% interval excludes 0",
+        "关系效应 <= -10分且其95%区间不含0",
+    ),
+    "low": (
+        "cell mean <= organisation mean - 15 and the cell's 95% interval lies below the organisation mean",
+        "单元格平均值 <= 全公司平均值 - 15，且其95%区间低于全公司平均值",
+    ),
+    "asymmetric": (
+        "both directions shown, they differ by >= 15 points, Welch t-test p < 0.05",
+        "两个方向均可显示，相差 >= 15分，Welch t检验 p < 0.05",
+    ),
+    "mutual": ("friction both ways: a two-sided conflict", "双向均有摩擦：真正的双向冲突"),
+    "polarised": ("promoters >= 25% and detractors >= 25%", "推荐者 >= 25%且贬损者 >= 25%"),
+    "declining": (
+        "fell >= 10 points since the previous wave, Welch t-test p < 0.05",
+        "比上一轮次下降 >= 10分，Welch t检验 p < 0.05",
+    ),
+}
+for _flag, (_en, _zh) in FLAG_MEANINGS.items():
+    COLUMN_MEANINGS[_flag] = ("flag", "true/false", f"Hotspot flag {_flag}: {_en}.", f"热点标记{_flag}：{_zh}。")
+
+# Meanings that depend on the table (the same name says something else there).
+TABLE_MEANINGS: dict[tuple[str, str], tuple[str, str, str, str]] = {
+    ("cells", "expected"): (
+        "figure",
+        SCORE_SCALE,
+        "What the pair would get from the rater's usual harshness and the provider's usual quality alone"
+        " (mu + rater effect + provider effect).",
+        "仅由评价方通常的严格程度和服务方通常的质量推算出的预期得分（总均值 + 评价方效应 + 服务方效应）。",
+    ),
+    ("reliability", "measure"): (
+        "key",
+        "alpha, icc1",
+        "alpha: Cronbach's alpha of a dimension's items; icc1: ICC(1) of responses within cells.",
+        "alpha：某维度题目的克隆巴赫α系数；icc1：单元格内回复的ICC(1)。",
+    ),
+    ("reliability", "value"): (
+        "figure",
+        "alpha: up to 1 (< 0.7 weak, > 0.95 redundant); icc1: -1 to 1",
+        "The value of the measure.",
+        "该指标的数值。",
+    ),
+    ("reliability", "ci_low"): (
+        "figure",
+        "as value",
+        "Lower bound of the 95% interval (Feldt) of alpha; empty for icc1.",
+        "α系数95%区间（Feldt）下限；icc1为空。",
+    ),
+    ("reliability", "ci_high"): (
+        "figure",
+        "as value",
+        "Upper bound of the 95% interval (Feldt) of alpha; empty for icc1.",
+        "α系数95%区间（Feldt）上限；icc1为空。",
+    ),
+    ("reliability", "n"): (
+        "figure",
+        "whole number",
+        "Responses (alpha) or cells (icc1) used.",
+        "所用的回复数（alpha）或单元格数（icc1）。",
+    ),
+    ("reliability", "n_items"): ("figure", "whole number", "Items of the dimension.", "该维度的题目数。"),
+    ("reliability", "note"): (
+        "text",
+        "low, redundant or empty",
+        "low: alpha < 0.7; redundant: alpha > 0.95.",
+        "low：α < 0.7；redundant：α > 0.95。",
+    ),
+    ("drivers", "scope"): (
+        "key",
+        "organisation, provider",
+        "Whose drivers: the whole organisation or one provider (n >= 30).",
+        "驱动因素的范围：全公司或某一服务方（n >= 30）。",
+    ),
+    ("drivers", "provider_dept"): (
+        "key",
+        "department code; empty for the organisation",
+        "The provider the row is about.",
+        "该行所属的服务方。",
+    ),
+    ("drivers", "n"): (
+        "figure",
+        "whole number",
+        "Complete responses used in the regression.",
+        "回归中使用的完整回复数。",
+    ),
+    ("drivers", "importance"): (
+        "figure",
+        "percent 0-100, sums to 100 per scope",
+        "Relative importance of the dimension for the recommend score (share of explained variance).",
+        "该维度对推荐得分的相对重要性（解释方差的占比）。",
+    ),
+    ("drivers", "r2"): (
+        "figure",
+        "0-1",
+        "R² of the scope's regression of recommend on the dimensions.",
+        "该范围内推荐得分对各维度回归的R²。",
+    ),
+    ("drivers", "coef"): (
+        "figure",
+        "points of recommend per point",
+        "Regression coefficient of the dimension.",
+        "该维度的回归系数。",
+    ),
+    ("drivers", "performance"): ("figure", SCORE_SCALE, "Mean score of the dimension.", "该维度的平均得分。"),
+    ("trends", "level"): ("key", "cell, provider, rater, organisation", "What the row compares.", "该行比较的层级。"),
+    ("trends", "rater_dept"): (
+        "key",
+        "department code; empty where not applicable",
+        "The rating department.",
+        "评价部门。",
+    ),
+    ("trends", "provider_dept"): (
+        "key",
+        "department code; empty where not applicable",
+        "The rated department.",
+        "被评价部门。",
+    ),
+    ("trends", "previous_n"): ("figure", "whole number", "Responses in the previous wave.", "上一轮次的回复数。"),
+    ("trends", "change"): ("figure", "points", "mean - previous_mean.", "mean - previous_mean（变化量）。"),
+    ("trends", "t"): ("figure", "number", "Welch t statistic of the change.", "变化量的Welch t统计量。"),
+    ("trends", "dof"): ("figure", "number", "Degrees of freedom of the Welch test.", "Welch检验的自由度。"),
+    ("trends", "suppressed"): (
+        "flag",
+        "true/false",
+        "True when the row is hidden in either wave (fewer than k responses or complementary suppression).",
+        "在任一轮次中被隐藏时为true（少于k份回复或互补隐藏）。",
+    ),
+    ("hotspots", "change"): (
+        "figure",
+        "points",
+        "Change of the cell's mean since the previous wave.",
+        "该单元格平均值与上一轮次相比的变化。",
+    ),
+    ("participation", "dept_code"): (
+        "key",
+        "department code",
+        "The department whose staff were invited.",
+        "被邀请员工所在的部门。",
+    ),
+    ("participation", "low_participation"): (
+        "flag",
+        "true/false",
+        "True when the response rate is below 60%.",
+        "回复率低于60%时为true。",
+    ),
+    ("participation", "rate"): (
+        "figure",
+        "share 0-1",
+        "Response rate: responded / invited.",
+        "回复率：已作答/已邀请。",
+    ),
+}
+
+
 def _label(text: object) -> tuple[str, str]:
     return (text.en, text.zh)
 
@@ -309,30 +467,22 @@ def _row(
     )
 
 
-def describe_column(survey: Survey, column: str) -> tuple[str | None, str, str, str, str]:
+def describe_column(survey: Survey, column: str, table: str | None = None) -> tuple[str | None, str, str, str, str]:
     """(dimension, kind, scale, English, Chinese) meaning of an aggregate table's column."""
+    if (table, column) in TABLE_MEANINGS:
+        return (None, *TABLE_MEANINGS[(table, column)])
     if column in COLUMN_MEANINGS:
         return (None, *COLUMN_MEANINGS[column])
-    dimensions = {d.id: d for d in survey.dimensions}
-    for prefix in ("dim_", "mean_", ""):
-        for suffix, (en, zh) in {
-            "": ("Mean score of the dimension", "该维度的平均得分"),
-            "_mean": ("Mean score of the dimension", "该维度的平均得分"),
-        }.items():
-            if column.startswith(prefix) and column.endswith(suffix):
-                dim_id = column[len(prefix) : len(column) - len(suffix)] if suffix else column[len(prefix) :]
-                if dim_id in dimensions:
-                    label = dimensions[dim_id].label
-                    return (dim_id, "figure", SCORE_SCALE, f"{en}: {label.en}.", f"{zh}：{label.zh}。")
-    for base in sorted(COLUMN_MEANINGS, key=len, reverse=True):
-        for affix, (en, zh) in {
-            "_previous": ("in the previous wave", "（上一轮次）"),
-            "_reverse": ("of the other direction (B rates A)", "（反方向，B评价A）"),
-            "_change": ("change since the previous wave", "（与上一轮次相比的变化）"),
-        }.items():
-            if column == base + affix:
-                kind, scale, base_en, base_zh = COLUMN_MEANINGS[base]
-                return (None, kind, scale, f"{base_en.rstrip('.')} ({en}).", f"{base_zh.rstrip('。')}{zh}。")
+    if column.startswith(DIMENSION_PREFIX):
+        dimension = next((d for d in survey.dimensions if d.id == column[len(DIMENSION_PREFIX) :]), None)
+        if dimension is not None:
+            return (
+                dimension.id,
+                "figure",
+                SCORE_SCALE,
+                f"Mean score of the dimension {dimension.label.en}: {dimension.description.en}",
+                f"维度“{dimension.label.zh}”的平均得分：{dimension.description.zh}",
+            )
     return (None, "figure", "", UNDESCRIBED, "尚未在编码手册中说明；见docs/methodology.md。")
 
 
@@ -351,6 +501,6 @@ def build_codebook(survey: Survey, tables: dict[str, list[str]] | None = None) -
         if table in ("responses", "codebook"):
             continue
         for column in columns:
-            dimension, kind, scale, text_en, text_zh = describe_column(survey, column)
+            dimension, kind, scale, text_en, text_zh = describe_column(survey, column, table)
             rows.append(_row(table, column, None, dimension, kind, scale, text_en, text_zh))
     return pd.DataFrame(rows, columns=list(CODEBOOK_COLUMNS))

@@ -385,12 +385,13 @@ def cell_counts(db: Database, wave_id: str, relationship_type: str | None = None
 def shown_cells(cells: pd.DataFrame, k_comments: int) -> pd.DataFrame:
     """The cells whose responses may be exported, from SUPPRESSED cells (`suppress_small_cells` output).
 
-    Returns columns: wave_id, rater_dept, provider_dept, comments_ok (n >= k_comments).
+    Returns columns: wave_id, rater_dept, provider_dept, comments_ok (n >= k_comments), and
+    n_responses (the rows each cell adds to the responses table) when `cells` has it.
     """
     if "suppressed" not in cells.columns:
         raise ExportError("cells must come from suppress_small_cells (no 'suppressed' column)")
     visible = cells.loc[~cells["suppressed"].astype(bool)]
-    return pd.DataFrame(
+    shown = pd.DataFrame(
         {
             "wave_id": visible["wave_id"].astype(str),
             "rater_dept": visible["rater_dept"].astype(str),
@@ -398,6 +399,9 @@ def shown_cells(cells: pd.DataFrame, k_comments: int) -> pd.DataFrame:
             "comments_ok": (visible["n"].fillna(0) >= k_comments).to_numpy(),
         }
     ).reset_index(drop=True)
+    if "n_responses" in visible.columns:
+        shown["n_responses"] = visible["n_responses"].to_numpy()
+    return shown
 
 
 def in_temporary_file(write: Callable[[Path], object], suffix: str) -> bytes:

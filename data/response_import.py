@@ -325,6 +325,20 @@ def _insert_chunk(con, responses: pd.DataFrame, answers: pd.DataFrame, comments:
         con.unregister("import_comments")
 
 
+def commit_import(
+    db: Database,
+    checked: CheckedImport,
+    *,
+    actor: str,
+    source: str = "",
+    progress: Progress | None = None,
+) -> int:
+    """Write a checked file (all or nothing) and log the import; return the responses written."""
+    written = write_checked(db, checked, progress=progress)
+    record_event(db, actor, "import_responses", checked.wave_id, f"{written} responses from {source or 'a file'}")
+    return written
+
+
 def import_responses(
     db: Database,
     wave_id: str,
@@ -341,6 +355,5 @@ def import_responses(
     progress = progress or _noop
     checked = check_file(db, wave_id, raw, progress=lambda f, s: progress(0.5 * f, s))
     if checked.ok:
-        write_checked(db, checked, progress=lambda f, s: progress(0.5 + 0.5 * f, s))
-        record_event(db, actor, "import_responses", wave_id, f"{checked.rows} responses from {source or 'a file'}")
+        commit_import(db, checked, actor=actor, source=source, progress=lambda f, s: progress(0.5 + 0.5 * f, s))
     return checked

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ui.access import DASHBOARD_ROLES, EVERYONE
+from ui.access import DASHBOARD_ROLES, EVERYONE, EXPORT_ROLES
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ PAGES: list[PageEntry] = [
         "section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES
     ),
     PageEntry("section_staff", "pages/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
+    PageEntry("section_data", "pages/data_exports.py", "exports_title", ":material/download:", "data", EXPORT_ROLES),
     PageEntry(
         "section_account",
         "pages/sign_in.py",

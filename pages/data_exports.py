@@ -1,0 +1,200 @@
+"""Data & exports: privacy-safe downloads of a wave, the codebook, and (admins) the historical import."""
+
+import functools
+
+import pandas as pd
+import streamlit as st
+
+from data.exports import (
+    ALL_TABLES,
+    EXCEL_MAX_ROWS,
+    EXPORT_TABLES,
+    FORMATS,
+    MEDIA_TYPES,
+    aggregate_tables,
+    export_bytes,
+    export_file_name,
+    responses_shown,
+    wave_codebook,
+    wave_report,
+)
+from data.org import RELATIONSHIP_TYPES
+from data.response_import import check_file, commit_import
+from data.waves import Wave
+from ui.access import EXPORT_ROLES, require_role
+from ui.frame import db, lang, t
+from ui.results import RESULTS_TTL, clear_results, waves, waves_with_responses
+
+ALL_TYPES = "all"
+
+
+# Cached like ui/results.py (cleared by clear_results after any write): the report and the shown
+# cells are read once per wave and filter, not on every widget change.
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _tables(wave_id: str, relationship_type: str | None) -> dict[str, pd.DataFrame]:
+    report = wave_report(db(), wave_id, relationship_type)
+    return {**aggregate_tables(report), "codebook": wave_codebook(db(), wave_id, report)}
+
+
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _responses_rows(wave_id: str, k: int, k_comments: int, relationship_type: str | None) -> int:
+    shown = responses_shown(db(), wave_id, k, k_comments, relationship_type)
+    return int(shown["n_responses"].sum()) if len(shown) else 0
+
+
+def _export_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str]) -> None:
+    left, middle = st.columns(2)
+    wave_id = left.selectbox(
+        t("exports_wave"),
+        options=list(reversed(with_data)),
+        format_func=lambda w: wave_by_id[w].name(lang()),
+        key="exports.wave",
+    )
+    chosen_type = middle.selectbox(
+        t("exports_relationship_type"),
+        options=[ALL_TYPES, *RELATIONSHIP_TYPES],
+        format_func=lambda v: t("exports_relationship_all") if v == ALL_TYPES else t(f"exports_type_{v}"),
+        key="exports.relationship_type",
+    )
+    relationship_type = None if chosen_type == ALL_TYPES else chosen_type
+    left, middle = st.columns(2)
+    table = left.selectbox(
+        t("exports_table"),
+        options=[*EXPORT_TABLES, ALL_TABLES],
+        format_func=lambda v: t(f"exports_table_{v}"),
+        key="exports.table",
+    )
+    formats = ["xlsx"] if table == ALL_TABLES else list(FORMATS)
+    fmt = middle.radio(
+        t("exports_format"),
+        options=formats,
+        format_func=lambda v: t(f"exports_format_{v}"),
+        horizontal=True,
+        key=f"exports.format.{'all' if table == ALL_TABLES else 'one'}",
+    )
+    wave = wave_by_id[wave_id]
+    st.caption(t("exports_safety", k=wave.k_min, k_comments=wave.k_comments))
+
+    tables = _tables(wave_id, relationship_type)
+    if table == "responses":
+        rows = _responses_rows(wave_id, wave.k_min, wave.k_comments, relationship_type)
+    elif table == ALL_TABLES:
+        rows = _responses_rows(wave_id, wave.k_min, wave.k_comments, relationship_type)
+    else:
+        rows = len(tables[table])
+    if table in tables:
+        st.caption(t("exports_rows", table=t(f"exports_table_{table}"), rows=f"{rows:,}"))
+        with st.expander(t("exports_preview")):
+            st.dataframe(tables[table].head(50), hide_index=True, key="exports.preview")
+    else:
+        st.caption(t("exports_rows", table=t("exports_table_responses"), rows=f"{rows:,}"))
+
+    if fmt == "xlsx" and table in ("responses", ALL_TABLES) and rows + 1 > EXCEL_MAX_ROWS:
+        st.warning(t("exports_failed", reason=f"{rows:,} > {EXCEL_MAX_ROWS - 1:,} (Excel)"))
+        return
+    name = export_file_name(table, wave_id, fmt, relationship_type)
+    # The file is made when the button is clicked (deferred), and the export is logged then.
+    st.download_button(
+        t("exports_download", file=name),
+        data=functools.partial(
+            export_bytes, db(), table, wave_id, fmt, actor=user["username"], relationship_type=relationship_type
+        ),
+        file_name=name,
+        mime=MEDIA_TYPES[fmt],
+        on_click="ignore",
+        icon=":material/download:",
+        type="primary",
+        key="exports.download",
+    )
+
+    st.subheader(t("exports_codebook_title"))
+    st.caption(t("exports_codebook_caption"))
+    codebook = tables["codebook"]
+    text_column = "text_zh" if lang() == "zh" else "text_en"
+    st.dataframe(
+        codebook[["table", "column", "question_id", "dimension", "kind", "scale", text_column]],
+        hide_index=True,
+        key="exports.codebook",
+    )
+    st.download_button(
+        t("exports_download_codebook"),
+        data=functools.partial(export_bytes, db(), "codebook", wave_id, "csv", actor=user["username"]),
+        file_name=export_file_name("codebook", wave_id, "csv"),
+        mime=MEDIA_TYPES["csv"],
+        on_click="ignore",
+        icon=":material/menu_book:",
+        key="exports.download_codebook",
+    )
+
+
+def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str]) -> None:
+    st.divider()
+    st.subheader(t("exports_import_title"))
+    st.caption(t("exports_import_intro"))
+    done = st.session_state.pop("exports.import_done", None)
+    if done:
+        st.success(t("exports_import_done", rows=f"{done['rows']:,}", wave=done["wave"]))
+    empty = [w for w in reversed(list(wave_by_id)) if w not in with_data]
+    if not empty:
+        st.info(t("exports_import_no_wave"))
+        return
+    wave_id = st.selectbox(
+        t("exports_import_wave"),
+        options=empty,
+        format_func=lambda w: wave_by_id[w].name(lang()),
+        key="exports.import_wave",
+    )
+    # A new key after each import empties the uploader, so the same file is not offered twice.
+    nonce = st.session_state.setdefault("exports.import_nonce", 0)
+    upload = st.file_uploader(t("exports_import_file"), type=["csv"], key=f"exports.import_file.{nonce}")
+    if upload is None:
+        return
+    bar = st.progress(0.0, text=t("exports_import_checking"))
+    checked = check_file(db(), wave_id, upload.getvalue(), progress=lambda f, _s: bar.progress(f))
+    bar.empty()
+    if len(checked.preview):
+        st.dataframe(checked.preview, hide_index=True, key="exports.import_preview")
+    if not checked.ok:
+        st.error(t("exports_import_refused"))
+        problems = pd.DataFrame(
+            {
+                t("exports_import_problem_row"): [p.row for p in checked.problems],
+                t("exports_import_problem_text"): [p.message(lang()) for p in checked.problems],
+            }
+        )
+        st.dataframe(problems, hide_index=True, key="exports.import_problems")
+        if checked.more_problems:
+            st.caption(t("exports_import_more", n=checked.more_problems))
+        return
+    wave_name = wave_by_id[wave_id].name(lang())
+    st.success(t("exports_import_ok_to_import", rows=f"{checked.rows:,}", wave=wave_name))
+    if st.button(t("exports_import_button", rows=f"{checked.rows:,}"), type="primary", key="exports.import_go"):
+        bar = st.progress(0.0, text=t("exports_import_writing"))
+        written = commit_import(
+            db(),
+            checked,
+            actor=user["username"],
+            source=upload.name,
+            progress=lambda f, _s: bar.progress(f, text=t("exports_import_writing")),
+        )
+        clear_results()
+        st.session_state["exports.import_done"] = {"rows": written, "wave": wave_name}
+        st.session_state["exports.import_nonce"] = nonce + 1
+        st.rerun()
+
+
+user = require_role(*EXPORT_ROLES)
+st.title(t("exports_title"))
+st.caption(t("exports_intro"))
+
+wave_by_id = {w.wave_id: w for w in waves()}
+if not wave_by_id:
+    st.info(t("empty_no_wave"))
+    st.stop()
+with_data = waves_with_responses()
+if with_data:
+    _export_section(user, wave_by_id, with_data)
+else:
+    st.info(t("empty_no_responses"))
+if user["role"] == "admin":
+    _import_section(user, wave_by_id, with_data)
