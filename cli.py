@@ -84,6 +84,34 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_invite(args: argparse.Namespace) -> int:
+    """Roster CSV in, personal links CSV out; on any problem print them all and write nothing."""
+    from data.invitations import RosterError, create_invitations, parse_roster_for, write_links_csv
+
+    try:
+        raw = args.roster.read_bytes()
+    except OSError as exc:
+        print(f"error: cannot read {args.roster}: {exc.strerror}", file=sys.stderr)
+        return 2
+    if not args.out.parent.is_dir():
+        print(f"error: the folder of {args.out} does not exist", file=sys.stderr)
+        return 2
+    db = open_db(args)
+    roster, errors = parse_roster_for(db, raw)
+    try:
+        if errors:
+            raise RosterError(errors)
+        links = create_invitations(db, args.wave, roster, base_url=args.base_url, expires_days=args.expires)
+    except RosterError as exc:
+        print(f"nothing written; {len(exc.messages)} problem(s) in {args.roster}:", file=sys.stderr)
+        for message in exc.messages:
+            print(f"  {message}", file=sys.stderr)
+        return 2
+    write_links_csv(links, args.out)
+    print(f"created {len(links)} invitation(s) for wave {args.wave}; links written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -114,6 +142,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--wave", required=True, help="the wave to import into (it must have no responses yet)")
     p.add_argument("file", type=Path, help="CSV: rater_dept, provider_dept, frequency, recommend, items, change, need")
     p.set_defaults(handler=cmd_import_responses)
+
+    p = sub.add_parser(
+        "invite",
+        help="create single-use survey links from a roster CSV (email or name, department)",
+        description="Create one personal survey link per roster row. The database keeps only a hash of each"
+        " token with its department, wave and expiry; the links file is the only place the links exist."
+        " A roster with unknown departments, duplicates or a bad encoding is refused and nothing is written.",
+    )
+    _db_argument(p)
+    p.add_argument("--wave", required=True, help="the wave id, e.g. 2027-Q1 (not closed)")
+    p.add_argument("--roster", type=Path, required=True, help="CSV with columns email and/or name, and department")
+    p.add_argument("--out", type=Path, required=True, help="the links CSV to write (UTF-8 with BOM, for Excel)")
+    p.add_argument(
+        "--base-url", default="http://localhost:8501", help="the app's address (default: http://localhost:8501)"
+    )
+    p.add_argument("--expires", type=int, default=30, help="days until the links expire (default: 30)")
+    p.set_defaults(handler=cmd_invite)
 
     return parser
 

@@ -15,6 +15,7 @@ import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
@@ -276,6 +277,24 @@ def create_invitations(
     out["department"] = list(codes)
     out["link"] = [f"{base}/survey?token={quote(t, safe='')}" for t in tokens]
     return out
+
+
+def _neutralise(value: object) -> object:
+    # A cell starting with = + - @ tab or carriage return is a formula to Excel: make it text.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def write_links_csv(links: pd.DataFrame, path: str | Path) -> None:
+    """Write the links file for the mail merge: email, name, department, link; UTF-8 with BOM so
+    that Excel shows Chinese names correctly; formula-like cells neutralised."""
+    frame = links[[c for c in ("email", "name", "department", "link") if c in links.columns]]
+    frame = frame.map(_neutralise)
+    target = Path(path)
+    partial = target.with_name(target.name + ".partial")
+    frame.to_csv(partial, index=False, encoding="utf-8-sig")
+    partial.replace(target)  # all or nothing: no half-written links file
 
 
 @dataclass(frozen=True)

@@ -252,11 +252,11 @@ def validate_submission(
         elif frequency != NEVER:
             chosen.append((provider, frequency))
     for provider in ratings_raw:
-        if provider not in allowed:
+        if provider not in allowed and provider not in frequencies:
             problems.append(Problem("unknown_provider", str(provider)))
     # A rating left behind for a department later set to "never" is dropped: the screener decides.
     ratings = tuple(_rating(survey, p, f, ratings_raw.get(p), problems) for p, f in chosen)
-    if not chosen and not any(p.code == "unknown_provider" for p in problems):
+    if not chosen and not problems:
         problems.append(Problem("no_provider"))
 
     selfs: list[tuple[str, str, int]] = []
