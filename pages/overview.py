@@ -1,46 +1,91 @@
-"""Overview: the rater x provider heatmap of the selected wave."""
+"""Overview: headline loyalty, response rate, hotspots, the rater x provider heatmap, top hotspots."""
 
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import satisfaction_heatmap
+from ui.charts import satisfaction_heatmap, significant_cells
 from ui.frame import lang, t
-from ui.results import department_names, departments, wave_cells, waves, waves_with_responses
+from ui.results import (
+    changes,
+    department_names,
+    departments,
+    flag_labels,
+    hotspot_table,
+    how_to_read,
+    pair_summary,
+    response_rate,
+    wave_filters,
+    wave_report,
+)
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("overview_title"))
-
-with_data = waves_with_responses()
-if not waves():
-    st.info(t("empty_no_wave"))
-    st.stop()
-if not with_data:
-    st.info(t("empty_no_responses"))
-    st.stop()
-
-wave_by_id = {w.wave_id: w for w in waves()}
-wave_id = st.selectbox(
-    t("wave"),
-    options=list(reversed(with_data)),
-    format_func=lambda w: wave_by_id[w].name(lang()),
-    key="overview.wave",
-)
-wave = wave_by_id[wave_id]
-cells, org = wave_cells(wave_id)
+filters = wave_filters("overview", dimension=True)
+report = wave_report(filters.wave.wave_id, filters.relationship_type, filters.dimension)
 names = department_names(lang())
 
-st.subheader(t("overview_heatmap"))
-if cells["suppressed"].all():
-    st.info(t("empty_all_hidden"))
+if report.cells.empty:
+    st.info(t("dash_empty_filtered"))
+    how_to_read("overview_how_to_read")
     st.stop()
 
-org_mean = float(org["mean"].iloc[0])
-st.caption(t("overview_heatmap_caption", mean=f"{org_mean:.0f}", k=wave.k_min))
+# ---- headline figures
+org = report.org.iloc[0]
+before = None
+if filters.compare is not None:
+    before = wave_report(filters.compare.wave_id, filters.relationship_type, filters.dimension).org
+change = changes(report.org, before, []) if before is not None else None
+delta_label = t("dash_change_since", wave=filters.compare.name(lang())) if filters.compare else None
+loyalty, mean, rate, hot = st.columns(4)
+if org["suppressed"] or org["n"] != org["n"]:
+    loyalty.metric(t("dash_loyalty"), "—")
+    mean.metric(t("dash_mean"), "—")
+else:
+    inps_delta = None
+    if before is not None and not before["suppressed"].iloc[0]:
+        inps_delta = f"{org['inps'] - before['inps'].iloc[0]:+.0f}"
+    loyalty.metric(
+        t("dash_loyalty"),
+        f"{org['inps']:+.0f}",
+        delta=inps_delta,
+        help=t("dash_loyalty_help", low=f"{org['inps_ci_low']:+.0f}", high=f"{org['inps_ci_high']:+.0f}"),
+    )
+    loyalty.caption(t("dash_inps_interval", low=f"{org['inps_ci_low']:+.0f}", high=f"{org['inps_ci_high']:+.0f}"))
+    mean_delta = None
+    if change is not None and len(change):
+        row = change.iloc[0]
+        mean_delta = f"{row['change']:+.1f}" + (" *" if row["significant"] else "")
+    mean.metric(t("dash_mean"), f"{org['mean']:.0f}", delta=mean_delta)
+    if delta_label:
+        mean.caption(delta_label)
+invited, responded = response_rate(report)
+if invited:
+    rate.metric(
+        t("dash_response_rate"),
+        f"{100 * responded / invited:.0f}%",
+        help=t("dash_response_rate_help", responded=responded, invited=invited),
+    )
+else:
+    rate.metric(t("dash_response_rate"), "—", help=t("dash_response_rate_none"))
+hotspots = hotspot_table(report, lang())
+hot.metric(t("dash_hotspot_count"), len(hotspots))
+
+# ---- heatmap
+st.subheader(t("overview_heatmap"))
+if report.cells["suppressed"].all():
+    st.info(t("empty_all_hidden"))
+    how_to_read("overview_how_to_read")
+    st.stop()
+org_mean = (
+    float(report.org["mean"].iloc[0]) if not report.org["suppressed"].iloc[0] else float(report.cells["mean"].mean())
+)
+st.caption(t("overview_heatmap_caption", mean=f"{org_mean:.0f}", k=report.k))
 figure = satisfaction_heatmap(
-    cells,
+    report.cells,
     list(departments().query("active")["code"]),
     names,
     centre=org_mean,
+    marked=significant_cells(report.cells, org_mean),
     texts={
         "hidden": t("hidden"),
         "no_data": t("no_data"),
@@ -48,9 +93,50 @@ figure = satisfaction_heatmap(
         "mean": t("mean_satisfaction"),
         "x_title": t("provider_dept"),
         "y_title": t("rater_dept"),
+        "significant": t("dash_significant_ring"),
     },
 )
-st.plotly_chart(figure, width="stretch", key="overview.heatmap")
-with st.expander(t("how_to_read")):
-    st.write(t("overview_how_to_read"))
-    st.caption(t("methodology_link"))
+event = st.plotly_chart(
+    figure,
+    width="stretch",
+    key="overview.heatmap",
+    on_select="rerun",
+    selection_mode="points",
+    config={"displayModeBar": False},
+)
+picked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("customdata")]
+if picked:
+    st.session_state["overview.pair"] = list(picked[0])
+st.caption(t("dash_select_hint"))
+
+pair = st.session_state.get("overview.pair")
+if pair and len(pair) == 2:
+    rater, provider = pair
+    with st.container(border=True):
+        st.markdown(
+            "**" + t("dash_selected_cell", rater=names.get(rater, rater), provider=names.get(provider, provider)) + "**"
+        )
+        for column, summary in zip(st.columns(2), pair_summary(report, rater, provider, lang()), strict=True):
+            column.metric(summary["label"], summary["value"], help=summary["help"])
+        if st.button(t("dash_open_pair"), key="overview.open_pair"):
+            st.session_state["hotspots.focus"] = [rater, provider]
+            st.switch_page("pages/hotspots.py")
+
+# ---- top hotspots
+st.subheader(t("dash_top_hotspots"))
+if hotspots.empty:
+    st.success(t("dash_no_hotspots"))
+else:
+    top = hotspots.head(5)
+    st.dataframe(
+        top.assign(flags=top["flags"].map(flag_labels))[["pair", "flags", "severity", "reason"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "pair": st.column_config.TextColumn(t("dash_pair")),
+            "flags": st.column_config.TextColumn(t("dash_flags")),
+            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f"),
+            "reason": st.column_config.TextColumn(t("dash_reason"), width="large"),
+        },
+    )
+how_to_read("overview_how_to_read")

@@ -333,22 +333,22 @@ def customer_view_bars(view: pd.DataFrame, *, centre: float, texts: dict[str, st
 def importance_performance(matrix: pd.DataFrame, *, texts: dict[str, str]) -> go.Figure:
     """The importance-performance matrix: importance (up) against performance (right).
 
-    `matrix` has label, importance (share of explained variance, 0-1), performance (0-100) and
-    quadrant (fix_first, keep_up, secondary, overkill). Lines cross at the mean importance and the
+    `matrix` has label, importance (percent of explained variance), performance (0-100) and
+    quadrant (fix_first, keep_up, secondary, possible_overkill). Lines cross at the mean importance and the
     mean performance. `texts` holds importance, performance and one text per quadrant.
     """
     cut_x = float(matrix["performance"].mean())
-    cut_y = float(100 * matrix["importance"].mean())
+    cut_y = float(matrix["importance"].mean())
     colours = {
         "fix_first": DETRACTOR_COLOUR,
         "keep_up": PROMOTER_COLOUR,
         "secondary": ORG_COLOUR,
-        "overkill": "#7b3294",
+        "possible_overkill": "#7b3294",
     }
     fig = go.Figure(
         go.Scatter(
             x=matrix["performance"],
-            y=100 * matrix["importance"],
+            y=matrix["importance"],
             mode="markers+text",
             text=matrix["label"],
             textposition="top center",
@@ -363,14 +363,14 @@ def importance_performance(matrix: pd.DataFrame, *, texts: dict[str, str]) -> go
     fig.add_vline(x=cut_x, line={"dash": "dot", "color": "#888"})
     fig.add_hline(y=cut_y, line={"dash": "dot", "color": "#888"})
     x_pad = max(6.0, float(matrix["performance"].max() - matrix["performance"].min()) * 0.35)
-    y_pad = max(4.0, float(100 * (matrix["importance"].max() - matrix["importance"].min())) * 0.35)
+    y_pad = max(4.0, float(matrix["importance"].max() - matrix["importance"].min()) * 0.35)
     x_range = [float(matrix["performance"].min()) - x_pad, float(matrix["performance"].max()) + x_pad]
-    y_range = [max(float(100 * matrix["importance"].min()) - y_pad, 0), float(100 * matrix["importance"].max()) + y_pad]
+    y_range = [max(float(matrix["importance"].min()) - y_pad, 0), float(matrix["importance"].max()) + y_pad]
     corners = {
         "fix_first": (x_range[0], y_range[1], "left", "top"),
         "keep_up": (x_range[1], y_range[1], "right", "top"),
         "secondary": (x_range[0], y_range[0], "left", "bottom"),
-        "overkill": (x_range[1], y_range[0], "right", "bottom"),
+        "possible_overkill": (x_range[1], y_range[0], "right", "bottom"),
     }
     for quadrant, (qx, qy, xanchor, yanchor) in corners.items():
         fig.add_annotation(

@@ -117,9 +117,9 @@ def test_importance_performance_labels_the_fix_first_quadrant_top_left():
     matrix = pd.DataFrame(
         {
             "label": ["Speed", "Care"],
-            "importance": [0.6, 0.2],
+            "importance": [60.0, 20.0],
             "performance": [40.0, 80.0],
-            "quadrant": ["fix_first", "overkill"],
+            "quadrant": ["fix_first", "possible_overkill"],
         }
     )
     texts = {
@@ -128,7 +128,7 @@ def test_importance_performance_labels_the_fix_first_quadrant_top_left():
         "fix_first": "Fix first",
         "keep_up": "Keep",
         "secondary": "Sec",
-        "overkill": "Over",
+        "possible_overkill": "Over",
     }
     fig = charts.importance_performance(matrix, texts=texts)
     fix = next(a for a in fig.layout.annotations if "Fix first" in a.text)

@@ -1,0 +1,146 @@
+"""Hotspots: the ranked pairs where collaboration breaks, and one pair in depth."""
+
+import streamlit as st
+
+from ui.access import DASHBOARD_ROLES, require_role
+from ui.charts import pair_directions, trend_lines
+from ui.frame import lang, t
+from ui.results import (
+    comment_groups,
+    flag_labels,
+    history,
+    hotspot_table,
+    how_to_read,
+    pair_dimensions,
+    pair_summary,
+    trend_series,
+    wave_filters,
+    wave_report,
+)
+
+require_role(*DASHBOARD_ROLES)
+st.title(t("hotspots_title"))
+st.caption(t("hotspots_intro"))
+filters = wave_filters("hotspots", compare=False)
+report = wave_report(filters.wave.wave_id, filters.relationship_type, None)
+names = report.names(lang())
+
+if report.cells.empty:
+    st.info(t("dash_empty_filtered"))
+    st.stop()
+if report.cells["suppressed"].all():
+    st.info(t("empty_all_hidden"))
+    st.stop()
+
+hot = hotspot_table(report, lang())
+if hot.empty:
+    st.success(t("dash_no_hotspots"))
+else:
+    st.dataframe(
+        hot.assign(rank=range(1, len(hot) + 1), flags=hot["flags"].map(flag_labels))[
+            ["rank", "pair", "flags", "severity", "reason"]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "rank": st.column_config.NumberColumn(t("dash_rank"), width="small"),
+            "pair": st.column_config.TextColumn(t("dash_pair")),
+            "flags": st.column_config.TextColumn(t("dash_flags")),
+            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f"),
+            "reason": st.column_config.TextColumn(t("dash_reason"), width="large"),
+        },
+    )
+
+# ---- one pair in depth: the hotspots, plus the pair opened from the Overview heatmap
+options = [f"{r}|{p}" for r, p in zip(hot["rater_dept"], hot["provider_dept"], strict=True)]
+focus = st.session_state.pop("hotspots.focus", None)
+if focus and len(focus) == 2:
+    key = f"{focus[0]}|{focus[1]}"
+    if key not in options:
+        options.insert(0, key)
+    st.session_state["hotspots.pick"] = key
+elif st.session_state.get("hotspots.pick") not in options:
+    st.session_state.pop("hotspots.pick", None)
+if not options:
+    how_to_read("hotspots_how_to_read")
+    st.stop()
+
+
+def _pair_label(option: str) -> str:
+    rater, provider = option.split("|")
+    return t("dash_pair_arrow", rater=names.get(rater, rater), provider=names.get(provider, provider))
+
+
+choice = st.selectbox(t("hotspots_pick"), options=options, format_func=_pair_label, key="hotspots.pick")
+rater, provider = choice.split("|")
+
+st.subheader(t("hotspots_both_directions"))
+directions = [(rater, provider), (provider, rater)]
+for column, summary, (a, b) in zip(
+    st.columns(2), pair_summary(report, rater, provider, lang()), directions, strict=True
+):
+    with column:
+        st.metric(summary["label"], summary["value"], help=summary["help"])
+        row = hot[(hot["rater_dept"] == a) & (hot["provider_dept"] == b)]
+        if len(row):
+            st.markdown(f"**{flag_labels(row['flags'].iloc[0])}**")
+            st.write(row["reason"].iloc[0])
+
+dims = pair_dimensions(report, rater, provider, lang())
+if dims[["forward", "backward"]].notna().any().any():
+    st.markdown(f"**{t('hotspots_by_dimension')}**")
+    st.plotly_chart(
+        pair_directions(
+            dims,
+            texts={
+                "forward": _pair_label(f"{rater}|{provider}"),
+                "backward": _pair_label(f"{provider}|{rater}"),
+                "score": t("dept_score"),
+            },
+        ),
+        width="stretch",
+        key="hotspots.dimensions",
+    )
+
+st.subheader(t("hotspots_trend"))
+trend = trend_series(
+    {
+        _pair_label(f"{a}|{b}"): history(
+            "cell", rater_dept=a, provider_dept=b, relationship_type=filters.relationship_type
+        )
+        for a, b in directions
+    },
+    lang(),
+)
+if trend["wave"].nunique() < 2:
+    st.info(t("trends_one_wave"))
+else:
+    st.plotly_chart(
+        trend_lines(
+            trend,
+            texts={
+                "mean": t("mean_satisfaction"),
+                "wave": t("trends_wave_axis"),
+                "significant": t("trends_significant"),
+            },
+        ),
+        width="stretch",
+        key="hotspots.trend",
+    )
+
+st.subheader(t("hotspots_comments"))
+st.caption(t("hotspots_comments_note"))
+for column, (a, b) in zip(st.columns(2), directions, strict=True):
+    with column:
+        st.markdown(f"**{_pair_label(f'{a}|{b}')}**")
+        groups = comment_groups(report, a, b)
+        if groups is None:
+            st.caption(t("hotspots_comments_hidden", k=report.k_comments))
+        elif not groups:
+            st.caption(t("hotspots_no_comments"))
+        for question, texts in (groups or {}).items():
+            st.markdown(f"*{t(f'hotspots_question_{question}')}*")
+            with st.container(border=True):
+                for text in texts:
+                    st.text(text)  # people's words as plain text, never markup
+how_to_read("hotspots_how_to_read")
