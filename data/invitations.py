@@ -102,8 +102,10 @@ def _decode(raw: bytes, lang: str) -> tuple[str | None, str | None]:
     """(text, error message). Accepts UTF-8 (with or without BOM) and GBK/GB18030 as Excel saves it."""
     if raw.startswith(b"PK\x03\x04"):
         return None, _message("xlsx", lang)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None, _message("utf16", lang)
+    if b"\x00" in raw[:4096]:
+        return None, _message("binary", lang)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)

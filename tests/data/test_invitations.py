@@ -1,0 +1,212 @@
+"""Rosters, invitation links and token checks (data/invitations.py), and `cli.py invite`."""
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+import pandas as pd
+import pytest
+
+import cli
+from data.db import Database
+from data.invitations import (
+    RosterError,
+    check_token,
+    create_invitations,
+    hash_token,
+    parse_roster,
+    parse_roster_for,
+)
+from data.waves import set_wave_status
+
+ROOT = Path(__file__).resolve().parents[2]
+CODES = {"SALES", "PROD", "HR", "IT"}
+
+
+def _token(link: str) -> str:
+    return parse_qs(urlparse(link).query)["token"][0]
+
+
+@pytest.fixture
+def demo_db(demo_db_path):
+    db = Database(demo_db_path)
+    yield db
+    db.close()
+
+
+def test_a_utf8_roster_is_read_with_row_numbers():
+    roster, errors = parse_roster(b"Email,Name,Department\na@example.com,Ann,sales\n,Bo,PROD\n", departments=CODES)
+    assert errors == []
+    assert list(roster["department"]) == ["SALES", "PROD"]  # codes are upper-cased
+    assert list(roster["row"]) == [2, 3]
+    assert list(roster["name"]) == ["Ann", "Bo"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_chinese_rosters_in_the_encodings_excel_writes_are_accepted(encoding):
+    raw = "email,name,department\nz@example.com,张敏,SALES\nw@example.com,王芳,HR\n".encode(encoding)
+    roster, errors = parse_roster(raw, departments=CODES)
+    assert errors == []
+    assert list(roster["name"]) == ["张敏", "王芳"]
+    assert roster.columns[1] == "email"  # the BOM did not stick to the first header
+
+
+def test_semicolon_separated_rosters_are_read():
+    roster, errors = parse_roster(b"email;department\na@x;SALES\nb@x;HR\n", departments=CODES)
+    assert errors == [] and len(roster) == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("email,department\na@x,SALES\n".encode("utf-16"), "UTF-16"),
+        (b"PK\x03\x04rest-of-a-zip", "Excel workbook"),
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "does not look like a CSV"),  # a picture
+        (b"email,department\n\x81\x20,SALES\n", "neither UTF-8 nor GBK"),
+        (b"", "empty"),
+        (b"email,department\n", "no people"),
+    ],
+)
+def test_unreadable_files_are_refused_clearly(raw, fragment):
+    roster, errors = parse_roster(raw, departments=CODES)
+    assert roster.empty
+    assert len(errors) == 1 and fragment in errors[0]
+
+
+def test_missing_columns_are_named():
+    _, errors = parse_roster(b"who,dept\na,SALES\n")
+    assert any("'department'" in e for e in errors)
+    assert any("'email' or 'name'" in e for e in errors)
+
+
+def test_row_level_problems_are_all_reported_with_their_rows():
+    raw = (
+        b"email,name,department\n"
+        b"a@example.com,Ann,SALES\n"
+        b"b@example.com,Bo,XYZ\n"
+        b"A@example.com,Ann,SALES\n"  # the same person again (e-mail case does not matter)
+        b",,HR\n"
+        b"c@example.com,Cy,\n"
+        b"d@example.com,Di,HR,extra\n"
+        b"e@example.com,Ed,OLD\n"
+    )
+    _, errors = parse_roster(raw, departments=CODES | {"OLD"}, inactive={"OLD"})
+    assert errors == [
+        "Row 3: unknown department code 'XYZ'.",
+        "Row 4: duplicate of row 2 (A@example.com).",
+        "Row 5: no email or name.",
+        "Row 6: no department code.",
+        "Row 7: 4 fields, the header has 3.",
+        "Row 8: department 'OLD' is not active.",
+    ]
+
+
+def test_messages_come_in_chinese_too():
+    _, errors = parse_roster(b"email,department\na@x,XYZ\n", departments=CODES, lang="zh")
+    assert errors == ["第2行：未知的部门代码“XYZ”。"]
+
+
+def test_invitations_store_only_the_token_hash_department_wave_and_expiry(demo_db):
+    roster, errors = parse_roster_for(
+        demo_db, b"email,name,department\nann@example.com,Ann,SALES\nbo@example.com,Bo,IT\n"
+    )
+    assert errors == []
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    links = create_invitations(demo_db, "2027-Q1", roster, base_url="https://icsat.example.com/", expires_days=14)
+    assert list(links.columns) == ["row", "email", "name", "department", "link"]
+    tokens = [_token(link) for link in links["link"]]
+    assert all(link.startswith("https://icsat.example.com/survey?token=") for link in links["link"])
+    assert all(len(t) >= 43 for t in tokens)  # 32 random bytes, URL-safe base64
+    rows = demo_db.connection().execute("SELECT * FROM invitations WHERE wave_id = '2027-Q1' ORDER BY dept_code").df()
+    assert list(rows.columns) == ["token_hash", "wave_id", "dept_code", "expires_at", "used"]
+    assert set(rows["token_hash"]) == {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
+    assert list(rows["dept_code"]) == ["IT", "SALES"]
+    assert not rows["used"].any()
+    assert all(before + dt.timedelta(days=13) < e <= before + dt.timedelta(days=15) for e in rows["expires_at"])
+    # neither the e-mail nor the name is anywhere in the database
+    dump = str(demo_db.connection().execute("SELECT * FROM invitations").fetchall())
+    assert "ann@example.com" not in dump and "Ann" not in dump and tokens[0] not in dump
+
+
+def test_an_unknown_department_refuses_the_whole_roster(demo_db):
+    roster, _ = parse_roster(b"email,department\na@x,SALES\nb@x,NOPE\n")  # parsed without the database
+    count = demo_db.connection().execute("SELECT count(*) FROM invitations").fetchone()[0]
+    with pytest.raises(RosterError) as caught:
+        create_invitations(demo_db, "2027-Q1", roster, base_url="http://x")
+    assert caught.value.messages == ["Row 3: unknown department code 'NOPE'."]
+    assert demo_db.connection().execute("SELECT count(*) FROM invitations").fetchone()[0] == count
+
+
+def test_a_closed_or_missing_wave_gets_no_invitations(demo_db):
+    roster, _ = parse_roster(b"email,department\na@x,SALES\n")
+    with pytest.raises(RosterError, match="closed"):
+        create_invitations(demo_db, "2026-Q4", roster, base_url="http://x")
+    with pytest.raises(RosterError, match="unknown wave"):
+        create_invitations(demo_db, "2030-Q1", roster, base_url="http://x")
+
+
+def test_check_token_statuses(demo_db):
+    roster, _ = parse_roster(b"email,department\na@x,SALES\nb@x,HR\nc@x,IT\n")
+    links = create_invitations(demo_db, "2027-Q1", roster, base_url="http://x", expires_days=3)
+    ok, used, late = (_token(link) for link in links["link"])
+    check = check_token(demo_db, ok)
+    assert (check.status, check.dept_code, check.wave.wave_id, check.token_hash) == (
+        "ok",
+        "SALES",
+        "2027-Q1",
+        hash_token(ok),
+    )
+    demo_db.connection().execute("UPDATE invitations SET used = TRUE WHERE token_hash = ?", [hash_token(used)])
+    assert check_token(demo_db, used).status == "used"
+    in_a_week = dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(days=7)
+    assert check_token(demo_db, late, now=in_a_week).status == "expired"
+    assert check_token(demo_db, "A" * 43).status == "unknown"
+    assert check_token(demo_db, "not a token; DROP TABLE invitations").status == "unknown"
+    assert check_token(demo_db, "").status == "unknown"
+    set_wave_status(demo_db, "2027-Q1", "closed")
+    assert check_token(demo_db, ok).status == "wave_not_open"
+    assert check_token(demo_db, used).status == "used"  # a used link says so even after the wave closed
+
+
+def test_cli_invite_writes_links_for_the_sample_roster(demo_db_path, tmp_path, capsys):
+    out = tmp_path / "links.csv"
+    code = cli.main(
+        ["invite", "--db", str(demo_db_path), "--wave", "2027-Q1", "--roster", str(ROOT / "docs/examples/roster.csv"),
+         "--out", str(out), "--base-url", "http://localhost:8501", "--expires", "10"]
+    )  # fmt: skip
+    assert code == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM, for Excel
+    links = pd.read_csv(out, encoding="utf-8-sig")
+    sample = pd.read_csv(ROOT / "docs/examples/roster.csv")
+    assert list(links.columns) == ["email", "name", "department", "link"]
+    assert len(links) == len(sample) and links["link"].is_unique
+    assert "张敏" in set(links["name"])
+    db = Database(demo_db_path)
+    check = check_token(db, _token(links["link"].iloc[0]))
+    db.close()
+    assert check.status == "ok" and check.dept_code == links["department"].iloc[0]
+    assert "created 26 invitation(s)" in capsys.readouterr().out
+
+
+def test_cli_invite_refuses_a_bad_roster_and_writes_nothing(demo_db_path, tmp_path, capsys):
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(b"email,department\na@x,SALES\na@x,SALES\nb@x,NOPE\n")
+    out = tmp_path / "links.csv"
+    code = cli.main(
+        ["invite", "--db", str(demo_db_path), "--wave", "2027-Q1", "--roster", str(roster), "--out", str(out)]
+    )
+    assert code == 2
+    assert not out.exists()
+    err = capsys.readouterr().err
+    assert "Row 3: duplicate of row 2" in err and "Row 4: unknown department code 'NOPE'" in err
+    db = Database(demo_db_path)
+    assert db.connection().execute("SELECT count(*) FROM invitations WHERE wave_id = '2027-Q1'").fetchone()[0] == 0
+    db.close()
+
+
+def test_cli_invite_has_help(capsys):
+    with pytest.raises(SystemExit) as done:
+        cli.main(["invite", "--help"])
+    assert done.value.code == 0
+    assert "--roster" in capsys.readouterr().out
