@@ -26,6 +26,16 @@ PAGES: list[PageEntry] = [
     PageEntry(
         "section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES
     ),
+    PageEntry(
+        "section_results", "pages/hotspots.py", "hotspots_title", ":material/warning:", "hotspots", DASHBOARD_ROLES
+    ),
+    PageEntry(
+        "section_results", "pages/department.py", "dept_title", ":material/apartment:", "department", DASHBOARD_ROLES
+    ),
+    PageEntry(
+        "section_results", "pages/trends.py", "trends_title", ":material/trending_up:", "trends", DASHBOARD_ROLES
+    ),
+    PageEntry("section_results", "pages/network.py", "network_title", ":material/hub:", "network", DASHBOARD_ROLES),
     PageEntry("section_staff", "pages/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
     PageEntry("section_data", "pages/data_exports.py", "exports_title", ":material/download:", "data", EXPORT_ROLES),
     PageEntry(

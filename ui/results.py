@@ -317,6 +317,21 @@ def _bands(row: pd.Series) -> dict[str, float]:
     }
 
 
+def network_edges(report: WaveReport, centre: float) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The report's cells as graph edges, and per provider the number of weak incoming edges.
+
+    Edges: rater_dept, provider_dept, mean, n, interaction (mean interaction frequency 1-4),
+    suppressed. An edge is weak when its 95% interval lies below `centre` (the organisation's mean).
+    """
+    cells = report.cells
+    edges = cells[["rater_dept", "provider_dept", "mean", "n", "frequency", "suppressed"]].rename(
+        columns={"frequency": "interaction"}
+    )
+    shown = cells[~cells["suppressed"].astype(bool)]
+    weak = shown[shown["ci_high"] < centre].groupby("provider_dept").size()
+    return edges.reset_index(drop=True), {str(k): int(v) for k, v in weak.items()}
+
+
 # ---- filters shared by the dashboards -------------------------------------------------------
 
 

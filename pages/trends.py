@@ -1,0 +1,95 @@
+"""Trends: satisfaction over waves for the organisation, a department or a pair; significant changes."""
+
+import streamlit as st
+
+from ui.access import DASHBOARD_ROLES, require_role
+from ui.charts import trend_lines
+from ui.frame import lang, t
+from ui.results import changes, department_names, history, how_to_read, trend_series, wave_filters, wave_report
+
+SCOPES = ("org", "dept", "pair")
+
+require_role(*DASHBOARD_ROLES)
+st.title(t("trends_title"))
+filters = wave_filters("trends", dimension=True)
+names = department_names(lang())
+report = wave_report(filters.wave.wave_id, filters.relationship_type, filters.dimension)
+codes = sorted(set(report.cells["rater_dept"]) | set(report.cells["provider_dept"]), key=lambda c: names.get(c, c))
+
+scope = st.segmented_control(
+    t("trends_scope"),
+    options=list(SCOPES),
+    format_func=lambda s: t(f"trends_scope_{s}"),
+    default="org",
+    key="trends.scope",
+)
+query = {"relationship_type": filters.relationship_type, "dimension": filters.dimension}
+histories = {}
+if scope == "dept" and codes:
+    provider = st.selectbox(t("dept_pick"), codes, format_func=lambda c: names.get(c, c), key="trends.provider")
+    histories[t("trends_series_dept", dept=names.get(provider, provider))] = history(
+        "provider", provider_dept=provider, **query
+    )
+    histories[t("trends_series_org")] = history("organisation", **query)
+elif scope == "pair" and codes:
+    left, right = st.columns(2)
+    rater = left.selectbox(t("trends_rater"), codes, format_func=lambda c: names.get(c, c), key="trends.rater")
+    provider = right.selectbox(
+        t("trends_provider"),
+        codes,
+        index=min(1, len(codes) - 1),
+        format_func=lambda c: names.get(c, c),
+        key="trends.pair_provider",
+    )
+    if rater == provider:
+        st.info(t("trends_same_pair"))
+    else:
+        for a, b in ((rater, provider), (provider, rater)):
+            label = t("dash_pair_arrow", rater=names.get(a, a), provider=names.get(b, b))
+            histories[label] = history("cell", rater_dept=a, provider_dept=b, **query)
+else:
+    histories[t("trends_series_org")] = history("organisation", **query)
+
+series = trend_series(histories, lang())
+if series["wave"].nunique() < 2:
+    st.info(t("trends_one_wave"))
+else:
+    st.plotly_chart(
+        trend_lines(
+            series,
+            texts={
+                "mean": t("mean_satisfaction"),
+                "wave": t("trends_wave_axis"),
+                "significant": t("trends_significant"),
+            },
+        ),
+        width="stretch",
+        key="trends.chart",
+    )
+
+if filters.compare is not None:
+    st.subheader(t("trends_changes", wave=filters.compare.name(lang())))
+    before = wave_report(filters.compare.wave_id, filters.relationship_type, filters.dimension)
+    moved = changes(report.cells, before.cells, ["rater_dept", "provider_dept"])
+    moved = moved[moved["significant"]]
+    if moved.empty:
+        st.success(t("trends_no_changes"))
+    else:
+        moved = moved.reindex(moved["change"].abs().sort_values(ascending=False).index).head(12)
+        moved["pair"] = [
+            t("dash_pair_arrow", rater=names.get(r, r), provider=names.get(p, p))
+            for r, p in zip(moved["rater_dept"], moved["provider_dept"], strict=True)
+        ]
+        st.dataframe(
+            moved[["pair", "previous_mean", "mean", "change", "p_value"]],
+            hide_index=True,
+            width="stretch",
+            column_config={
+                "pair": st.column_config.TextColumn(t("dash_pair")),
+                "previous_mean": st.column_config.NumberColumn(filters.compare.name(lang()), format="%.0f"),
+                "mean": st.column_config.NumberColumn(filters.wave.name(lang()), format="%.0f"),
+                "change": st.column_config.NumberColumn(t("trends_change"), format="%+.1f"),
+                "p_value": st.column_config.NumberColumn(t("trends_p"), format="%.3f"),
+            },
+        )
+how_to_read("trends_how_to_read")
