@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ui.access import DASHBOARD_ROLES, EVERYONE, EXPORT_ROLES
+from ui.access import ADMIN_ROLES, DASHBOARD_ROLES, EVERYONE, EXPORT_ROLES
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,26 @@ PAGES: list[PageEntry] = [
     PageEntry("section_results", "pages/network.py", "network_title", ":material/hub:", "network", DASHBOARD_ROLES),
     PageEntry("section_staff", "pages/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
     PageEntry("section_data", "pages/data_exports.py", "exports_title", ":material/download:", "data", EXPORT_ROLES),
+    PageEntry(
+        "section_admin", "pages/admin_org.py", "admin_org_title", ":material/account_tree:", "admin_org", ADMIN_ROLES
+    ),
+    PageEntry(
+        "section_admin", "pages/admin_waves.py", "admin_waves_title", ":material/event:", "admin_waves", ADMIN_ROLES
+    ),
+    PageEntry(
+        "section_admin",
+        "pages/admin_invitations.py",
+        "admin_invitations_title",
+        ":material/forward_to_inbox:",
+        "admin_invitations",
+        ADMIN_ROLES,
+    ),
+    PageEntry(
+        "section_admin", "pages/admin_users.py", "admin_users_title", ":material/group:", "admin_users", ADMIN_ROLES
+    ),
+    PageEntry(
+        "section_admin", "pages/admin_audit.py", "admin_audit_title", ":material/history:", "admin_audit", ADMIN_ROLES
+    ),
     PageEntry(
         "section_account",
         "pages/sign_in.py",

@@ -1,0 +1,160 @@
+"""Setting up survey waves: checked creation, the draft -> open -> closed steps, response rates.
+
+The waves page and `cli.py wave ...` both go through here, so both refuse the same things with the
+same reasons. A refusal is a `WaveError` whose `code` names the rule (ui/locales/admin.yaml has
+`wave_err_<code>` for the page) and whose `values` fill the message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from data.db import Database
+from data.waves import Wave, create_wave, get_wave, register_survey, set_wave_status
+from surveys.definition import DEFAULT_SURVEY_PATH, load_survey
+
+WAVE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
+MIN_K = 3
+REMINDER_BELOW = 0.60  # departments answering less than this share of their invitations get a reminder
+# Which status each step leads from; a closed wave may be opened again (e.g. closed a day too early).
+STEPS = {"open": ("draft", "closed"), "closed": ("open",)}
+
+
+class WaveError(ValueError):
+    """A refused wave change; `code` names the rule, `values` fill its message."""
+
+    def __init__(self, code: str, **values: object) -> None:
+        super().__init__(f"{code}: {values}" if values else code)
+        self.code = code
+        self.values = values
+
+
+def survey_versions(db: Database) -> list[str]:
+    """The registered survey versions, newest first."""
+    rows = (
+        db.connection()
+        .execute("SELECT survey_version FROM survey_versions ORDER BY created_at DESC, survey_version")
+        .fetchall()
+    )
+    return [r[0] for r in rows]
+
+
+def survey_version_choices(db: Database) -> list[str]:
+    """Registered survey versions, newest first, plus the default questionnaire's version when it is
+    not registered yet (creating a wave from it registers it)."""
+    registered = survey_versions(db)
+    default = load_survey(DEFAULT_SURVEY_PATH).survey_version
+    return registered if default in registered else [default, *registered]
+
+
+def register_survey_file(db: Database, path: str | Path = DEFAULT_SURVEY_PATH) -> str:
+    """Validate a survey definition file and register it (once); return its survey version."""
+    return register_survey(db, load_survey(path))
+
+
+def check_new_wave(
+    db: Database,
+    wave_id: str,
+    *,
+    name_en: str,
+    name_zh: str,
+    survey_version: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    k_min: int,
+    k_comments: int,
+) -> list[WaveError]:
+    """Every reason the wave cannot be created (empty: it can)."""
+    problems = []
+    if not WAVE_ID_PATTERN.fullmatch(wave_id or ""):
+        problems.append(WaveError("bad_id", wave_id=wave_id))
+    elif get_wave(db, wave_id) is not None:
+        problems.append(WaveError("exists", wave_id=wave_id))
+    if not (name_en or "").strip() or not (name_zh or "").strip():
+        problems.append(WaveError("missing_name"))
+    if survey_version not in survey_versions(db):
+        problems.append(WaveError("unknown_survey", survey_version=survey_version))
+    if closes_on < opens_on:
+        problems.append(WaveError("bad_dates"))
+    if k_min < MIN_K:
+        problems.append(WaveError("k_too_small", k=k_min, min=MIN_K))
+    if k_comments < k_min:
+        problems.append(WaveError("k_comments_too_small", k=k_min, k_comments=k_comments))
+    return problems
+
+
+def create_checked_wave(
+    db: Database,
+    wave_id: str,
+    *,
+    name_en: str,
+    name_zh: str,
+    survey_version: str,
+    opens_on: dt.date,
+    closes_on: dt.date,
+    k_min: int = 5,
+    k_comments: int = 10,
+    self_assessment: bool = False,
+    default_lang: str = "en",
+) -> Wave:
+    """Create a draft wave after `check_new_wave`; raises the first WaveError found. A wave of the
+    default questionnaire's version registers surveys/default.yaml first when needed."""
+    if survey_version not in survey_versions(db) and survey_version == load_survey().survey_version:
+        register_survey_file(db)
+    problems = check_new_wave(
+        db,
+        wave_id,
+        name_en=name_en,
+        name_zh=name_zh,
+        survey_version=survey_version,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        k_min=k_min,
+        k_comments=k_comments,
+    )
+    if problems:
+        raise problems[0]
+    return create_wave(
+        db,
+        wave_id,
+        name_en=name_en.strip(),
+        name_zh=name_zh.strip(),
+        survey_version=survey_version,
+        opens_on=opens_on,
+        closes_on=closes_on,
+        k_min=k_min,
+        k_comments=k_comments,
+        self_assessment=self_assessment,
+        default_lang=default_lang if default_lang in ("en", "zh") else "en",
+    )
+
+
+def change_status(db: Database, wave_id: str, status: str) -> Wave:
+    """Open or close a wave (draft -> open -> closed; a closed wave may be opened again)."""
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        raise WaveError("unknown_wave", wave_id=wave_id)
+    if wave.status not in STEPS.get(status, ()):
+        raise WaveError("bad_step", wave_id=wave_id, status=wave.status, to=status)
+    try:
+        set_wave_status(db, wave_id, status)
+    except duckdb.ConstraintException as exc:
+        # Should not happen since 0002; say so rather than show a traceback.
+        raise WaveError("not_saved", wave_id=wave_id) from exc
+    return get_wave(db, wave_id)
+
+
+def response_rates(counts: pd.DataFrame, below: float = REMINDER_BELOW) -> pd.DataFrame:
+    """Per department: dept_code, invited, used, rate (used / invited), remind (rate below `below`).
+
+    `counts` has dept_code, invited, used (data.invitations.invitation_counts); lowest rate first.
+    """
+    frame = counts[["dept_code", "invited", "used"]].copy()
+    frame["rate"] = (frame["used"] / frame["invited"]).where(frame["invited"] > 0, 0.0)
+    frame["remind"] = frame["rate"] < below
+    return frame.sort_values(["rate", "dept_code"]).reset_index(drop=True)

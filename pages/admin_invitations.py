@@ -1,0 +1,108 @@
+"""Invitations: roster in, links file out (as `cli.py invite`), and the response rate per department."""
+
+import pandas as pd
+import streamlit as st
+
+from data.audit import record_event
+from data.invitations import RosterError, create_invitations, invitation_counts, parse_roster_for
+from data.wave_setup import response_rates
+from ui.access import ADMIN_ROLES, require_role
+from ui.admin import links_file_bytes
+from ui.frame import db, lang, t
+from ui.results import clear_results, department_names, waves
+
+user = require_role(*ADMIN_ROLES)
+st.title(t("admin_invitations_title"))
+st.caption(t("admin_inv_intro"))
+
+live = [w for w in waves() if w.status in ("draft", "open")]
+if not live:
+    st.info(t("admin_inv_no_wave"))
+    st.stop()
+by_id = {w.wave_id: w for w in live}
+wave_id = st.selectbox(
+    t("admin_inv_wave"),
+    options=list(reversed(by_id)),
+    format_func=lambda w: f"{by_id[w].name(lang())} ({w}) · {t('admin_waves_status_' + by_id[w].status)}",
+    key="admin_invitations.wave",
+)
+names = department_names(lang())
+
+roster_file = st.file_uploader(
+    t("admin_inv_roster"), type=["csv", "txt", "tsv", "xlsx", "xls"], key="admin_invitations.roster"
+)
+if roster_file is not None:
+    roster, errors = parse_roster_for(db(), roster_file.getvalue(), lang=lang())
+    if errors:
+        st.error(t("admin_fix_and_retry"))
+        st.dataframe(pd.DataFrame({"": errors}), hide_index=True, width="stretch")
+    else:
+        st.info(t("admin_inv_roster_ok", n=len(roster), d=roster["department"].nunique()))
+        default_url = (st.context.url or "").split("/admin_invitations")[0].rstrip("/") or "http://localhost:8501"
+        base_url = st.text_input(t("admin_inv_base_url"), value=default_url, key="admin_invitations.base_url")
+        expires = st.number_input(
+            t("admin_inv_expires"), min_value=1, max_value=365, value=30, key="admin_invitations.days"
+        )
+        if st.button(t("admin_inv_generate"), type="primary", key="admin_invitations.generate"):
+            with st.status(t("admin_inv_generating", n=len(roster))) as status:
+                progress = st.progress(0.1)
+                try:
+                    links = create_invitations(
+                        db(), wave_id, roster, base_url=base_url, expires_days=int(expires), lang=lang()
+                    )
+                except RosterError as error:
+                    status.update(state="error")
+                    st.dataframe(pd.DataFrame({"": error.messages}), hide_index=True, width="stretch")
+                    st.stop()
+                progress.progress(0.8)
+                data = links_file_bytes(links)
+                record_event(db(), user["username"], "invitations_create", target=wave_id, detail=f"n={len(links)}")
+                clear_results()
+                progress.progress(1.0)
+                status.update(state="complete")
+            st.success(t("admin_inv_generated", n=len(links)))
+            # on_click="ignore": downloading does not rerun the page, so the links stay until the admin moves on;
+            # they are not kept anywhere else (only their hashes are stored).
+            st.download_button(
+                t("admin_inv_download"),
+                data=data,
+                file_name=f"links-{wave_id}.csv",
+                mime="text/csv",
+                on_click="ignore",
+                type="primary",
+                icon=":material/download:",
+                key="admin_invitations.download",
+            )
+
+st.subheader(t("admin_inv_rates"))
+counts = invitation_counts(db(), wave_id)
+if counts.empty:
+    st.info(t("admin_inv_no_invitations"))
+    st.stop()
+rates = response_rates(counts)
+invited, used = int(rates["invited"].sum()), int(rates["used"].sum())
+st.write(t("admin_inv_overall", used=used, invited=invited, rate=f"{used / invited:.0%}"))
+remind = rates[rates["remind"]]
+if remind.empty:
+    st.success(t("admin_inv_all_above"))
+else:
+    separator = "、" if lang() == "zh" else ", "
+    st.warning(t("admin_inv_remind", departments=separator.join(names.get(c, c) for c in remind["dept_code"])))
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("admin_col_department"): [names.get(c, c) for c in rates["dept_code"]],
+            t("admin_col_invited"): rates["invited"],
+            t("admin_col_answered"): rates["used"],
+            t("admin_col_rate"): rates["rate"] * 100,
+            t("admin_col_remind"): rates["remind"],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        t("admin_col_rate"): st.column_config.ProgressColumn(
+            t("admin_col_rate"), min_value=0, max_value=100, format="%.0f%%"
+        ),
+    },
+)

@@ -1,0 +1,109 @@
+"""Users: add an account, change its role or password, disable or enable it, lift a lock."""
+
+import pandas as pd
+import streamlit as st
+
+from data.audit import record_event
+from data.users import ROLES, UserError, add_user, list_users, set_active, set_password, set_role, unlock_user
+from ui.access import ADMIN_ROLES, require_role
+from ui.admin import describe_user_error
+from ui.frame import db, lang, t
+
+user = require_role(*ADMIN_ROLES)
+st.title(t("admin_users_title"))
+st.caption(t("admin_users_intro"))
+
+notice = st.session_state.pop("admin_users.notice", None)
+if notice:
+    st.success(notice)
+
+
+def _role(value: str) -> str:
+    return t("role_" + value)
+
+
+def _done(action: str, target: str, message: str, detail: str | None = None) -> None:
+    record_event(db(), user["username"], action, target=target, detail=detail)
+    st.session_state["admin_users.notice"] = message
+    st.rerun()
+
+
+accounts = list_users(db())
+demo = accounts[accounts["is_demo"] & accounts["active"]]
+if not demo.empty:
+    st.warning(t("admin_users_demo_warning", names=", ".join(demo["username"])))
+st.dataframe(
+    pd.DataFrame(
+        {
+            t("admin_col_username"): accounts["username"],
+            t("admin_col_display"): accounts["display_name"],
+            t("admin_col_email"): accounts["email"],
+            t("admin_col_role"): [_role(r) for r in accounts["role"]],
+            t("admin_col_user_active"): accounts["active"],
+            t("admin_col_demo"): accounts["is_demo"],
+            t("admin_col_locked"): accounts["locked_until"],
+            t("admin_col_created"): accounts["created_at"],
+        }
+    ),
+    hide_index=True,
+    width="stretch",
+)
+
+if not accounts.empty:
+    st.subheader(t("admin_users_change"))
+    name = st.selectbox(t("admin_users_choose"), options=list(accounts["username"]), key="admin_users.chosen")
+    row = accounts.set_index("username").loc[name]
+    left, middle, right = st.columns(3)
+    with left:
+        new_role = st.selectbox(
+            t("admin_users_new_role"),
+            options=list(ROLES),
+            index=list(ROLES).index(row["role"]),
+            format_func=_role,
+            key="admin_users.new_role",
+        )
+        change_role = st.button(t("admin_users_set_role"), key="admin_users.set_role")
+    with middle, st.form("admin_users.password_form", clear_on_submit=True, border=False):
+        # A form cleared on submit: the new password does not stay in the session.
+        new_password = st.text_input(t("admin_users_new_password"), type="password", autocomplete="new-password")
+        change_password = st.form_submit_button(t("admin_users_set_password"))
+    with right:
+        st.write("")
+        toggle = st.button(
+            t("admin_users_disable") if row["active"] else t("admin_users_enable"), key="admin_users.toggle"
+        )
+        unlock = st.button(t("admin_users_unlock"), key="admin_users.unlock", disabled=pd.isna(row["locked_until"]))
+    try:
+        if change_role and new_role != row["role"]:
+            set_role(db(), name, new_role)
+            _done("user_set_role", name, t("admin_saved"), detail=f"{row['role']} -> {new_role}")
+        if change_password:
+            set_password(db(), name, new_password)
+            _done("user_set_password", name, t("admin_saved"))
+        if toggle:
+            set_active(db(), name, not row["active"])
+            _done("user_enable" if not row["active"] else "user_disable", name, t("admin_saved"))
+        if unlock:
+            unlock_user(db(), name)
+            _done("user_unlock", name, t("admin_saved"))
+    except UserError as error:
+        st.error(describe_user_error(error, lang()))
+
+st.subheader(t("admin_users_add"))
+with st.form("admin_users.add", clear_on_submit=True):
+    left, right = st.columns(2)
+    username = left.text_input(t("admin_users_username"), max_chars=64)
+    display_name = right.text_input(t("admin_users_display"), max_chars=80)
+    email = left.text_input(t("admin_users_email"), max_chars=254)
+    role = right.selectbox(t("admin_users_role"), options=list(ROLES), format_func=_role)
+    password = st.text_input(t("admin_users_password"), type="password", autocomplete="new-password")
+    submitted = st.form_submit_button(t("admin_users_add_button"), type="primary")
+if submitted:
+    try:
+        added = add_user(
+            db(), username, role, display_name=display_name, email=email or None, password=password or None
+        )
+    except UserError as error:
+        st.error(describe_user_error(error, lang()))
+    else:
+        _done("user_add", added["username"], t("admin_users_added", username=added["username"]), detail=role)

@@ -1,0 +1,121 @@
+"""Waves: create a wave from a survey version (thresholds, self-assessment), open it, close it."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from data.audit import record_event
+from data.wave_setup import MIN_K, WaveError, change_status, check_new_wave, create_checked_wave, survey_version_choices
+from ui.access import ADMIN_ROLES, require_role
+from ui.admin import describe_wave_error
+from ui.frame import db, lang, t
+from ui.i18n import LANGUAGE_NAMES, LANGUAGES
+from ui.results import clear_results, waves
+
+user = require_role(*ADMIN_ROLES)
+st.title(t("admin_waves_title"))
+st.caption(t("admin_waves_intro"))
+
+notice = st.session_state.pop("admin_waves.notice", None)
+if notice:
+    st.success(notice)
+
+all_waves = waves()
+st.subheader(t("admin_waves_list"))
+if not all_waves:
+    st.info(t("admin_waves_none"))
+else:
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("admin_col_wave"): [w.wave_id for w in all_waves],
+                t("admin_col_name"): [w.name(lang()) for w in all_waves],
+                t("admin_col_status"): [t("admin_waves_status_" + w.status) for w in all_waves],
+                t("admin_col_dates"): [f"{w.opens_on} – {w.closes_on}" for w in all_waves],
+                t("admin_col_k"): [w.k_min for w in all_waves],
+                t("admin_col_k_comments"): [w.k_comments for w in all_waves],
+                t("admin_col_self"): [w.self_assessment for w in all_waves],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _done(message: str, action: str, wave_id: str, detail: str | None = None) -> None:
+    record_event(db(), user["username"], action, target=wave_id, detail=detail)
+    clear_results()
+    st.session_state["admin_waves.notice"] = message
+    st.rerun()
+
+
+changeable = [w for w in all_waves if w.status in ("draft", "open", "closed")]
+if changeable:
+    st.subheader(t("admin_waves_manage"))
+    by_id = {w.wave_id: w for w in changeable}
+    # The newest wave first: it is the one being set up or run.
+    wave_id = st.selectbox(
+        t("admin_waves_choose"),
+        options=list(reversed(by_id)),
+        format_func=lambda w: f"{by_id[w].name(lang())} ({w}) · {t('admin_waves_status_' + by_id[w].status)}",
+        key="admin_waves.manage",
+    )
+    wave = by_id[wave_id]
+    labels = {
+        "draft": "admin_waves_open_button",
+        "open": "admin_waves_close_button",
+        "closed": "admin_waves_reopen_button",
+    }
+    target = "closed" if wave.status == "open" else "open"
+    if st.button(
+        t(labels[wave.status]), key="admin_waves.step", type="primary" if wave.status == "draft" else "secondary"
+    ):
+        try:
+            change_status(db(), wave_id, target)
+        except WaveError as error:
+            st.error(describe_wave_error(error, lang()))
+        else:
+            message = "admin_waves_opened" if target == "open" else "admin_waves_closed"
+            _done(t(message, wave=wave_id), "wave_" + ("open" if target == "open" else "close"), wave_id)
+
+st.subheader(t("admin_waves_create"))
+today = dt.date.today()
+with st.form("admin_waves.create"):
+    left, right = st.columns(2)
+    new_id = left.text_input(t("admin_waves_id"), max_chars=32)
+    version = right.selectbox(t("admin_waves_survey"), options=survey_version_choices(db()))
+    name_en = left.text_input(t("admin_waves_name_en"), max_chars=80)
+    name_zh = right.text_input(t("admin_waves_name_zh"), max_chars=80)
+    opens_on = left.date_input(t("admin_waves_opens"), value=today)
+    closes_on = right.date_input(t("admin_waves_closes"), value=today + dt.timedelta(days=21))
+    k_min = left.number_input(t("admin_waves_k"), min_value=MIN_K, max_value=100, value=5, step=1)
+    k_comments = right.number_input(t("admin_waves_k_comments"), min_value=MIN_K, max_value=100, value=10, step=1)
+    default_lang = left.selectbox(t("admin_waves_lang"), options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get)
+    self_assessment = right.checkbox(t("admin_waves_self"))
+    create = st.form_submit_button(t("admin_waves_create_button"), type="primary")
+
+if create:
+    values = {
+        "name_en": name_en,
+        "name_zh": name_zh,
+        "survey_version": version,
+        "opens_on": opens_on,
+        "closes_on": closes_on,
+        "k_min": int(k_min),
+        "k_comments": int(k_comments),
+    }
+    problems = [p for p in check_new_wave(db(), new_id.strip(), **values) if p.code != "unknown_survey"]
+    if problems:
+        for problem in problems:
+            st.error(describe_wave_error(problem, lang()))
+    else:
+        try:
+            created = create_checked_wave(
+                db(), new_id.strip(), **values, self_assessment=self_assessment, default_lang=default_lang
+            )
+        except WaveError as error:
+            st.error(describe_wave_error(error, lang()))
+        else:
+            detail = f"survey={version}, k={created.k_min}, k_comments={created.k_comments}, self={self_assessment}"
+            _done(t("admin_waves_created", wave=created.wave_id), "wave_create", created.wave_id, detail)
