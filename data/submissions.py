@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import queue
+import random
 import threading
 import time
 import uuid
@@ -234,7 +235,7 @@ def _abandon(db: Database) -> None:
 
 
 def write_submissions(
-    db: Database, group: list[PendingSubmission], *, attempts: int = 3, on_transaction: Callable[[], None] | None = None
+    db: Database, group: list[PendingSubmission], *, attempts: int = 8, on_transaction: Callable[[], None] | None = None
 ) -> list[SubmissionResult]:
     """Write a group in one transaction; when that fails, write each submission in its own
     transaction, so that one bad submission fails alone. Never raises: a submission that cannot be
@@ -258,13 +259,14 @@ def write_submissions(
             _abandon(db)
             if not _is_conflict(exc):
                 break
-            time.sleep(0.002 * (attempt + 1))
+            # The other writer of the same row has not committed yet: wait for it, longer each time.
+            time.sleep(min(0.2, 0.002 * 2**attempt) * (0.5 + random.random()))
     return [SubmissionResult("error")]
 
 
 def submit_direct(db: Database, pending: PendingSubmission) -> SubmissionResult:
     """The naive path: one transaction per submission, in the caller's thread (the benchmark's baseline)."""
-    return write_submissions(db, [pending], attempts=5)[0]
+    return write_submissions(db, [pending])[0]
 
 
 _STOP = object()

@@ -1,0 +1,279 @@
+"""Submissions (data/submissions.py): rows, single use, the group-commit writer, drafts."""
+
+import threading
+import uuid
+
+import pandas as pd
+import pytest
+
+from data.db import Database
+from data.invitations import create_invitations, hash_token
+from data.submissions import (
+    PendingSubmission,
+    SubmissionWriter,
+    delete_draft,
+    load_draft,
+    save_draft,
+    submit_direct,
+    write_submissions,
+)
+from data.waves import set_wave_status
+from surveys.answers import ProviderRating, ValidSubmission, validate_submission
+from surveys.definition import load_survey
+
+SURVEY = load_survey()
+WAVE = "2027-Q1"  # the demo's open wave, without responses
+PROVIDERS = ("PROD", "IT", "HR", "FIN", "LOG")
+
+
+@pytest.fixture
+def db(demo_db_path):
+    database = Database(demo_db_path)
+    yield database
+    database.close()
+
+
+def _tokens(db: Database, n: int, dept: str = "SALES", expires_days: int = 30) -> list[str]:
+    roster = pd.DataFrame(
+        {"row": range(2, n + 2), "email": [f"p{i}@x" for i in range(n)], "name": "", "department": dept}
+    )
+    links = create_invitations(db, WAVE, roster, base_url="http://x", expires_days=expires_days)
+    return [link.split("token=")[1] for link in links["link"]]
+
+
+def _submission(rater: str = "SALES", providers=PROVIDERS, recommend: int = 0) -> ValidSubmission:
+    raw = {
+        "frequency": dict.fromkeys(providers, "weekly"),
+        "ratings": {
+            p: {
+                "items": {item: (i % 5) + 1 for i, item in enumerate(SURVEY.item_ids)} | {"value_2": "na"},
+                "recommend": recommend,
+                "comments": {"change": "<b>Tell us early</b>"},
+            }
+            for p in providers
+        },
+        "self": {"MKT": {"value": 4, "empathy": 2}},
+    }
+    return validate_submission(
+        SURVEY, raw, rater_dept=rater, providers=providers, self_customers=["MKT"], self_assessment=True
+    )
+
+
+def _pending(token: str, **kwargs) -> PendingSubmission:
+    return PendingSubmission(hash_token(token), _submission(**kwargs))
+
+
+def _count(db: Database, sql: str, params=()) -> int:
+    return db.connection().execute(sql, list(params)).fetchone()[0]
+
+
+def _responses(db: Database) -> pd.DataFrame:
+    return db.connection().execute("SELECT * FROM responses WHERE wave_id = ?", [WAVE]).df()
+
+
+def test_a_submission_writes_exactly_its_rows_and_nothing_identifying(db):
+    (token,) = _tokens(db, 1)
+    result = write_submissions(db, [_pending(token)])[0]
+    assert result.ok
+    responses = _responses(db)
+    assert sorted(responses["provider_dept"]) == sorted(PROVIDERS)
+    assert set(responses["rater_dept"]) == {"SALES"} and set(responses["frequency"]) == {"weekly"}
+    # 0 is a real recommend answer, stored as 0
+    assert list(responses["recommend"]) == [0] * 5
+    # one random submission id per sitting, a uuid4, not derived from the token
+    assert responses["submission_id"].nunique() == 1
+    submission_id = responses["submission_id"].iloc[0]
+    assert str(submission_id) == result.submission_id and uuid.UUID(str(submission_id)).version == 4
+    assert hash_token(token)[:32] not in str(submission_id).replace("-", "")
+    # the date only: the column is a DATE, no time of day
+    column_type = (
+        db.connection()
+        .execute(
+            "SELECT data_type FROM information_schema.columns"
+            " WHERE table_name = 'responses' AND column_name = 'submitted_on'"
+        )
+        .fetchone()[0]
+    )
+    assert column_type == "DATE"
+    ids = list(responses["response_id"].astype(str))
+    # every item of each of the 5 ratings; "not applicable" stored as NULL
+    answers = "SELECT count(*) FROM answers WHERE list_contains(?, CAST(response_id AS VARCHAR))"
+    assert _count(db, answers, [ids]) == 5 * len(SURVEY.item_ids)
+    assert (
+        _count(
+            db,
+            "SELECT count(*) FROM answers WHERE value IS NULL AND list_contains(?, CAST(response_id AS VARCHAR))",
+            [ids],
+        )
+        == 5
+    )
+    # HTML stored as typed, as plain text
+    texts = (
+        db.connection()
+        .execute("SELECT DISTINCT text FROM comments WHERE list_contains(?, CAST(response_id AS VARCHAR))", [ids])
+        .fetchall()
+    )
+    assert texts == [("<b>Tell us early</b>",)]
+    selfs = (
+        db.connection()
+        .execute(
+            "SELECT provider_dept, customer_dept, dimension, value FROM self_assessments"
+            " WHERE wave_id = ? ORDER BY dimension",
+            [WAVE],
+        )
+        .fetchall()
+    )
+    assert selfs == [("SALES", "MKT", "empathy", 2), ("SALES", "MKT", "value", 4)]
+    assert _count(db, "SELECT count(*) FROM invitations WHERE token_hash = ? AND used", [hash_token(token)]) == 1
+    # neither the token nor its hash reaches the response tables
+    for table in ("responses", "answers", "comments", "self_assessments"):
+        dump = str(db.connection().execute(f"SELECT * FROM {table}").fetchall())
+        assert token not in dump and hash_token(token) not in dump
+
+
+def test_a_used_token_is_refused_and_writes_nothing(db):
+    (token,) = _tokens(db, 1)
+    assert write_submissions(db, [_pending(token)])[0].ok
+    again = write_submissions(db, [_pending(token)])[0]
+    assert again.status == "used"
+    assert len(_responses(db)) == len(PROVIDERS)
+
+
+def test_a_wave_closed_while_the_form_was_open_writes_nothing(db):
+    (token,) = _tokens(db, 1)
+    set_wave_status(db, WAVE, "closed")
+    assert write_submissions(db, [_pending(token)])[0].status == "wave_not_open"
+    assert _responses(db).empty
+    assert _count(db, "SELECT count(*) FROM invitations WHERE used AND wave_id = ?", [WAVE]) == 0
+
+
+def test_unknown_and_expired_tokens_are_refused(db):
+    (token,) = _tokens(db, 1)
+    db.connection().execute(
+        "UPDATE invitations SET expires_at = TIMESTAMP '2026-01-01' WHERE token_hash = ?", [hash_token(token)]
+    )
+    results = write_submissions(db, [_pending(token), _pending("never-issued-token-xxxxxxxxxxxxxxxxxx")])
+    assert [r.status for r in results] == ["expired", "unknown"]
+    assert _responses(db).empty
+
+
+def test_a_token_of_another_department_is_refused(db):
+    (token,) = _tokens(db, 1, dept="HR")
+    result = write_submissions(db, [_pending(token, rater="SALES")])[0]
+    assert result.status == "error"
+    assert _responses(db).empty
+
+
+def test_queued_submissions_are_written_in_one_transaction(db):
+    tokens = _tokens(db, 20)
+    writer = SubmissionWriter(db, autostart=False)
+    futures = [writer.submit_async(_pending(t)) for t in tokens]
+    writer.start()  # everything queued before the thread starts goes into its first group
+    results = [f.result(30) for f in futures]
+    writer.close()
+    assert all(r.ok for r in results)
+    assert writer.transactions == 1 and writer.groups == [20]
+    assert len(_responses(db)) == 20 * len(PROVIDERS)
+    assert _responses(db)["submission_id"].nunique() == 20
+
+
+def test_concurrent_submitters_share_transactions(db):
+    tokens = _tokens(db, 48)
+    writer = SubmissionWriter(db)
+    start = threading.Barrier(len(tokens))
+    results = {}
+
+    def submitter(token: str) -> None:
+        start.wait()
+        results[token] = writer.submit(_pending(token))
+
+    threads = [threading.Thread(target=submitter, args=(t,)) for t in tokens]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    assert all(r.ok for r in results.values()) and len(results) == 48
+    # grouping really happened: fewer commits than submissions
+    assert writer.transactions < 48 and max(writer.groups) > 1
+    assert len(_responses(db)) == 48 * len(PROVIDERS)
+
+
+def test_one_bad_submission_does_not_fail_its_group(db):
+    tokens = _tokens(db, 5)
+    used_before = tokens[1]
+    assert write_submissions(db, [_pending(used_before)])[0].ok
+    # A submission that slipped past validation: its provider does not exist, so the insert breaks
+    # a foreign key and the whole group's transaction fails; the writer then retries one by one.
+    broken = ValidSubmission("SALES", (ProviderRating("GHOST", "weekly", {"value_1": 3}, 5),))
+    group = [
+        _pending(tokens[0]),
+        _pending(used_before),
+        PendingSubmission(hash_token(tokens[2]), broken),
+        _pending(tokens[3]),
+        _pending(tokens[4]),
+    ]
+    writer = SubmissionWriter(db, autostart=False)
+    futures = [writer.submit_async(p) for p in group]
+    writer.start()
+    statuses = [f.result(30).status for f in futures]
+    writer.close()
+    assert statuses == ["ok", "used", "error", "ok", "ok"]
+    assert len(_responses(db)) == 4 * len(PROVIDERS)  # the earlier one and three of this group
+    assert "GHOST" not in set(_responses(db)["provider_dept"])
+    # the broken submission's invitation stays unused: nothing of it was written
+    assert (
+        _count(db, "SELECT count(*) FROM invitations WHERE token_hash = ? AND NOT used", [hash_token(tokens[2])]) == 1
+    )
+
+
+@pytest.mark.parametrize("path", ["writer", "direct"])
+def test_two_browsers_submitting_the_same_token_at_once_give_one_set_of_responses(db, path):
+    tokens = _tokens(db, 5)
+    writer = SubmissionWriter(db)
+    for token in tokens:
+        start = threading.Barrier(2)
+        statuses = []
+
+        def submitter(token=token, start=start, statuses=statuses) -> None:
+            start.wait()
+            pending = _pending(token)
+            result = writer.submit(pending) if path == "writer" else submit_direct(db, pending)
+            statuses.append(result.status)
+
+        threads = [threading.Thread(target=submitter) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == ["ok", "used"]
+    writer.close()
+    responses = _responses(db)
+    assert len(responses) == 5 * len(PROVIDERS)
+    assert responses["submission_id"].nunique() == 5
+
+
+def test_the_same_token_twice_in_one_group_is_written_once(db):
+    (token,) = _tokens(db, 1)
+    results = write_submissions(db, [_pending(token), _pending(token, recommend=10)])
+    assert [r.status for r in results] == ["ok", "used"]
+    assert set(_responses(db)["recommend"]) == {0}
+
+
+def test_drafts_are_kept_against_the_token_hash_and_deleted_at_submission(db):
+    first, second = _tokens(db, 2)
+    draft = {"step": "provider", "pos": 1, "frequency": {"PROD": "weekly"}, "ratings": {"PROD": {"recommend": 0}}}
+    assert save_draft(db, hash_token(first), draft)
+    assert load_draft(db, hash_token(first)) == draft
+    draft["pos"] = 2
+    assert save_draft(db, hash_token(first), draft)  # saving again replaces
+    assert load_draft(db, hash_token(first))["pos"] == 2
+    assert load_draft(db, hash_token(second)) is None
+    assert not save_draft(db, "0" * 64, draft)  # no invitation, no draft
+    assert write_submissions(db, [_pending(first)])[0].ok
+    assert load_draft(db, hash_token(first)) is None
+    assert _count(db, "SELECT count(*) FROM drafts WHERE token_hash = ?", [hash_token(first)]) == 0
+    assert not save_draft(db, hash_token(first), draft)  # a used link keeps no draft
+    save_draft(db, hash_token(second), draft)
+    delete_draft(db, hash_token(second))
+    assert load_draft(db, hash_token(second)) is None
