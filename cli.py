@@ -112,6 +112,238 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace) -> str:
+    """A password from one line of standard input (--password-stdin) or typed twice, never echoed."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != first:
+        raise SystemExit("error: the two passwords differ")
+    return first
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    """Accounts: add, disable, enable, set-password, set-role, unlock, list. Changes are audited as 'cli'."""
+    from data.audit import record_event
+    from data.users import (
+        UserError,
+        add_user,
+        list_users,
+        set_active,
+        set_password,
+        set_role,
+        unlock_user,
+    )
+    from ui.admin import describe_user_error
+
+    db = open_db(args)
+    try:
+        if args.action == "list":
+            frame = list_users(db)
+            if frame.empty:
+                print("no accounts yet: python cli.py user add NAME --role admin")
+            else:
+                columns = ["username", "display_name", "email", "role", "active", "is_demo", "locked_until"]
+                print(frame[columns].to_string(index=False))
+            return 0
+        if args.action == "add":
+            password = None if args.sso_only else _read_password(args)
+            user = add_user(db, args.username, args.role, display_name=args.name, email=args.email, password=password)
+            record_event(db, "cli", "user_add", target=user["username"], detail=args.role)
+            print(f"added {user['username']} ({user['role']})")
+        elif args.action == "disable":
+            set_active(db, args.username, False)
+            record_event(db, "cli", "user_disable", target=args.username)
+            print(f"disabled {args.username}")
+        elif args.action == "enable":
+            set_active(db, args.username, True)
+            record_event(db, "cli", "user_enable", target=args.username)
+            print(f"enabled {args.username}")
+        elif args.action == "set-password":
+            set_password(db, args.username, _read_password(args))
+            record_event(db, "cli", "user_set_password", target=args.username)
+            print(f"password of {args.username} changed")
+        elif args.action == "set-role":
+            set_role(db, args.username, args.role)
+            record_event(db, "cli", "user_set_role", target=args.username, detail=args.role)
+            print(f"{args.username} is now {args.role}")
+        elif args.action == "unlock":
+            unlock_user(db, args.username)
+            record_event(db, "cli", "user_unlock", target=args.username)
+            print(f"{args.username} unlocked")
+    except UserError as error:
+        print(f"error: {describe_user_error(error, 'en')}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_demo_users(args: argparse.Namespace) -> int:
+    """The documented demo accounts (README), marked as demo; existing ones are left as they are."""
+    from data.audit import record_event
+    from data.users import DEMO_ACCOUNTS, ensure_demo_users
+
+    db = open_db(args)
+    created = ensure_demo_users(db)
+    for name in created:
+        record_event(db, "cli", "user_add", target=name, detail="demo account")
+    print("demo accounts (demo only, passwords are public):")
+    for username, _, role, password in DEMO_ACCOUNTS:
+        print(f"  {username:<14} {role:<8} password: {password}" + ("" if username in created else "  (existed)"))
+    return 0
+
+
+def cmd_import_org(args: argparse.Namespace) -> int:
+    """Departments and relationships from CSV; every problem printed, nothing written unless all is well."""
+    from data.audit import record_event
+    from data.org_import import read_organisation, write_organisation
+    from ui.admin import describe_problem
+
+    def read(path: Path | None) -> bytes | None:
+        return None if path is None else path.read_bytes()
+
+    db = open_db(args)
+    try:
+        changes = read_organisation(db, read(args.departments), read(args.relationships))
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for file, encoding in changes.encodings.items():
+        print(f"{file}: read as {encoding}")
+    if not changes.ok:
+        for problem in changes.problems:
+            print(f"error: {describe_problem(problem, 'en')}", file=sys.stderr)
+        print("nothing was written", file=sys.stderr)
+        return 2
+    summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in changes.counts.items())
+    if args.dry_run:
+        print(f"would write: {summary}")
+        return 0
+    write_organisation(db, changes)
+    record_event(db, "cli", "org_import", detail=summary)
+    print(f"written: {summary}")
+    return 0
+
+
+def cmd_wave(args: argparse.Namespace) -> int:
+    """Waves: create (from a survey file or a registered version), open, close, list."""
+    import datetime as dt
+
+    from data.audit import record_event
+    from data.wave_setup import WaveError, change_status, create_checked_wave, register_survey_file
+    from data.waves import list_waves
+    from ui.admin import describe_wave_error
+
+    db = open_db(args)
+    try:
+        if args.action == "list":
+            for w in list_waves(db):
+                print(
+                    f"{w.wave_id:<12} {w.status:<7} {w.opens_on} – {w.closes_on}  k={w.k_min}"
+                    f" k_comments={w.k_comments} self_assessment={w.self_assessment}  {w.name_en}"
+                )
+            return 0
+        if args.action == "create":
+            version = args.survey_version or register_survey_file(db, args.survey)
+            wave = create_checked_wave(
+                db,
+                args.wave_id,
+                name_en=args.name_en or args.wave_id,
+                name_zh=args.name_zh or args.name_en or args.wave_id,
+                survey_version=version,
+                opens_on=dt.date.fromisoformat(args.opens),
+                closes_on=dt.date.fromisoformat(args.closes),
+                k_min=args.k,
+                k_comments=args.k_comments if args.k_comments is not None else max(args.k, 10),
+                self_assessment=args.self_assessment,
+                default_lang=args.lang,
+            )
+            record_event(db, "cli", "wave_create", target=wave.wave_id, detail=f"survey={version}, k={wave.k_min}")
+            print(f"created wave {wave.wave_id} (draft) from {version}")
+        else:
+            wave = change_status(db, args.wave_id, "open" if args.action == "open" else "closed")
+            record_event(db, "cli", "wave_" + args.action, target=wave.wave_id)
+            print(f"wave {wave.wave_id} is {wave.status}")
+    except WaveError as error:
+        print(f"error: {describe_wave_error(error, 'en')}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as error:  # a bad date or survey file: say what, no traceback
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
+    """The accounts, organisation and wave commands (issue 6)."""
+    from data.users import ROLES
+    from surveys.definition import DEFAULT_SURVEY_PATH
+
+    p = sub.add_parser("user", help="accounts: add, disable, enable, set-password, set-role, unlock, list")
+    user_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    for action, text in (
+        ("add", "create an account (asks for the password twice unless --password-stdin or --sso-only)"),
+        ("disable", "stop an account from signing in (it stays for the audit log)"),
+        ("enable", "let a disabled account sign in again"),
+        ("set-password", "set a new password (also lifts a lock)"),
+        ("set-role", "change an account's role"),
+        ("unlock", "lift a lock after failed sign-ins"),
+        ("list", "list the accounts"),
+    ):
+        q = user_sub.add_parser(action, help=text)
+        _db_argument(q)
+        if action != "list":
+            q.add_argument("username")
+        if action in ("add", "set-password"):
+            q.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+        if action == "add":
+            q.add_argument("--role", choices=ROLES, required=True)
+            q.add_argument("--name", default=None, help="the full name shown in the app")
+            q.add_argument("--email", default=None, help="the email single sign-on reports for this person")
+            q.add_argument("--sso-only", action="store_true", help="no password: sign-in through single sign-on only")
+        if action == "set-role":
+            q.add_argument("role", choices=ROLES)
+        q.set_defaults(handler=cmd_user)
+
+    p = sub.add_parser("demo-users", help="create the documented demo accounts (demo databases only)")
+    _db_argument(p)
+    p.set_defaults(handler=cmd_demo_users)
+
+    p = sub.add_parser("import-org", help="import departments and relationships from CSV, all or nothing")
+    _db_argument(p)
+    p.add_argument("--departments", type=Path, default=None, help="CSV: code, name_en, name_zh, parent_code, active")
+    p.add_argument("--relationships", type=Path, default=None, help="CSV: customer_dept, provider_dept, type")
+    p.add_argument("--dry-run", action="store_true", help="check and preview only")
+    p.set_defaults(handler=cmd_import_org)
+
+    p = sub.add_parser("wave", help="survey waves: create, open, close, list")
+    wave_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = wave_sub.add_parser("create", help="create a draft wave from a survey definition")
+    _db_argument(q)
+    q.add_argument("wave_id", help="e.g. 2027-Q1")
+    q.add_argument("--name-en", default=None)
+    q.add_argument("--name-zh", default=None)
+    q.add_argument(
+        "--survey", type=Path, default=DEFAULT_SURVEY_PATH, help="survey YAML (default: surveys/default.yaml)"
+    )
+    q.add_argument("--survey-version", default=None, help="an already registered survey version instead of --survey")
+    q.add_argument("--opens", required=True, help="opening date, YYYY-MM-DD")
+    q.add_argument("--closes", required=True, help="closing date, YYYY-MM-DD")
+    q.add_argument("--k", type=int, default=5, help="anonymity threshold, at least 3 (default: 5)")
+    q.add_argument("--k-comments", type=int, default=None, help="comment threshold, at least k (default: max(k, 10))")
+    q.add_argument("--self-assessment", action="store_true", help="include the self-assessment block")
+    q.add_argument("--lang", choices=("en", "zh"), default="en", help="the survey's default language")
+    q.set_defaults(handler=cmd_wave)
+    for action in ("open", "close"):
+        q = wave_sub.add_parser(action, help=f"{action} a wave")
+        _db_argument(q)
+        q.add_argument("wave_id")
+        q.set_defaults(handler=cmd_wave)
+    q = wave_sub.add_parser("list", help="list the waves")
+    _db_argument(q)
+    q.set_defaults(handler=cmd_wave)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cli.py", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -160,6 +392,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--expires", type=int, default=30, help="days until the links expire (default: 30)")
     p.set_defaults(handler=cmd_invite)
 
+    _add_admin_commands(sub)
     return parser
 
 

@@ -269,3 +269,22 @@ def account_status(db: Database, username: str) -> tuple[bool, str] | None:
     """(active, role) of an account, or None when there is no such account (checked on every page run)."""
     row = db.connection().execute("SELECT active, role FROM users WHERE username = ?", [username]).fetchone()
     return None if row is None else (bool(row[0]), str(row[1]))
+
+
+# Documented demo accounts (README "Signing in"): for the demo database only, marked is_demo so the
+# users page warns while they are active. Their passwords are public; never create them on real data.
+DEMO_ACCOUNTS = (
+    ("demo-admin", "Demo Administrator", "admin", "icsat-demo-admin"),
+    ("demo-analyst", "Demo Analyst", "analyst", "icsat-demo-analyst"),
+    ("demo-leader", "Demo Leader", "leader", "icsat-demo-leader"),
+)
+
+
+def ensure_demo_users(db: Database) -> list[str]:
+    """Create the demo accounts that do not exist yet (idempotent); return the names created."""
+    created = []
+    for username, display_name, role, password in DEMO_ACCOUNTS:
+        if get_user(db, username) is None:
+            add_user(db, username, role, display_name=display_name, password=password, is_demo=True)
+            created.append(username)
+    return created
