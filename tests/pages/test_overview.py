@@ -51,3 +51,97 @@ def test_overview_refuses_a_visitor_who_is_not_signed_in(demo_db_path):
     at = run_page("pages/overview.py", demo_db_path, role=None)
     assert "sign in" in at.warning[0].value
     assert not at.get("plotly_chart")
+
+
+def _metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def test_overview_headline_shows_loyalty_response_rate_and_hotspots(demo_db_path):
+    at = run_page("pages/overview.py", demo_db_path)
+    inps = _metric(at, "Internal loyalty (iNPS)")
+    assert inps.startswith(("+", "-")) and -100 <= int(inps) <= 100
+    assert any("95% interval" in c.value for c in at.caption)
+    # the demo invites more people than answer (data/demo.py: rates 50-90%)
+    rate = _metric(at, "Response rate")
+    assert rate.endswith("%") and 50 <= int(rate[:-1]) <= 90
+    assert int(_metric(at, "Hotspots")) >= 3
+    # the comparison wave defaults to the one before: the change is shown as a delta
+    assert any(m.label == "Mean satisfaction" and m.proto.delta for m in at.metric)
+
+
+def test_overview_rings_cells_that_differ_significantly_from_the_mean(demo_db_path):
+    spec = _heatmap(run_page("pages/overview.py", demo_db_path))
+    rings = spec["data"][2]
+    assert ("Production", "Sales") in set(zip(rings["x"], rings["y"], strict=True))  # planted friction
+    assert ("Marketing", "Legal") not in set(zip(rings["x"], rings["y"], strict=True))  # hidden: never ringed
+
+
+def test_overview_top_hotspots_name_the_planted_conflicts_with_reasons(demo_db_path):
+    at = run_page("pages/overview.py", demo_db_path)
+    top = at.dataframe[0].value
+    pairs = list(top["pair"])
+    # planted (data/demo.py PLANTED): the two-sided conflict R&D <-> Quality and the friction Sales -> Production
+    assert "R&D → Quality" in pairs and "Quality → R&D" in pairs
+    assert "Sales → Production" in pairs
+    reason = top.loc[top["pair"] == "Sales → Production", "reason"].iloc[0]
+    assert "Sales" in reason and "Production" in reason
+
+
+def test_overview_selected_cell_shows_both_directions(demo_db_path):
+    at = run_page("pages/overview.py", demo_db_path, state={"overview.pair": ["RND", "QA"]})
+    labels = [m.label for m in at.metric]
+    assert "R&D → Quality" in labels and "Quality → R&D" in labels
+    assert any(b.label == "Open this pair in Hotspots" for b in at.button)
+
+
+def test_overview_selected_hidden_cell_shows_no_value(demo_db_path):
+    at = run_page("pages/overview.py", demo_db_path, state={"overview.pair": ["LEGAL", "MKT"]})
+    assert _metric(at, "Legal → Marketing") == "—"
+
+
+def test_overview_relationship_filter_keeps_only_that_type(demo_db_path):
+    at = run_page("pages/overview.py", demo_db_path, state={"overview.rtype": "functional"})
+    values = _heatmap(at)["data"][1]
+    # Sales -> Production is a process relationship (data/demo.py), so it has no functional cell
+    if "Sales" in values["y"] and "Production" in values["x"]:
+        assert values["z"][values["y"].index("Sales")][values["x"].index("Production")] is None
+    # every provider of a functional relationship in the demo is IT, HR, Finance or Legal
+    clickable = _heatmap(at)["data"][3]["customdata"]
+    assert clickable and {provider for _, provider in clickable} <= {"IT", "HR", "FIN", "LEGAL"}
+
+
+def test_overview_everything_hidden_says_so(demo_db_path):
+    from data.db import Database
+
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE waves SET k_min = 500, k_comments = 500")
+    db.close()
+    at = run_page("pages/overview.py", demo_db_path)
+    assert not at.exception
+    assert any("below the anonymity threshold" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+def test_overview_wave_without_responses_says_so(empty_db_path):
+    import datetime as dt
+
+    from data.db import Database
+    from data.waves import create_wave, register_survey
+    from surveys.definition import load_survey
+
+    db = Database(empty_db_path)
+    version = register_survey(db, load_survey())
+    create_wave(
+        db,
+        "2027-Q1",
+        name_en="2027 Q1",
+        name_zh="2027年第一季度",
+        survey_version=version,
+        opens_on=dt.date(2027, 1, 4),
+        closes_on=dt.date(2027, 1, 22),
+    )
+    db.close()
+    at = run_page("pages/overview.py", empty_db_path, lang="zh")
+    assert not at.exception
+    assert "本轮次尚无回复" in at.info[0].value
