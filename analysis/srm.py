@@ -8,9 +8,19 @@ pair. With unbalanced cells the least-squares fit depends on the responses only 
 count and mean, so the model is fitted on cell aggregates (weighted least squares, weights n), which
 gives exactly the response-level least-squares solution.
 
-Relationship effects are shrunk towards 0 (empirical Bayes): g = r * n / (n + lambda), r the mean
-residual of the pair's responses, lambda = sigma2_within / sigma2_relationship (method of moments).
-Its 95% interval is g +/- 1.96 * sqrt(sigma2_within / (n + lambda)).
+The relationship effect compares a pair with what the provider usually gets and what the rater
+usually gives *from the other pairs*: r is the pair's mean residual against mu + a + b fitted
+without that pair (leave-pair-out). With few departments a pair's own responses pull its rater's
+and provider's effects towards it (a 24-point conflict would look like 15), which the
+leave-pair-out residual avoids. It is exact and cheap: r = e / (1 - h), with e the ordinary residual
+and h the pair's leverage in the weighted fit; its sampling variance is sigma2_within / n_eff with
+n_eff = n * (1 - h).
+
+Relationship effects are then shrunk towards 0 as DESIGN.md says: g = r * n / (n + lambda), with
+lambda = sigma2_within / sigma2_relationship (method of moments on the cell residuals; 5 when they
+cannot be estimated, e.g. too few cells). Its 95% interval is g +/- 1.96 * sqrt(sigma2_within /
+(n_eff + lambda)), the empirical-Bayes posterior spread of a pair effect measured with n_eff
+responses' worth of information.
 """
 
 from __future__ import annotations
@@ -38,8 +48,9 @@ class SRMFit:
     providers : DataFrame
         provider_dept, provider_effect (sum-to-zero over provider departments), n.
     cells : DataFrame
-        rater_dept, provider_dept, n, mean, expected (mu + a + b), residual (mean - expected),
-        relationship_effect (shrunk residual), relationship_ci_low, relationship_ci_high.
+        rater_dept, provider_dept, n, mean, expected (mu + a + b, full fit), residual (mean -
+        expected), leverage (h), loo_residual (e / (1 - h)), relationship_effect (shrunk
+        leave-pair-out residual), relationship_ci_low, relationship_ci_high.
     sigma2_within : float
         Pooled variance of responses within cells.
     sigma2_relationship : float
@@ -90,7 +101,11 @@ def fit_srm(cells: pd.DataFrame) -> SRMFit:
     design[np.arange(n_c), 1 + r_idx] = 1.0
     design[np.arange(n_c), 1 + n_r + p_idx] = 1.0
     w = np.sqrt(n)
-    coef, *_ = np.linalg.lstsq(design * w[:, None], y * w, rcond=None)
+    weighted = design * w[:, None]
+    coef, *_ = np.linalg.lstsq(weighted, y * w, rcond=None)
+    # Leverage: diagonal of the weighted hat matrix W^1/2 X (X' W X)^+ X' W^1/2.
+    leverage = np.einsum("ij,jk,ik->i", weighted, np.linalg.pinv(weighted.T @ weighted), weighted)
+    leverage = np.clip(leverage, 0.0, 1.0)
     a = coef[1 : 1 + n_r]
     b = coef[1 + n_r :]
     mu = coef[0] + a.mean() + b.mean()
@@ -98,6 +113,10 @@ def fit_srm(cells: pd.DataFrame) -> SRMFit:
     b = b - b.mean()
     expected = mu + a[r_idx] + b[p_idx]
     residual = y - expected
+    # A pair that alone determines its rater's or provider's effect (h = 1) has no comparison.
+    free = leverage < 1 - 1e-9
+    loo = np.where(free, residual / np.where(free, 1 - leverage, 1.0), np.nan)
+    n_eff = n * (1 - leverage)
 
     sd = data["sd"].to_numpy(float)
     within_df = np.clip(n - 1, 0, None)
@@ -117,12 +136,14 @@ def fit_srm(cells: pd.DataFrame) -> SRMFit:
         sigma2_rel = np.nan
         lam = DEFAULT_LAMBDA
     shrink = n / (n + lam)
-    effect = residual * shrink
+    effect = loo * shrink
     s2 = sigma2_within if np.isfinite(sigma2_within) else np.nan
-    half = Z95 * np.sqrt(s2 / (n + lam))
+    half = Z95 * np.sqrt(s2 / (n_eff + lam))
     out = data.assign(
         expected=expected,
         residual=residual,
+        leverage=leverage,
+        loo_residual=loo,
         relationship_effect=effect,
         relationship_ci_low=effect - half,
         relationship_ci_high=effect + half,

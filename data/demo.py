@@ -118,7 +118,12 @@ _PAIR_EFFECTS = {
     ("CS", "LOG"): [6, 0, -18],
 }
 _DIMENSION_WEAKNESS = {("PROD", "communication"): -15, ("IT", "responsiveness"): -14, ("FIN", "empathy"): -10}
-_LEGAL_SPLIT = 30.0
+_LEGAL_SPLIT = 40.0
+# Recommend (0-10) follows the latent: 7.5 at the organisation's mean, one point per 18 latent
+# points, noise sd 0.6. A narrower spread than one point per 10 keeps ordinary cells from meeting
+# the `polarised` rule (>= 25% promoters and >= 25% detractors) by spread alone.
+_RECOMMEND_SCALE = 18.0
+_RECOMMEND_NOISE = 0.6
 
 _COMMENTS = {
     "change": {
@@ -208,7 +213,8 @@ def generate_responses(survey: Survey, seed: int = 7, *, plant: bool = True) -> 
             pair_effect = _PAIR_EFFECTS.get((rater, provider), [0, 0, 0])[w] if plant else 0.0
             latent = MU + rater_effect[rater] + provider_effect[provider] + pair_effect + rng.normal(0, PERSON_SD, n)
             if plant and provider == PLANTED["polarised"]:
-                latent = latent + np.where(rng.random(n) < 0.5, _LEGAL_SPLIT, -_LEGAL_SPLIT)
+                # exactly half delighted, half unhappy, in random order: a clear split in every cell
+                latent = latent + rng.permutation(np.where(np.arange(n) < n // 2, _LEGAL_SPLIT, -_LEGAL_SPLIT))
             slots = rng.choice(respondents[rater], n, replace=False)
             frequency = rng.choice(
                 ["weekly", "daily", "monthly"] if (rater, provider) in related else ["less_than_monthly", "monthly"], n
@@ -216,7 +222,9 @@ def generate_responses(survey: Survey, seed: int = 7, *, plant: bool = True) -> 
             for i in range(n):
                 response_id = _uuid(rng)
                 day = opens_on + dt.timedelta(days=int(rng.integers(0, days + 1)))
-                recommend = int(np.clip(round(latent[i] / 10 + 1.2 + rng.normal(0, 1.2)), 0, 10))
+                recommend = int(
+                    np.clip(round(7.5 + (latent[i] - MU) / _RECOMMEND_SCALE + rng.normal(0, _RECOMMEND_NOISE)), 0, 10)
+                )
                 responses.append(
                     (response_id, wave_id, rater, provider, frequency[i], recommend, submission[rater][slots[i]], day)
                 )
