@@ -129,7 +129,10 @@ def _atomic_target(out: Path, suffix: str) -> Iterator[Path]:
 def write_csv(frame: pd.DataFrame, out: Path) -> None:
     """CSV, UTF-8 with a byte-order mark, text neutralised, missing values empty."""
     with _atomic_target(Path(out), ".csv") as tmp:
-        neutralise_frame(tidy_counts(frame)).to_csv(tmp, index=False, encoding="utf-8-sig", na_rep="")
+        # CRLF line ends: a text holding a lone carriage return is then quoted like one holding a line break
+        neutralise_frame(tidy_counts(frame)).to_csv(
+            tmp, index=False, encoding="utf-8-sig", na_rep="", lineterminator="\r\n"
+        )
 
 
 def write_parquet(frame: pd.DataFrame, out: Path) -> None:
