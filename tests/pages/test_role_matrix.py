@@ -1,0 +1,80 @@
+"""The role matrix: every page in ui.navigation.PAGES, for every role and for a visitor who is not
+signed in, is either shown (no refusal, no exception) or refused (the refusal and nothing else).
+
+Pages added to PAGES later are covered without touching this file. The answer expected comes from
+each entry's `roles`, the same list the menu is built from, so menu and page cannot disagree.
+"""
+
+import shutil
+
+import pytest
+
+from tests.conftest import run_page
+from ui.access import EVERYONE, ROLES
+from ui.i18n import translate
+from ui.navigation import PAGES
+
+SIGN_IN_FIRST = translate("access_sign_in_first", "en")
+DENIED = translate("access_denied", "en")
+VISITORS = [None, *ROLES]
+
+
+@pytest.fixture(scope="module")
+def matrix_db(demo_db_template, tmp_path_factory):
+    """One copy of the demo database for the whole matrix (opening a page writes nothing)."""
+    path = tmp_path_factory.mktemp("matrix") / "demo.duckdb"
+    shutil.copy(demo_db_template, path)
+    return path
+
+
+def _elements(node, found: list[str]) -> list[str]:
+    """The leaf element types the page drew, in order."""
+    children = getattr(node, "children", None)
+    if isinstance(children, dict) and children:
+        for child in children.values():
+            _elements(child, found)
+    else:
+        found.append(type(node).__name__)
+    return found
+
+
+def _alerts(at) -> list[str]:
+    return [a.value for a in [*at.warning, *at.error, *at.info]]
+
+
+@pytest.mark.parametrize("role", VISITORS, ids=lambda r: r or "signed_out")
+@pytest.mark.parametrize("entry", PAGES, ids=lambda e: e.url_path)
+def test_every_page_answers_every_role(matrix_db, entry, role):
+    at = run_page(entry.path, matrix_db, role=role)
+    assert not at.exception, [e.value for e in at.exception]
+    allowed = entry.roles is EVERYONE or role in entry.roles
+    if allowed:
+        assert SIGN_IN_FIRST not in _alerts(at) and DENIED not in _alerts(at)
+        assert len(_elements(at.main, [])) > 1, f"{entry.path} shows almost nothing to {role}"
+    else:
+        expected = SIGN_IN_FIRST if role is None else DENIED
+        alert = at.warning if role is None else at.error
+        assert [a.value for a in alert] == [expected]
+        # the refusal and nothing else of the page: no title, no table, no widget
+        assert _elements(at.main, []) == ["Warning" if role is None else "Error"]
+
+
+def test_the_survey_page_asks_a_visitor_for_a_token_rather_than_refusing(matrix_db):
+    entry = next(e for e in PAGES if e.url_path == "survey")
+    at = run_page(entry.path, matrix_db, role=None)
+    assert not at.exception
+    shown = " ".join(_alerts(at) + [m.value for m in at.markdown])
+    assert "token" in shown.lower() or "link" in shown.lower()
+    assert SIGN_IN_FIRST not in shown and DENIED not in shown
+
+
+def test_admin_pages_are_in_the_admin_section_for_admins_only():
+    admin_pages = [e for e in PAGES if e.path.startswith("pages/admin_")]
+    assert {e.url_path for e in admin_pages} == {
+        "admin_org",
+        "admin_waves",
+        "admin_invitations",
+        "admin_users",
+        "admin_audit",
+    }
+    assert all(e.section == "section_admin" and e.roles == ("admin",) for e in admin_pages)
