@@ -505,7 +505,7 @@ def trend_lines(trend: pd.DataFrame, *, texts: dict[str, str], centre: float | N
                 connectgaps=False,
             )
         )
-    marks = trend[trend["significant"].fillna(False).astype(bool) & trend["mean"].notna()]
+    marks = trend[trend["significant"].eq(True) & trend["mean"].notna()]
     fig.add_trace(
         go.Scatter(
             x=marks["wave"],
