@@ -150,15 +150,22 @@ def suppress_small_cells(
         mask = out[n_column].fillna(0) < k
     if hide is not None:
         mask = mask | hide.reindex(out.index, fill_value=False).astype(bool)
-    keys = set(KEY_COLUMNS)
-    figure_columns = [c for c in out.columns if c not in keys and c not in ("suppressed", "k")]
-    for column in figure_columns:
-        numeric = pd.api.types.is_numeric_dtype(out[column]) and not pd.api.types.is_bool_dtype(out[column])
-        out[column] = out[column].astype("float64" if numeric else object)
-        out.loc[mask, column] = np.nan if numeric else None
-    out["suppressed"] = mask.to_numpy(dtype=bool)
-    out["k"] = k
-    return out
+    hidden = mask.to_numpy(dtype=bool)
+    blanked = {}
+    for column in out.columns:
+        if column in KEY_COLUMNS or column in ("suppressed", "k"):
+            blanked[column] = out[column].to_numpy()
+            continue
+        values = out[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            blanked[column] = np.where(hidden, np.nan, values.to_numpy(dtype="float64", na_value=np.nan))
+        elif hidden.any():
+            blanked[column] = np.where(hidden, None, values.to_numpy(dtype=object))
+        else:  # nothing hidden: keep text and flags with their own dtype
+            blanked[column] = values.to_numpy()
+    blanked["suppressed"] = hidden
+    blanked["k"] = k
+    return pd.DataFrame(blanked, index=out.index)
 
 
 def comments_allowed(n: pd.Series, k_comments: int) -> pd.Series:

@@ -120,29 +120,17 @@ def score_responses(
     return out
 
 
-def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
-    """Satisfaction and loyalty figures from per-group sufficient statistics, vectorised.
-
-    `moments` has n, sum_score, sum_sq, n_items, n_favourable, n_recommend, promoters, passives,
-    detractors (see data.aggregates.cell_moments). Returns a copy with mean, sd, ci_low, ci_high,
-    favourable, inps, inps_ci_low, inps_ci_high added and sum_score, sum_sq, n_items, n_favourable
-    dropped.
-    """
-    g = moments.copy()
-    n = g["n"].astype(float)
-    mean = (g["sum_score"] / n).where(n > 0)
-    # Sum-of-squares form of the sample variance; clip tiny negative rounding errors.
-    var = ((g["sum_sq"] - n * mean**2) / (n - 1)).where(n >= 2).clip(lower=0)
-    g["mean"] = mean
-    g["sd"] = np.sqrt(var)
-    g["ci_low"], g["ci_high"] = t_interval(g["mean"], g["sd"], g["n"])
-    g["favourable"] = (g["n_favourable"] / g["n_items"]).where(g["n_items"] > 0)
-    nps = nps_from_counts(g["promoters"], g["detractors"], g["n_recommend"])
-    for column in nps.columns:
-        g[column] = nps[column].to_numpy()
-    return g.drop(columns=["sum_score", "sum_sq", "n_items", "n_favourable"])
-
-
+MOMENT_COLUMNS = [
+    "n",
+    "sum_score",
+    "sum_sq",
+    "n_items",
+    "n_favourable",
+    "n_recommend",
+    "promoters",
+    "passives",
+    "detractors",
+]
 SUMMARY_COLUMNS = [
     "n",
     "mean",
@@ -158,6 +146,114 @@ SUMMARY_COLUMNS = [
     "inps_ci_low",
     "inps_ci_high",
 ]
+# Optional sums carried with the moments: frequency (weight sum and count) and, per dimension,
+# the sum and count of the responses' dimension scores.
+_FREQ_SUM, _FREQ_N = "freq_sum", "freq_n"
+_DIM_SUM, _DIM_N = "dimsum_", "dimn_"
+
+
+def moments_from_scores(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
+    """Sufficient statistics of response-level `scores` per group of `keys` (one vectorised pass).
+
+    Returns `keys` plus MOMENT_COLUMNS (n, sum_score, sum_sq, n_items, n_favourable, n_recommend,
+    promoters, passives, detractors) and, when `scores` has them, freq_sum and freq_n (interaction
+    frequency) and dimsum_<d> and dimn_<d> per dim_<d> column. Moments add up, so totals (providers,
+    raters, the organisation) are sums of cell moments (`rollup`).
+    """
+    sat = scores["satisfaction"].to_numpy(dtype=float)
+    rec = scores["recommend"].to_numpy(dtype=float)
+    has = ~np.isnan(sat)
+    sat0 = np.where(has, sat, 0.0)
+    with np.errstate(invalid="ignore"):
+        columns = {
+            "n": has.astype(np.int64),
+            "sum_score": sat0,
+            "sum_sq": sat0 * sat0,
+            "n_items": scores["n_items"].to_numpy(dtype=np.int64),
+            "n_favourable": scores["n_favourable"].to_numpy(dtype=np.int64),
+            "n_recommend": (~np.isnan(rec)).astype(np.int64),
+            "promoters": (rec >= bands.promoter_min).astype(np.int64),
+            "passives": ((rec >= bands.passive_min) & (rec < bands.promoter_min)).astype(np.int64),
+            "detractors": (rec < bands.passive_min).astype(np.int64),
+        }
+    if "frequency" in scores.columns:
+        freq = scores["frequency"].to_numpy(dtype=float)
+        columns[_FREQ_SUM] = np.nan_to_num(freq)
+        columns[_FREQ_N] = (~np.isnan(freq)).astype(np.int64)
+    for column in scores.columns:
+        if column.startswith(DIMENSION_PREFIX):
+            values = scores[column].to_numpy(dtype=float)
+            dim = column.removeprefix(DIMENSION_PREFIX)
+            columns[_DIM_SUM + dim] = np.nan_to_num(values)
+            columns[_DIM_N + dim] = (~np.isnan(values)).astype(np.int64)
+    frame = pd.DataFrame(columns, index=scores.index)
+    for key in keys:
+        frame[key] = scores[key].to_numpy()
+    if not keys:
+        return frame.sum().to_frame().T
+    return frame.groupby(keys, sort=True, observed=True).sum().reset_index()
+
+
+def rollup(moments: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Add moments up to coarser groups (e.g. cells -> providers); `keys` may be empty (one row)."""
+    numeric = [c for c in moments.columns if c in MOMENT_COLUMNS or c.startswith((_DIM_SUM, _DIM_N, "freq_"))]
+    if not keys:
+        return moments[numeric].sum().to_frame().T
+    return moments.groupby(keys, sort=True, observed=True)[numeric].sum().reset_index()
+
+
+def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
+    """Satisfaction and loyalty figures from per-group sufficient statistics, vectorised.
+
+    `moments` has n, sum_score, sum_sq, n_items, n_favourable, n_recommend, promoters, passives,
+    detractors (see `moments_from_scores` or data.aggregates.cell_moments), and any other columns.
+    Returns the other columns, then SUMMARY_COLUMNS (n, mean, sd, ci_low, ci_high, favourable,
+    n_recommend, promoters, passives, detractors, inps, inps_ci_low, inps_ci_high), then frequency
+    (mean weight) and dim_<d> (mean of the responses' dimension scores) when the moments carry them.
+    """
+    n = moments["n"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, moments["sum_score"].to_numpy(dtype=float) / n, np.nan)
+        # Sum-of-squares form of the sample variance; clip tiny negative rounding errors.
+        var = np.where(n >= 2, (moments["sum_sq"].to_numpy(dtype=float) - n * mean**2) / (n - 1), np.nan)
+        sd = np.sqrt(np.clip(var, 0, None))
+        items = moments["n_items"].to_numpy(dtype=float)
+        favourable = np.where(items > 0, moments["n_favourable"].to_numpy(dtype=float) / items, np.nan)
+    ci_low, ci_high = t_interval(pd.Series(mean), pd.Series(sd), pd.Series(n))
+    nps = nps_from_counts(moments["promoters"], moments["detractors"], moments["n_recommend"])
+    keys = [
+        c
+        for c in moments.columns
+        if c not in MOMENT_COLUMNS and not c.startswith((_DIM_SUM, _DIM_N)) and c not in (_FREQ_SUM, _FREQ_N)
+    ]
+    out = {c: moments[c].to_numpy() for c in keys}
+    out.update(
+        {
+            "n": moments["n"].to_numpy(dtype=np.int64),
+            "mean": mean,
+            "sd": sd,
+            "ci_low": ci_low.to_numpy(),
+            "ci_high": ci_high.to_numpy(),
+            "favourable": favourable,
+            "n_recommend": moments["n_recommend"].to_numpy(dtype=np.int64),
+            "promoters": moments["promoters"].to_numpy(dtype=np.int64),
+            "passives": moments["passives"].to_numpy(dtype=np.int64),
+            "detractors": moments["detractors"].to_numpy(dtype=np.int64),
+            "inps": nps["inps"].to_numpy(),
+            "inps_ci_low": nps["inps_ci_low"].to_numpy(),
+            "inps_ci_high": nps["inps_ci_high"].to_numpy(),
+        }
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if _FREQ_SUM in moments.columns:
+            count = moments[_FREQ_N].to_numpy(dtype=float)
+            out["frequency"] = np.where(count > 0, moments[_FREQ_SUM].to_numpy(dtype=float) / count, np.nan)
+        for column in moments.columns:
+            if column.startswith(_DIM_SUM):
+                dim = column.removeprefix(_DIM_SUM)
+                count = moments[_DIM_N + dim].to_numpy(dtype=float)
+                out[DIMENSION_PREFIX + dim] = np.where(count > 0, moments[column].to_numpy(dtype=float) / count, np.nan)
+    return pd.DataFrame(out, index=range(len(moments)))
 
 
 def summarise(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
@@ -170,33 +266,7 @@ def summarise(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBands = DEFAU
     inps_ci_low, inps_ci_high; then frequency (mean weight) and dim_<dimension> (mean of the
     responses' dimension scores) when `scores` has them.
     """
-    sat = scores["satisfaction"]
-    rec = scores["recommend"]
-    frame = pd.DataFrame(
-        {
-            "n": sat.notna().astype("int64"),
-            "sum_score": sat.fillna(0.0),
-            "sum_sq": sat.fillna(0.0) ** 2,
-            "n_items": scores["n_items"],
-            "n_favourable": scores["n_favourable"],
-            "n_recommend": rec.notna().astype("int64"),
-            "promoters": (rec >= bands.promoter_min).astype("int64"),
-            "passives": ((rec >= bands.passive_min) & (rec < bands.promoter_min)).astype("int64"),
-            "detractors": (rec < bands.passive_min).astype("int64"),
-        },
-        index=scores.index,
-    )
-    for key in keys:
-        frame[key] = scores[key]
-    g = frame.groupby(keys, sort=True, observed=True).sum().reset_index()
-    out = stats_from_moments(g)[[*keys, *SUMMARY_COLUMNS]]
-    extra = [c for c in scores.columns if c == "frequency" or c.startswith(DIMENSION_PREFIX)]
-    if extra and len(out):
-        means = scores.groupby(keys, sort=True, observed=True)[extra].mean().reset_index()
-        out = out.merge(means, on=keys, how="left")
-    elif extra:
-        out = out.assign(**{c: pd.Series(dtype="float64") for c in extra})
-    return out
+    return stats_from_moments(moments_from_scores(scores, keys, bands))
 
 
 def cell_stats(scores: pd.DataFrame, bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:

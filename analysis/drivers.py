@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cells import DIMENSION_PREFIX
-from analysis.stats_adapter import relative_importance
+from analysis.stats_adapter import relative_importance, relative_importance_by_group
 
 MIN_DRIVER_N = 30
 DRIVER_COLUMNS = [
@@ -45,24 +45,12 @@ def quadrant(importance: pd.Series, performance: pd.Series) -> pd.Series:
     return pd.Series(labels, index=importance.index)
 
 
-def _scope(frame: pd.DataFrame, dimensions: tuple[str, ...], wave_id: str, scope: str, provider: str | None):
-    predictors = [DIMENSION_PREFIX + d for d in dimensions]
-    fit = relative_importance(frame, predictors, "recommend")
-    out = pd.DataFrame(
-        {
-            "wave_id": wave_id,
-            "scope": scope,
-            "provider_dept": provider,
-            "dimension": [p.removeprefix(DIMENSION_PREFIX) for p in fit["predictor"]],
-            "n": fit["n"].to_numpy(),
-            "importance": fit["relimp_perc"].to_numpy(),
-            "r2": fit["r2"].to_numpy(),
-            "coef": fit["coef"].to_numpy(),
-            "performance": frame[predictors].mean().to_numpy(),
-        }
-    )
-    out["quadrant"] = quadrant(out["importance"], out["performance"])
-    return out
+def _with_quadrants(frame: pd.DataFrame) -> pd.DataFrame:
+    parts = [
+        part.assign(quadrant=quadrant(part["importance"], part["performance"]))
+        for _, part in frame.groupby(["scope", "provider_dept"], dropna=False, sort=False)
+    ]
+    return pd.concat(parts, ignore_index=True)
 
 
 def driver_table(
@@ -88,12 +76,45 @@ def driver_table(
     """
     predictors = [DIMENSION_PREFIX + d for d in dimensions]
     complete = scores.dropna(subset=[*predictors, "recommend"])
-    frames = []
-    if len(complete) > max(len(predictors) + 1, min_n - 1):
-        frames.append(_scope(complete, dimensions, wave_id, "organisation", None))
-        for provider, group in complete.groupby("provider_dept", sort=True):
-            if len(group) >= min_n and group["recommend"].nunique() > 1:
-                frames.append(_scope(group, dimensions, wave_id, "provider", provider))
-    if not frames:
+    if len(complete) <= max(len(predictors) + 1, min_n - 1) or complete["recommend"].nunique() < 2:
         return pd.DataFrame(columns=DRIVER_COLUMNS)
-    return pd.concat(frames, ignore_index=True)[DRIVER_COLUMNS]
+    # The organisation: one pingouin regression with relative importance.
+    org = relative_importance(complete, predictors, "recommend")
+    org_frame = pd.DataFrame(
+        {
+            "wave_id": wave_id,
+            "scope": "organisation",
+            "provider_dept": None,
+            "dimension": [p.removeprefix(DIMENSION_PREFIX) for p in org["predictor"]],
+            "n": org["n"].to_numpy(),
+            "importance": org["relimp_perc"].to_numpy(),
+            "r2": org["r2"].to_numpy(),
+            "coef": org["coef"].to_numpy(),
+            "performance": complete[predictors].mean().to_numpy(),
+        }
+    )
+    # Providers with enough responses: the same statistic, all providers in one batched pass.
+    sizes = complete.groupby("provider_dept").size()
+    large = complete[complete["provider_dept"].isin(sizes[sizes >= min_n].index)]
+    frames = [org_frame]
+    if len(large):
+        by = relative_importance_by_group(large, predictors, "recommend", "provider_dept")
+        performance = large.groupby("provider_dept")[predictors].mean().stack().rename("performance")
+        by = by.join(performance, on=["provider_dept", "predictor"])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "wave_id": wave_id,
+                    "scope": "provider",
+                    "provider_dept": by["provider_dept"].to_numpy(),
+                    "dimension": by["predictor"].str.removeprefix(DIMENSION_PREFIX).to_numpy(),
+                    "n": by["n"].to_numpy(),
+                    "importance": by["relimp_perc"].to_numpy(),
+                    "r2": by["r2"].to_numpy(),
+                    "coef": by["coef"].to_numpy(),
+                    "performance": by["performance"].to_numpy(),
+                }
+            ).dropna(subset=["importance"])
+        )
+    out = _with_quadrants(pd.concat([f for f in frames if len(f)], ignore_index=True))
+    return out[DRIVER_COLUMNS]

@@ -226,7 +226,8 @@ def flag_cells(
 
     for flag in FLAGS:
         c[flag] = c[flag].astype(bool)
-    c["flags"] = [",".join(f for f in FLAGS if row[f]) for _, row in c[list(FLAGS)].iterrows()]
+    names = np.asarray(FLAGS)
+    c["flags"] = [",".join(names[row]) for row in c[list(FLAGS)].to_numpy(dtype=bool)]
     points = sum(c[flag].astype(float) * FLAG_POINTS[flag] for flag in FLAGS)
     size = (
         pd.concat(

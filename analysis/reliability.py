@@ -62,6 +62,8 @@ def reliability_table(
     icc1), value, ci_low, ci_high, n (responses with an answer in the dimension; cells for icc1),
     n_items, note ("low", "redundant" or "").
     """
+    if not len(values):
+        return pd.DataFrame(columns=RELIABILITY_COLUMNS)
     rows = []
     dim_of = np.asarray(item_dimensions)
     for dim in dict.fromkeys(item_dimensions):

@@ -103,3 +103,64 @@ def relative_importance(data: pd.DataFrame, predictors: list[str], outcome: str)
     result = result[result["predictor"] != "Intercept"].reset_index(drop=True)
     result["n"] = len(complete)
     return result[["predictor", "coef", "se", "t", "p_value", "relimp", "relimp_perc", "r2", "n"]]
+
+
+def relative_importance_by_group(data: pd.DataFrame, predictors: list[str], outcome: str, group: str) -> pd.DataFrame:
+    """Relative importance (LMG) of `predictors` for `outcome` in every group at once.
+
+    The same numbers as pingouin.linear_regression(..., relimp=True) run on each group (pingouin
+    computes LMG from the covariance matrix, and so does this), but all groups share one batched
+    solve per subset of predictors instead of one pingouin call per group: with 40 providers the
+    per-group calls would dominate the report's time. tests/analysis/test_stats_adapter.py checks
+    the two agree.
+
+    Returns
+    -------
+    DataFrame, one row per (group, predictor): `group`, predictor, coef (slope in the full model),
+    relimp (R^2 units), relimp_perc (percent of R^2), r2, n (complete rows). Groups whose
+    predictors are collinear or constant get NaN.
+    """
+    complete = data[[group, *predictors, outcome]].dropna()
+    codes, groups = pd.factorize(complete[group], sort=True)
+    g, p = len(groups), len(predictors)
+    if g == 0:
+        return pd.DataFrame(columns=[group, "predictor", "coef", "relimp", "relimp_perc", "r2", "n"])
+    z = complete[[outcome, *predictors]].to_numpy(dtype=float)
+    count = np.bincount(codes, minlength=g).astype(float)
+    means = np.stack([np.bincount(codes, weights=z[:, i], minlength=g) for i in range(p + 1)], axis=1) / count[:, None]
+    cov = np.empty((g, p + 1, p + 1))
+    centred = z - means[codes]
+    for i in range(p + 1):
+        for j in range(i, p + 1):
+            cov[:, i, j] = cov[:, j, i] = np.bincount(codes, weights=centred[:, i] * centred[:, j], minlength=g)
+    var_y, cxy, cxx = cov[:, 0, 0], cov[:, 1:, 0], cov[:, 1:, 1:]
+    masks = np.arange(1, 2**p)
+    r2 = np.zeros((g, 2**p))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for mask in masks:
+            idx = np.flatnonzero((mask >> np.arange(p)) & 1)
+            sub = cxx[:, idx][:, :, idx]
+            rhs = cxy[:, idx]
+            beta = np.einsum("gij,gj->gi", np.linalg.pinv(sub), rhs)
+            r2[:, mask] = (beta * rhs).sum(axis=1) / var_y
+        size = np.array([bin(m).count("1") for m in range(2**p)])
+        all_masks = np.arange(2**p)
+        relimp = np.empty((g, p))
+        for j in range(p):
+            without = all_masks[(all_masks >> j) & 1 == 0]
+            diff = r2[:, without | (1 << j)] - r2[:, without]
+            relimp[:, j] = np.mean([diff[:, size[without] == s].mean(axis=1) for s in range(p)], axis=0)
+        coef = np.einsum("gij,gj->gi", np.linalg.pinv(cxx), cxy)
+        full = r2[:, -1]
+        perc = relimp / relimp.sum(axis=1, keepdims=True) * 100
+    return pd.DataFrame(
+        {
+            group: np.repeat(np.asarray(groups), p),
+            "predictor": np.tile(predictors, g),
+            "coef": coef.ravel(),
+            "relimp": relimp.ravel(),
+            "relimp_perc": perc.ravel(),
+            "r2": np.repeat(full, p),
+            "n": np.repeat(count.astype(np.int64), p),
+        }
+    )

@@ -13,18 +13,18 @@ Conventions shared by all tables: scores are 0-100; department columns hold depa
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
 from analysis.anonymity import check_threshold, suppress_small_cells
 from analysis.cells import (
+    CELL_KEYS,
     DEFAULT_BANDS,
     LoyaltyBands,
-    cell_stats,
-    org_stats,
-    provider_stats,
-    rater_stats,
+    moments_from_scores,
+    rollup,
     score_responses,
     stats_from_moments,
 )
@@ -45,10 +45,12 @@ from data.aggregates import (
     relationship_types,
     response_items,
     self_assessment_means,
+    survey_definition_text,
 )
 from data.db import Database
 from data.org import list_departments
-from data.waves import get_wave, list_waves, previous_wave, survey_for_version
+from data.waves import get_wave, list_waves, previous_wave
+from surveys.definition import parse_survey
 
 __all__ = ["HotspotConfig", "LoyaltyBands", "WaveReport", "build_history", "build_wave_report", "wave_comments"]
 
@@ -171,10 +173,17 @@ class WaveReport:
         )
 
 
-def _survey_items(db: Database, survey_version: str) -> tuple[list[str], list[str], tuple[str, ...]]:
-    survey = survey_for_version(db, survey_version)
+@lru_cache(maxsize=32)
+def _parsed_items(definition: str, survey_version: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    # Parsing the YAML costs more than the rest of a small report; a definition never changes.
+    survey = parse_survey(definition, survey_version)
     items = list(survey.items)
-    return [i.id for i in items], [i.dimension for i in items], tuple(survey.dimension_ids)
+    return tuple(i.id for i in items), tuple(i.dimension for i in items), tuple(survey.dimension_ids)
+
+
+def _survey_items(db: Database, survey_version: str) -> tuple[list[str], list[str], tuple[str, ...]]:
+    ids, dims, dimensions = _parsed_items(survey_definition_text(db, survey_version), survey_version)
+    return list(ids), list(dims), dimensions
 
 
 def _attach_effects(cells: pd.DataFrame, providers: pd.DataFrame, raters: pd.DataFrame):
@@ -277,19 +286,20 @@ def build_wave_report(
     data = response_items(db, wave_ids, item_ids, relationship_type=relationship_type)
     scores = score_responses(data.responses, data.values, item_dims, dimension=dimension)
     current = scores[scores["wave_id"] == wave_id]
-    before = scores[scores["wave_id"] != wave_id]
+    # Moments per cell of both waves in one pass; every total is a sum of cell moments.
+    moments = moments_from_scores(scores, CELL_KEYS, bands)
+    now = moments[moments["wave_id"] == wave_id]
+    before = moments[moments["wave_id"] != wave_id]
 
-    cells = cell_stats(current, bands)
+    cells = stats_from_moments(now)
     types = relationship_types(db)
     cells = cells.merge(types, on=["rater_dept", "provider_dept"], how="left")
     cells.insert(3, "relationship_type", cells.pop("relationship_type"))
-    providers = provider_stats(current, bands)
+    providers = stats_from_moments(rollup(now, ["wave_id", "provider_dept"]))
     providers["n_raters"] = providers["provider_dept"].map(cells.groupby("provider_dept")["rater_dept"].nunique())
-    raters = rater_stats(current, bands)
+    raters = stats_from_moments(rollup(now, ["wave_id", "rater_dept"]))
     raters["n_providers"] = raters["rater_dept"].map(cells.groupby("rater_dept")["provider_dept"].nunique())
-    org = org_stats(current, bands)
-    if org.empty:
-        org = pd.DataFrame({"wave_id": [wave_id], "n": [0]}).reindex(columns=org.columns)
+    org = stats_from_moments(rollup(now, ["wave_id"]))  # no responses: no row ("no data"), not a hidden one
     cells, providers, raters, _ = _attach_effects(cells, providers, raters)
 
     departments = list_departments(db)[["code", "name_en", "name_zh"]]
@@ -301,16 +311,16 @@ def build_wave_report(
     }
     previous_k = check_threshold(previous.k_min) if previous is not None else k
     shown_before = {
-        "cell": suppress_small_cells(cell_stats(before, bands), previous_k),
-        "provider": suppress_small_cells(provider_stats(before, bands), previous_k),
-        "rater": suppress_small_cells(rater_stats(before, bands), previous_k),
-        "organisation": suppress_small_cells(org_stats(before, bands), previous_k),
+        "cell": suppress_small_cells(stats_from_moments(before), previous_k),
+        "provider": suppress_small_cells(stats_from_moments(rollup(before, ["wave_id", "provider_dept"])), previous_k),
+        "rater": suppress_small_cells(stats_from_moments(rollup(before, ["wave_id", "rater_dept"])), previous_k),
+        "organisation": suppress_small_cells(stats_from_moments(rollup(before, ["wave_id"])), previous_k),
     }
 
     hotspots = find_hotspots(
         cells,
         shown["cell"]["suppressed"],
-        org_mean=float(org["mean"].iloc[0]),
+        org_mean=float(org["mean"].iloc[0]) if len(org) else np.nan,
         k=k,
         previous_cells=shown_before["cell"],
         names_en=dict(zip(departments["code"], departments["name_en"], strict=True)),
