@@ -1,0 +1,83 @@
+"""AppTest of the Invitations page: roster in, links out, response rates with the reminder list."""
+
+import datetime as dt
+
+from data.audit import list_events
+from data.db import Database
+from data.invitations import hash_token
+from data.org_import import read_organisation, write_organisation
+from data.wave_setup import change_status, create_checked_wave, register_survey_file
+from tests.conftest import run_page
+
+PAGE = "pages/admin_invitations.py"
+ROSTER = "email,name,department\nli@example.com,李娜,SALES\nbo@example.com,Bo,SALES\ncy@example.com,Cy,IT\n"
+
+
+def _organisation(db_path, *, open_wave: bool = True) -> None:
+    db = Database(db_path)
+    departments = "code,name_en,name_zh\nSALES,Sales,销售部\nIT,IT,信息技术部\n"
+    write_organisation(db, read_organisation(db, departments.encode(), None))
+    create_checked_wave(
+        db,
+        "W1",
+        name_en="Wave 1",
+        name_zh="第一轮",
+        survey_version=register_survey_file(db),
+        opens_on=dt.date(2027, 1, 1),
+        closes_on=dt.date(2027, 1, 31),
+    )
+    if open_wave:
+        change_status(db, "W1", "open")
+    db.close()
+
+
+def test_without_a_draft_or_open_wave_the_page_says_what_to_do(empty_db_path):
+    at = run_page(PAGE, empty_db_path, role="admin")
+    assert "Create one under Waves first" in at.info[0].value
+
+
+def test_a_roster_becomes_a_links_file_and_only_hashes_are_stored(empty_db_path):
+    _organisation(empty_db_path)
+    at = run_page(PAGE, empty_db_path, role="admin")
+    assert "No invitations for this wave yet." in at.info[0].value
+    at.file_uploader[0].upload("roster.csv", ROSTER.encode("gbk"), "text/csv")
+    at.run()
+    assert "3 people in 2 departments." in at.info[0].value
+    at.button(key="admin_invitations.generate").click().run()
+    assert not at.exception
+    assert "3 links created" in at.success[0].value
+    download = at.get("download_button")
+    assert len(download) == 1
+    # The rates now count the new invitations (nobody has answered yet): both departments need a reminder.
+    assert "0 of 3 invited people have answered (0%)." in [m.value for m in at.markdown]
+    assert "Sales" in at.warning[0].value and "IT" in at.warning[0].value
+
+    db = Database(empty_db_path)
+    stored = db.connection().execute("SELECT token_hash, dept_code FROM invitations ORDER BY dept_code").fetchall()
+    assert [d for _, d in stored] == ["IT", "SALES", "SALES"]
+    events = list_events(db)
+    db.close()
+    assert list(events["action"]) == ["invitations_create"] and events["detail"].iloc[0] == "n=3"
+    assert all("@" not in h for h, _ in stored)
+
+
+def test_rates_list_departments_below_sixty_percent_for_a_reminder(empty_db_path):
+    _organisation(empty_db_path)
+    db = Database(empty_db_path)
+    expires = dt.datetime(2030, 1, 1)
+    rows = [(hash_token(f"token-sales-{i:020d}"), "SALES", i < 4) for i in range(5)]  # 4 of 5 answered: 80%
+    rows += [(hash_token(f"token-it-{i:023d}"), "IT", i < 1) for i in range(4)]  # 1 of 4: 25%
+    for token_hash, dept, used in rows:
+        db.connection().execute(
+            "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at, used) VALUES (?, 'W1', ?, ?, ?)",
+            [token_hash, dept, expires, used],
+        )
+    db.close()
+    at = run_page(PAGE, empty_db_path, role="admin")
+    assert "5 of 9 invited people have answered (56%)." in [m.value for m in at.markdown]
+    assert at.warning[0].value == "Below 60% — worth a reminder: IT"
+    table = at.dataframe[0].value
+    assert list(table["Department"]) == ["IT", "Sales"]  # lowest rate first
+    assert list(table["Response rate"]) == [25.0, 80.0]
+    zh = run_page(PAGE, empty_db_path, role="admin", lang="zh")
+    assert zh.warning[0].value == "低于60%，建议发送提醒：信息技术部"
