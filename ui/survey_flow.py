@@ -101,6 +101,11 @@ def capture_token() -> None:
     st.query_params.clear()
 
 
+def slow_down(seconds: float) -> None:
+    """Wait before answering (a guessed link costs time)."""
+    time.sleep(seconds)
+
+
 def current_check() -> TokenCheck | None:
     """The check of this session's token (None without one). Unknown tokens beyond the first few
     make this session wait, longer each time, so that guessing links is slow."""
@@ -114,7 +119,7 @@ def current_check() -> TokenCheck | None:
             st.session_state["survey.counted"] = True
         extra = st.session_state["survey.bad_tokens"] - FREE_BAD_TOKENS
         if extra > 0:
-            time.sleep(min(MAX_WAIT_SECONDS, 0.5 * 2 ** (extra - 1)))
+            slow_down(min(MAX_WAIT_SECONDS, 0.5 * 2 ** (extra - 1)))
     return check
 
 

@@ -114,6 +114,8 @@ def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     problems(names)
     saved = flow.draft().get("frequency", {})
     option_ids = [o.id for o in ctx.survey.frequency_options]
+    # Labels bound now, in the language of this run (format_func may be called later).
+    labels = {o.id: o.label.get(lang()) for o in ctx.survey.frequency_options}
     with st.form("survey.screener_form"):
         groups = [
             ("survey_screener_served", [p for p in ctx.providers if p in ctx.serving]),
@@ -129,7 +131,7 @@ def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
                     names.get(code, code),
                     options=option_ids,
                     index=option_ids.index(current) if current in option_ids else 0,
-                    format_func=lambda o: _frequency_label(ctx, o),
+                    format_func=labels.get,
                     horizontal=True,
                     key=flow.frequency_key(code),
                 )
@@ -158,6 +160,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
     saved = flow.draft().get("ratings", {}).get(provider, {})
     items, comments = saved.get("items", {}), saved.get("comments", {})
     likert = flow.likert_options()
+    likert_labels = {v: ctx.survey.not_applicable.get(lang()) if v == NOT_APPLICABLE else str(v) for v in likert}
     survey = ctx.survey
     with st.form(f"survey.provider_form.{provider}"):
         st.caption(
@@ -174,7 +177,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
                     _text(item.text, provider=name),
                     options=likert,
                     index=_index(likert, items.get(item.id)),
-                    format_func=lambda v: survey.not_applicable.get(lang()) if v == NOT_APPLICABLE else str(v),
+                    format_func=likert_labels.get,
                     horizontal=True,
                     key=flow.item_key(provider, item.id),
                 )

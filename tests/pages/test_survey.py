@@ -1,0 +1,341 @@
+"""AppTest of the staff survey page (pages/survey.py), step by step, on a copy of the demo database.
+
+The demo's wave 2027-Q1 is open, enables the self-assessment, and has no responses. Invitations are
+created directly in the database before the page runs.
+"""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from data.db import Database
+from data.invitations import create_invitations, hash_token
+from data.submissions import load_draft
+from data.waves import set_wave_status
+from tests.conftest import assert_serialisable_state, run_page
+
+PAGE = "pages/survey.py"
+WAVE = "2027-Q1"
+
+
+def _invite(db_path, dept: str = "SALES", expires_days: int = 30, wave: str = WAVE) -> str:
+    db = Database(db_path)
+    roster = pd.DataFrame({"row": [2], "email": ["someone@example.com"], "name": [""], "department": [dept]})
+    link = create_invitations(db, wave, roster, base_url="http://x", expires_days=expires_days)["link"].iloc[0]
+    db.close()
+    return link.split("token=")[1]
+
+
+def _open(db_path, token: str, *, lang: str = "en", state: dict | None = None):
+    """The page opened from a personal link (first run without, then with the token, as a browser would)."""
+    at = run_page(PAGE, db_path, role=None, lang=lang, state=state)
+    at.query_params["token"] = token
+    return at.run()
+
+
+def _db():
+    from data.connection import get_database
+
+    return get_database()
+
+
+def _click(at, label: str, index: int = 0):
+    buttons = [b for b in at.button if b.label == label]
+    assert buttons, f"no button {label!r}; buttons: {[b.label for b in at.button]}"
+    return buttons[index].click().run()
+
+
+def _texts(at) -> str:
+    parts = [e.value for kind in ("title", "subheader", "caption", "markdown", "info", "warning", "error", "success")
+             for e in getattr(at, kind)]  # fmt: skip
+    return "\n".join(str(p) for p in parts)
+
+
+def _screener(at, choices: dict[str, str]):
+    for code, frequency in choices.items():
+        at.radio(key=f"survey.freq.{code}").set_value(frequency)
+    return _click(at, "Next")
+
+
+def _rate(at, provider: str, *, score=4, recommend=None, change: str | None = None, na=()):
+    for radio in at.radio:
+        if radio.key and radio.key.startswith(f"survey.item.{provider}."):
+            radio.set_value("na" if radio.key.rsplit(".", 1)[1] in na else score)
+    if recommend is not None:
+        at.radio(key=f"survey.rec.{provider}").set_value(recommend)
+    if change is not None:
+        at.text_area(key=f"survey.text.{provider}.change").input(change)
+    return _click(at, "Next")
+
+
+def test_without_a_link_the_page_says_how_to_get_in(demo_db_path):
+    at = run_page(PAGE, demo_db_path, role=None)
+    assert not at.exception
+    assert "Open the personal link from your invitation" in at.info[0].value
+    assert not at.radio
+
+
+def test_the_token_is_taken_from_the_link_and_removed_from_the_address_bar(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    assert not at.exception
+    assert at.query_params == {}
+    assert at.session_state["survey.token"] == token
+    assert at.title[0].value == "Internal customer satisfaction survey"
+    assert "Survey round: 2027 Q1 · Your department: Sales" in _texts(at)
+    assert_serialisable_state(at)
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("unknown", "This survey link is not valid"),
+        ("expired", "This survey link has expired"),
+        ("used", "already been completed with this link"),
+        ("wave_not_open", "This survey round is not open at the moment"),
+    ],
+)
+def test_each_refused_link_gets_its_own_message_and_nothing_else(demo_db_path, status, expected):
+    token = _invite(demo_db_path) if status != "unknown" else "x" * 43
+    db = Database(demo_db_path)
+    if status == "expired":
+        db.connection().execute(
+            "UPDATE invitations SET expires_at = ? WHERE token_hash = ?", [dt.datetime(2026, 1, 1), hash_token(token)]
+        )
+    elif status == "used":
+        db.connection().execute("UPDATE invitations SET used = TRUE WHERE token_hash = ?", [hash_token(token)])
+    elif status == "wave_not_open":
+        set_wave_status(db, WAVE, "closed")
+    db.close()
+    at = _open(demo_db_path, token)
+    assert not at.exception
+    messages = [m.value for m in (*at.warning, *at.success)]
+    assert len(messages) == 1 and expected in messages[0]
+    assert not at.radio and not at.get("form") and not at.error
+
+
+def test_refused_messages_in_chinese(demo_db_path):
+    at = _open(demo_db_path, "y" * 43, lang="zh")
+    assert at.title[0].value == "员工调查"
+    assert "此调查链接无效" in at.warning[0].value
+
+
+def test_repeated_bad_links_from_one_session_slow_down(demo_db_path, monkeypatch):
+    waits = []
+    monkeypatch.setattr("ui.survey_flow.slow_down", waits.append)
+    at = run_page(PAGE, demo_db_path, role=None)
+    for attempt in range(6):
+        at.query_params["token"] = f"{attempt}" * 43
+        at.run()
+        assert "not valid" in at.warning[0].value
+    # three free tries, then each further one waits longer
+    assert waits[:3] == [0.5, 1.0, 2.0] and waits[-1] >= 2.0
+    assert at.session_state["survey.bad_tokens"] == 6
+
+
+def test_screener_lists_the_departments_that_serve_the_respondent_first(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    labels = [r.label for r in at.radio]
+    assert "Sales" not in labels and len(labels) == 12  # every other active department
+    # the demo map: Production, Logistics, Finance, Marketing, Customer Service, IT, HR, Legal serve Sales
+    serving = {"Production", "Logistics", "Finance", "Marketing", "Customer Service", "IT", "Human Resources", "Legal"}
+    assert set(labels[: len(serving)]) == serving
+    assert "Departments that serve yours" in _texts(at) and "Other departments" in _texts(at)
+    assert all(r.value == "never" for r in at.radio)
+    assert at.radio[0].options == ["Never", "Less than monthly", "Monthly", "Weekly", "Daily"]
+
+
+def test_choosing_nobody_is_refused_with_a_message(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    at = _click(at, "Next")
+    assert "Choose at least one department you worked with" in at.error[0].value
+    assert at.radio(key="survey.freq.PROD")  # still on the screener
+
+
+def test_provider_forms_progress_back_next_and_validation(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    at = _screener(at, {"PROD": "weekly", "IT": "daily"})
+    # screener order: IT (serves Sales) before Production alphabetically among the serving ones
+    assert at.subheader[0].value == "IT"
+    assert at.get("progress")[0].proto.text == "1 of 2 departments"
+    assert "You worked with them: Daily" in _texts(at)
+    recommend = at.radio(key="survey.rec.IT")
+    assert recommend.value is None and recommend.options == [str(n) for n in range(11)]  # no default
+    assert at.radio(key="survey.item.IT.reliability_1").options == ["1", "2", "3", "4", "5", "Not applicable"]
+    assert at.radio(key="survey.item.IT.reliability_1").label == "IT delivers what they promised."
+    assert "Optional, up to 1000 characters" in _texts(at)
+    # nothing answered: refused with a clear message
+    at = _click(at, "Next")
+    assert "Answer at least one question about IT" in at.error[0].value
+    # 0 is a real answer
+    at.radio(key="survey.rec.IT").set_value(0)
+    at = _click(at, "Next")
+    assert at.subheader[0].value == "Production"
+    assert at.get("progress")[0].proto.text == "2 of 2 departments"
+    # Back keeps what was answered
+    at = _click(at, "Back")
+    assert at.subheader[0].value == "IT"
+    assert at.radio(key="survey.rec.IT").value == 0
+    assert_serialisable_state(at)
+
+
+def test_the_whole_flow_submits_once_and_thanks(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at = _screener(at, {"PROD": "weekly", "HR": "monthly"})
+    assert at.subheader[0].value == "Human Resources"
+    at = _rate(at, "HR", score=5, recommend=10)
+    at = _rate(
+        at, "PROD", score=2, recommend=0, change='<script>alert("x")</script> deliver on time', na=("reliability_1",)
+    )
+    # the self-assessment: Sales predicts how its customers rate it
+    assert at.subheader[0].value == "How do your internal customers see your department?"
+    assert "How do you think Marketing rates Sales?" in _texts(at)
+    at.radio(key="survey.self.MKT.value").set_value(3)
+    at = _click(at, "Next")
+    assert at.subheader[0].value == "Review your answers"
+    shown = _texts(at)
+    assert "14 of 14 statements answered" in shown
+    assert "Recommend (0-10): 0" in shown and "Recommend (0-10): 10" in shown
+    assert "Self-assessment: 1 predictions" in shown
+    # the comment is shown back as plain text
+    assert [t.value for t in at.text] == ['<script>alert("x")</script> deliver on time']
+    at = _click(at, "Submit my answers")
+    assert not at.exception
+    assert at.success[0].value == "Thank you! Your answers have been recorded."
+    db = _db()
+    rows = (
+        db.connection()
+        .execute(
+            "SELECT provider_dept, rater_dept, frequency, recommend FROM responses"
+            " WHERE wave_id = ? ORDER BY provider_dept",
+            [WAVE],
+        )
+        .fetchall()
+    )
+    assert rows == [("HR", "SALES", "monthly", 10), ("PROD", "SALES", "weekly", 0)]
+    na = (
+        db.connection()
+        .execute(
+            "SELECT count(*) FROM answers a JOIN responses r USING (response_id)"
+            " WHERE r.wave_id = ? AND r.provider_dept = 'PROD' AND a.value IS NULL",
+            [WAVE],
+        )
+        .fetchone()[0]
+    )
+    assert na == 1
+    selfs = db.connection().execute(
+        "SELECT customer_dept, dimension, value FROM self_assessments WHERE wave_id = ?", [WAVE]
+    )
+    assert selfs.fetchall() == [("MKT", "value", 3)]
+    assert (
+        db.connection().execute("SELECT used FROM invitations WHERE token_hash = ?", [hash_token(token)]).fetchone()[0]
+    )
+    assert load_draft(db, hash_token(token)) is None
+    # opening the link again says it is done
+    again = _open(demo_db_path, token)
+    assert "already been completed" in again.success[0].value
+
+
+def test_submitting_twice_with_one_link_stores_one_set_of_answers(demo_db_path):
+    token = _invite(demo_db_path, dept="HR")
+    first = _open(demo_db_path, token)
+    first = _screener(first, {"IT": "weekly"})
+    first = _rate(first, "IT", recommend=6)
+    first = _click(first, "Next")  # the self-assessment left empty
+    assert first.subheader[0].value == "Review your answers"
+    # the same link open in a second tab (or a second click that arrives late), also at the review
+    second = _open(demo_db_path, token)
+    assert second.subheader[0].value == "Review your answers"
+    first = _click(first, "Submit my answers")
+    assert first.success[0].value == "Thank you! Your answers have been recorded."
+    second = _click(second, "Submit my answers")
+    assert "already been completed with this link" in second.success[0].value
+    first = first.run()  # the thank-you page stays
+    assert first.success[0].value == "Thank you! Your answers have been recorded."
+    count = _db().connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [WAVE]).fetchone()[0]
+    assert count == 1
+
+
+def test_a_wave_closed_while_the_form_was_open_writes_nothing(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path, dept="IT"))
+    at = _screener(at, {"HR": "weekly"})
+    at = _rate(at, "HR", recommend=7)
+    at = _click(at, "Next")
+    assert at.subheader[0].value == "Review your answers"
+    set_wave_status(_db(), WAVE, "closed")
+    at = _click(at, "Submit my answers")
+    assert "This survey round is not open at the moment" in at.warning[0].value
+    assert not at.success
+    count = _db().connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [WAVE]).fetchone()[0]
+    assert count == 0
+
+
+def test_coming_back_with_the_same_link_continues_from_the_draft(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at = _screener(at, {"PROD": "weekly", "IT": "daily"})
+    at.radio(key="survey.rec.IT").set_value(8)
+    at = _click(at, "Next")
+    assert at.subheader[0].value == "Production"
+    # a new session (reload, another day) with the same link
+    later = _open(demo_db_path, token)
+    assert "Welcome back: your answers so far have been restored." in later.info[0].value
+    assert later.subheader[0].value == "Production"
+    later = _click(later, "Back")
+    assert later.radio(key="survey.rec.IT").value == 8
+
+
+def test_text_over_the_limit_is_refused(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at = _screener(at, {"PROD": "weekly"})
+    # the browser stops typing at the limit, which the page shows
+    assert at.text_area(key="survey.text.PROD.need").max_chars == 1000
+    # a longer text that reaches the server anyway (a tampered draft) is refused at submission
+    from data.submissions import save_draft
+
+    draft = {
+        "step": "review",
+        "frequency": {"PROD": "weekly"},
+        "ratings": {"PROD": {"recommend": 5, "comments": {"need": "x" * 1001}}},
+    }
+    save_draft(_db(), hash_token(token), draft)
+    later = _open(demo_db_path, token)
+    later = _click(later, "Submit my answers")
+    assert "longer than 1000 characters" in later.error[0].value
+    assert not later.success
+    assert _db().connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [WAVE]).fetchone()[0] == 0
+
+
+def test_the_page_in_chinese(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path), lang="zh")
+    assert at.title[0].value == "内部客户满意度调查"
+    assert "您与哪些部门合作过？" in _texts(at)
+    assert "销售部" in _texts(at)  # the respondent's department
+    labels = [r.label for r in at.radio]
+    assert "生产部" in labels and at.radio[0].options[0] == "从未"
+    at.radio(key="survey.freq.PROD").set_value("weekly")
+    at = _click(at, "下一步")
+    assert at.get("progress")[0].proto.text == "第1个部门，共1个"
+    assert at.radio(key="survey.item.PROD.reliability_1").label == "生产部能兑现他们的承诺。"
+
+
+def test_the_language_switch_on_the_page(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    assert at.title[0].value == "Internal customer satisfaction survey"
+    at.segmented_control(key="survey.lang").set_value("zh").run()
+    assert at.title[0].value == "内部客户满意度调查"
+    assert at.session_state["lang"] == "zh" and at.session_state["lang_chosen"]
+
+
+def test_the_wave_language_is_the_default_until_the_person_chooses(demo_db_path):
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE waves SET default_lang = 'zh' WHERE wave_id = ?", [WAVE])
+    db.close()
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token, state={"lang_chosen": False})
+    assert at.title[0].value == "内部客户满意度调查"
+    chosen = _open(demo_db_path, token, lang="en")  # run_page marks English as chosen
+    assert chosen.title[0].value == "Internal customer satisfaction survey"
