@@ -180,13 +180,13 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
 
     found = _Problems()
     codes = set(list_departments(db)["code"])
-    total_steps = 4 + len(survey.item_ids)
+    total_steps = 5 + len(survey.item_ids)  # two department columns, frequency, recommend, items, comments
     step = 0
 
     def advance() -> None:
         nonlocal step
         step += 1
-        progress(step / total_steps, "check")
+        progress(min(step / total_steps, 1.0), "check")
 
     depts = {}
     for column in ("rater_dept", "provider_dept"):
