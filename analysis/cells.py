@@ -103,7 +103,7 @@ def score_responses(
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {dims}")
     scores = (values - 1.0) * 25.0
     answered = ~np.isnan(values)
-    out = responses.copy()
+    out = {column: responses[column] for column in responses.columns}
     dim_of = np.asarray(item_dimensions)
     for dim in dims:
         cols = dim_of == dim
@@ -117,7 +117,7 @@ def score_responses(
         out["satisfaction"] = np.where(count > 0, np.nansum(scores[:, use], axis=1) / count, np.nan)
     out["n_items"] = count.astype("int64")
     out["n_favourable"] = (np.nan_to_num(values[:, use]) >= 4).sum(axis=1).astype("int64")
-    return out
+    return pd.DataFrame(out, index=responses.index)
 
 
 MOMENT_COLUMNS = [
@@ -186,12 +186,30 @@ def moments_from_scores(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBan
             dim = column.removeprefix(DIMENSION_PREFIX)
             columns[_DIM_SUM + dim] = np.nan_to_num(values)
             columns[_DIM_N + dim] = (~np.isnan(values)).astype(np.int64)
-    frame = pd.DataFrame(columns, index=scores.index)
-    for key in keys:
-        frame[key] = scores[key].to_numpy()
     if not keys:
-        return frame.sum().to_frame().T
-    return frame.groupby(keys, sort=True, observed=True).sum().reset_index()
+        return pd.DataFrame({name: [values.sum()] for name, values in columns.items()})
+    # Group by integer codes with bincount: far faster than a groupby on text keys.
+    codes, levels = [], []
+    for key in keys:
+        column = scores[key]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes.append(column.cat.codes.to_numpy(dtype=np.int64))
+            levels.append(np.asarray(column.cat.categories, dtype=object))
+        else:
+            code, level = pd.factorize(column, sort=True)
+            codes.append(code.astype(np.int64))
+            levels.append(np.asarray(level, dtype=object))
+    shape = tuple(max(len(level), 1) for level in levels)
+    group = np.ravel_multi_index(codes, shape) if len(scores) else np.zeros(0, dtype=np.int64)
+    present, inverse = np.unique(group, return_inverse=True)
+    out = {
+        key: level[index] if len(present) else np.array([], dtype=object)
+        for key, level, index in zip(keys, levels, np.unravel_index(present, shape), strict=True)
+    }
+    for name, values in columns.items():
+        sums = np.bincount(inverse, weights=values, minlength=len(present))
+        out[name] = sums.astype(np.int64) if values.dtype.kind in "iub" else sums
+    return pd.DataFrame(out)
 
 
 def rollup(moments: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from data.db import Database
 from data.org import RELATIONSHIP_TYPES
@@ -33,8 +31,11 @@ def check_relationship_type(relationship_type: str | None) -> str | None:
     return relationship_type
 
 
-# One row per response of the chosen waves, with its answers packed as two parallel lists (item
-# position in `items`, value). Packing keeps the number of item columns free of dynamic SQL.
+# One row per response of the chosen waves, its answers packed into integers: 3 bits per item
+# (0 = no answer or "not applicable", 1-5 the Likert value), 21 items per BIGINT word, three words.
+# Packing keeps the result to a few numeric columns whatever the number of items (no dynamic SQL)
+# and moves 12 answers per response out of DuckDB as one number. Keys come back as positions in
+# the bound lists (waves, departments, frequencies) so that nothing per response is a string.
 _RESPONSE_ITEMS_SQL = """
 WITH r AS (
     SELECT response_id, wave_id, rater_dept, provider_dept, frequency, recommend
@@ -46,19 +47,28 @@ WITH r AS (
               AND rel.provider_dept = responses.provider_dept
               AND rel.type = $rtype))
 ),
-ans AS (
-    SELECT a.response_id,
-           list(CAST(list_position($items, a.item_id) - 1 AS SMALLINT)) AS item_pos,
-           list(a.value) AS item_value
-    FROM answers a
-    SEMI JOIN r ON r.response_id = a.response_id
+a AS (
+    SELECT a.response_id, CAST(coalesce(a.value, 0) AS BIGINT) AS v,
+           list_position($items, a.item_id) - 1 AS pos
+    FROM answers a SEMI JOIN r ON r.response_id = a.response_id
     WHERE list_contains($items, a.item_id)
-    GROUP BY a.response_id
+),
+packed AS (
+    SELECT response_id,
+           sum(v << (3 * (pos % 21))) FILTER (WHERE pos < 21) AS word0,
+           sum(v << (3 * (pos % 21))) FILTER (WHERE pos >= 21 AND pos < 42) AS word1,
+           sum(v << (3 * (pos % 21))) FILTER (WHERE pos >= 42) AS word2
+    FROM a GROUP BY response_id
 )
-SELECT r.wave_id, r.rater_dept, r.provider_dept, r.frequency, r.recommend, ans.item_pos, ans.item_value
-FROM r LEFT JOIN ans ON ans.response_id = r.response_id
-ORDER BY r.wave_id, r.rater_dept, r.provider_dept
+SELECT CAST(list_position($waves, r.wave_id) - 1 AS SMALLINT) AS wave_pos,
+       CAST(list_position($depts, r.rater_dept) - 1 AS SMALLINT) AS rater_pos,
+       CAST(list_position($depts, r.provider_dept) - 1 AS SMALLINT) AS provider_pos,
+       CAST(list_position($frequencies, r.frequency) AS DOUBLE) AS frequency,
+       CAST(r.recommend AS DOUBLE) AS recommend,
+       coalesce(p.word0, 0) AS word0, coalesce(p.word1, 0) AS word1, coalesce(p.word2, 0) AS word2
+FROM r LEFT JOIN packed p ON p.response_id = r.response_id
 """
+MAX_ITEMS = 63  # three 64-bit words of 21 three-bit answers
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,8 @@ class ResponseItems:
     Attributes
     ----------
     responses : DataFrame
-        One row per response: wave_id, rater_dept, provider_dept, frequency (weight 1-4, see
-        FREQUENCY_WEIGHTS), recommend (0-10 or NaN).
+        One row per response: wave_id, rater_dept, provider_dept (categoricals), frequency (weight
+        1-4, see FREQUENCY_WEIGHTS), recommend (0-10 or NaN).
     values : ndarray
         Shape (responses, items): the Likert answer 1-5 of each item, NaN when "not applicable" or
         not asked.
@@ -88,21 +98,38 @@ def response_items(
     """Every response of `wave_ids` with its answers to `item_ids` as a dense matrix (see ResponseItems)."""
     check_relationship_type(relationship_type)
     items = list(item_ids)
-    params = {"waves": list(wave_ids), "items": items, "rtype": relationship_type}
-    table = db.connection().sql(_RESPONSE_ITEMS_SQL, params=params).to_arrow_table()
-    n = table.num_rows
+    if len(items) > MAX_ITEMS:
+        raise ValueError(f"at most {MAX_ITEMS} Likert items can be analysed together, got {len(items)}")
+    con = db.connection()
+    depts = [row[0] for row in con.execute("SELECT code FROM departments ORDER BY code").fetchall()]
+    waves = list(wave_ids)
+    params = {
+        "waves": waves,
+        "items": items,
+        "rtype": relationship_type,
+        "depts": depts,
+        "frequencies": list(FREQUENCY_WEIGHTS),
+    }
+    result = con.execute(_RESPONSE_ITEMS_SQL, params).fetchnumpy()
+    n = len(result["wave_pos"])
     values = np.full((n, len(items)), np.nan)
-    if n:
-        pos_col = table.column("item_pos").combine_chunks()
-        val_col = table.column("item_value").combine_chunks()
-        lengths = pc.fill_null(pc.list_value_length(pos_col), 0).to_numpy()
-        rows = np.repeat(np.arange(n), lengths)
-        pos = pc.list_flatten(pos_col).to_numpy(zero_copy_only=False).astype(np.int64)
-        val = pc.list_flatten(val_col).cast(pa.float64()).to_numpy(zero_copy_only=False)
-        values[rows, pos] = val
-    frame = table.select(["wave_id", "rater_dept", "provider_dept", "frequency", "recommend"]).to_pandas()
-    frame["frequency"] = frame["frequency"].map(FREQUENCY_WEIGHTS).astype("float64")
-    frame["recommend"] = frame["recommend"].astype("float64")
+    for position in range(len(items)):
+        word = np.asarray(result[f"word{position // 21}"], dtype=np.int64)
+        answer = (word >> (3 * (position % 21))) & 7
+        values[:, position] = np.where(answer > 0, answer, np.nan)
+
+    def categorical(column: str, categories: list[str]) -> pd.Categorical:
+        return pd.Categorical.from_codes(np.asarray(result[column], dtype=np.int64), categories=categories)
+
+    frame = pd.DataFrame(
+        {
+            "wave_id": categorical("wave_pos", waves),
+            "rater_dept": categorical("rater_pos", depts),
+            "provider_dept": categorical("provider_pos", depts),
+            "frequency": np.asarray(result["frequency"], dtype=float),
+            "recommend": np.ma.filled(np.ma.asarray(result["recommend"], dtype=float), np.nan),
+        }
+    )
     return ResponseItems(frame, values, tuple(items))
 
 
