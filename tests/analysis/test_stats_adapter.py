@@ -1,0 +1,97 @@
+"""The statistics adapter against pingouin's reference data and scipy."""
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+from scipy import stats
+
+from analysis.reliability import icc1_from_moments
+from analysis.stats_adapter import (
+    cronbach_alpha,
+    relative_importance,
+    relative_importance_by_group,
+    t_quantile,
+    two_sided_t_p,
+    welch_from_moments,
+)
+
+
+def test_cronbach_alpha_on_pingouins_reference_data():
+    # pingouin docs, pg.read_dataset("cronbach_alpha"): alpha = 0.5917, Feldt CI [0.195, 0.84]
+    long = pg.read_dataset("cronbach_alpha")
+    wide = long.pivot(index="Subj", columns="Items", values="Scores")
+    alpha, low, high = cronbach_alpha(wide)
+    assert alpha == pytest.approx(0.5917188, abs=1e-6)
+    assert (low, high) == pytest.approx((0.195, 0.84), abs=1e-3)
+
+
+def test_cronbach_alpha_with_missing_answers_uses_pairwise_deletion():
+    # pingouin docs: "cronbach_wide_missing", R psych::alpha(data, use = "pairwise") = 0.7327
+    alpha, _, _ = cronbach_alpha(pg.read_dataset("cronbach_wide_missing"))
+    assert alpha == pytest.approx(0.732661, abs=1e-5)
+
+
+def test_cronbach_alpha_needs_two_items():
+    assert np.isnan(cronbach_alpha(pd.DataFrame({"a": [1.0, 2.0, 3.0]}))[0])
+
+
+def test_welch_from_moments_matches_scipy():
+    rng = np.random.default_rng(11)
+    for n1, n2 in [(5, 9), (30, 12), (200, 201)]:
+        a = rng.normal(60, 15, n1)
+        b = rng.normal(52, 8, n2)
+        expected = stats.ttest_ind(a, b, equal_var=False)
+        got = welch_from_moments([a.mean()], [a.std(ddof=1)], [n1], [b.mean()], [b.std(ddof=1)], [n2]).iloc[0]
+        assert got["t"] == pytest.approx(expected.statistic, rel=1e-10)
+        assert got["p_value"] == pytest.approx(expected.pvalue, rel=1e-8)
+        assert got["dof"] == pytest.approx(expected.df, rel=1e-10)
+
+
+def test_welch_is_missing_for_too_small_groups():
+    got = welch_from_moments([50.0], [np.nan], [1], [40.0], [10.0], [10]).iloc[0]
+    assert np.isnan(got["t"]) and np.isnan(got["p_value"])
+
+
+def test_t_helpers():
+    assert t_quantile(0.975, 10) == pytest.approx(stats.t.ppf(0.975, 10))
+    assert np.isnan(t_quantile(0.975, np.nan))
+    assert two_sided_t_p(np.array([2.0]), np.array([10.0]))[0] == pytest.approx(2 * stats.t.sf(2.0, 10))
+
+
+def test_icc1_from_moments_matches_pingouin_on_its_reference_data():
+    # pingouin docs, pg.read_dataset("icc") (8 wines, 4 judges): ICC(1,1) = 0.727521
+    data = pg.read_dataset("icc")
+    groups = data.groupby("Wine")["Scores"].agg(["count", "mean", "std"])
+    reference = pg.intraclass_corr(data, targets="Wine", raters="Judge", ratings="Scores")
+    expected = reference.loc[reference["Type"].isin(["ICC(1,1)", "ICC1"]), "ICC"].iloc[0]
+    assert icc1_from_moments(groups["count"], groups["mean"], groups["std"]) == pytest.approx(expected, abs=1e-6)
+    assert expected == pytest.approx(0.727521, abs=1e-6)
+
+
+def test_relative_importance_names_and_shares():
+    rng = np.random.default_rng(5)
+    data = pd.DataFrame(rng.normal(size=(300, 3)), columns=["a", "b", "c"])
+    data["y"] = 2 * data["a"] + data["b"] + rng.normal(size=300)
+    out = relative_importance(data, ["a", "b", "c"], "y")
+    assert out.columns.tolist() == ["predictor", "coef", "se", "t", "p_value", "relimp", "relimp_perc", "r2", "n"]
+    assert out["relimp_perc"].sum() == pytest.approx(100.0)
+    assert out.set_index("predictor")["relimp"].sum() == pytest.approx(out["r2"].iloc[0])
+    assert out.sort_values("relimp", ascending=False)["predictor"].tolist() == ["a", "b", "c"]
+
+
+def test_batched_relative_importance_equals_pingouin_per_group():
+    rng = np.random.default_rng(9)
+    n = 900
+    data = pd.DataFrame(rng.normal(size=(n, 4)), columns=["a", "b", "c", "d"])
+    data["y"] = 1.5 * data["a"] + data["b"] * rng.uniform(0.5, 1.5) + 0.3 * data["c"] + rng.normal(size=n)
+    data["g"] = rng.choice(["P", "Q", "R"], n)
+    batched = relative_importance_by_group(data, ["a", "b", "c", "d"], "y", "g")
+    for name, part in data.groupby("g"):
+        reference = pg.linear_regression(part[["a", "b", "c", "d"]], part["y"], relimp=True)
+        reference = reference[reference["names"] != "Intercept"].reset_index(drop=True)
+        mine = batched[batched["g"] == name].reset_index(drop=True)
+        np.testing.assert_allclose(mine["relimp"], reference["relimp"], rtol=1e-8)
+        np.testing.assert_allclose(mine["relimp_perc"], reference["relimp_perc"], rtol=1e-8)
+        np.testing.assert_allclose(mine["coef"], reference["coef"], rtol=1e-8)
+        assert mine["r2"].iloc[0] == pytest.approx(reference["r2"].iloc[0])
