@@ -1,0 +1,48 @@
+"""Trends, quadrants and participation on small hand-made tables."""
+
+import pandas as pd
+import pytest
+from scipy import stats
+
+from analysis.drivers import quadrant
+from analysis.participation import participation_table
+from analysis.trends import TREND_COLUMNS, trend_table
+
+
+def _level(rows, keys):
+    return pd.DataFrame(rows, columns=[*keys, "n", "mean", "sd", "suppressed"])
+
+
+def test_change_and_welch_test_per_cell_with_hidden_sides_marked():
+    now = {
+        "cell": _level(
+            [("A", "B", 30, 40.0, 12.0, False), ("C", "B", 20, 70.0, 10.0, False)], ["rater_dept", "provider_dept"]
+        )
+    }
+    before = {
+        "cell": _level(
+            [("A", "B", 28, 55.0, 11.0, False), ("C", "B", None, None, None, True)], ["rater_dept", "provider_dept"]
+        )
+    }
+    trends, hidden = trend_table(now, before, wave_id="W2", previous_wave_id="W1")
+    assert trends.columns.tolist() == TREND_COLUMNS
+    first = trends.iloc[0]
+    # scipy.stats.ttest_ind_from_stats(..., equal_var=False) on the same summaries
+    reference = stats.ttest_ind_from_stats(40.0, 12.0, 30, 55.0, 11.0, 28, equal_var=False)
+    assert first["change"] == pytest.approx(-15.0)
+    assert first["t"] == pytest.approx(reference.statistic) and first["p_value"] == pytest.approx(reference.pvalue)
+    assert first["significant"] == 1
+    assert hidden.tolist() == [False, True]  # C -> B was hidden in the previous wave
+
+
+def test_quadrants_split_at_average_importance_and_performance():
+    importance = pd.Series([40.0, 30.0, 20.0, 10.0])  # average 25
+    performance = pd.Series([50.0, 80.0, 40.0, 90.0])  # average 65
+    assert quadrant(importance, performance).tolist() == ["fix_first", "keep_up", "secondary", "possible_overkill"]
+
+
+def test_participation_rate_and_flag():
+    counts = pd.DataFrame({"dept_code": ["A", "B", "C"], "invited": [10, 10, 0], "responded": [5, 6, 0]})
+    out = participation_table(counts, wave_id="W")
+    assert out["rate"].tolist()[:2] == [0.5, 0.6]
+    assert out["low_participation"].tolist() == [True, False, False]

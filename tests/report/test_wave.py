@@ -1,0 +1,178 @@
+"""The report facade on the demo organisation: contracts, suppression, filters, trends, comments, history."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data.aggregates import cell_moments, cell_response_counts
+from data.db import Database
+from data.demo import OPEN_WAVE, PLANTED, WAVES
+from report import build_history, build_wave_report, wave_comments
+from surveys.definition import load_survey
+
+LATEST = WAVES[-1][0]
+CELL_CONTRACT = [
+    "wave_id",
+    "rater_dept",
+    "provider_dept",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "favourable",
+    "inps",
+    "inps_ci_low",
+    "inps_ci_high",
+    "suppressed",
+    "k",
+]
+
+
+@pytest.fixture(scope="module")
+def db(demo_db_template: Path):
+    database = Database(demo_db_template, read_only=True)
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="module")
+def report(db):
+    return build_wave_report(db, LATEST)
+
+
+def test_tables_have_the_documented_columns(report):
+    assert set(CELL_CONTRACT) <= set(report.cells.columns)
+    assert {f"dim_{d}" for d in report.dimensions} <= set(report.cells.columns)
+    assert {"relationship_effect", "relationship_ci_low", "relationship_ci_high", "relationship_type"} <= set(
+        report.cells.columns
+    )
+    assert {"provider_dept", "provider_effect", "n_raters", "suppressed"} <= set(report.providers.columns)
+    assert {"rater_dept", "rater_effect", "n_providers", "suppressed"} <= set(report.raters.columns)
+    assert len(report.org) == 1 and report.org["n"].iloc[0] > 1000
+    assert {"rater_dept", "provider_dept", "flags", "severity", "reason_en", "reason_zh"} <= set(
+        report.hotspots.columns
+    )
+    assert set(report.reliability["measure"]) == {"alpha", "icc1"}
+    assert set(report.drivers["quadrant"]) <= {"fix_first", "keep_up", "secondary", "possible_overkill"}
+    assert set(report.trends["level"]) == {"cell", "provider", "rater", "organisation"}
+    assert {"dept_code", "invited", "responded", "rate", "low_participation"} <= set(report.participation.columns)
+    assert report.names("zh")["SALES"] == "销售部"
+
+
+def test_small_cell_is_hidden_without_figures(report):
+    cells = report.cells.set_index(["rater_dept", "provider_dept"])
+    small = cells.loc[PLANTED["small_cell"]]
+    assert bool(small["suppressed"]) and np.isnan(small["n"]) and np.isnan(small["mean"])
+    assert small["k"] == 5
+
+
+def test_complementary_suppression_holds_on_the_demo(db, report):
+    counts = cell_response_counts(db, LATEST).set_index(["rater_dept", "provider_dept"])["n"]
+    cells = report.cells.set_index(["rater_dept", "provider_dept"])
+    hidden = cells["suppressed"]
+    n = counts.loc[cells.index]
+    assert (n[~hidden] >= report.k).all()
+    for level in (0, 1):
+        for _, idx in cells.groupby(level=level).groups.items():
+            if (~hidden.loc[idx]).any():
+                hidden_sum = n.loc[idx][hidden.loc[idx]].sum()
+                assert hidden_sum == 0 or hidden_sum >= report.k
+
+
+def test_cells_agree_with_the_sql_aggregation(db, report):
+    survey = load_survey()
+    moments = cell_moments(db, [LATEST], list(survey.item_ids)).set_index(["rater_dept", "provider_dept"])
+    shown = report.cells[~report.cells["suppressed"]].set_index(["rater_dept", "provider_dept"])
+    sql_mean = moments["sum_score"] / moments["n"]
+    np.testing.assert_allclose(shown["mean"], sql_mean.loc[shown.index], rtol=1e-9)
+    np.testing.assert_allclose(shown["n"], moments["n"].loc[shown.index])
+    np.testing.assert_allclose(shown["promoters"], moments["promoters"].loc[shown.index])
+
+
+def test_planted_decline_shows_in_trends(report):
+    trends = report.trends
+    row = trends[(trends["level"] == "cell") & (trends["rater_dept"] == "CS") & (trends["provider_dept"] == "LOG")]
+    assert row["change"].iloc[0] < -10 and row["p_value"].iloc[0] < 0.05 and row["significant"].iloc[0] == 1
+    assert row["previous_wave_id"].iloc[0] == WAVES[-2][0]
+    hidden = trends[trends["suppressed"]]
+    assert hidden["mean"].isna().all() and hidden["change"].isna().all()
+
+
+def test_participation_flags_the_planted_low_rates(report):
+    low = set(report.participation.loc[report.participation["low_participation"], "dept_code"])
+    assert {"LOG", "LEGAL"} <= low
+    assert (report.participation["rate"] <= 1).all()
+
+
+def test_perception_gaps_are_suppressed_like_their_cells(report):
+    gaps = report.gaps
+    assert set(gaps["level"]) == {"pair", "provider"}
+    shown = gaps[~gaps["suppressed"]]
+    assert (shown["n_self"] >= report.k).all() and (shown["n_customers"] >= report.k).all()
+    np.testing.assert_allclose(shown["gap"], shown["self_mean"] - shown["customer_mean"])
+    # the demo's providers predict their customers' ratings too kindly
+    assert shown[shown["level"] == "provider"]["gap"].mean() > 5
+
+
+def test_reliability_and_drivers(report):
+    alpha = report.reliability[report.reliability["measure"] == "alpha"]
+    assert set(alpha["dimension"]) == set(report.dimensions)
+    assert (alpha["value"] > 0.6).all()
+    icc = report.reliability[report.reliability["measure"] == "icc1"]["value"].iloc[0]
+    assert 0 < icc < 1
+    org = report.drivers[report.drivers["scope"] == "organisation"]
+    assert org["importance"].sum() == pytest.approx(100)
+    providers = report.drivers[report.drivers["scope"] == "provider"]
+    assert (providers["n"] >= 30).all() and providers["provider_dept"].nunique() >= 5
+
+
+def test_filters(db, report):
+    process = build_wave_report(db, LATEST, relationship_type="process")
+    assert set(process.cells["relationship_type"]) == {"process"}
+    assert process.org["n"].iloc[0] < report.org["n"].iloc[0]
+    communication = build_wave_report(db, LATEST, dimension="communication")
+    shown = communication.cells[~communication.cells["suppressed"]]
+    np.testing.assert_allclose(shown["mean"], shown["dim_communication"])
+    with pytest.raises(ValueError, match="unknown dimension"):
+        build_wave_report(db, LATEST, dimension="nonsense")
+    with pytest.raises(ValueError, match="unknown relationship type"):
+        build_wave_report(db, LATEST, relationship_type="friends")
+    with pytest.raises(ValueError, match="unknown wave"):
+        build_wave_report(db, "1999-Q1")
+
+
+def test_a_wave_without_responses_gives_empty_tables(db):
+    report = build_wave_report(db, OPEN_WAVE[0])  # the demo's open wave has no responses yet
+    for name in ("cells", "providers", "raters", "org", "hotspots", "trends", "drivers"):
+        assert getattr(report, name).empty, name
+
+
+def test_comments_respect_the_comment_threshold_and_carry_no_dates(db):
+    counts = cell_response_counts(db, LATEST)
+    comments = wave_comments(db, LATEST, seed=1)
+    assert list(comments.columns) == ["rater_dept", "provider_dept", "question", "text"]
+    allowed = set(map(tuple, counts[counts["n"] >= 10][["rater_dept", "provider_dept"]].to_numpy()))
+    assert set(map(tuple, comments[["rater_dept", "provider_dept"]].to_numpy())) <= allowed
+    assert len(comments) > 50
+    again = wave_comments(db, LATEST, seed=2)
+    assert sorted(comments["text"]) == sorted(again["text"]) and comments["text"].tolist() != again["text"].tolist()
+    small = wave_comments(db, LATEST, rater_dept=PLANTED["small_cell"][0], provider_dept=PLANTED["small_cell"][1])
+    assert small.empty
+
+
+def test_history_over_waves(db):
+    org = build_history(db, level="organisation")
+    assert org["wave_id"].tolist() == [w[0] for w in WAVES]
+    assert np.isnan(org["change"].iloc[0]) and not org["suppressed"].any()
+    cell = build_history(db, level="cell", rater_dept="CS", provider_dept="LOG")
+    assert cell["change"].iloc[-1] < -10 and cell["p_value"].iloc[-1] < 0.05
+    small = build_history(db, level="cell", rater_dept="LEGAL", provider_dept="MKT")
+    assert small.set_index("wave_id").loc[LATEST, "suppressed"]
+    provider = build_history(db, level="provider", provider_dept="PROD", dimension="communication")
+    assert len(provider) == 3 and (provider["mean"] < org["mean"].to_numpy()).all()
+    with pytest.raises(ValueError, match="needs"):
+        build_history(db, level="cell", rater_dept="CS")
+    with pytest.raises(ValueError, match="unknown level"):
+        build_history(db, level="galaxy")
