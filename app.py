@@ -38,6 +38,14 @@ if user:
 
 # Pages the role may not open stay routable but hidden, so a direct URL gets the page's own refusal.
 shown, home = visible_pages(role), home_page(role)
+
+
+def go_home() -> None:
+    """The root URL: on to the sign-in page or the first page of the menu. (Streamlit serves its
+    default page at "/" only, so no real page is the default: each keeps its own address.)"""
+    st.switch_page(home.path)
+
+
 sections: dict[str, list] = {}
 for entry in PAGES:
     sections.setdefault(t(entry.section), []).append(
@@ -46,8 +54,9 @@ for entry in PAGES:
             title=t(entry.title),
             icon=entry.icon,
             url_path=entry.url_path,
-            default=entry == home,
             visibility="visible" if entry in shown else "hidden",
         )
     )
+first_section = next(iter(sections))
+sections[first_section].insert(0, st.Page(go_home, title="ICSAT", url_path="home", default=True, visibility="hidden"))
 st.navigation(sections).run()

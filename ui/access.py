@@ -9,6 +9,8 @@ gets the same answer as the menu.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import threading
 
 import streamlit as st
 
@@ -36,7 +38,10 @@ def current_user() -> dict | None:
     """
     user = st.session_state.get(USER_KEY)
     if not (isinstance(user, dict) and user.get("role") in ROLES):
-        return _sso_user() if sso_enabled() else None
+        user = _remembered_user()
+        if user is None:
+            return _sso_user() if sso_enabled() else None
+        st.session_state[USER_KEY] = user
     if _expired(user.get("signed_in_at")):
         record_event(db(), user["username"], "session_expired")
         _forget_user()
@@ -72,6 +77,11 @@ def _start_session(user: dict) -> dict:
         "signed_in_at": utc_now().isoformat(timespec="seconds"),
     }
     st.session_state[USER_KEY] = session
+    key = _browser_key()
+    if key is not None:
+        sessions, lock = _browser_sessions()
+        with lock:
+            sessions[key] = session
     st.session_state.pop(EXPIRED_KEY, None)
     st.session_state.pop(SSO_REFUSED_KEY, None)
     return session
@@ -79,6 +89,53 @@ def _start_session(user: dict) -> dict:
 
 def _forget_user() -> None:
     st.session_state.pop(USER_KEY, None)
+    key = _browser_key()
+    if key is not None:
+        sessions, lock = _browser_sessions()
+        with lock:
+            sessions.pop(key, None)
+
+
+# Reloading the page or opening a link in the same browser starts a new Streamlit session, which
+# would sign the person out. So the server remembers signed-in browsers (in memory: a restart signs
+# everyone out), keyed by the SHA-256 of the token in the XSRF cookie Streamlit sets for the browser:
+# a random value per browser, sent with every connection, gone when the browser closes. Expiry,
+# disabling and role changes are still checked on every run (current_user), and sign-out forgets it.
+BROWSER_COOKIE = "_streamlit_xsrf"
+
+
+@st.cache_resource(show_spinner=False)
+def _browser_sessions() -> tuple[dict[str, dict], threading.Lock]:
+    return {}, threading.Lock()
+
+
+def _browser_key() -> str | None:
+    token = _xsrf_token(st.context.cookies.get(BROWSER_COOKIE) if st.context.cookies else None)
+    return hashlib.sha256(token).hexdigest() if token else None
+
+
+def _xsrf_token(value: object) -> bytes | None:
+    """The random bytes inside a version-2 XSRF cookie ("2|mask|masked token|timestamp")."""
+    parts = str(value or "").strip("\"'").split("|")
+    if len(parts) != 4 or parts[0] != "2":
+        return None
+    try:
+        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+    except ValueError:
+        return None
+    if len(mask) != 4 or len(masked) < 16:
+        return None
+    return bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
+
+
+def _remembered_user() -> dict | None:
+    key = _browser_key()
+    if key is None:
+        return None
+    sessions, lock = _browser_sessions()
+    with lock:
+        user = sessions.get(key)
+    return dict(user) if user else None
 
 
 def sign_in_with_password(username: str, password: str) -> dict | None:
