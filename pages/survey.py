@@ -8,7 +8,11 @@ import streamlit as st
 
 from ui import survey_flow as flow
 from ui import survey_forms as forms
+from ui.frame import init_session
 
+# A survey link can be the first request a fresh server gets; Streamlit then runs this file
+# without app.py (legacy pages/ routing for one run), so the frame is set up here too.
+init_session()
 flow.init_state()
 flow.capture_token()
 

@@ -48,13 +48,13 @@ def language_switch() -> None:
 
 def no_link() -> None:
     """Shown without a token: how to get in."""
-    st.title(t("survey_title"))
+    st.header(t("survey_title"))
     st.info(t("survey_no_link"))
 
 
 def refused(status: str) -> None:
     """Shown for an unknown, expired, used or closed link: the reason, and nothing else."""
-    st.title(t("survey_title"))
+    st.header(t("survey_title"))
     message = t(REFUSALS.get(status, "survey_refused_unknown"))
     if status == "used":
         st.success(message)
@@ -64,7 +64,7 @@ def refused(status: str) -> None:
 
 def thank_you() -> None:
     """After a committed submission."""
-    st.title(t("survey_title"))
+    st.header(t("survey_title"))
     st.success(t("survey_thanks_title"))
     st.write(t("survey_thanks_body"))
 
@@ -72,7 +72,7 @@ def thank_you() -> None:
 def header(ctx: flow.SurveyContext) -> dict[str, str]:
     """Title, wave and department; returns the department names in the current language."""
     names = flow.department_names()
-    st.title(_text(ctx.survey.title))
+    st.header(_text(ctx.survey.title))
     st.caption(
         t("survey_wave", wave=ctx.check.wave.name(lang()))
         + " · "

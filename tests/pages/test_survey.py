@@ -47,7 +47,7 @@ def _click(at, label: str, index: int = 0):
 
 
 def _texts(at) -> str:
-    parts = [e.value for kind in ("title", "subheader", "caption", "markdown", "info", "warning", "error", "success")
+    parts = [e.value for kind in ("header", "subheader", "caption", "markdown", "info", "warning", "error", "success")
              for e in getattr(at, kind)]  # fmt: skip
     return "\n".join(str(p) for p in parts)
 
@@ -82,7 +82,7 @@ def test_the_token_is_taken_from_the_link_and_removed_from_the_address_bar(demo_
     assert not at.exception
     assert at.query_params == {}
     assert at.session_state["survey.token"] == token
-    assert at.title[0].value == "Internal customer satisfaction survey"
+    assert at.header[0].value == "Internal customer satisfaction survey"
     assert "Survey round: 2027 Q1 · Your department: Sales" in _texts(at)
     assert_serialisable_state(at)
 
@@ -117,7 +117,7 @@ def test_each_refused_link_gets_its_own_message_and_nothing_else(demo_db_path, s
 
 def test_refused_messages_in_chinese(demo_db_path):
     at = _open(demo_db_path, "y" * 43, lang="zh")
-    assert at.title[0].value == "员工调查"
+    assert at.header[0].value == "员工调查"
     assert "此调查链接无效" in at.warning[0].value
 
 
@@ -311,7 +311,7 @@ def test_text_over_the_limit_is_refused(demo_db_path):
 
 def test_the_page_in_chinese(demo_db_path):
     at = _open(demo_db_path, _invite(demo_db_path), lang="zh")
-    assert at.title[0].value == "内部客户满意度调查"
+    assert at.header[0].value == "内部客户满意度调查"
     assert "您与哪些部门合作过？" in _texts(at)
     assert "销售部" in _texts(at)  # the respondent's department
     labels = [r.label for r in at.radio]
@@ -324,9 +324,9 @@ def test_the_page_in_chinese(demo_db_path):
 
 def test_the_language_switch_on_the_page(demo_db_path):
     at = _open(demo_db_path, _invite(demo_db_path))
-    assert at.title[0].value == "Internal customer satisfaction survey"
+    assert at.header[0].value == "Internal customer satisfaction survey"
     at.segmented_control(key="survey.lang").set_value("zh").run()
-    assert at.title[0].value == "内部客户满意度调查"
+    assert at.header[0].value == "内部客户满意度调查"
     assert at.session_state["lang"] == "zh" and at.session_state["lang_chosen"]
 
 
@@ -336,6 +336,6 @@ def test_the_wave_language_is_the_default_until_the_person_chooses(demo_db_path)
     db.close()
     token = _invite(demo_db_path)
     at = _open(demo_db_path, token, state={"lang_chosen": False})
-    assert at.title[0].value == "内部客户满意度调查"
+    assert at.header[0].value == "内部客户满意度调查"
     chosen = _open(demo_db_path, token, lang="en")  # run_page marks English as chosen
-    assert chosen.title[0].value == "Internal customer satisfaction survey"
+    assert chosen.header[0].value == "Internal customer satisfaction survey"
