@@ -101,22 +101,29 @@ def score_responses(
     dims = list(dict.fromkeys(item_dimensions))
     if dimension is not None and dimension not in dims:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {dims}")
-    scores = (values - 1.0) * 25.0
     answered = ~np.isnan(values)
-    out = {column: responses[column] for column in responses.columns}
+    scores = np.where(answered, (values - 1.0) * 25.0, 0.0)
+    favourable = (values >= 4) & answered
     dim_of = np.asarray(item_dimensions)
-    for dim in dims:
-        cols = dim_of == dim
-        count = answered[:, cols].sum(axis=1)
-        total = np.nansum(scores[:, cols], axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[DIMENSION_PREFIX + dim] = np.where(count > 0, total / count, np.nan)
-    use = np.ones(len(item_dimensions), dtype=bool) if dimension is None else dim_of == dimension
-    count = answered[:, use].sum(axis=1)
+    # One matrix product per quantity instead of a loop over dimensions: (responses x items) @
+    # (items x dimensions) indicator gives every dimension's sum and count at once.
+    membership = (dim_of[:, None] == np.asarray(dims)[None, :]).astype(float)
+    dim_sums = scores @ membership
+    dim_counts = answered.astype(float) @ membership
+    out = {column: responses[column] for column in responses.columns}
     with np.errstate(invalid="ignore", divide="ignore"):
-        out["satisfaction"] = np.where(count > 0, np.nansum(scores[:, use], axis=1) / count, np.nan)
+        for j, dim in enumerate(dims):
+            out[DIMENSION_PREFIX + dim] = np.where(dim_counts[:, j] > 0, dim_sums[:, j] / dim_counts[:, j], np.nan)
+        if dimension is None:
+            total, count = dim_sums.sum(axis=1), dim_counts.sum(axis=1)
+            fav = favourable.sum(axis=1)
+        else:
+            j = dims.index(dimension)
+            total, count = dim_sums[:, j], dim_counts[:, j]
+            fav = favourable[:, dim_of == dimension].sum(axis=1)
+        out["satisfaction"] = np.where(count > 0, total / count, np.nan)
     out["n_items"] = count.astype("int64")
-    out["n_favourable"] = (np.nan_to_num(values[:, use]) >= 4).sum(axis=1).astype("int64")
+    out["n_favourable"] = fav.astype("int64")
     return pd.DataFrame(out, index=responses.index)
 
 
