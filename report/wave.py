@@ -225,6 +225,58 @@ def _attach_effects(cells: pd.DataFrame, providers: pd.DataFrame, raters: pd.Dat
     return cells, providers, raters, fit
 
 
+def _difference_hidden(
+    db: Database, wave_id: str, relationship_type: str | None, types: pd.DataFrame, k: int
+) -> dict[str, pd.Series]:
+    """Totals of a type-filtered view that would reveal a small group by difference with the unfiltered view.
+
+    A provider total over its process customers, compared with its total over all customers, reveals
+    the other customers' responses as a group; when that group holds 1 to k - 1 responses, the
+    filtered total is hidden. Returns, per level, a Series of bool indexed by department code
+    ("organisation": one value).
+    """
+    if relationship_type is None:
+        return {}
+    counts = cell_response_counts(db, wave_id).merge(types, on=["rater_dept", "provider_dept"], how="left")
+    typed = counts["relationship_type"] == relationship_type
+    out = {}
+    for level, key in (("provider", "provider_dept"), ("rater", "rater_dept")):
+        others = counts.loc[~typed].groupby(key)["n"].sum().reindex(counts[key].unique(), fill_value=0)
+        out[level] = (others > 0) & (others < k)
+    others_total = int(counts.loc[~typed, "n"].sum())
+    out["organisation"] = pd.Series([0 < others_total < k])
+    return out
+
+
+def _suppress_levels(
+    db: Database,
+    wave_id: str,
+    cells: pd.DataFrame,
+    providers: pd.DataFrame,
+    raters: pd.DataFrame,
+    org: pd.DataFrame,
+    k: int,
+    relationship_type: str | None,
+    types: pd.DataFrame,
+) -> dict[str, pd.DataFrame]:
+    """Suppress cells and every level of totals of one wave, consistently."""
+    risky = _difference_hidden(db, wave_id, relationship_type, types, k)
+
+    def hide(table: pd.DataFrame, level: str, key: str | None) -> pd.Series | None:
+        if level not in risky or table.empty:
+            return None
+        if key is None:
+            return pd.Series(bool(risky[level].iloc[0]), index=table.index)
+        return table[key].map(risky[level]).fillna(False).astype(bool)
+
+    return {
+        "cell": suppress_small_cells(cells, k),
+        "provider": suppress_small_cells(providers, k, hide=hide(providers, "provider", "provider_dept")),
+        "rater": suppress_small_cells(raters, k, hide=hide(raters, "rater", "rater_dept")),
+        "organisation": suppress_small_cells(org, k, hide=hide(org, "organisation", None)),
+    }
+
+
 def _gap_hidden(gaps: pd.DataFrame, shown: dict[str, pd.DataFrame], k: int) -> pd.Series:
     """A gap is hidden when its customers' figure is hidden (cell or provider total) or n_self < k."""
     if gaps.empty:
@@ -303,19 +355,19 @@ def build_wave_report(
     cells, providers, raters, _ = _attach_effects(cells, providers, raters)
 
     departments = list_departments(db)[["code", "name_en", "name_zh"]]
-    shown = {
-        "cell": suppress_small_cells(cells, k),
-        "provider": suppress_small_cells(providers, k),
-        "rater": suppress_small_cells(raters, k),
-        "organisation": suppress_small_cells(org, k),
-    }
+    shown = _suppress_levels(db, wave_id, cells, providers, raters, org, k, relationship_type, types)
     previous_k = check_threshold(previous.k_min) if previous is not None else k
-    shown_before = {
-        "cell": suppress_small_cells(stats_from_moments(before), previous_k),
-        "provider": suppress_small_cells(stats_from_moments(rollup(before, ["wave_id", "provider_dept"])), previous_k),
-        "rater": suppress_small_cells(stats_from_moments(rollup(before, ["wave_id", "rater_dept"])), previous_k),
-        "organisation": suppress_small_cells(stats_from_moments(rollup(before, ["wave_id"])), previous_k),
-    }
+    shown_before = _suppress_levels(
+        db,
+        previous.wave_id if previous is not None else wave_id,
+        stats_from_moments(before),
+        stats_from_moments(rollup(before, ["wave_id", "provider_dept"])),
+        stats_from_moments(rollup(before, ["wave_id", "rater_dept"])),
+        stats_from_moments(rollup(before, ["wave_id"])),
+        previous_k,
+        relationship_type,
+        types,
+    )
 
     hotspots = find_hotspots(
         cells,

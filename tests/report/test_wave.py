@@ -176,3 +176,15 @@ def test_history_over_waves(db):
         build_history(db, level="cell", rater_dept="CS")
     with pytest.raises(ValueError, match="unknown level"):
         build_history(db, level="galaxy")
+
+
+def test_a_type_filter_does_not_reveal_small_groups_by_difference(db):
+    # Marketing's customers outside the cross-functional map include Legal with 2 responses (the
+    # planted small cell): Marketing's overall total minus its cross-functional total would give
+    # them away, so the filtered total is hidden.
+    view = build_wave_report(db, LATEST, relationship_type="cross_functional").providers.set_index("provider_dept")
+    assert view.loc["MKT", "suppressed"] and np.isnan(view.loc["MKT", "n"])
+    counts = cell_response_counts(db, LATEST)
+    for provider, row in view[~view["suppressed"]].iterrows():
+        difference = counts[counts["provider_dept"] == provider]["n"].sum() - row["n"]
+        assert difference == 0 or difference >= 5, provider
