@@ -18,6 +18,7 @@ from ui.results import (
     department_view,
     history,
     how_to_read,
+    metric_delta,
     trend_series,
     wave_filters,
     wave_report,
@@ -49,11 +50,10 @@ if view.figures is None:
 figures = view.figures
 trend = history("provider", provider_dept=provider, relationship_type=filters.relationship_type)
 now = trend[trend["wave_id"] == report.wave_id]
-mean_delta = None
-if len(now) and now["change"].notna().iloc[0]:
-    mean_delta = f"{now['change'].iloc[0]:+.1f}" + (" *" if now["significant"].iloc[0] is True else "")
+significant = bool(len(now) and now["significant"].eq(True).iloc[0])
+mean_delta, mean_colour = metric_delta(now["change"].iloc[0] if len(now) else None, significant=significant)
 columns = st.columns(4)
-columns[0].metric(t("dash_mean"), f"{figures['mean']:.0f}", delta=mean_delta)
+columns[0].metric(t("dash_mean"), f"{figures['mean']:.0f}", delta=mean_delta, delta_color=mean_colour)
 columns[1].metric(
     t("dash_loyalty"),
     f"{figures['inps']:+.0f}",

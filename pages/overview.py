@@ -12,6 +12,7 @@ from ui.results import (
     flag_labels,
     hotspot_table,
     how_to_read,
+    metric_delta,
     pair_summary,
     response_rate,
     wave_filters,
@@ -41,21 +42,22 @@ if org["suppressed"] or org["n"] != org["n"]:
     loyalty.metric(t("dash_loyalty"), "—")
     mean.metric(t("dash_mean"), "—")
 else:
-    inps_delta = None
-    if before is not None and not before["suppressed"].iloc[0]:
-        inps_delta = f"{org['inps'] - before['inps'].iloc[0]:+.0f}"
+    interval = {"low": f"{org['inps_ci_low']:+.0f}", "high": f"{org['inps_ci_high']:+.0f}"}
+    shown_before = before is not None and not before["suppressed"].iloc[0]
+    inps_delta, inps_colour = metric_delta(org["inps"] - before["inps"].iloc[0] if shown_before else None, 0)
     loyalty.metric(
         t("dash_loyalty"),
         f"{org['inps']:+.0f}",
         delta=inps_delta,
-        help=t("dash_loyalty_help", low=f"{org['inps_ci_low']:+.0f}", high=f"{org['inps_ci_high']:+.0f}"),
+        delta_color=inps_colour,
+        help=t("dash_loyalty_help", **interval),
     )
-    loyalty.caption(t("dash_inps_interval", low=f"{org['inps_ci_low']:+.0f}", high=f"{org['inps_ci_high']:+.0f}"))
-    mean_delta = None
-    if change is not None and len(change):
-        row = change.iloc[0]
-        mean_delta = f"{row['change']:+.1f}" + (" *" if row["significant"] else "")
-    mean.metric(t("dash_mean"), f"{org['mean']:.0f}", delta=mean_delta)
+    loyalty.caption(t("dash_inps_interval", **interval))
+    row = change.iloc[0] if change is not None and len(change) else None
+    mean_delta, mean_colour = metric_delta(
+        row["change"] if row is not None else None, significant=row is not None and bool(row["significant"])
+    )
+    mean.metric(t("dash_mean"), f"{org['mean']:.0f}", delta=mean_delta, delta_color=mean_colour)
     if delta_label:
         mean.caption(delta_label)
 invited, responded = response_rate(report)

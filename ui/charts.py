@@ -268,6 +268,7 @@ def dimension_bars(dimensions: pd.DataFrame, *, texts: dict[str, str]) -> go.Fig
             marker={"color": PROVIDER_COLOUR},
             text=[f"{v:.0f}" if v == v else "" for v in dimensions["score"]],
             textposition="inside",
+            insidetextanchor="start",
             hovertemplate="%{y}: %{x:.0f}<extra></extra>",
         )
     )
@@ -317,16 +318,43 @@ def customer_view_bars(view: pd.DataFrame, *, centre: float, texts: dict[str, st
             marker={"color": colours},
             error_x={"type": "data", "array": error_plus, "arrayminus": error_minus, "color": "#444", "thickness": 1},
             text=labels,
-            textposition="outside",
-            cliponaxis=False,
+            textposition="none",  # the labels sit in their own column on the right, clear of the bars
             hovertext=labels,
             hoverinfo="y+text",
             name=texts["mean"],
+            showlegend=False,
         )
     )
-    fig.add_vline(x=centre, line={"dash": "dash", "color": ORG_COLOUR}, annotation_text=texts["org"])
-    _layout(fig, height=110 + 30 * len(view))
-    fig.update_layout(xaxis={"range": [0, 105], "title": {"text": texts["mean"]}}, yaxis={"autorange": "reversed"})
+    fig.add_trace(
+        go.Scatter(
+            x=[101] * len(view),
+            y=view["label"],
+            mode="text",
+            text=labels,
+            textposition="middle right",
+            hoverinfo="skip",
+            showlegend=False,
+            name="labels",
+        )
+    )
+    # the organisation's mean as a dashed line with a legend entry (an annotation would sit on a bar)
+    fig.add_trace(
+        go.Scatter(
+            x=[centre, centre],
+            y=[view["label"].iloc[0], view["label"].iloc[-1]] if len(view) else [],
+            mode="lines",
+            line={"dash": "dash", "color": ORG_COLOUR, "width": 1.5},
+            name=f"{texts['org']} ({centre:.0f})",
+            hoverinfo="skip",
+        )
+    )
+    _layout(fig, height=140 + 30 * len(view))
+    fig.update_layout(
+        xaxis={"range": [0, 130], "title": {"text": texts["mean"]}, "tickvals": [0, 20, 40, 60, 80, 100]},
+        yaxis={"autorange": "reversed"},
+        showlegend=True,
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
+    )
     return fig
 
 

@@ -332,6 +332,17 @@ def network_edges(report: WaveReport, centre: float) -> tuple[pd.DataFrame, dict
     return edges.reset_index(drop=True), {str(k): int(v) for k, v in weak.items()}
 
 
+def metric_delta(change: float | None, decimals: int = 1, *, significant: bool = False) -> tuple[str | None, str]:
+    """(delta text, delta colour) for st.metric: None without a change; a change that rounds to zero
+    reads "0" in grey rather than a red "-0.0"; a significant change gets a star."""
+    if change is None or change != change:
+        return None, "normal"
+    text = f"{change:+.{decimals}f}"
+    if float(text) == 0:
+        return "0", "off"
+    return text + (" *" if significant else ""), "normal"
+
+
 # ---- filters shared by the dashboards -------------------------------------------------------
 
 
