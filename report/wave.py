@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from analysis.anonymity import check_threshold, suppress_small_cells
+from analysis.anonymity import check_threshold, hidden_mask, suppress_small_cells
 from analysis.cells import (
     CELL_KEYS,
     DEFAULT_BANDS,
@@ -259,8 +259,20 @@ def _suppress_levels(
     relationship_type: str | None,
     types: pd.DataFrame,
 ) -> dict[str, pd.DataFrame]:
-    """Suppress cells and every level of totals of one wave, consistently."""
+    """Suppress cells and every level of totals of one wave, consistently across filtered views.
+
+    Cells hidden in the unfiltered matrix (by threshold or as complements) stay hidden in every
+    filtered view: a complement shown in one view would otherwise undo the protection in another.
+    """
     risky = _difference_hidden(db, wave_id, relationship_type, types, k)
+    everything = cell_response_counts(db, wave_id)
+    hidden_everywhere = everything[hidden_mask(everything, k).to_numpy()]
+    hidden_pairs = set(zip(hidden_everywhere["rater_dept"], hidden_everywhere["provider_dept"], strict=True))
+    cell_hide = pd.Series(
+        [(r, p) in hidden_pairs for r, p in zip(cells["rater_dept"], cells["provider_dept"], strict=True)],
+        index=cells.index,
+        dtype=bool,
+    )
 
     def hide(table: pd.DataFrame, level: str, key: str | None) -> pd.Series | None:
         if level not in risky or table.empty:
@@ -270,7 +282,7 @@ def _suppress_levels(
         return table[key].map(risky[level]).fillna(False).astype(bool)
 
     return {
-        "cell": suppress_small_cells(cells, k),
+        "cell": suppress_small_cells(cells, k, hide=cell_hide),
         "provider": suppress_small_cells(providers, k, hide=hide(providers, "provider", "provider_dept")),
         "rater": suppress_small_cells(raters, k, hide=hide(raters, "rater", "rater_dept")),
         "organisation": suppress_small_cells(org, k, hide=hide(org, "organisation", None)),

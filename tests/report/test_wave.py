@@ -188,3 +188,11 @@ def test_a_type_filter_does_not_reveal_small_groups_by_difference(db):
     for provider, row in view[~view["suppressed"]].iterrows():
         difference = counts[counts["provider_dept"] == provider]["n"].sum() - row["n"]
         assert difference == 0 or difference >= 5, provider
+
+
+def test_cells_hidden_in_the_full_matrix_stay_hidden_in_filtered_views(db, report):
+    hidden = set(map(tuple, report.cells.loc[report.cells["suppressed"], ["rater_dept", "provider_dept"]].to_numpy()))
+    for relationship_type in ("functional", "process", "hierarchical", "cross_functional"):
+        view = build_wave_report(db, LATEST, relationship_type=relationship_type).cells
+        shown = set(map(tuple, view.loc[~view["suppressed"], ["rater_dept", "provider_dept"]].to_numpy()))
+        assert not shown & hidden, relationship_type
