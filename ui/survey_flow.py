@@ -295,7 +295,10 @@ def provider_move(ctx: SurveyContext, provider: str, position: int, direction: i
     chosen = chosen_providers(ctx)
     if direction < 0:
         st.session_state["survey.problems"] = []
-        _go(ctx, "provider", position - 1) if position > 0 else _go(ctx, "screener")
+        if position > 0:
+            _go(ctx, "provider", position - 1)
+        else:
+            _go(ctx, "screener")
         return
     problems = _validate(
         ctx, {"frequency": {provider: draft()["frequency"][provider]}, "ratings": {provider: ratings[provider]}}

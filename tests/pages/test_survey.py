@@ -177,6 +177,10 @@ def test_provider_forms_progress_back_next_and_validation(demo_db_path):
     at = _click(at, "Back")
     assert at.subheader[0].value == "IT"
     assert at.radio(key="survey.rec.IT").value == 0
+    # and back again to the screener, which keeps the choices
+    at = _click(at, "Back")
+    assert at.radio(key="survey.freq.PROD").value == "weekly"
+    assert at.radio(key="survey.freq.IT").value == "daily"
     assert_serialisable_state(at)
 
 
