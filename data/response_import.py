@@ -54,12 +54,12 @@ class ImportProblem:
     column: str | None = None
     values: dict = field(default_factory=dict)
 
-    def message(self, lang: str = "en") -> str:
-        """The problem in plain words, in `lang` ('en' or 'zh')."""
+    def message(self, lang: str = "en", *, with_row: bool = True) -> str:
+        """The problem in plain words, in `lang` ('en' or 'zh'), starting with its row unless `with_row` is False."""
         from ui.i18n import translate  # texts only; ui.i18n has no Streamlit
 
         text = translate(f"exports_import_{self.code}", lang, column=self.column or "", **self.values)
-        if self.row is None:
+        if self.row is None or not with_row:
             return text
         return translate("exports_import_at_row", lang, row=self.row, text=text)
 
@@ -175,6 +175,9 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
     problems = _column_problems(frame, survey)
     if existing:
         problems.insert(0, ImportProblem("wave_not_empty", values={"wave": wave_id, "n": existing}))
+    elif wave.status == "open":
+        # staff are answering this wave right now; history belongs in a wave of its own
+        problems.insert(0, ImportProblem("wave_open", values={"wave": wave_id}))
     if problems:
         return CheckedImport(wave_id, len(frame), problems, preview)
 

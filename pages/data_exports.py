@@ -42,35 +42,41 @@ def _responses_rows(wave_id: str, k: int, k_comments: int, relationship_type: st
     return int(shown["n_responses"].sum()) if len(shown) else 0
 
 
+def _choice(widget, label: str, options: list, format_func, name: str, **kwargs):
+    """A select or radio whose choice survives a change of language.
+
+    Streamlit matches a kept choice by its shown label, which changes with the language, so the
+    widget key carries the language and the choice itself is kept under `exports.<name>`.
+    """
+    kept = st.session_state.get(f"exports.{name}")
+    index = options.index(kept) if kept in options else 0
+    value = widget(
+        label, options=options, index=index, format_func=format_func, key=f"exports.{name}.{lang()}", **kwargs
+    )
+    st.session_state[f"exports.{name}"] = value
+    return value
+
+
 def _export_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str]) -> None:
     left, middle = st.columns(2)
-    wave_id = left.selectbox(
-        t("exports_wave"),
-        options=list(reversed(with_data)),
-        format_func=lambda w: wave_by_id[w].name(lang()),
-        key="exports.wave",
+    wave_id = _choice(
+        left.selectbox, t("exports_wave"), list(reversed(with_data)), lambda w: wave_by_id[w].name(lang()), "wave"
     )
-    chosen_type = middle.selectbox(
+    chosen_type = _choice(
+        middle.selectbox,
         t("exports_relationship_type"),
-        options=[ALL_TYPES, *RELATIONSHIP_TYPES],
-        format_func=lambda v: t("exports_relationship_all") if v == ALL_TYPES else t(f"exports_type_{v}"),
-        key="exports.relationship_type",
+        [ALL_TYPES, *RELATIONSHIP_TYPES],
+        lambda v: t("exports_relationship_all") if v == ALL_TYPES else t(f"exports_type_{v}"),
+        "relationship_type",
     )
     relationship_type = None if chosen_type == ALL_TYPES else chosen_type
     left, middle = st.columns(2)
-    table = left.selectbox(
-        t("exports_table"),
-        options=[*EXPORT_TABLES, ALL_TABLES],
-        format_func=lambda v: t(f"exports_table_{v}"),
-        key="exports.table",
+    table = _choice(
+        left.selectbox, t("exports_table"), [*EXPORT_TABLES, ALL_TABLES], lambda v: t(f"exports_table_{v}"), "table"
     )
     formats = ["xlsx"] if table == ALL_TABLES else list(FORMATS)
-    fmt = middle.radio(
-        t("exports_format"),
-        options=formats,
-        format_func=lambda v: t(f"exports_format_{v}"),
-        horizontal=True,
-        key=f"exports.format.{'all' if table == ALL_TABLES else 'one'}",
+    fmt = _choice(
+        middle.radio, t("exports_format"), formats, lambda v: t(f"exports_format_{v}"), "format", horizontal=True
     )
     wave = wave_by_id[wave_id]
     st.caption(t("exports_safety", k=wave.k_min, k_comments=wave.k_comments))
@@ -112,7 +118,7 @@ def _export_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
     codebook = tables["codebook"]
     text_column = "text_zh" if lang() == "zh" else "text_en"
     st.dataframe(
-        codebook[["table", "column", "question_id", "dimension", "kind", "scale", text_column]],
+        codebook[["table", "column", text_column, "kind", "scale", "question_id", "dimension"]].fillna(""),
         hide_index=True,
         key="exports.codebook",
     )
@@ -134,15 +140,12 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
     done = st.session_state.pop("exports.import_done", None)
     if done:
         st.success(t("exports_import_done", rows=f"{done['rows']:,}", wave=done["wave"]))
-    empty = [w for w in reversed(list(wave_by_id)) if w not in with_data]
+    empty = [w for w in reversed(list(wave_by_id)) if w not in with_data and wave_by_id[w].status != "open"]
     if not empty:
         st.info(t("exports_import_no_wave"))
         return
-    wave_id = st.selectbox(
-        t("exports_import_wave"),
-        options=empty,
-        format_func=lambda w: wave_by_id[w].name(lang()),
-        key="exports.import_wave",
+    wave_id = _choice(
+        st.selectbox, t("exports_import_wave"), empty, lambda w: wave_by_id[w].name(lang()), "import_wave"
     )
     # A new key after each import empties the uploader, so the same file is not offered twice.
     nonce = st.session_state.setdefault("exports.import_nonce", 0)
@@ -158,8 +161,8 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
         st.error(t("exports_import_refused"))
         problems = pd.DataFrame(
             {
-                t("exports_import_problem_row"): [p.row for p in checked.problems],
-                t("exports_import_problem_text"): [p.message(lang()) for p in checked.problems],
+                t("exports_import_problem_row"): ["" if p.row is None else str(p.row) for p in checked.problems],
+                t("exports_import_problem_text"): [p.message(lang(), with_row=False) for p in checked.problems],
             }
         )
         st.dataframe(problems, hide_index=True, key="exports.import_problems")

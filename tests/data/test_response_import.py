@@ -231,3 +231,20 @@ def test_round_trip_an_export_imported_into_an_empty_wave_shows_the_same_cells(d
     shown_imported = imported.loc[~imported["suppressed"], figures].reset_index(drop=True)
     pd.testing.assert_frame_equal(shown_original, shown_imported, check_exact=False, rtol=1e-9)
     assert len(shown_imported) > 50
+
+
+def test_a_wave_open_for_the_survey_is_refused(demo):
+    wave = get_wave(demo, WAVE)
+    create_wave(
+        demo,
+        "LIVE",
+        name_en="Live",
+        name_zh="进行中",
+        survey_version=wave.survey_version,
+        opens_on=dt.date(2027, 1, 1),
+        closes_on=dt.date(2027, 1, 31),
+        status="open",
+    )
+    assert _messages(check_file(demo, "LIVE", _csv(_rows(demo)))) == [
+        "wave LIVE is open for the survey; import into a draft or closed wave"
+    ]

@@ -64,15 +64,15 @@ def test_an_analyst_can_download_the_responses_and_the_codebook(demo_db_path):
 
 def test_choosing_a_table_format_and_type_changes_the_file_and_shows_a_preview(demo_db_path):
     at = run_page(PAGE, demo_db_path, role="analyst")
-    at.selectbox(key="exports.table").set_value("hotspots").run()
-    at.radio(key="exports.format.one").set_value("parquet").run()
-    at.selectbox(key="exports.relationship_type").set_value("process").run()
+    at.selectbox(key="exports.table.en").set_value("hotspots").run()
+    at.radio(key="exports.format.en").set_value("parquet").run()
+    at.selectbox(key="exports.relationship_type.en").set_value("process").run()
     assert not at.exception
     assert at.get("download_button")[0].label == f"Download icsat-{WAVE}-hotspots-process.parquet"
     preview = _frame_with(at, "flags")
     assert {"rater_dept", "provider_dept", "flags", "reason_en", "suppressed", "k"} <= set(preview.columns)
     assert ((preview["rater_dept"] == "SALES") & (preview["provider_dept"] == "PROD")).any()
-    at.selectbox(key="exports.table").set_value("all").run()
+    at.selectbox(key="exports.table.en").set_value("all").run()
     assert at.get("download_button")[0].label == f"Download icsat-{WAVE}-all-process.xlsx"
 
 
@@ -106,7 +106,7 @@ def test_an_empty_database_says_there_is_no_wave(empty_db_path):
 def test_an_admin_sees_a_bad_file_refused_with_its_rows_and_nothing_written(demo_db_path):
     _empty_wave(demo_db_path)
     at = run_page(PAGE, demo_db_path, role="admin")
-    at.selectbox(key="exports.import_wave").set_value("HIST").run()
+    at.selectbox(key="exports.import_wave.en").set_value("HIST").run()
     bad = b"rater_dept,provider_dept,frequency,recommend\nSALES,NOPE,weekly,7\n"
     at.file_uploader[0].upload("old.csv", bad, "text/csv").run()
     assert not at.exception
@@ -124,7 +124,7 @@ def test_an_admin_imports_a_file_after_the_preview(demo_db_path, tmp_path):
     rows = len(pd.read_csv(tmp_path / "q4.csv", encoding="utf-8-sig"))
     _empty_wave(demo_db_path)
     at = run_page(PAGE, demo_db_path, role="admin")
-    at.selectbox(key="exports.import_wave").set_value("HIST").run()
+    at.selectbox(key="exports.import_wave.en").set_value("HIST").run()
     at.file_uploader[0].upload("q4.csv", raw, "text/csv").run()
     assert not at.exception
     assert at.success[0].value == f"The file is fine: {rows:,} responses can be imported into 2025 historical."
@@ -135,11 +135,25 @@ def test_an_admin_imports_a_file_after_the_preview(demo_db_path, tmp_path):
     assert_serialisable_state(at)
     # the wave now has data: it is offered for export and no longer for import
     assert (
-        "HIST" in at.selectbox(key="exports.wave").options
-        or "2025 historical" in at.selectbox(key="exports.wave").options
+        "HIST" in at.selectbox(key="exports.wave.en").options
+        or "2025 historical" in at.selectbox(key="exports.wave.en").options
     )
     db = Database(demo_db_path)
     assert response_count(db, "HIST") == rows
     event = list_events(db).query("action == 'import_responses'").iloc[0]
     assert (event["actor"], event["target"]) == ("test-admin", "HIST")
     db.close()
+
+
+def test_the_choices_survive_a_change_of_language(demo_db_path):
+    at = run_page(PAGE, demo_db_path, role="analyst")
+    at.selectbox(key="exports.table.en").set_value("cells").run()
+    at.selectbox(key="exports.relationship_type.en").set_value("functional").run()
+    at.radio(key="exports.format.en").set_value("xlsx").run()
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="exports.table.zh").value == "cells"
+    assert at.selectbox(key="exports.relationship_type.zh").value == "functional"
+    assert at.radio(key="exports.format.zh").value == "xlsx"
+    assert at.get("download_button")[0].label == f"下载 icsat-{WAVE}-cells-functional.xlsx"
