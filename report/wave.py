@@ -545,15 +545,25 @@ def build_history(
         level, []
     )
     wanted = {"rater_dept": rater_dept, "provider_dept": provider_dept}
+    types = relationship_types(db)
     rows = []
     for wave in waves:
-        wave_moments = moments[moments["wave_id"] == wave.wave_id]
-        if wave_moments.empty:
+        now = moments[moments["wave_id"] == wave.wave_id]
+        if now.empty:
             continue
-        sums = wave_moments.drop(columns=["rater_dept", "provider_dept"]).groupby("wave_id").sum()
-        if keys:
-            sums = wave_moments.groupby(["wave_id", *keys]).sum(numeric_only=True)
-        table = suppress_small_cells(stats_from_moments(sums.reset_index()), check_threshold(wave.k_min))
+        # The same suppression as build_wave_report: the whole matrix and every level of totals.
+        shown = _suppress_levels(
+            db,
+            wave.wave_id,
+            stats_from_moments(now),
+            stats_from_moments(rollup(now, ["wave_id", "provider_dept"])),
+            stats_from_moments(rollup(now, ["wave_id", "rater_dept"])),
+            stats_from_moments(rollup(now, ["wave_id"])),
+            check_threshold(wave.k_min),
+            relationship_type,
+            types,
+        )
+        table = shown[level]
         for key in keys:
             table = table[table[key] == wanted[key]]
         rows.append(table)
