@@ -343,3 +343,13 @@ def test_the_wave_language_is_the_default_until_the_person_chooses(demo_db_path)
     assert at.header[0].value == "内部客户满意度调查"
     chosen = _open(demo_db_path, token, lang="en")  # run_page marks English as chosen
     assert chosen.header[0].value == "Internal customer satisfaction survey"
+
+
+def test_control_characters_are_removed_from_text_with_a_notice(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at = _screener(at, {"PROD": "weekly"})
+    at.text_area(key="survey.text.PROD.change").input("late\x07 again\x00")
+    at = _click(at, "Next")
+    assert "Invisible control characters were removed from your text." in at.info[0].value
+    assert load_draft(_db(), hash_token(token))["ratings"]["PROD"]["comments"] == {"change": "late again"}
