@@ -113,10 +113,10 @@ def current_check() -> TokenCheck | None:
     if token is None:
         return None
     check = check_token(db(), token)
-    if check.status == "unknown":
-        if not st.session_state.get("survey.counted"):
-            st.session_state["survey.bad_tokens"] += 1
-            st.session_state["survey.counted"] = True
+    if check.status == "unknown" and not st.session_state.get("survey.counted"):
+        # Counted once per token tried, so reruns of the same page (a language switch) do not wait.
+        st.session_state["survey.bad_tokens"] += 1
+        st.session_state["survey.counted"] = True
         extra = st.session_state["survey.bad_tokens"] - FREE_BAD_TOKENS
         if extra > 0:
             slow_down(min(MAX_WAIT_SECONDS, 0.5 * 2 ** (extra - 1)))

@@ -132,6 +132,9 @@ def test_repeated_bad_links_from_one_session_slow_down(demo_db_path, monkeypatch
     # three free tries, then each further one waits longer
     assert waits[:3] == [0.5, 1.0, 2.0] and waits[-1] >= 2.0
     assert at.session_state["survey.bad_tokens"] == 6
+    # the same bad link rerun (e.g. a language switch) does not wait again
+    at.run()
+    assert len(waits) == 3
 
 
 def test_screener_lists_the_departments_that_serve_the_respondent_first(demo_db_path):
