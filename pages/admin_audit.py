@@ -14,6 +14,15 @@ st.title(t("admin_audit_title"))
 st.caption(t("admin_audit_intro"))
 
 actors, actions = event_choices(db())
+
+
+def action_label(action: str) -> str:
+    """The action in the reader's language; an action without a text (added elsewhere later) as it is."""
+    key = "audit_action_" + action
+    label = t(key)
+    return action if label == key else label
+
+
 left, middle, right = st.columns([1, 2, 1])
 actor = left.selectbox(
     t("admin_audit_actor"),
@@ -21,7 +30,13 @@ actor = left.selectbox(
     format_func=lambda a: t("admin_audit_everyone") if a is None else a,
     key="admin_audit.actor",
 )
-chosen_actions = middle.multiselect(t("admin_audit_action"), options=actions, key="admin_audit.actions")
+chosen_actions = middle.multiselect(
+    t("admin_audit_action"),
+    options=actions,
+    format_func=action_label,
+    placeholder=t("admin_audit_choose"),
+    key="admin_audit.actions",
+)
 dates = right.date_input(t("admin_audit_from") + " – " + t("admin_audit_to"), value=(), key="admin_audit.dates")
 since = dates[0] if len(dates) >= 1 else None
 until = dates[1] if len(dates) == 2 else since
@@ -36,9 +51,9 @@ st.dataframe(
         {
             t("admin_col_when"): events["occurred_at"],
             t("admin_col_actor"): events["actor"],
-            t("admin_col_action"): events["action"],
-            t("admin_col_target"): events["target"],
-            t("admin_col_detail"): events["detail"],
+            t("admin_col_action"): [action_label(a) for a in events["action"]],
+            t("admin_col_target"): events["target"].fillna(""),
+            t("admin_col_detail"): events["detail"].fillna(""),
         }
     ),
     hide_index=True,

@@ -37,7 +37,7 @@ st.dataframe(
         {
             t("admin_col_username"): accounts["username"],
             t("admin_col_display"): accounts["display_name"],
-            t("admin_col_email"): accounts["email"],
+            t("admin_col_email"): accounts["email"].fillna(""),
             t("admin_col_role"): [_role(r) for r in accounts["role"]],
             t("admin_col_user_active"): accounts["active"],
             t("admin_col_demo"): accounts["is_demo"],

@@ -19,7 +19,7 @@ def test_events_are_listed_newest_first(empty_db_path):
     _log(empty_db_path)
     at = run_page(PAGE, empty_db_path, role="admin")
     table = at.dataframe[0].value
-    assert list(table["Action"]) == ["wave_open", "export", "sign_in"]
+    assert list(table["Action"]) == ["wave opened", "data exported", "signed in"]
     assert list(table["Who"]) == ["alice", "bob", "alice"]
     assert at.caption[-1].value.startswith("3 event(s)")
 
@@ -28,9 +28,9 @@ def test_filters_by_person_and_action(empty_db_path):
     _log(empty_db_path)
     at = run_page(PAGE, empty_db_path, role="admin")
     at.selectbox(key="admin_audit.actor").select("alice").run()
-    assert list(at.dataframe[0].value["Action"]) == ["wave_open", "sign_in"]
+    assert list(at.dataframe[0].value["Action"]) == ["wave opened", "signed in"]
     at.multiselect(key="admin_audit.actions").select("sign_in").run()
-    assert list(at.dataframe[0].value["Action"]) == ["sign_in"]
+    assert list(at.dataframe[0].value["Action"]) == ["signed in"]
     at.selectbox(key="admin_audit.actor").select("bob").run()
     assert "No events match" in at.info[0].value
 
