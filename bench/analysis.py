@@ -1,17 +1,17 @@
 """Benchmark of the analysis engine on 1,000,000 responses (not a test; run `python bench/analysis.py`).
 
 Generates 40 departments, 4 waves of 250,000 responses, 12 answered items each (about 12 million
-answers) straight into a DuckDB file with SQL, then times, each in its own child process so that
-peak memory is that measurement's alone (resource.getrusage maxrss; tracemalloc cannot see
-DuckDB's memory):
+answers) straight into a DuckDB file with SQL, then measures:
 
 - report: `report.build_wave_report` of the latest wave with trends (the full analysis);
 - floor:  a bare DuckDB aggregation of the same answers (both waves) to one mean per cell;
 - pandas: a straightforward pandas implementation of the same cells, loading the two waves'
   responses and answers into DataFrames (what an analyst would write).
 
+Peak memory: each kind alone in its own child process (resource.getrusage maxrss; tracemalloc
+cannot see DuckDB's memory). Time: one child process runs the three kinds in turn, round after
+round, so that a busy machine slows them alike; medians of 3 rounds after a warm-up round.
 Goal (2 cores): report <= 1.5 s, <= 4x the floor, >= 5x faster than pandas, peak <= 1.5 GB.
-Each figure is the median of 3 timed runs after one warm-up run in the same process.
 """
 
 from __future__ import annotations
@@ -162,38 +162,76 @@ def _pandas(db, wave_ids: list[str]) -> None:
     cells["inps"] = 100 * (cells["promoters"] - cells["detractors"]) / cells["n"]
 
 
-def measure(kind: str, path: Path) -> dict:
-    """Run one measurement in this process; return seconds (median) and peak memory in MB."""
-    from data.db import Database
+def _work(kind: str, db):
     from data.waves import list_waves
     from report import build_wave_report
 
-    db = Database(path, read_only=True)
     waves = [w.wave_id for w in list_waves(db)]
     latest, previous = waves[-1], waves[-2]
-    work = {
+    return {
         "report": lambda: build_wave_report(db, latest),
         "floor": lambda: _floor(db, [latest, previous]),
         "pandas": lambda: _pandas(db, [latest, previous]),
     }[kind]
+
+
+def measure_memory(kind: str, path: Path) -> dict:
+    """Peak memory of one measurement, alone in this process: a warm-up run and a timed run."""
+    from data.db import Database
+
+    db = Database(path, read_only=True)
+    work = _work(kind, db)
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    work()  # warm-up: DuckDB buffers, imports, caches
-    times = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
+    work()
+    start = time.perf_counter()
+    work()
+    seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"seconds": statistics.median(times), "peak_mb": peak / 1024, "increase_mb": (peak - base) / 1024}
+    return {"seconds": seconds, "peak_mb": peak / 1024, "increase_mb": (peak - base) / 1024}
+
+
+def measure_times(path: Path) -> dict:
+    """Seconds of the three measurements, interleaved round by round so that a busy machine slows
+    them alike: medians of RUNS rounds after one warm-up round, and the median per-round ratios."""
+    from data.db import Database
+
+    db = Database(path, read_only=True)
+    kinds = ("floor", "report", "pandas")
+    work = {kind: _work(kind, db) for kind in kinds}
+    for kind in kinds:
+        work[kind]()
+    rounds = []
+    for _ in range(RUNS):
+        timing = {}
+        for kind in kinds:
+            start = time.perf_counter()
+            work[kind]()
+            timing[kind] = time.perf_counter() - start
+        rounds.append(timing)
+    out = {kind: statistics.median(r[kind] for r in rounds) for kind in kinds}
+    out["report_over_floor"] = statistics.median(r["report"] / r["floor"] for r in rounds)
+    out["pandas_over_report"] = statistics.median(r["pandas"] / r["report"] for r in rounds)
+    return out
+
+
+def _child(*args: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.analysis", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, help="reuse (or create) this benchmark database")
-    parser.add_argument("--measure", choices=["report", "floor", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--memory", choices=["report", "floor", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--times", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.measure:
-        print(json.dumps(measure(args.measure, args.db)))
+    if args.memory:
+        print(json.dumps(measure_memory(args.memory, args.db)))
+        return
+    if args.times:
+        print(json.dumps(measure_times(args.db)))
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = args.db or Path(tmp) / "bench.duckdb"
@@ -201,22 +239,19 @@ def main() -> None:
             start = time.perf_counter()
             generate(path)
             print(f"generated 1,000,000 responses / ~12M answers in {time.perf_counter() - start:.1f} s")
-        results = {}
+        memory = {kind: _child("--memory", kind, "--db", str(path)) for kind in ("floor", "report", "pandas")}
+        times = _child("--times", "--db", str(path))
         for kind in ("floor", "report", "pandas"):
-            out = subprocess.run(
-                [sys.executable, "-m", "bench.analysis", "--measure", kind, "--db", str(path)],
-                cwd=ROOT,
-                check=True,
-                capture_output=True,
-                text=True,
+            print(
+                f"{kind:>7}: {times[kind]:7.3f} s (median of {RUNS}, interleaved)   "
+                f"peak RSS {memory[kind]['peak_mb']:.0f} MB (+{memory[kind]['increase_mb']:.0f} MB over idle)"
             )
-            results[kind] = json.loads(out.stdout.strip().splitlines()[-1])
-            r = results[kind]
-            print(f"{kind:>7}: {r['seconds']:.3f} s   peak RSS {r['peak_mb']:.0f} MB (+{r['increase_mb']:.0f} MB)")
-        report, floor, pandas = (results[k]["seconds"] for k in ("report", "floor", "pandas"))
-        print(f"report / floor  = {report / floor:.2f}x   (goal <= 4x)")
-        print(f"pandas / report = {pandas / report:.2f}x   (goal >= 5x)")
-        print(f"report <= 1.5 s: {report <= 1.5}; peak <= 1.5 GB: {results['report']['peak_mb'] <= 1536}")
+        print(f"report / floor  = {times['report_over_floor']:.2f}x   (goal <= 4x)")
+        print(f"pandas / report = {times['pandas_over_report']:.2f}x   (goal >= 5x)")
+        print(
+            f"report <= 1.5 s: {times['report'] <= 1.5}; report peak <= 1.5 GB: {memory['report']['peak_mb'] <= 1536}"
+        )
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":

@@ -104,23 +104,24 @@ class WaveReport:
         reverse_mean (mean of provider -> rater, NaN if hidden or absent), relationship_effect,
         relationship_ci_low, relationship_ci_high, change (vs the previous wave), friction, low,
         asymmetric, mutual, polarised, declining (bool flags), flags (comma-separated names of the
-        raised flags, e.g. "friction,low"), severity (see analysis.hotspots.severity), reason_en,
+        raised flags, e.g. "friction,low"; read it as hotspots["flags"], since DataFrame.flags is a
+        pandas attribute), severity (formula in the analysis.hotspots docstring), reason_en,
         reason_zh (one sentence), suppressed, k.
     reliability : DataFrame
         wave_id, measure ("alpha" per dimension, "icc1" once), dimension (None for icc1), value,
         ci_low, ci_high (alpha: Feldt 95% CI; icc1: NaN), n (responses or cells used), n_items,
-        note ("low" alpha < 0.7, "redundant" alpha > 0.95, "" otherwise).
+        note ("low" alpha < 0.7, "redundant" alpha > 0.95, "" otherwise), suppressed, k.
     drivers : DataFrame
         wave_id, scope ("organisation" or "provider"), provider_dept (None for the organisation),
         dimension, n (complete responses), importance (relative importance, percent of explained
         variance of recommend, sums to 100 per scope), r2 (of the scope's regression), coef,
         performance (mean dimension score 0-100), quadrant ("fix_first", "keep_up", "secondary",
-        "possible_overkill"). Providers need n >= 30.
+        "possible_overkill"), suppressed, k. Providers need n >= 30.
     trends : DataFrame
         Change since the previous wave: wave_id, previous_wave_id, level ("cell", "provider",
         "rater", "organisation"), rater_dept, provider_dept (None where not applicable), n, mean,
         previous_n, previous_mean, change (mean - previous_mean), t, dof, p_value (Welch), significant
-        (p < 0.05), suppressed (hidden in either wave), k.
+        (1.0 when p < 0.05, 0.0 otherwise, NaN without a test), suppressed (hidden in either wave), k.
     gaps : DataFrame
         Perception gaps: wave_id, level ("pair" or "provider"), provider_dept, rater_dept (the
         customer; None at provider level), dimension, n_self (self-assessments), self_mean,
