@@ -1,0 +1,76 @@
+"""The leadership dashboards in the real server and Chromium: every page in English and Chinese, and
+a click on a heatmap cell that opens the pair in Hotspots. Screenshots go to tests/artifacts/."""
+
+import pytest
+
+from tests.conftest import add_test_user, screenshot, sign_in, wait_for_app
+
+pytestmark = pytest.mark.browser
+
+# menu title (English, Chinese), a text the page shows, file name of the screenshot
+PAGES = [
+    ("Overview", "总览", "Who is satisfied with whom", "部门间满意度", "dash_overview"),
+    ("Hotspots", "冲突热点", "Both directions", "双向评价", "dash_hotspots"),
+    ("Department report", "部门报告", "Each customer department's view", "各客户部门的评价", "dash_department"),
+    ("Trends", "趋势", "Biggest changes since", "变化最大的组合", "dash_trends"),
+    ("Network", "协作网络", "Departments with weak incoming ratings", "入向评价偏低的部门", "dash_network"),
+]
+
+
+def _open(pg, menu_title: str, expected: str) -> None:
+    pg.locator('[data-testid="stSidebarNav"]').get_by_text(menu_title, exact=True).click()
+    pg.get_by_text(expected).first.wait_for(timeout=60000)
+    wait_for_app(pg)
+    pg.wait_for_selector(".js-plotly-plot", timeout=60000)
+    pg.wait_for_timeout(800)  # let Plotly finish laying out before the screenshot
+    assert "Traceback" not in pg.content()
+
+
+def test_every_dashboard_in_english_and_chinese(demo_db_path, live_server_factory, page):
+    add_test_user(demo_db_path, "lena", "leader")
+    server = live_server_factory(demo_db_path)
+    page.set_viewport_size({"width": 1400, "height": 2400})  # tall, so each screenshot shows the whole page
+    sign_in(page, server.url, "lena")
+    for en, _, text_en, _, name in PAGES:
+        _open(page, en, text_en)
+        screenshot(page, f"{name}_en")
+    page.get_by_text("中文", exact=True).click()
+    page.get_by_text("总览").first.wait_for(timeout=30000)
+    wait_for_app(page)
+    for _, zh, _, text_zh, name in PAGES:
+        _open(page, zh, text_zh)
+        body = page.locator('[data-testid="stMain"]').inner_text()
+        assert "dash_" not in body and "dept_" not in body  # no raw text keys
+        screenshot(page, f"{name}_zh")
+    network = page.locator(".js-plotly-plot").first.inner_text()
+    assert "生产部" in network and "销售部" in network
+
+
+# Screen position of a heatmap cell, from Plotly's own axes (category -> pixel).
+CELL_POSITION = """([provider, rater]) => {
+  const gd = document.querySelector('.js-plotly-plot');
+  const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+  const box = gd.getBoundingClientRect();
+  return [box.left + xa._offset + xa.l2p(xa.d2l(provider)), box.top + ya._offset + ya.l2p(ya.d2l(rater))];
+}"""
+
+
+def test_clicking_a_heatmap_cell_opens_the_pair(demo_db_path, live_server_factory, page):
+    add_test_user(demo_db_path, "lena", "leader")
+    server = live_server_factory(demo_db_path)
+    page.set_viewport_size({"width": 1400, "height": 2400})  # the whole heatmap on screen, so every cell is clickable
+    sign_in(page, server.url, "lena")
+    _open(page, "Overview", "Who is satisfied with whom")
+    x, y = page.evaluate(CELL_POSITION, ["Production", "Sales"])
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    page.get_by_text("Selected: Sales rates Production").wait_for(timeout=30000)
+    wait_for_app(page)
+    screenshot(page, "dash_overview_selected_en")
+    page.get_by_role("button", name="Open this pair in Hotspots").click()
+    page.get_by_text("Both directions", exact=True).wait_for(timeout=60000)
+    wait_for_app(page)
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert "Sales → Production" in main and "friction" in main
+    screenshot(page, "dash_hotspots_pair_en")
