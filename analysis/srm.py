@@ -104,7 +104,7 @@ def fit_srm(cells: pd.DataFrame) -> SRMFit:
     weighted = design * w[:, None]
     coef, *_ = np.linalg.lstsq(weighted, y * w, rcond=None)
     # Leverage: diagonal of the weighted hat matrix W^1/2 X (X' W X)^+ X' W^1/2.
-    leverage = np.einsum("ij,jk,ik->i", weighted, np.linalg.pinv(weighted.T @ weighted), weighted)
+    leverage = ((weighted @ np.linalg.pinv(weighted.T @ weighted)) * weighted).sum(axis=1)
     leverage = np.clip(leverage, 0.0, 1.0)
     a = coef[1 : 1 + n_r]
     b = coef[1 + n_r :]
