@@ -23,13 +23,15 @@ by_id = {w.wave_id: w for w in live}
 wave_id = st.selectbox(
     t("admin_inv_wave"),
     options=list(reversed(by_id)),
-    format_func=lambda w: f"{by_id[w].name(lang())} ({w}) · {t('admin_waves_status_' + by_id[w].status)}",
+    format_func=lambda w: f"{by_id[w].name(lang())} ({w})",
     key="admin_invitations.wave",
 )
 names = department_names(lang())
 
+# A new uploader after links were generated, so the same roster is not turned into links twice.
+upload_round = st.session_state.get("admin_invitations.round", 0)
 roster_file = st.file_uploader(
-    t("admin_inv_roster"), type=["csv", "txt", "tsv", "xlsx", "xls"], key="admin_invitations.roster"
+    t("admin_inv_roster"), type=["csv", "txt", "tsv", "xlsx", "xls"], key=f"admin_invitations.roster_{upload_round}"
 )
 if roster_file is not None:
     roster, errors = parse_roster_for(db(), roster_file.getvalue(), lang=lang())
@@ -59,7 +61,8 @@ if roster_file is not None:
                 record_event(db(), user["username"], "invitations_create", target=wave_id, detail=f"n={len(links)}")
                 clear_results()
                 progress.progress(1.0)
-                status.update(state="complete")
+                status.update(label=t("admin_inv_generated", n=len(links)), state="complete")
+            st.session_state["admin_invitations.round"] = upload_round + 1
             st.success(t("admin_inv_generated", n=len(links)))
             # on_click="ignore": downloading does not rerun the page, so the links stay until the admin moves on;
             # they are not kept anywhere else (only their hashes are stored).

@@ -58,10 +58,11 @@ if changeable:
     wave_id = st.selectbox(
         t("admin_waves_choose"),
         options=list(reversed(by_id)),
-        format_func=lambda w: f"{by_id[w].name(lang())} ({w}) · {t('admin_waves_status_' + by_id[w].status)}",
+        format_func=lambda w: f"{by_id[w].name(lang())} ({w})",
         key="admin_waves.manage",
     )
     wave = by_id[wave_id]
+    st.write(f"{t('admin_col_status')}: **{t('admin_waves_status_' + wave.status)}**")
     labels = {
         "draft": "admin_waves_open_button",
         "open": "admin_waves_close_button",
@@ -81,7 +82,8 @@ if changeable:
 
 st.subheader(t("admin_waves_create"))
 today = dt.date.today()
-with st.form("admin_waves.create"):
+# A fresh form after each wave created; after a refusal the typed values stay for correcting.
+with st.form(f"admin_waves.create_{st.session_state.get('admin_waves.created', 0)}"):
     left, right = st.columns(2)
     new_id = left.text_input(t("admin_waves_id"), max_chars=32)
     version = right.selectbox(t("admin_waves_survey"), options=survey_version_choices(db()))
@@ -118,4 +120,5 @@ if create:
             st.error(describe_wave_error(error, lang()))
         else:
             detail = f"survey={version}, k={created.k_min}, k_comments={created.k_comments}, self={self_assessment}"
+            st.session_state["admin_waves.created"] = st.session_state.get("admin_waves.created", 0) + 1
             _done(t("admin_waves_created", wave=created.wave_id), "wave_create", created.wave_id, detail)

@@ -56,6 +56,9 @@ def test_an_admin_sets_up_a_round_and_a_leader_sees_no_administration(empty_db_p
     _wait_text(pg, "Username")
     assert pg.url.endswith("/sign_in")  # the root URL of a signed-out visitor is the sign-in page
     screenshot(pg, "admin_sign_in_en")
+    pg.get_by_text("中文", exact=True).click()
+    _wait_text(pg, "用户名")
+    screenshot(pg, "admin_sign_in_zh")
     sign_in(pg, server.url, "ada")
 
     # Organisation: a GBK departments file (Excel's Chinese CSV) and a UTF-8 relationships file
