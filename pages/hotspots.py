@@ -42,11 +42,12 @@ else:
         ],
         hide_index=True,
         width="stretch",
+        row_height=56,  # tall rows let the reason sentence wrap instead of being cut off
         column_config={
             "rank": st.column_config.NumberColumn(t("dash_rank"), width="small"),
-            "pair": st.column_config.TextColumn(t("dash_pair")),
-            "flags": st.column_config.TextColumn(t("dash_flags")),
-            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f"),
+            "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
+            "flags": st.column_config.TextColumn(t("dash_flags"), width="medium"),
+            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f", width="small"),
             "reason": st.column_config.TextColumn(t("dash_reason"), width="large"),
         },
     )
@@ -81,6 +82,8 @@ for column, summary, (a, b) in zip(
 ):
     with column:
         st.metric(summary["label"], summary["value"], help=summary["help"])
+        if summary["value"] == "—":
+            st.caption(summary["help"])  # why there is no figure: no responses, or hidden
         row = hot[(hot["rater_dept"] == a) & (hot["provider_dept"] == b)]
         if len(row):
             st.markdown(f"**{flag_labels(row['flags'].iloc[0])}**")
@@ -134,13 +137,15 @@ for column, (a, b) in zip(st.columns(2), directions, strict=True):
     with column:
         st.markdown(f"**{_pair_label(f'{a}|{b}')}**")
         groups = comment_groups(report, a, b)
-        if groups is None:
+        if not ((report.cells["rater_dept"] == a) & (report.cells["provider_dept"] == b)).any():
+            st.caption(t("dash_direction_no_data"))
+        elif groups is None:
             st.caption(t("hotspots_comments_hidden", k=report.k_comments))
         elif not groups:
             st.caption(t("hotspots_no_comments"))
         for question, texts in (groups or {}).items():
             st.markdown(f"*{t(f'hotspots_question_{question}')}*")
-            with st.container(border=True):
+            with st.container(border=True, height=min(60 + 34 * len(texts), 320)):
                 for text in texts:
                     st.text(text)  # people's words as plain text, never markup
 how_to_read("hotspots_how_to_read")

@@ -134,10 +134,11 @@ else:
         top.assign(flags=top["flags"].map(flag_labels))[["pair", "flags", "severity", "reason"]],
         hide_index=True,
         width="stretch",
+        row_height=56,  # tall rows let the reason sentence wrap instead of being cut off
         column_config={
-            "pair": st.column_config.TextColumn(t("dash_pair")),
-            "flags": st.column_config.TextColumn(t("dash_flags")),
-            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f"),
+            "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
+            "flags": st.column_config.TextColumn(t("dash_flags"), width="medium"),
+            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f", width="small"),
             "reason": st.column_config.TextColumn(t("dash_reason"), width="large"),
         },
     )

@@ -379,7 +379,11 @@ def importance_performance(matrix: pd.DataFrame, *, texts: dict[str, str]) -> go
             y=matrix["importance"],
             mode="markers+text",
             text=matrix["label"],
-            textposition="top center",
+            # neighbours along the performance axis get their labels on alternate sides, so they do not collide
+            textposition=[
+                "top center" if rank % 2 == 0 else "bottom center"
+                for rank in matrix["performance"].rank(method="first").astype(int)
+            ],
             marker={"size": 13, "color": [colours.get(q, ORG_COLOUR) for q in matrix["quadrant"]]},
             hovertemplate="%{text}<br>"
             + texts["performance"]
