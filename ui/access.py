@@ -169,11 +169,16 @@ def _sso_logged_in() -> bool:
     return bool(st.user.get("is_logged_in"))
 
 
+def _sso_email() -> str | None:
+    """The email the identity provider reported, when someone is signed in through it."""
+    return str(st.user.get("email") or "") if _sso_logged_in() else None
+
+
 def _sso_user() -> dict | None:
     """Map the identity provider's email to an account; an unknown or disabled one gets no access."""
-    if not _sso_logged_in():
+    email = _sso_email()
+    if email is None:
         return None
-    email = str(st.user.get("email") or "")
     account = user_for_email(db(), email)
     if account is None:
         if st.session_state.get(SSO_REFUSED_KEY) != email:

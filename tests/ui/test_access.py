@@ -104,3 +104,41 @@ def test_a_signed_in_visitor_on_the_sign_in_page_is_told_who_they_are(empty_db_p
     at = run_page("pages/sign_in.py", empty_db_path, role="leader")
     assert not at.text_input
     assert "Test leader" in at.success[0].value and "leadership" in at.success[0].value
+
+
+def _single_sign_on(monkeypatch, email: str | None) -> None:
+    """Pretend .streamlit/secrets.toml has [auth] and the identity provider reported `email`.
+    (AppTest runs pages in this process, so the patched module is the one the pages import.)"""
+    import ui.access
+
+    monkeypatch.setattr(ui.access, "sso_enabled", lambda: True)
+    monkeypatch.setattr(ui.access, "_sso_email", lambda: email)
+    monkeypatch.setattr(ui.access, "_sso_logged_in", lambda: email is not None)
+
+
+def test_with_single_sign_on_the_page_offers_it_instead_of_a_password(empty_db_path, monkeypatch):
+    _single_sign_on(monkeypatch, None)
+    at = run_page("pages/sign_in.py", empty_db_path, role=None)
+    assert [b.label for b in at.button] == ["Sign in with single sign-on"]
+    assert not at.text_input
+
+
+def test_a_single_sign_on_email_maps_to_its_account_and_role(empty_db_path, monkeypatch):
+    db = Database(empty_db_path)
+    add_user(db, "li.na", "analyst", display_name="Li Na", email="Li.Na@Example.com")
+    db.close()
+    _single_sign_on(monkeypatch, "li.na@example.com")
+    at = run_page("pages/overview.py", empty_db_path, role=None)
+    assert not at.warning and not at.error
+    assert at.session_state["auth.user"]["username"] == "li.na"
+    assert at.session_state["auth.user"]["role"] == "analyst"
+    assert _events(empty_db_path, "sign_in") == ["li.na"]
+
+
+def test_a_single_sign_on_email_without_an_account_gets_no_access(empty_db_path, monkeypatch):
+    _single_sign_on(monkeypatch, "stranger@example.com")
+    at = run_page("pages/overview.py", empty_db_path, role=None)
+    assert [w.value for w in at.warning] == ["Please sign in to see this page."]
+    at = run_page("pages/sign_in.py", empty_db_path, role=None, state={"auth.sso_refused": "stranger@example.com"})
+    assert "stranger@example.com" in at.error[0].value and "no ICSAT account" in at.error[0].value
+    assert _events(empty_db_path, "sign_in_failed") == ["stranger@example.com"]
