@@ -35,7 +35,8 @@ def check_relationship_type(relationship_type: str | None) -> str | None:
 # (0 = no answer or "not applicable", 1-5 the Likert value), 21 items per BIGINT word, three words.
 # Packing keeps the result to a few numeric columns whatever the number of items (no dynamic SQL)
 # and moves 12 answers per response out of DuckDB as one number. Keys come back as positions in
-# the bound lists (waves, departments, frequencies) so that nothing per response is a string.
+# the bound lists (waves, departments, frequencies) so that nothing per response is a string;
+# items and departments are looked up by hash joins on tiny tables rather than list searches.
 _RESPONSE_ITEMS_SQL = """
 WITH r AS (
     SELECT response_id, wave_id, rater_dept, provider_dept, frequency, recommend
@@ -47,11 +48,12 @@ WITH r AS (
               AND rel.provider_dept = responses.provider_dept
               AND rel.type = $rtype))
 ),
+items AS (SELECT unnest($items) AS item_id, unnest(range(len($items))) AS pos),
+depts AS (SELECT unnest($depts) AS code, CAST(unnest(range(len($depts))) AS SMALLINT) AS pos),
 a AS (
-    SELECT a.response_id, CAST(coalesce(a.value, 0) AS BIGINT) AS v,
-           list_position($items, a.item_id) - 1 AS pos
-    FROM answers a SEMI JOIN r ON r.response_id = a.response_id
-    WHERE list_contains($items, a.item_id)
+    SELECT a.response_id, CAST(coalesce(a.value, 0) AS BIGINT) AS v, i.pos
+    FROM answers a JOIN items i ON i.item_id = a.item_id
+    SEMI JOIN r ON r.response_id = a.response_id
 ),
 packed AS (
     SELECT response_id,
@@ -61,12 +63,13 @@ packed AS (
     FROM a GROUP BY response_id
 )
 SELECT CAST(list_position($waves, r.wave_id) - 1 AS SMALLINT) AS wave_pos,
-       CAST(list_position($depts, r.rater_dept) - 1 AS SMALLINT) AS rater_pos,
-       CAST(list_position($depts, r.provider_dept) - 1 AS SMALLINT) AS provider_pos,
+       rd.pos AS rater_pos, pd.pos AS provider_pos,
        CAST(list_position($frequencies, r.frequency) AS DOUBLE) AS frequency,
        CAST(r.recommend AS DOUBLE) AS recommend,
        coalesce(p.word0, 0) AS word0, coalesce(p.word1, 0) AS word1, coalesce(p.word2, 0) AS word2
 FROM r LEFT JOIN packed p ON p.response_id = r.response_id
+JOIN depts rd ON rd.code = r.rater_dept
+JOIN depts pd ON pd.code = r.provider_dept
 """
 MAX_ITEMS = 63  # three 64-bit words of 21 three-bit answers
 
