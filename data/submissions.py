@@ -65,32 +65,52 @@ def _utc_now() -> dt.datetime:
 
 
 def submission_rows(
-    submission: ValidSubmission, *, wave_id: str, rater_dept: str, submission_id: str, submitted_on: dt.date
-) -> dict[str, list[tuple]]:
-    """The rows one submission adds: responses, answers, comments, self_assessments (lists of tuples
-    in the tables' column order). Each response gets a fresh random id."""
-    responses, answers, comments, selfs = [], [], [], []
+    submission: ValidSubmission,
+    *,
+    wave_id: str,
+    submission_id: str,
+    submitted_on: dt.date,
+    into: dict[str, dict[str, list]] | None = None,
+) -> dict[str, dict[str, list]]:
+    """The rows one submission adds, column by column: table -> column -> values, for responses,
+    answers, comments and self_assessments (columns as in the tables). Each response gets a fresh
+    random id. With `into`, the rows are appended to it (a whole group is built in one pass)."""
+    tables = into if into is not None else {t: {c: [] for c in _FRAME_COLUMNS[t]} for t in _FRAME_COLUMNS}
+    day = submitted_on.isoformat()
+    rater = submission.rater_dept
+    responses, answers, comments = tables["responses"], tables["answers"], tables["comments"]
     for rating in submission.ratings:
         response_id = str(uuid.uuid4())
-        responses.append(
-            (
-                response_id,
-                wave_id,
-                rater_dept,
-                rating.provider,
-                rating.frequency,
-                rating.recommend,
-                submission_id,
-                submitted_on,
-            )
-        )
-        answers += [(response_id, item_id, value) for item_id, value in rating.answers.items()]
-        comments += [(response_id, question, text) for question, text in rating.comments.items()]
-    selfs = [
-        (wave_id, rater_dept, customer, dimension, value, submission_id, submitted_on)
-        for customer, dimension, value in submission.self_assessment
-    ]
-    return {"responses": responses, "answers": answers, "comments": comments, "self_assessments": selfs}
+        for column, value in (
+            ("response_id", response_id),
+            ("wave_id", wave_id),
+            ("rater_dept", rater),
+            ("provider_dept", rating.provider),
+            ("frequency", rating.frequency),
+            ("recommend", rating.recommend),
+            ("submission_id", submission_id),
+            ("submitted_on", day),
+        ):
+            responses[column].append(value)
+        answers["response_id"].extend([response_id] * len(rating.answers))
+        answers["item_id"].extend(rating.answers.keys())
+        answers["value"].extend(rating.answers.values())
+        comments["response_id"].extend([response_id] * len(rating.comments))
+        comments["question"].extend(rating.comments.keys())
+        comments["text"].extend(rating.comments.values())
+    selfs = tables["self_assessments"]
+    for customer, dimension, value in submission.self_assessment:
+        for column, item in (
+            ("wave_id", wave_id),
+            ("provider_dept", rater),
+            ("customer_dept", customer),
+            ("dimension", dimension),
+            ("value", value),
+            ("submission_id", submission_id),
+            ("submitted_on", day),
+        ):
+            selfs[column].append(item)
+    return tables
 
 
 _FRAME_COLUMNS = {
@@ -146,19 +166,18 @@ _REFUSAL = (
 )
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    if not rows:
+def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:
+    if not columns[_FRAME_COLUMNS[table][0]]:
         return
     # Arrow columns scan faster than a DataFrame (measured: about 40% less time for a group's
     # answers); the small-int columns are typed so that an all-missing column still casts.
-    columns = list(zip(*rows, strict=True))
-    arrays = {
-        name: pa.array(values, pa.int16())
-        if name in _SMALLINT_COLUMNS
-        else pa.array([v if v is None or isinstance(v, str) else str(v) for v in values], pa.string())
-        for name, values in zip(_FRAME_COLUMNS[table], columns, strict=True)
-    }
-    con.register("new_rows", pa.table(arrays))
+    arrow = pa.table(
+        {
+            name: pa.array(columns[name], pa.int16() if name in _SMALLINT_COLUMNS else pa.string())
+            for name in _FRAME_COLUMNS[table]
+        }
+    )
+    con.register("new_rows", arrow)
     try:
         con.execute(_INSERTS[table])
     finally:
@@ -203,19 +222,13 @@ def write_group(
             for token_hash in refused:
                 status = _refusal_status(*found[token_hash]) if token_hash in found else "unknown"
                 results[first_of[token_hash]] = SubmissionResult(status)
-        rows: dict[str, list[tuple]] = {table: [] for table in _INSERTS}
+        rows: dict[str, dict[str, list]] = {t: {c: [] for c in _FRAME_COLUMNS[t]} for t in _FRAME_COLUMNS}
         for token_hash, wave_id in claimed.items():
             position = first_of[token_hash]
             submission_id = str(uuid.uuid4())
-            new = submission_rows(
-                group[position].submission,
-                wave_id=wave_id,
-                rater_dept=group[position].submission.rater_dept,
-                submission_id=submission_id,
-                submitted_on=today,
+            submission_rows(
+                group[position].submission, wave_id=wave_id, submission_id=submission_id, submitted_on=today, into=rows
             )
-            for table, table_rows in new.items():
-                rows[table] += table_rows
             results[position] = SubmissionResult("ok", submission_id)
         for table in ("responses", "answers", "comments", "self_assessments"):
             _insert(con, table, rows[table])
