@@ -34,7 +34,7 @@ if user:
         st.markdown(t("auth_signed_in_as", name=user["display_name"], role=t("role_" + role)))
         if st.button(t("auth_sign_out"), icon=":material/logout:", key="app.sign_out"):
             sign_out()
-            st.rerun()
+            st.switch_page(home_page(None).path)
 
 # Pages the role may not open stay routable but hidden, so a direct URL gets the page's own refusal.
 shown, home = visible_pages(role), home_page(role)

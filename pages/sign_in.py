@@ -3,7 +3,15 @@
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ui.access import EVERYONE, EXPIRED_KEY, SSO_REFUSED_KEY, current_user, sign_in_with_password, sso_enabled
+from ui.access import (
+    EVERYONE,
+    EXPIRED_KEY,
+    SIGNED_OUT_KEY,
+    SSO_REFUSED_KEY,
+    current_user,
+    sign_in_with_password,
+    sso_enabled,
+)
 from ui.frame import t
 from ui.navigation import home_page
 
@@ -23,6 +31,8 @@ if user is not None:
     st.success(t("auth_already", name=user["display_name"], role=t("role_" + user["role"])))
     st.stop()
 
+if st.session_state.pop(SIGNED_OUT_KEY, False):
+    st.success(t("auth_signed_out"))
 if st.session_state.pop(EXPIRED_KEY, False):
     st.info(t("auth_expired"))
 st.write(t("auth_intro"))

@@ -27,6 +27,7 @@ EVERYONE = None  # a page open to visitors without an account (the staff survey,
 SESSION_HOURS = 8  # a sign-in lasts one working day
 EXPIRED_KEY = "auth.expired"  # set when a session ran out, so the sign-in page can say why
 SSO_REFUSED_KEY = "auth.sso_refused"  # the single-sign-on email that has no account here
+SIGNED_OUT_KEY = "auth.signed_out"  # set by sign_out, so the sign-in page can confirm it
 
 
 def current_user() -> dict | None:
@@ -156,6 +157,7 @@ def sign_out() -> None:
         record_event(db(), user["username"], "sign_out")
     _forget_user()
     st.session_state.pop(EXPIRED_KEY, None)
+    st.session_state[SIGNED_OUT_KEY] = True
     if sso_enabled() and _sso_logged_in():
         st.logout()
 
