@@ -266,7 +266,16 @@ def test_every_aggregate_file_carries_n_a_suppression_flag_and_k_and_keeps_the_r
     _line_invariants(cells.loc[~cells["suppressed"].astype(bool), ["rater_dept", "provider_dept"]], counts, wave.k_min)
     legal_mkt = cells[(cells["rater_dept"] == "LEGAL") & (cells["provider_dept"] == "MKT")]
     assert legal_mkt["suppressed"].astype(bool).all() and legal_mkt["n"].isna().all()
+    shown_pairs = set(
+        cells.loc[~cells["suppressed"].astype(bool), ["rater_dept", "provider_dept"]].itertuples(index=False)
+    )
+    trends = read_back(tmp_path / f"trends.{fmt}", fmt)
+    shown_trends = trends[~trends["suppressed"].astype(bool)]
+    assert (shown_trends["previous_n"] >= wave.k_min).all()  # a change needs both waves shown
+    trend_cells = shown_trends[shown_trends["level"] == "cell"]
+    assert set(trend_cells[["rater_dept", "provider_dept"]].itertuples(index=False)) <= shown_pairs
     hotspots = read_back(tmp_path / f"hotspots.{fmt}", fmt)
+    assert set(hotspots[["rater_dept", "provider_dept"]].itertuples(index=False)) <= shown_pairs
     assert {"rater_dept", "provider_dept", "flags", "severity", "reason_en", "reason_zh"} <= set(hotspots.columns)
     friction = hotspots[(hotspots["rater_dept"] == "SALES") & (hotspots["provider_dept"] == "PROD")]
     assert "friction" in friction["flags"].iloc[0]
