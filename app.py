@@ -31,7 +31,7 @@ user = current_user()
 role = user["role"] if user else None
 if user:
     with st.sidebar:
-        st.markdown(t("auth_signed_in_as", name=user["display_name"], role=t("role_" + role)))
+        st.markdown(t("auth_signed_in_as", name=user["display_name"], role=t(f"role_{role}")))
         if st.button(t("auth_sign_out"), icon=":material/logout:", key="app.sign_out"):
             sign_out()
             st.switch_page(home_page(None).path)

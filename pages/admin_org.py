@@ -73,7 +73,7 @@ with tab_import:
                 rel_file.getvalue() if rel_file is not None else None,
             )
             for file, encoding in changes.encodings.items():
-                st.write(t("admin_org_encoding", file=t("admin_org_file_" + file), encoding=encoding))
+                st.write(t("admin_org_encoding", file=t(f"admin_org_file_{file}"), encoding=encoding))
             status.update(label=t("admin_org_checked"), state="complete" if changes.ok else "error")
         if not changes.ok:
             _show_problems(changes.problems)
@@ -138,7 +138,7 @@ with tab_relationships:
             "type": st.column_config.SelectboxColumn(
                 t("admin_col_type"),
                 options=list(RELATIONSHIP_TYPES),
-                format_func=lambda value: t("rel_type_" + value),
+                format_func=lambda value: t(f"rel_type_{value}"),
                 required=True,
             ),
         },

@@ -19,7 +19,7 @@ if notice:
 
 
 def _role(value: str) -> str:
-    return t("role_" + value)
+    return t(f"role_{value}")
 
 
 def _done(action: str, target: str, message: str, detail: str | None = None) -> None:

@@ -31,7 +31,7 @@ else:
             {
                 t("admin_col_wave"): [w.wave_id for w in all_waves],
                 t("admin_col_name"): [w.name(lang()) for w in all_waves],
-                t("admin_col_status"): [t("admin_waves_status_" + w.status) for w in all_waves],
+                t("admin_col_status"): [t(f"admin_waves_status_{w.status}") for w in all_waves],
                 t("admin_col_dates"): [f"{w.opens_on} – {w.closes_on}" for w in all_waves],
                 t("admin_col_k"): [w.k_min for w in all_waves],
                 t("admin_col_k_comments"): [w.k_comments for w in all_waves],
@@ -62,7 +62,7 @@ if changeable:
         key="admin_waves.manage",
     )
     wave = by_id[wave_id]
-    st.write(f"{t('admin_col_status')}: **{t('admin_waves_status_' + wave.status)}**")
+    st.write(f"{t('admin_col_status')}: **{t(f'admin_waves_status_{wave.status}')}**")
     labels = {
         "draft": "admin_waves_open_button",
         "open": "admin_waves_close_button",

@@ -28,7 +28,7 @@ if user is not None:
                 st.switch_page(target.path)
             except StreamlitPageNotFoundError:
                 pass  # the page runs without the app's menu (AppTest): stay and say who is signed in
-    st.success(t("auth_already", name=user["display_name"], role=t("role_" + user["role"])))
+    st.success(t("auth_already", name=user["display_name"], role=t(f"role_{user['role']}")))
     st.stop()
 
 if st.session_state.pop(SIGNED_OUT_KEY, False):
