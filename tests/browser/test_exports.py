@@ -3,12 +3,15 @@ and an admin sees the historical import, in English and Chinese."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
 from data.audit import list_events
 from data.db import Database
 from data.exports import BOM
+from data.waves import create_wave, get_wave
 from tests.conftest import add_test_user, screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser
@@ -63,6 +66,18 @@ def test_an_analyst_downloads_the_responses_csv(demo_db_path, live_server_factor
 
 def test_an_admin_sees_a_bad_historical_file_refused_row_by_row(demo_db_path, live_server_factory, page, tmp_path):
     add_test_user(demo_db_path, "adam", "admin")
+    db = Database(demo_db_path)  # written before the server owns the file
+    wave = get_wave(db, WAVE)
+    create_wave(
+        db,
+        "2025-Q4",
+        name_en="2025 Q4",
+        name_zh="2025年第四季度",
+        survey_version=wave.survey_version,
+        opens_on=dt.date(2025, 10, 1),
+        closes_on=dt.date(2025, 10, 31),
+    )
+    db.close()
     server = live_server_factory(demo_db_path)
     sign_in(page, server.url, "adam")
     _open_data_page(page)
@@ -75,6 +90,15 @@ def test_an_admin_sees_a_bad_historical_file_refused_row_by_row(demo_db_path, li
     page.get_by_text("Nothing was imported").scroll_into_view_if_needed()
     page.wait_for_timeout(800)
     screenshot(page, "exports_import_refused_en")
+
+    page.get_by_text("中文", exact=True).click()
+    page.get_by_text("未导入任何数据").wait_for(timeout=60000)
+    wait_for_app(page)
+    page.get_by_text("未导入任何数据").scroll_into_view_if_needed()
+    page.wait_for_timeout(800)
+    body = page.inner_text("body")
+    assert "Nothing was imported" not in body and "历史数据导入" in body
+    screenshot(page, "exports_import_refused_zh")
     server.stop()
     db = Database(demo_db_path)
     assert db.connection().execute("SELECT count(*) FROM audit_log WHERE action = 'import_responses'").fetchall() == [
