@@ -6,13 +6,13 @@ from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts import satisfaction_heatmap, significant_cells
 from ui.frame import lang, t
 from ui.results import (
-    changes,
     department_names,
     departments,
     flag_labels,
     hotspot_table,
     how_to_read,
     metric_delta,
+    org_change,
     pair_summary,
     response_rate,
     wave_filters,
@@ -32,10 +32,7 @@ if report.cells.empty:
 
 # ---- headline figures
 org = report.org.iloc[0]
-before = None
-if filters.compare is not None:
-    before = wave_report(filters.compare.wave_id, filters.relationship_type, filters.dimension).org
-change = changes(report.org, before, []) if before is not None else None
+change = org_change(report, filters.compare.wave_id if filters.compare else None)
 delta_label = t("dash_change_since", wave=filters.compare.name(lang())) if filters.compare else None
 loyalty, mean, rate, hot = st.columns(4)
 if org["suppressed"] or org["n"] != org["n"]:
@@ -43,8 +40,7 @@ if org["suppressed"] or org["n"] != org["n"]:
     mean.metric(t("dash_mean"), "—")
 else:
     interval = {"low": f"{org['inps_ci_low']:+.0f}", "high": f"{org['inps_ci_high']:+.0f}"}
-    shown_before = before is not None and not before["suppressed"].iloc[0]
-    inps_delta, inps_colour = metric_delta(org["inps"] - before["inps"].iloc[0] if shown_before else None, 0)
+    inps_delta, inps_colour = metric_delta(change["inps_change"], 0)
     loyalty.metric(
         t("dash_loyalty"),
         f"{org['inps']:+.0f}",
@@ -53,10 +49,7 @@ else:
         help=t("dash_loyalty_help", **interval),
     )
     loyalty.caption(t("dash_inps_interval", **interval))
-    row = change.iloc[0] if change is not None and len(change) else None
-    mean_delta, mean_colour = metric_delta(
-        row["change"] if row is not None else None, significant=row is not None and bool(row["significant"])
-    )
+    mean_delta, mean_colour = metric_delta(change["change"], significant=bool(change["significant"]))
     mean.metric(t("dash_mean"), f"{org['mean']:.0f}", delta=mean_delta, delta_color=mean_colour)
     if delta_label:
         mean.caption(delta_label)

@@ -138,6 +138,31 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame, keys: list[str], alph
     return out.sort_values("change").reset_index(drop=True)
 
 
+def org_change(report: WaveReport, compare_wave_id: str | None) -> dict[str, float | bool | None]:
+    """The organisation's change since `compare_wave_id`: mean change, its significance (Welch) and
+    the iNPS change (None when unknown). Against the wave just before, the report's own trends table
+    answers without computing a second report (the cheap, common case)."""
+    empty = {"change": None, "significant": False, "inps_change": None}
+    if compare_wave_id is None:
+        return empty
+    if compare_wave_id == report.previous_wave_id:
+        rows = report.trends[report.trends["level"] == "organisation"]
+        if rows.empty or bool(rows["suppressed"].iloc[0]):
+            return empty
+        row = rows.iloc[0]
+        significant = row["significant"] == row["significant"] and bool(row["significant"])  # NaN: not tested
+        return {"change": float(row["change"]), "significant": significant, "inps_change": None}
+    before = wave_report(compare_wave_id, report.relationship_type, report.dimension)
+    change = changes(report.org, before.org, [])
+    if change.empty:
+        return empty
+    return {
+        "change": float(change["change"].iloc[0]),
+        "significant": bool(change["significant"].iloc[0]),
+        "inps_change": float(report.org["inps"].iloc[0] - before.org["inps"].iloc[0]),
+    }
+
+
 def response_rate(report: WaveReport) -> tuple[int, int]:
     """(invited, responded) over every department of the report's wave."""
     part = report.participation

@@ -145,3 +145,11 @@ def test_overview_wave_without_responses_says_so(empty_db_path):
     at = run_page("pages/overview.py", empty_db_path, lang="zh")
     assert not at.exception
     assert "本轮次尚无回复" in at.info[0].value
+
+
+def test_overview_compared_with_an_older_wave_shows_the_loyalty_change_too(demo_db_path):
+    at = run_page("pages/overview.py", demo_db_path, state={"overview.compare": "2026-Q2"})
+    assert not at.exception
+    loyalty = next(m for m in at.metric if m.label == "Internal loyalty (iNPS)")
+    assert loyalty.proto.delta  # against the wave just before, only the mean's change is known
+    assert any("Change since 2026 Q2" in c.value for c in at.caption)
