@@ -33,6 +33,10 @@ _HASHER = PasswordHasher()
 # Verified against when the username is unknown, so that an unknown name takes as long as a known one.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
 
+# Failed attempts on names without an account, per process (they have no row to count in).
+_unknown_failures: dict[str, int] = {}
+_UNKNOWN_MAX = 10_000
+
 _SELECT_USERS = (
     "SELECT username, display_name, email, role, active, is_demo, failed_attempts, locked_until, created_at,"
     " password_hash IS NOT NULL AS has_password FROM users"
@@ -218,10 +222,19 @@ def verify(
         .fetchone()
     )
     if row is None:
+        # The same pauses as for a real account, so the slow-down does not tell which names exist.
+        failures = _unknown_failures.get(name, 0)
+        pause = slowdown_seconds(failures % LOCK_AFTER)
+        if pause:
+            sleep(pause)
         _password_matches(_DUMMY_HASH, password)
+        if len(_unknown_failures) >= _UNKNOWN_MAX:
+            _unknown_failures.clear()  # bounded memory; forgetting only makes guessing slower to notice
+        _unknown_failures[name] = failures + 1
         return SignIn("refused")
     _, display_name, role, password_hash, active, failed, locked_until = row
     if locked_until is not None and locked_until > now:
+        _password_matches(_DUMMY_HASH, password)  # as long as any other answer
         return SignIn("refused")
     if locked_until is not None:
         # The lock has run out: a fresh start, so one typo does not lock the account again at once.

@@ -136,3 +136,12 @@ def test_single_sign_on_maps_an_email_to_an_active_account_only(memory_db):
     assert user_for_email(memory_db, "li.na@example.com") is None
     # an account without a password cannot sign in with one
     assert verify(memory_db, "li.na", "", now=T0, sleep=Sleeps()).status == "refused"
+
+
+def test_an_unknown_name_slows_down_like_a_real_account(memory_db):
+    add_user(memory_db, "alice", "admin", password=PASSWORD)
+    known, unknown = Sleeps(), Sleeps()
+    for _ in range(LOCK_AFTER):
+        verify(memory_db, "alice", "guess guess guess", now=T0, sleep=known)
+        verify(memory_db, "no.such.person", "guess guess guess", now=T0, sleep=unknown)
+    assert unknown.calls == known.calls and known.calls
