@@ -41,7 +41,7 @@ st.dataframe(
             t("admin_col_role"): [_role(r) for r in accounts["role"]],
             t("admin_col_user_active"): accounts["active"],
             t("admin_col_demo"): accounts["is_demo"],
-            t("admin_col_locked"): accounts["locked_until"],
+            t("admin_col_locked"): ["" if pd.isna(v) else str(v) for v in accounts["locked_until"]],
             t("admin_col_created"): accounts["created_at"],
         }
     ),

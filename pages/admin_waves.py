@@ -62,7 +62,7 @@ if changeable:
         key="admin_waves.manage",
     )
     wave = by_id[wave_id]
-    st.write(f"{t('admin_col_status')}: **{t(f'admin_waves_status_{wave.status}')}**")
+    st.write(t("admin_waves_status_line", status=t(f"admin_waves_status_{wave.status}")))
     labels = {
         "draft": "admin_waves_open_button",
         "open": "admin_waves_close_button",

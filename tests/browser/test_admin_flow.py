@@ -108,6 +108,10 @@ def test_an_admin_sets_up_a_round_and_a_leader_sees_no_administration(empty_db_p
     screenshot(pg, "admin_org_zh")
     _menu(pg, "审计日志", "共 5 条记录")  # sign-in, import, wave created and opened, invitations
     screenshot(pg, "admin_audit_zh")
+    _menu(pg, "调查轮次", "创建轮次")
+    screenshot(pg, "admin_waves_zh")
+    _menu(pg, "用户", "添加用户")
+    screenshot(pg, "admin_users_zh")
     pg.get_by_text("English", exact=True).click()
     _wait_text(pg, "Audit log")
 
