@@ -45,7 +45,20 @@ OPEN_QUESTIONS = ("change", "need")
 
 # Columns that count things: written as whole numbers (12, not 12.0) although hidden cells leave them blank.
 _COUNT_COLUMNS = frozenset(
-    {"n", "k", "k_comments", "promoters", "passives", "detractors", "invited", "responded", "n_items", "n_recommend"}
+    {"n", "k", "k_comments", "promoters", "passives", "detractors", "invited", "responded", "previous_n"}
+)
+_FLAG_COLUMNS = frozenset(
+    {
+        "suppressed",
+        "significant",
+        "friction",
+        "low",
+        "asymmetric",
+        "mutual",
+        "polarised",
+        "declining",
+        "low_participation",
+    }
 )
 _ITEM_ID = re.compile(r"[a-z][a-z_]*_[0-9]+")
 _STREAM_BATCH = 50_000
@@ -97,15 +110,20 @@ def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def tidy_counts(frame: pd.DataFrame) -> pd.DataFrame:
-    """Count columns (n, k, promoters ...) as nullable whole numbers, so files say 12, not 12.0."""
+    """Count columns (n, k, promoters ...) as nullable whole numbers, so files say 12, not 12.0, and
+    flag columns (suppressed, significant, friction ...) as true/false, not 1.0/0.0; blanks stay blank."""
     out = frame.copy()
     for column in out.columns:
+        series = out[column]
         if column in _COUNT_COLUMNS or column.startswith("n_"):
-            series = out[column]
             if pd.api.types.is_float_dtype(series):
                 values = series.dropna()
                 if (values == values.round()).all():
                     out[column] = series.round().astype("Int64")
+        elif column in _FLAG_COLUMNS and not pd.api.types.is_bool_dtype(series):
+            values = series.dropna()
+            if values.map(lambda v: v in (0, 1)).all():  # True == 1 and False == 0 as well
+                out[column] = series.map(lambda v: None if pd.isna(v) else bool(v)).astype("boolean")
     return out
 
 
