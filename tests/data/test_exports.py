@@ -339,3 +339,15 @@ def test_an_empty_wave_exports_a_header_only_responses_file(demo, tmp_path):
     result = export_table(demo, "responses", "EMPTY", "csv", path, actor="test")
     assert result.rows == {"responses": 0}
     assert path.read_text(encoding="utf-8-sig").startswith("wave,rater_dept,provider_dept,frequency,recommend,")
+
+
+def test_flags_are_written_as_true_or_false_and_counts_as_whole_numbers(tmp_path):
+    frame = pd.DataFrame({"significant": [1.0, 0.0, None], "previous_n": [12.0, None, 7.0], "mean": [50.0, 1.5, 2.0]})
+    path = tmp_path / "flags.csv"
+    write_csv(frame, path)
+    assert path.read_text(encoding="utf-8-sig").splitlines() == [
+        "significant,previous_n,mean",
+        "True,12,50.0",
+        "False,,1.5",
+        ",7,2.0",
+    ]
