@@ -43,6 +43,10 @@ def current_user() -> dict | None:
         if user is None:
             return _sso_user() if sso_enabled() else None
         st.session_state[USER_KEY] = user
+    elif _browser_key() is not None and (_remembered_user() or {}).get("username") != user["username"]:
+        # Signed out in another tab of this browser (or someone else signed in there): this tab too.
+        st.session_state.pop(USER_KEY, None)
+        return None
     if _expired(user.get("signed_in_at")):
         record_event(db(), user["username"], "session_expired")
         _forget_user()

@@ -120,10 +120,15 @@ def test_an_admin_sets_up_a_round_and_a_leader_sees_no_administration(empty_db_p
     assert "link" not in pg.locator('[data-testid="stAlert"]').all_inner_texts()
     screenshot(pg, "admin_link_opens_survey_en")
 
-    # Sign out, then a leader: no administration in the menu, and the URL is refused
+    # Sign out, then a leader: no administration in the menu, and the URL is refused.
+    # A second tab of the same browser is signed out too (at its next click).
+    other_tab = pg.context.new_page()
+    _open(other_tab, server.url, "admin_users", "Add a user")
     pg.get_by_role("button", name="Sign out").click()
     _wait_text(pg, "You have signed out.")
     assert pg.url.endswith("/sign_in") and pg.get_by_role("button", name="Sign out").count() == 0
+    _menu(other_tab, "Waves", "Please sign in to see this page.")
+    other_tab.close()
     sign_in(pg, server.url, "lena")
     _wait_text(pg, "Signed in as")
     menu = pg.locator('[data-testid="stSidebarNav"]').inner_text()
