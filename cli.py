@@ -112,6 +112,36 @@ def cmd_invite(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """A consistent copy of the database into --out; made by the running app when it holds the file."""
+    from data.backup import BackupError, backup_path
+
+    db_path = args.db or db_path_from_env()
+    try:
+        result, how = backup_path(db_path, args.out, timeout=args.timeout)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows = sum(result.tables.values())
+    made_by = "by the running app" if how == "app" else "directly (the app is not running)"
+    print(f"backup written {made_by}: {result.path} ({len(result.tables)} tables, {rows} rows)")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the database with a backup; the app must be stopped, the old file is kept beside it."""
+    from data.backup import BackupError, restore_database
+
+    db_path = args.db or db_path_from_env()
+    try:
+        counts = restore_database(args.source, db_path)
+    except BackupError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"restored {db_path} from {args.source} ({len(counts)} tables, {sum(counts.values())} rows)")
+    return 0
+
+
 def _read_password(args: argparse.Namespace) -> str:
     """A password from one line of standard input (--password-stdin) or typed twice, never echoed."""
     if args.password_stdin:
@@ -391,6 +421,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--expires", type=int, default=30, help="days until the links expire (default: 30)")
     p.set_defaults(handler=cmd_invite)
+
+    p = sub.add_parser(
+        "backup",
+        help="write a consistent copy of the database into a folder (safe while the app runs)",
+        description="Copy the whole database into DIR/icsat-backup-<UTC time>.duckdb as one consistent snapshot."
+        " When the app is running it holds the database file, so the app itself makes the copy: this command"
+        " leaves a request beside the database and waits for the app's answer.",
+    )
+    _db_argument(p)
+    p.add_argument("--out", type=Path, required=True, help="the folder to write the backup into")
+    p.add_argument("--timeout", type=float, default=300, help="seconds to wait for the running app (default: 300)")
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser(
+        "restore",
+        help="replace the database with a backup (stop the app first)",
+        description="Replace the database with a backup file, or the newest backup in a folder. The backup is"
+        " checked first; the current database is kept beside it as <name>.before-restore-<time>.",
+    )
+    _db_argument(p)
+    p.add_argument("--from", dest="source", type=Path, required=True, help="a backup file, or a folder of backups")
+    p.set_defaults(handler=cmd_restore)
 
     _add_admin_commands(sub)
     return parser

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from data.backup import start_backup_watcher
 from data.db import Database, db_path_from_env
 from data.submissions import SubmissionWriter
 
 
 @st.cache_resource(show_spinner=False)
 def get_database() -> Database:
-    """The process's database instance (path from ICSAT_DB), migrated on first use."""
-    return Database(db_path_from_env())
+    """The process's database instance (path from ICSAT_DB), migrated on first use. It also answers
+    `cli.py backup` requests while the app runs (the app owns the file; see data/backup.py)."""
+    database = Database(db_path_from_env())
+    start_backup_watcher(database)
+    return database
 
 
 @st.cache_resource(show_spinner=False)

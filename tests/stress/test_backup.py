@@ -1,0 +1,149 @@
+"""Backup and restore (data/backup.py, `cli.py backup` / `restore`): with the app stopped, with the
+app running (the app makes the copy), while submissions are written, and the refusals."""
+
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from bench.durability import check_database, prepare_tokens, submission_for
+from data.audit import list_events, record_event
+from data.backup import backup_database, compare_databases, latest_backup, restore_database
+from data.db import Database
+from data.submissions import SubmissionWriter
+from tests.conftest import ROOT, wait_for_app
+
+
+def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def test_backup_and_restore_on_the_command_line_give_back_every_table(demo_db_path, tmp_path):
+    db = Database(demo_db_path)
+    record_event(db, "cli", "test_event", "before the backup")
+    db.close()
+    done = _cli("backup", "--db", str(demo_db_path), "--out", str(tmp_path / "backups"))
+    assert done.returncode == 0, done.stderr
+    assert "directly (the app is not running)" in done.stdout
+    restored = tmp_path / "restored.duckdb"
+    done = _cli("restore", "--db", str(restored), "--from", str(tmp_path / "backups"))
+    assert done.returncode == 0, done.stderr
+    assert compare_databases(demo_db_path, restored) == {}
+    # the audit log's sequence goes on after the restore instead of repeating an event id
+    db = Database(restored)
+    record_event(db, "cli", "test_event", "after the restore")
+    assert sorted(list_events(db)["action"].tolist()).count("test_event") == 2
+    db.close()
+
+
+def test_a_restore_keeps_the_replaced_database_beside_it(demo_db_path, empty_db_path, tmp_path):
+    db = Database(demo_db_path)
+    backup = backup_database(db, tmp_path / "b").path
+    db.close()
+    counts = restore_database(backup, empty_db_path)
+    assert counts["responses"] > 0
+    kept = list(empty_db_path.parent.glob(empty_db_path.name + ".before-restore-*"))
+    assert len(kept) == 1 and compare_databases(kept[0], demo_db_path)  # the old, empty database, kept
+    assert compare_databases(empty_db_path, demo_db_path) == {}
+
+
+def test_a_backup_taken_while_submissions_are_written_is_a_consistent_snapshot(demo_db_path, tmp_path):
+    import random
+
+    pairs = prepare_tokens(demo_db_path, 400, random.Random(3))
+    db = Database(demo_db_path)
+    writer = SubmissionWriter(db)
+    work = [submission_for(token, dept, n) for n, (token, dept) in enumerate(pairs)]
+    stop = threading.Event()
+
+    def submit(mine):
+        for pending in mine:
+            if stop.is_set():
+                return
+            writer.submit(pending)
+
+    threads = [threading.Thread(target=submit, args=(work[i::8],)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    backups = []
+    for _ in range(3):
+        time.sleep(0.3)
+        backups.append(backup_database(db, tmp_path / "during").path)
+    stop.set()
+    for thread in threads:
+        thread.join()
+    writer.close()
+    db.close()
+    stored = []
+    for path in backups:
+        copy = Database(path, read_only=True)
+        problems, counts = check_database(copy, {}, [t for t, _ in pairs])
+        copy.close()
+        assert problems == [], path
+        stored.append(counts["submissions"])
+    assert stored == sorted(stored) and stored[-1] > 0  # snapshots taken while the count grew
+
+
+def test_restore_refuses_what_is_not_a_backup(tmp_path, empty_db_path):
+    junk = tmp_path / "junk.duckdb"
+    junk.write_bytes(b"not a database at all" * 100)
+    done = _cli("restore", "--db", str(empty_db_path), "--from", str(junk))
+    assert done.returncode == 2 and "not a readable DuckDB database" in done.stderr
+    assert "Traceback" not in done.stderr
+    (tmp_path / "nothing").mkdir()
+    done = _cli("restore", "--db", str(empty_db_path), "--from", str(tmp_path / "nothing"))
+    assert done.returncode == 2 and "there is no icsat-backup-" in done.stderr
+    other = tmp_path / "other.duckdb"
+    import duckdb
+
+    con = duckdb.connect(str(other))
+    con.execute("CREATE TABLE t (x INT)")
+    con.close()
+    done = _cli("restore", "--db", str(empty_db_path), "--from", str(other))
+    assert done.returncode == 2 and "not an ICSAT database" in done.stderr
+    assert not list(tmp_path.glob("*.before-restore-*"))  # the database was not touched
+
+
+def test_backup_of_a_file_held_by_a_process_that_does_not_answer_says_so(demo_db_path, tmp_path):
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+            str(demo_db_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = _cli("backup", "--db", str(demo_db_path), "--out", str(tmp_path / "b"), "--timeout", "2")
+        assert done.returncode == 2 and "did not answer" in done.stderr and "Traceback" not in done.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+@pytest.mark.browser
+def test_backup_while_the_app_runs_is_made_by_the_app_and_restores_every_table(
+    demo_db_path, tmp_path, live_server_factory, page
+):
+    server = live_server_factory(demo_db_path)
+    # A survey link makes the app open the database (and start its backup watcher); the sign-in
+    # page alone does not touch it.
+    page.goto(f"{server.url}/survey?token={'x' * 43}")
+    wait_for_app(page)
+    page.get_by_text("This survey link is not valid").wait_for(timeout=60000)
+    done = _cli("backup", "--db", str(demo_db_path), "--out", str(tmp_path / "live"))
+    assert done.returncode == 0, done.stderr + done.stdout
+    assert "by the running app" in done.stdout
+    refused = _cli("restore", "--db", str(demo_db_path), "--from", str(tmp_path / "live"))
+    assert refused.returncode == 2 and "in use" in refused.stderr
+    server.stop()
+    restored = tmp_path / "restored.duckdb"
+    restore_database(latest_backup(tmp_path / "live"), restored)
+    assert compare_databases(demo_db_path, restored) == {}
