@@ -24,10 +24,17 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import duckdb
 import pandas as pd
 
 from data.db import Database
+
+if TYPE_CHECKING:  # report/ reads through data/: only the type is needed here
+    from data.waves import Wave
+    from report.wave import WaveReport
+    from surveys.definition import Survey
 
 EXPORT_TABLES = ("responses", "cells", "hotspots", "reliability", "drivers", "trends", "participation", "codebook")
 AGGREGATE_TABLES = ("cells", "hotspots", "reliability", "drivers", "trends", "participation")
@@ -339,7 +346,7 @@ def write_responses(
         con.unregister("export_shown")
 
 
-def _settled(db: Database):
+def _settled(db: Database) -> duckdb.DuckDBPyConnection:
     """This thread's connection with any half-read result finished: DuckDB 2 refuses register() and
     sql() while an earlier execute() was only partly fetched (e.g. by fetchone())."""
     con = db.connection()
@@ -347,7 +354,7 @@ def _settled(db: Database):
     return con
 
 
-def _picked_count(con) -> int:
+def _picked_count(con: duckdb.DuckDBPyConnection) -> int:
     """Rows of the responses table: the responses of the registered shown cells (a comment may hold
     a line break, so the file's lines are not the rows)."""
     return con.execute(
@@ -363,7 +370,7 @@ def _prepend_bom(raw: Path, target: Path) -> None:
         shutil.copyfileobj(source, sink, 1 << 22)
 
 
-def _stream_workbook(con, query: str, out: Path) -> int:
+def _stream_workbook(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> int:
     from openpyxl import Workbook
 
     cursor = con.execute(query)
@@ -470,7 +477,7 @@ def in_temporary_file(write: Callable[[Path], object], suffix: str) -> bytes:
 # --- one wave's tables, as the pages show them ------------------------------------------------
 
 
-def wave_report(db: Database, wave_id: str, relationship_type: str | None = None):
+def wave_report(db: Database, wave_id: str, relationship_type: str | None = None) -> WaveReport:
     """The wave's suppressed report (`report.wave.WaveReport`), the source of every aggregate table."""
     # Imported here: report/ reads through data/, so a module-level import would be circular.
     from report.wave import build_wave_report
@@ -489,12 +496,14 @@ def export_frame(frame: pd.DataFrame, k: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def aggregate_tables(report) -> dict[str, pd.DataFrame]:
+def aggregate_tables(report: WaveReport) -> dict[str, pd.DataFrame]:
     """Every aggregate table of a `WaveReport`, ready to write (see `export_frame`)."""
     return {name: export_frame(getattr(report, name), report.k) for name in AGGREGATE_TABLES}
 
 
-def responses_shown(db: Database, wave_id: str, k: int, k_comments: int, relationship_type: str | None = None):
+def responses_shown(
+    db: Database, wave_id: str, k: int, k_comments: int, relationship_type: str | None = None
+) -> pd.DataFrame:
     """The cells of a wave whose responses may be exported (see `shown_cells`).
 
     The cell sizes come from storage (`cell_counts`) and go through
@@ -514,7 +523,7 @@ def export_file_name(table: str, wave_id: str, fmt: str, relationship_type: str 
     return "-".join(parts) + "." + fmt
 
 
-def _wave_and_survey(db: Database, wave_id: str):
+def _wave_and_survey(db: Database, wave_id: str) -> tuple[Wave, Survey]:
     from data.waves import get_wave, survey_for_version
 
     wave = get_wave(db, wave_id)
@@ -523,7 +532,7 @@ def _wave_and_survey(db: Database, wave_id: str):
     return wave, survey_for_version(db, wave.survey_version)
 
 
-def wave_codebook(db: Database, wave_id: str, report=None) -> pd.DataFrame:
+def wave_codebook(db: Database, wave_id: str, report: WaveReport | None = None) -> pd.DataFrame:
     """The codebook of a wave: its survey's questions and the columns of every exported table."""
     from data.codebook import build_codebook
 

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -302,7 +303,9 @@ def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | 
     return total
 
 
-def _insert_chunk(con, responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.DataFrame) -> None:
+def _insert_chunk(
+    con: duckdb.DuckDBPyConnection, responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.DataFrame
+) -> None:
     con.register("import_responses", responses)
     con.register("import_answers", answers)
     con.register("import_comments", comments)
