@@ -94,17 +94,20 @@ def fit_srm(cells: pd.DataFrame) -> SRMFit:
     p_idx, providers = pd.factorize(data["provider_dept"])
     n_r, n_p, n_c = len(raters), len(providers), len(data)
 
-    # Weighted least squares on cell means with full dummies; the minimum-norm solution has the
-    # least-squares fitted values, then effects are centred to sum to zero (fitted values unchanged).
+    # Weighted least squares on cell means with full dummies; any least-squares solution has the
+    # same fitted values, and effects are then centred to sum to zero (fitted values unchanged).
     design = np.zeros((n_c, 1 + n_r + n_p))
     design[:, 0] = 1.0
     design[np.arange(n_c), 1 + r_idx] = 1.0
     design[np.arange(n_c), 1 + n_r + p_idx] = 1.0
     w = np.sqrt(n)
     weighted = design * w[:, None]
-    coef, *_ = np.linalg.lstsq(weighted, y * w, rcond=None)
-    # Leverage: diagonal of the weighted hat matrix W^1/2 X (X' W X)^+ X' W^1/2.
-    leverage = ((weighted @ np.linalg.pinv(weighted.T @ weighted)) * weighted).sum(axis=1)
+    # Normal equations with the pseudo-inverse (the design has two redundant columns): the
+    # minimum-norm least-squares solution, and the same inverse gives every cell's leverage, the
+    # diagonal of the weighted hat matrix W^1/2 X (X' W X)^+ X' W^1/2.
+    inverse = np.linalg.pinv(weighted.T @ weighted)
+    coef = inverse @ (weighted.T @ (y * w))
+    leverage = ((weighted @ inverse) * weighted).sum(axis=1)
     leverage = np.clip(leverage, 0.0, 1.0)
     a = coef[1 : 1 + n_r]
     b = coef[1 + n_r :]
