@@ -2,6 +2,7 @@
 
 import functools
 
+import duckdb
 import pandas as pd
 import streamlit as st
 
@@ -173,13 +174,19 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
     st.success(t("exports_import_ok_to_import", rows=f"{checked.rows:,}", wave=wave_name))
     if st.button(t("exports_import_button", rows=f"{checked.rows:,}"), type="primary", key="exports.import_go"):
         bar = st.progress(0.0, text=t("exports_import_writing"))
-        written = commit_import(
-            db(),
-            checked,
-            actor=user["username"],
-            source=upload.name,
-            progress=lambda f, _s: bar.progress(f, text=t("exports_import_writing")),
-        )
+        try:
+            written = commit_import(
+                db(),
+                checked,
+                actor=user["username"],
+                source=upload.name,
+                progress=lambda f, _s: bar.progress(f, text=t("exports_import_writing")),
+            )
+        except duckdb.Error:
+            # the transaction was rolled back: nothing of the file is in the database
+            bar.empty()
+            st.error(t("exports_import_write_failed"))
+            return
         clear_results()
         st.session_state["exports.import_done"] = {"rows": written, "wave": wave_name}
         st.session_state["exports.import_nonce"] = nonce + 1

@@ -157,3 +157,24 @@ def test_the_choices_survive_a_change_of_language(demo_db_path):
     assert at.selectbox(key="exports.relationship_type.zh").value == "functional"
     assert at.radio(key="exports.format.zh").value == "xlsx"
     assert at.get("download_button")[0].label == f"下载 icsat-{WAVE}-cells-functional.xlsx"
+
+
+def test_a_write_the_database_refuses_is_reported_and_leaves_nothing(demo_db_path, tmp_path, monkeypatch):
+    import duckdb
+
+    raw = _export_csv(demo_db_path, tmp_path)
+    _empty_wave(demo_db_path)
+    at = run_page(PAGE, demo_db_path, role="admin")
+    at.selectbox(key="exports.import_wave.en").set_value("HIST").run()
+    at.file_uploader[0].upload("q4.csv", raw, "text/csv").run()
+
+    def refused(*_args, **_kwargs):
+        raise duckdb.ConstraintException("simulated constraint failure")
+
+    monkeypatch.setattr("data.response_import.commit_import", refused)
+    at.button(key="exports.import_go").click().run()
+    assert not at.exception
+    assert at.error[0].value.startswith("The database refused the rows, so nothing was imported.")
+    db = Database(demo_db_path)
+    assert response_count(db, "HIST") == 0
+    db.close()
