@@ -101,29 +101,29 @@ def score_responses(
     dims = list(dict.fromkeys(item_dimensions))
     if dimension is not None and dimension not in dims:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {dims}")
-    answered = ~np.isnan(values)
-    scores = np.where(answered, (values - 1.0) * 25.0, 0.0)
-    favourable = (values >= 4) & answered
-    dim_of = np.asarray(item_dimensions)
-    # One matrix product per quantity instead of a loop over dimensions: (responses x items) @
-    # (items x dimensions) indicator gives every dimension's sum and count at once.
-    membership = (dim_of[:, None] == np.asarray(dims)[None, :]).astype(float)
-    dim_sums = scores @ membership
-    dim_counts = answered.astype(float) @ membership
+    # Column by column (contiguous when `values` is column-major, as data.aggregates returns it):
+    # a few passes over one item at a time beat whole-matrix products on a tall, narrow matrix.
+    n = len(responses)
+    sums = {dim: np.zeros(n) for dim in dims}
+    counts = {dim: np.zeros(n, dtype=np.int64) for dim in dims}
+    favourable = np.zeros(n, dtype=np.int64)
+    for j, dim in enumerate(item_dimensions):
+        column = values[:, j]
+        answered = ~np.isnan(column)
+        sums[dim] += np.where(answered, (column - 1.0) * 25.0, 0.0)
+        counts[dim] += answered
+        if dimension is None or dim == dimension:
+            favourable += column >= 4
     out = {column: responses[column] for column in responses.columns}
     with np.errstate(invalid="ignore", divide="ignore"):
-        for j, dim in enumerate(dims):
-            out[DIMENSION_PREFIX + dim] = np.where(dim_counts[:, j] > 0, dim_sums[:, j] / dim_counts[:, j], np.nan)
-        if dimension is None:
-            total, count = dim_sums.sum(axis=1), dim_counts.sum(axis=1)
-            fav = favourable.sum(axis=1)
-        else:
-            j = dims.index(dimension)
-            total, count = dim_sums[:, j], dim_counts[:, j]
-            fav = favourable[:, dim_of == dimension].sum(axis=1)
+        for dim in dims:
+            out[DIMENSION_PREFIX + dim] = np.where(counts[dim] > 0, sums[dim] / counts[dim], np.nan)
+        used = dims if dimension is None else [dimension]
+        total = np.sum([sums[d] for d in used], axis=0)
+        count = np.sum([counts[d] for d in used], axis=0)
         out["satisfaction"] = np.where(count > 0, total / count, np.nan)
     out["n_items"] = count.astype("int64")
-    out["n_favourable"] = fav.astype("int64")
+    out["n_favourable"] = favourable
     return pd.DataFrame(out, index=responses.index)
 
 

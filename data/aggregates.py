@@ -115,7 +115,7 @@ def response_items(
     }
     result = con.execute(_RESPONSE_ITEMS_SQL, params).fetchnumpy()
     n = len(result["wave_pos"])
-    values = np.full((n, len(items)), np.nan)
+    values = np.full((n, len(items)), np.nan, order="F")  # column-major: analysis reads item by item
     for position in range(len(items)):
         word = np.asarray(result[f"word{position // 21}"], dtype=np.int64)
         answer = (word >> (3 * (position % 21))) & 7
