@@ -24,7 +24,6 @@ CODEBOOK_COLUMNS = ("table", "column", "question_id", "dimension", "kind", "scal
 UNDESCRIBED = "Not described in the codebook yet; see docs/methodology.md."
 
 SCORE_SCALE = "0-100"
-_K = ("key", "department code or wave id")
 
 # column -> (kind, scale, English meaning, Chinese meaning); shared by every aggregate table
 COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
