@@ -3,16 +3,15 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import satisfaction_heatmap, significant_cells
 from ui.frame import lang, t
 from ui.results import (
     department_names,
-    departments,
     flag_labels,
     hotspot_table,
     how_to_read,
     metric_delta,
     org_change,
+    overview_heatmap,
     pair_summary,
     response_rate,
     wave_filters,
@@ -75,22 +74,7 @@ org_mean = (
     float(report.org["mean"].iloc[0]) if not report.org["suppressed"].iloc[0] else float(report.cells["mean"].mean())
 )
 st.caption(t("overview_heatmap_caption", mean=f"{org_mean:.0f}", k=report.k))
-figure = satisfaction_heatmap(
-    report.cells,
-    list(departments().query("active")["code"]),
-    names,
-    centre=org_mean,
-    marked=significant_cells(report.cells, org_mean),
-    texts={
-        "hidden": t("hidden"),
-        "no_data": t("no_data"),
-        "hover": t("hover_cell"),
-        "mean": t("mean_satisfaction"),
-        "x_title": t("provider_dept"),
-        "y_title": t("rater_dept"),
-        "significant": t("dash_significant_ring"),
-    },
-)
+figure = overview_heatmap(filters.wave.wave_id, filters.relationship_type, filters.dimension, lang(), org_mean)
 event = st.plotly_chart(
     figure,
     width="stretch",

@@ -51,7 +51,9 @@ else:
     histories[t("trends_series_org")] = history("organisation", **query)
 
 series = trend_series(histories, lang())
-if series["wave"].nunique() < 2:
+if len(series) and series["mean"].isna().all():
+    st.info(t("empty_all_hidden"))
+elif series["wave"].nunique() < 2:
     st.info(t("trends_one_wave"))
 else:
     st.plotly_chart(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.drivers import quadrant
@@ -23,6 +24,7 @@ from data.org import list_departments
 from data.responses import response_count
 from data.waves import Wave, get_wave, list_waves, survey_for_version
 from report.wave import WaveReport, build_history, build_wave_report, wave_comments
+from ui.charts import satisfaction_heatmap, significant_cells
 from ui.frame import db, lang, t
 from ui.i18n import translate
 
@@ -104,6 +106,32 @@ def history(
         provider_dept=provider_dept,
         relationship_type=relationship_type,
         dimension=dimension,
+    )
+
+
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def overview_heatmap(
+    wave_id: str, relationship_type: str | None, dimension: str | None, lang: str, centre: float
+) -> go.Figure:
+    """The Overview heatmap of one wave and filter in `lang`, cached: on a large organisation
+    building the figure costs more than reading the cached report, and every rerun needs it."""
+    report = wave_report(wave_id, relationship_type, dimension)
+    frame = departments()
+    return satisfaction_heatmap(
+        report.cells,
+        list(frame.loc[frame["active"], "code"]),
+        report.names(lang),
+        centre=centre,
+        marked=significant_cells(report.cells, centre),
+        texts={
+            "hidden": translate("hidden", lang),
+            "no_data": translate("no_data", lang),
+            "hover": translate("hover_cell", lang),
+            "mean": translate("mean_satisfaction", lang),
+            "x_title": translate("provider_dept", lang),
+            "y_title": translate("rater_dept", lang),
+            "significant": translate("dash_significant_ring", lang),
+        },
     )
 
 

@@ -153,3 +153,10 @@ def test_overview_compared_with_an_older_wave_shows_the_loyalty_change_too(demo_
     loyalty = next(m for m in at.metric if m.label == "Internal loyalty (iNPS)")
     assert loyalty.proto.delta  # against the wave just before, only the mean's change is known
     assert any("Change since 2026 Q2" in c.value for c in at.caption)
+
+
+def test_overview_filters_name_the_four_internal_customer_types_in_chinese(demo_db_path):
+    at = run_page("pages/overview.py", demo_db_path, lang="zh")
+    rtype = at.selectbox(key="overview.rtype")
+    assert rtype.label == "内部客户类型"
+    assert {"全部关系", "等级客户", "功能客户", "流程客户", "跨部门流程客户"} == set(rtype.options)

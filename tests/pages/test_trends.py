@@ -49,3 +49,14 @@ def test_trends_refuse_a_visitor(demo_db_path):
 def test_trends_empty_database(empty_db_path):
     at = run_page("pages/trends.py", empty_db_path)
     assert "No survey wave yet" in at.info[0].value
+
+
+def test_trends_everything_hidden_says_so(demo_db_path):
+    from data.db import Database
+
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE waves SET k_min = 500, k_comments = 500")
+    db.close()
+    at = run_page("pages/trends.py", demo_db_path, state={"trends.scope": "dept", "trends.provider": "PROD"})
+    assert not at.exception
+    assert any("below the anonymity threshold" in i.value for i in at.info)
