@@ -124,13 +124,19 @@ def add_test_user(db_path: Path, username: str, role: str, password: str = "corr
 
 
 def sign_in(pg, base_url: str, username: str, password: str = "correct horse battery") -> None:
-    """Sign in through the real sign-in page (labels 'Username', 'Password', button 'Sign in')."""
-    pg.goto(f"{base_url}/sign_in")
+    """Sign in through the real sign-in page (labels 'Username', 'Password', button 'Sign in').
+
+    Opens the app's root, whose home page is the sign-in page while signed out: a direct first load
+    of /sign_in makes Streamlit run pages/sign_in.py on its own (pages/ directory mode), without app.py.
+    """
+    pg.goto(base_url)
     wait_for_app(pg)
+    pg.get_by_label("Username").wait_for(timeout=30000)
     pg.get_by_label("Username").fill(username)
-    pg.get_by_label("Password").fill(password)
+    pg.get_by_label("Password", exact=True).fill(password)
     pg.get_by_role("button", name="Sign in").click()
-    pg.wait_for_timeout(500)
+    # Signed in once the sidebar offers "Sign out"; navigating away earlier would lose the sign-in.
+    pg.get_by_role("button", name="Sign out").wait_for(timeout=30000)
     wait_for_app(pg)
 
 
