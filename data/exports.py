@@ -512,8 +512,22 @@ def responses_shown(
     """
     from analysis.anonymity import suppress_small_cells
 
+    keys = ["wave_id", "rater_dept", "provider_dept", "n"]
     counts = cell_counts(db, wave_id, relationship_type)
-    suppressed = suppress_small_cells(counts[["wave_id", "rater_dept", "provider_dept", "n"]], k)
+    hide = None
+    if relationship_type is not None:
+        # Cells hidden in the full matrix stay hidden in a type-filtered file, as in report.wave: a
+        # complement shown here would give its n, and the unfiltered totals would then reveal the
+        # small cell it protects.
+        everything = cell_counts(db, wave_id)
+        hidden = everything.loc[suppress_small_cells(everything[keys], k)["suppressed"].to_numpy()]
+        pairs = set(zip(hidden["rater_dept"], hidden["provider_dept"], strict=True))
+        hide = pd.Series(
+            [(r, p) in pairs for r, p in zip(counts["rater_dept"], counts["provider_dept"], strict=True)],
+            index=counts.index,
+            dtype=bool,
+        )
+    suppressed = suppress_small_cells(counts[keys], k, hide=hide)
     return shown_cells(counts.assign(suppressed=suppressed["suppressed"].to_numpy()), k_comments)
 
 

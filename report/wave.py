@@ -438,7 +438,8 @@ def wave_comments(
     """Comments of one wave for a cell, a provider (all its customers) or a rater, safe to show.
 
     Only comments from cells (wave, rater, provider) with at least k_comments responses are
-    returned, also when a provider or rater is asked for, so a small cell's words never appear.
+    returned, also when a provider or rater is asked for, so a small cell's words never appear; cells
+    hidden as complements give none either.
     The order is random (a fresh order each call unless `seed` is given) and there are no dates or
     ids, so a comment cannot be matched with a submission.
 
@@ -451,7 +452,10 @@ def wave_comments(
         raise ValueError(f"unknown wave {wave_id!r}")
     check_relationship_type(relationship_type)
     counts = cell_response_counts(db, wave_id)
-    allowed = counts[counts["n"] >= wave.k_comments][["rater_dept", "provider_dept"]]
+    # A cell hidden as a complement shows nothing, its comments included: how many comments it has
+    # would bound its size, and with the shown totals the size of the small cell it protects.
+    hidden = hidden_mask(counts, check_threshold(wave.k_min)).to_numpy()
+    allowed = counts[(counts["n"] >= wave.k_comments).to_numpy() & ~hidden][["rater_dept", "provider_dept"]]
     found = cell_comments(
         db, wave_id, rater_dept=rater_dept, provider_dept=provider_dept, relationship_type=relationship_type
     )
