@@ -151,20 +151,23 @@ def suppress_small_cells(
     if hide is not None:
         mask = mask | hide.reindex(out.index, fill_value=False).astype(bool)
     hidden = mask.to_numpy(dtype=bool)
+    any_hidden = bool(hidden.any())
     blanked = {}
     for column in out.columns:
-        if column in KEY_COLUMNS or column in ("suppressed", "k"):
-            blanked[column] = out[column].to_numpy()
-            continue
         values = out[column]
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            blanked[column] = np.where(hidden, np.nan, values.to_numpy(dtype="float64", na_value=np.nan))
-        elif hidden.any():
-            blanked[column] = np.where(hidden, None, values.to_numpy(dtype=object))
+        if column in KEY_COLUMNS or column in ("suppressed", "k"):
+            blanked[column] = values  # a Series keeps its dtype without re-inference
+        elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            numbers = values.to_numpy(dtype="float64", na_value=np.nan)
+            blanked[column] = pd.Series(np.where(hidden, np.nan, numbers) if any_hidden else numbers, index=out.index)
+        elif any_hidden:
+            blanked[column] = pd.Series(
+                np.where(hidden, None, values.to_numpy(dtype=object)), index=out.index, dtype=object
+            )
         else:  # nothing hidden: keep text and flags with their own dtype
-            blanked[column] = values.to_numpy()
-    blanked["suppressed"] = hidden
-    blanked["k"] = k
+            blanked[column] = values
+    blanked["suppressed"] = pd.Series(hidden, index=out.index)
+    blanked["k"] = pd.Series(k, index=out.index, dtype="int64")
     return pd.DataFrame(blanked, index=out.index)
 
 

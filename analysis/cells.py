@@ -157,6 +157,7 @@ SUMMARY_COLUMNS = [
 # the sum and count of the responses' dimension scores.
 _FREQ_SUM, _FREQ_N = "freq_sum", "freq_n"
 _DIM_SUM, _DIM_N = "dimsum_", "dimn_"
+_MAX_DENSE_GROUPS = 4_000_000
 
 
 def moments_from_scores(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBands = DEFAULT_BANDS) -> pd.DataFrame:
@@ -207,14 +208,22 @@ def moments_from_scores(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBan
             codes.append(code.astype(np.int64))
             levels.append(np.asarray(level, dtype=object))
     shape = tuple(max(len(level), 1) for level in levels)
+    size = int(np.prod(shape))
     group = np.ravel_multi_index(codes, shape) if len(scores) else np.zeros(0, dtype=np.int64)
-    present, inverse = np.unique(group, return_inverse=True)
+    # Groups are all key combinations (waves x raters x providers: thousands), so bincount over
+    # the full product and keep the combinations that have rows; no sort of the responses.
+    if size <= _MAX_DENSE_GROUPS:
+        ids = np.flatnonzero(np.bincount(group, minlength=size))
+        take, width = ids, size
+    else:  # very many departments: compact the group ids first (a sort, still vectorised)
+        ids, group = np.unique(group, return_inverse=True)
+        take, width = np.arange(len(ids)), len(ids)
     out = {
-        key: level[index] if len(present) else np.array([], dtype=object)
-        for key, level, index in zip(keys, levels, np.unravel_index(present, shape), strict=True)
+        key: level[index] if len(ids) else np.array([], dtype=object)
+        for key, level, index in zip(keys, levels, np.unravel_index(ids, shape), strict=True)
     }
     for name, values in columns.items():
-        sums = np.bincount(inverse, weights=values, minlength=len(present))
+        sums = np.bincount(group, weights=values, minlength=width)[take]
         out[name] = sums.astype(np.int64) if values.dtype.kind in "iub" else sums
     return pd.DataFrame(out)
 
