@@ -79,6 +79,9 @@ class Database:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """This thread's connection inside BEGIN ... COMMIT; rolled back on any error."""
         con = self.connection()
+        # DuckDB 2 refuses register() on a connection whose last result was only partly read
+        # (e.g. by fetchone()); a transaction starts from a clean connection.
+        con.complete()
         con.execute("BEGIN TRANSACTION")
         try:
             yield con

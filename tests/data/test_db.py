@@ -207,3 +207,15 @@ def test_a_failed_transaction_writes_nothing(org_db):
         con.execute("INSERT INTO departments VALUES ('HR', 'HR', '人力资源部', NULL, TRUE)")
         con.execute("INSERT INTO relationships VALUES ('HR', 'HR', 'process')")
     assert org_db.connection().execute("SELECT count(*) FROM departments WHERE code = 'HR'").fetchone() == (0,)
+
+
+def test_a_transaction_can_register_frames_after_a_partly_read_result(org_db):
+    import pandas as pd
+
+    con = org_db.connection()
+    assert con.execute("SELECT code FROM departments ORDER BY code").fetchone() == ("PROD",)  # one row left unread
+    with org_db.transaction() as tx:
+        tx.register("extra", pd.DataFrame({"code": ["HR"], "name_en": ["HR"], "name_zh": ["人力资源部"]}))
+        tx.execute("INSERT INTO departments (code, name_en, name_zh) SELECT * FROM extra")
+        tx.unregister("extra")
+    assert con.execute("SELECT count(*) FROM departments").fetchone() == (3,)
