@@ -154,15 +154,18 @@ def parse_roster(
         dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.count("\n") else csv.excel
     except csv.Error:
         dialect = csv.excel
+    rows = []
     try:
-        rows = list(csv.reader(io.StringIO(text), dialect))
+        for cells in csv.reader(io.StringIO(text), dialect):
+            if any(cell.strip() for cell in cells):
+                rows.append(cells)
+                # Stop reading at the limit: a million-row file is refused in seconds, not minutes.
+                if len(rows) > MAX_ROSTER_ROWS + 1:
+                    return empty, [_message("too_many", lang, limit=MAX_ROSTER_ROWS)]
     except csv.Error as exc:
         return empty, [_message("csv", lang, detail=exc)]
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
     if not rows:
         return empty, [_message("empty", lang)]
-    if len(rows) > MAX_ROSTER_ROWS + 1:
-        return empty, [_message("too_many", lang, limit=MAX_ROSTER_ROWS)]
     header = [cell.strip().lower() for cell in rows[0]]
     errors: list[str] = []
     for column in sorted({c for c in header if c and header.count(c) > 1}):

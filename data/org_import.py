@@ -70,6 +70,7 @@ TYPE_ALIASES = {
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "启用", "active"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "停用", "inactive"}
 MAX_NAME = 80
+MAX_ROWS = 50_000  # rows per file: far more departments or relationships than any organisation has
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,13 @@ def _rows(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, st
         return [], [], [Problem("empty_file", file)]
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    records = [(reader.line_num, row) for row in reader]
-    records = [(n, row) for n, row in records if any(cell.strip() for cell in row)]
+    records = []
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            records.append((reader.line_num, row))
+            # Stop reading at the limit: a million-row file is refused in seconds, not checked for minutes.
+            if len(records) > MAX_ROWS + 1:
+                return [], [], [Problem("too_many_rows", file, values={"limit": MAX_ROWS})]
     header = records[0][1]
     columns = []
     for name in header:

@@ -247,7 +247,7 @@ def validate_submission(
     for provider, frequency in frequencies.items():
         if provider not in allowed:
             problems.append(Problem("unknown_provider", str(provider)))
-        elif frequency not in frequency_ids:
+        elif not isinstance(frequency, str) or frequency not in frequency_ids:  # a list is not hashable
             problems.append(Problem("bad_frequency", provider, "frequency"))
         elif frequency != NEVER:
             chosen.append((provider, frequency))
