@@ -8,7 +8,8 @@ Run from the repository root: `python -m bench.pages` (or `python bench/pages.py
 3. In Chromium (Playwright): the time from navigation to the bare page's text, and from the click on
    "Sign in" to the Overview heatmap drawn (a leader's home page; sign-in lives in the server-side
    session, so the signed-in Overview cannot be opened by URL). The Overview once cold (aggregates
-   computed) and then warm (a new browser session; aggregates from st.cache_data).
+   computed) and then warm (a new browser session; aggregates from st.cache_data). Next to them, a
+   bare page with one tiny Plotly chart: the floor any Plotly page pays to load Plotly's JavaScript.
 4. The server time of a warm rerun of the Overview script (AppTest in this process, on the same
    file, cache warm): what a click on a filter costs on the server.
 
@@ -45,6 +46,11 @@ PROVIDERS_PER_RATER = 10
 REPEATS = 3
 CHROMIUM = "/usr/bin/chromium"
 BARE_PAGE = 'import streamlit as st\n\nst.write("bare page")\n'
+# The floor of any Plotly page: Streamlit loads and starts Plotly's JavaScript for the first chart.
+PLOTLY_PAGE = (
+    "import plotly.graph_objects as go\nimport streamlit as st\n\n"
+    "st.plotly_chart(go.Figure(go.Heatmap(z=[[1, 2], [3, 4]])))\n"
+)
 
 # Responses per (wave, rater, provider): the ratings of one wave spread over 40 x 10 related pairs.
 _GENERATE_SQL = """
@@ -188,6 +194,17 @@ def _time_bare(browser, url: str) -> float:
     return elapsed
 
 
+def _time_plotly(browser, url: str) -> float:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    started = time.perf_counter()
+    pg.goto(url)
+    pg.wait_for_selector(".js-plotly-plot .heatmaplayer", timeout=120000)
+    elapsed = time.perf_counter() - started
+    context.close()
+    return elapsed
+
+
 def _time_overview(browser, url: str, username: str, password: str) -> float:
     """From the click on "Sign in" to the Overview heatmap drawn (the Overview is a leader's home page).
 
@@ -239,26 +256,35 @@ def main() -> None:
         add_test_user(db_path, "bench-leader", "leader", "bench password 1")
         bare_script = tmp_path / "bare_page.py"
         bare_script.write_text(BARE_PAGE, encoding="utf-8")
+        plotly_script = tmp_path / "plotly_page.py"
+        plotly_script.write_text(PLOTLY_PAGE, encoding="utf-8")
 
         app, app_url = _serve(ROOT / "app.py", db_path, tmp_path / "app.log")
         bare, bare_url = _serve(bare_script, tmp_path / "unused.duckdb", tmp_path / "bare.log")
+        plotly_page, plotly_url = _serve(plotly_script, tmp_path / "unused.duckdb", tmp_path / "plotly.log")
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 cold = _time_overview(browser, app_url, "bench-leader", "bench password 1")
                 bare_times = [_time_bare(browser, bare_url) for _ in range(REPEATS)]
+                plotly_times = [_time_plotly(browser, plotly_url) for _ in range(REPEATS)]
                 warm_times = [
                     _time_overview(browser, app_url, "bench-leader", "bench password 1") for _ in range(REPEATS)
                 ]
                 browser.close()
         finally:
-            for proc in (app, bare):
+            for proc in (app, bare, plotly_page):
                 proc.terminate()
                 proc.wait(20)
         reruns = _warm_rerun_ms(db_path)
 
     bare_s, warm_s, rerun_ms = statistics.median(bare_times), statistics.median(warm_times), statistics.median(reruns)
     print(f"bare one-line page, navigation to text:        {bare_s * 1000:7.0f} ms  (median of {REPEATS})")
+    plotly_s = statistics.median(plotly_times)
+    print(
+        f"bare page with one 2x2 Plotly heatmap:       {plotly_s * 1000:7.0f} ms  ({plotly_s / bare_s:.2f} x bare;"
+        f" the Plotly floor)"
+    )
     print(f"Overview after sign-in, cold aggregates:       {cold * 1000:7.0f} ms  ({cold / bare_s:.1f} x bare)")
     print(
         f"Overview after sign-in, warm aggregates:       {warm_s * 1000:7.0f} ms  ({warm_s / bare_s:.2f} x bare;"
