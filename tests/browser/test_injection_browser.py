@@ -1,0 +1,65 @@
+"""Markup and script typed by people (comments) or admins (department names) are shown as text in
+the real browser: on Overview (the heatmap), Hotspots and the Department report, no injected element
+appears and no injected script runs.
+
+The payloads go into a copy of the demo database before the server starts: a department's names, and
+every comment of the latest wave (so whatever cell a page opens on, its comments carry them).
+"""
+
+import pytest
+
+from data.db import Database
+from tests.conftest import add_test_user, screenshot, sign_in, wait_for_app
+
+IMG = "<img src=x onerror=window.__pwned=1>"
+SCRIPT = "<script>window.__pwned=1</script>"
+LINK = "[click me](javascript:window.__pwned=1)"
+WAVE = "2026-Q4"
+PROBE = """() => ({
+    pwned: typeof window.__pwned !== 'undefined',
+    images: document.querySelectorAll('img[src="x"], img[onerror], [onerror]').length,
+    scripts: [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__pwned')).length,
+    links: document.querySelectorAll('a[href^="javascript"]').length,
+    text: document.body.innerText,
+    svg: [...document.querySelectorAll('svg text')].map(t => t.textContent).join(' '),
+})"""
+
+
+def _plant(db_path) -> None:
+    db = Database(db_path)
+    con = db.connection()
+    con.execute("UPDATE departments SET name_en = ?, name_zh = ? WHERE code = 'LOG'", [IMG + " Logistics", SCRIPT])
+    con.execute("UPDATE departments SET name_en = ? WHERE code = 'QA'", [LINK])
+    con.execute(
+        "UPDATE comments SET text = CASE WHEN question = 'change' THEN ? ELSE ? END"
+        " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
+        [IMG + " please reply sooner", SCRIPT + " " + LINK, WAVE],
+    )
+    db.close()
+    add_test_user(db_path, "lead", "leader")
+
+
+@pytest.mark.browser
+def test_markup_in_names_and_comments_is_shown_as_text(demo_db_path, live_server_factory, page):
+    _plant(demo_db_path)
+    server = live_server_factory(demo_db_path)
+    sign_in(page, server.url, "lead")
+    seen_text = ""
+    for url_path in ("overview", "hotspots", "department"):
+        page.goto(f"{server.url}/{url_path}")
+        wait_for_app(page)
+        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60000)
+        if url_path == "overview":  # the heatmap's axis labels are the department names
+            page.locator('[data-testid="stPlotlyChart"] .xtick text').first.wait_for(timeout=60000)
+        page.wait_for_timeout(1000)
+        wait_for_app(page)
+        found = page.evaluate(PROBE)
+        if url_path == "overview":
+            assert IMG + " Logistics" in found["svg"] or "Logistics" in found["svg"], found["svg"][:500]
+        screenshot(page, f"injection_{url_path}_en")
+        assert not found["pwned"], url_path
+        assert found["images"] == 0 and found["scripts"] == 0 and found["links"] == 0, (url_path, found)
+        seen_text += found["text"] + " " + found["svg"]
+    # the payloads are there, as the characters people typed
+    assert "<img src=x onerror=window.__pwned=1> Logistics" in seen_text
+    assert "please reply sooner" in seen_text and "<script>window.__pwned=1</script>" in seen_text
