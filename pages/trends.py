@@ -51,9 +51,10 @@ else:
     histories[t("trends_series_org")] = history("organisation", **query)
 
 series = trend_series(histories, lang())
-if len(series) and series["mean"].isna().all():
-    st.info(t("empty_all_hidden"))
-elif series["wave"].nunique() < 2:
+chosen = series[series["series"] == next(iter(histories), None)]
+if histories and chosen["mean"].isna().all():
+    st.info(t("empty_all_hidden"))  # the chosen department or pair is hidden in every wave
+if series["wave"].nunique() < 2:
     st.info(t("trends_one_wave"))
 else:
     st.plotly_chart(
