@@ -12,7 +12,7 @@ from ui.charts import (
     perception_gap,
     trend_lines,
 )
-from ui.frame import lang, t
+from ui.frame import lang, md_escape, t
 from ui.results import (
     comment_groups,
     department_view,
@@ -40,7 +40,7 @@ if st.session_state.get("department.provider") not in providers:
 provider = st.selectbox(
     t("dept_pick"), options=providers, format_func=lambda code: names.get(code, code), key="department.provider"
 )
-st.caption(t("dept_intro", dept=names.get(provider, provider)))
+st.caption(t("dept_intro", dept=md_escape(names.get(provider, provider))))
 view = department_view(report, provider, lang())
 if view.figures is None:
     st.info(t("empty_all_hidden") if len(view.customers) else t("dept_no_responses"))

@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts import pair_directions, trend_lines
-from ui.frame import lang, t
+from ui.frame import lang, md_escape, t
 from ui.results import (
     comment_groups,
     flag_labels,
@@ -81,13 +81,13 @@ for column, summary, (a, b) in zip(
     st.columns(2), pair_summary(report, rater, provider, lang()), directions, strict=True
 ):
     with column:
-        st.metric(summary["label"], summary["value"], help=summary["help"])
+        st.metric(md_escape(summary["label"]), summary["value"], help=summary["help"])  # names as typed
         if summary["value"] == "—":
             st.caption(summary["help"])  # why there is no figure: no responses, or hidden
         row = hot[(hot["rater_dept"] == a) & (hot["provider_dept"] == b)]
         if len(row):
             st.markdown(f"**{flag_labels(row['flags'].iloc[0])}**")
-            st.write(row["reason"].iloc[0])
+            st.markdown(md_escape(row["reason"].iloc[0]))  # the reason names departments
 
 dims = pair_dimensions(report, rater, provider, lang())
 if dims[["forward", "backward"]].notna().any().any():
@@ -135,7 +135,7 @@ st.subheader(t("hotspots_comments"))
 st.caption(t("hotspots_comments_note"))
 for column, (a, b) in zip(st.columns(2), directions, strict=True):
     with column:
-        st.markdown(f"**{_pair_label(f'{a}|{b}')}**")
+        st.markdown(f"**{md_escape(_pair_label(f'{a}|{b}'))}**")
         groups = comment_groups(report, a, b)
         if not ((report.cells["rater_dept"] == a) & (report.cells["provider_dept"] == b)).any():
             st.caption(t("dash_direction_no_data"))

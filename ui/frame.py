@@ -6,6 +6,8 @@ and the signed-in user (set by the sign-in page). Pages call `page_setup(...)` f
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
 from data.connection import get_database
@@ -37,6 +39,16 @@ def lang() -> str:
 def t(key: str, **values: object) -> str:
     """Interface text in the current language."""
     return translate(key, lang(), **values)
+
+
+# ASCII punctuation CommonMark lets a backslash escape, plus ":" (Streamlit's :color[...] and :icon:).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
+
+
+def md_escape(text: object) -> str:
+    """Text that Streamlit's Markdown (markdown, caption, metric labels) shows exactly as typed: for
+    names and other text people set, so that `[x](https://...)` stays text instead of becoming a link."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 def db() -> Database:
