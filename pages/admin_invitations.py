@@ -8,7 +8,7 @@ from data.invitations import RosterError, create_invitations, invitation_counts,
 from data.wave_setup import response_rates
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import links_file_bytes
-from ui.frame import db, lang, t
+from ui.frame import db, lang, md_escape, t
 from ui.results import clear_results, department_names, waves
 
 user = require_role(*ADMIN_ROLES)
@@ -90,7 +90,8 @@ if remind.empty:
     st.success(t("admin_inv_all_above"))
 else:
     separator = "、" if lang() == "zh" else ", "
-    st.warning(t("admin_inv_remind", departments=separator.join(names.get(c, c) for c in remind["dept_code"])))
+    late = separator.join(md_escape(names.get(c, c)) for c in remind["dept_code"])  # names as typed, not Markdown
+    st.warning(t("admin_inv_remind", departments=late))
 st.dataframe(
     pd.DataFrame(
         {
