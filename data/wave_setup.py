@@ -144,7 +144,7 @@ def change_status(db: Database, wave_id: str, status: str) -> Wave:
     try:
         set_wave_status(db, wave_id, status)
     except duckdb.ConstraintException as exc:
-        # Should not happen since 0002; say so rather than show a traceback.
+        # Should not happen with this schema; say so rather than show a traceback.
         raise WaveError("not_saved", wave_id=wave_id) from exc
     return get_wave(db, wave_id)
 

@@ -6,9 +6,11 @@ CREATE TABLE departments (
     code        VARCHAR PRIMARY KEY CHECK (regexp_full_match(code, '[A-Z][A-Z0-9_]{0,15}')),
     name_en     VARCHAR NOT NULL CHECK (length(trim(name_en)) BETWEEN 1 AND 80),
     name_zh     VARCHAR NOT NULL CHECK (length(trim(name_zh)) BETWEEN 1 AND 80),
-    -- A self-referencing foreign key cannot be loaded in one statement in DuckDB, so the parent
-    -- tree (existence, no cycles) is checked by data/org.py before any write.
-    parent_code VARCHAR CHECK (parent_code IS NULL OR parent_code <> code),
+    -- The parent tree (existence, not its own parent, no cycles) is checked by data/org_import.py
+    -- before any write. Not in the schema: DuckDB cannot load a self-referencing foreign key in one
+    -- statement, and a CHECK naming the key turns every UPDATE of a department into delete+insert,
+    -- which the foreign keys of responses then refuse (no department could be renamed).
+    parent_code VARCHAR,
     active      BOOLEAN NOT NULL DEFAULT TRUE
 );
 
@@ -57,8 +59,11 @@ CREATE TABLE invitations (
 );
 
 -- A respondent's unfinished answers, keyed by the token hash, deleted when the survey is submitted.
+-- No foreign key to invitations: DuckDB refuses to mark an invitation used while a draft refers to
+-- it, even after the draft was deleted in the same transaction. data/submissions.py writes drafts
+-- only for existing unused invitations and deletes them in the transaction that marks it used.
 CREATE TABLE drafts (
-    token_hash VARCHAR PRIMARY KEY REFERENCES invitations (token_hash),
+    token_hash VARCHAR PRIMARY KEY CHECK (regexp_full_match(token_hash, '[0-9a-f]{64}')),
     payload    VARCHAR NOT NULL,
     updated_at TIMESTAMP NOT NULL DEFAULT current_timestamp
 );

@@ -192,8 +192,8 @@ def test_bad_departments_and_relationships_are_refused(org_db):
     con = org_db.connection()
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO departments VALUES ('bad code', 'x', 'y', NULL, TRUE)")
-    # A department that is its own parent is refused by data/org_import.py before any write (migration
-    # 0002 removed that CHECK so departments stay editable): tests/data/test_org_import.py.
+    # A department that is its own parent is refused by data/org_import.py before any write (the schema
+    # has no such CHECK so departments stay editable): tests/data/test_org_import.py.
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO relationships VALUES ('SALES', 'SALES', 'process')")
     with pytest.raises(duckdb.ConstraintException):

@@ -151,7 +151,7 @@ def test_a_second_import_updates_names_and_types_and_counts_the_changes(memory_d
 
 
 def test_a_department_with_responses_can_be_renamed_and_deactivated(demo_db_path):
-    # Migration 0002 exists for this: DuckDB refused updates of referenced departments before it.
+    # The schema has no CHECK naming the department key for this: DuckDB refuses such updates otherwise.
     from data.db import Database
 
     db = Database(demo_db_path)
