@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.drivers import quadrant
@@ -112,12 +111,12 @@ def history(
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
 def overview_heatmap(
     wave_id: str, relationship_type: str | None, dimension: str | None, lang: str, centre: float
-) -> go.Figure:
+) -> dict:
     """The Overview heatmap of one wave and filter in `lang`, cached: on a large organisation
     building the figure costs more than reading the cached report, and every rerun needs it."""
     report = wave_report(wave_id, relationship_type, dimension)
     frame = departments()
-    return satisfaction_heatmap(
+    figure = satisfaction_heatmap(
         report.cells,
         list(frame.loc[frame["active"], "code"]),
         report.names(lang),
@@ -132,7 +131,8 @@ def overview_heatmap(
             "y_title": translate("rater_dept", lang),
             "significant": translate("dash_significant_ring", lang),
         },
-    )
+    ).to_dict()  # cached as a plain dict: a cached Figure object lost click selection in Chromium
+    return figure
 
 
 def flag_labels(flags: str | None) -> str:
