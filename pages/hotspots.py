@@ -42,7 +42,6 @@ else:
         ],
         hide_index=True,
         width="stretch",
-        row_height=56,  # tall rows let the reason sentence wrap instead of being cut off
         column_config={
             "rank": st.column_config.NumberColumn(t("dash_rank"), width="small"),
             "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),

@@ -111,7 +111,6 @@ else:
         top.assign(flags=top["flags"].map(flag_labels))[["pair", "flags", "severity", "reason"]],
         hide_index=True,
         width="stretch",
-        row_height=56,  # tall rows let the reason sentence wrap instead of being cut off
         column_config={
             "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
             "flags": st.column_config.TextColumn(t("dash_flags"), width="medium"),
