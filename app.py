@@ -1,4 +1,8 @@
-"""ICSAT: the router and frame. Pages live in pages/; this file only sets up and routes.
+"""ICSAT: the router and frame. Pages live in views/; this file only sets up and routes.
+
+The page folder is not called pages/: Streamlit treats a pages/ folder beside the entry script as a
+legacy multipage app until st.navigation has run once in the process, so the first request after a
+restart that is a deep link (a staff member's survey link) would run the page without this frame.
 
 The menu is built from the signed-in user's role. Each page still checks the role itself
 (ui/access.py), so opening a page's URL directly gets the same answer as the menu.

@@ -126,8 +126,7 @@ def add_test_user(db_path: Path, username: str, role: str, password: str = "corr
 def sign_in(pg, base_url: str, username: str, password: str = "correct horse battery") -> None:
     """Sign in through the real sign-in page (labels 'Username', 'Password', button 'Sign in').
 
-    Opens the app's root, whose home page is the sign-in page while signed out: a direct first load
-    of /sign_in makes Streamlit run pages/sign_in.py on its own (pages/ directory mode), without app.py.
+    Opens the app's root, whose home page is the sign-in page while signed out.
     """
     pg.goto(base_url)
     wait_for_app(pg)

@@ -24,43 +24,43 @@ class PageEntry:
 
 PAGES: list[PageEntry] = [
     PageEntry(
-        "section_results", "pages/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES
+        "section_results", "views/overview.py", "overview_title", ":material/grid_on:", "overview", DASHBOARD_ROLES
     ),
     PageEntry(
-        "section_results", "pages/hotspots.py", "hotspots_title", ":material/warning:", "hotspots", DASHBOARD_ROLES
+        "section_results", "views/hotspots.py", "hotspots_title", ":material/warning:", "hotspots", DASHBOARD_ROLES
     ),
     PageEntry(
-        "section_results", "pages/department.py", "dept_title", ":material/apartment:", "department", DASHBOARD_ROLES
+        "section_results", "views/department.py", "dept_title", ":material/apartment:", "department", DASHBOARD_ROLES
     ),
     PageEntry(
-        "section_results", "pages/trends.py", "trends_title", ":material/trending_up:", "trends", DASHBOARD_ROLES
+        "section_results", "views/trends.py", "trends_title", ":material/trending_up:", "trends", DASHBOARD_ROLES
     ),
-    PageEntry("section_results", "pages/network.py", "network_title", ":material/hub:", "network", DASHBOARD_ROLES),
-    PageEntry("section_staff", "pages/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
-    PageEntry("section_data", "pages/data_exports.py", "exports_title", ":material/download:", "data", EXPORT_ROLES),
+    PageEntry("section_results", "views/network.py", "network_title", ":material/hub:", "network", DASHBOARD_ROLES),
+    PageEntry("section_staff", "views/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
+    PageEntry("section_data", "views/data_exports.py", "exports_title", ":material/download:", "data", EXPORT_ROLES),
     PageEntry(
-        "section_admin", "pages/admin_org.py", "admin_org_title", ":material/account_tree:", "admin_org", ADMIN_ROLES
+        "section_admin", "views/admin_org.py", "admin_org_title", ":material/account_tree:", "admin_org", ADMIN_ROLES
     ),
     PageEntry(
-        "section_admin", "pages/admin_waves.py", "admin_waves_title", ":material/event:", "admin_waves", ADMIN_ROLES
+        "section_admin", "views/admin_waves.py", "admin_waves_title", ":material/event:", "admin_waves", ADMIN_ROLES
     ),
     PageEntry(
         "section_admin",
-        "pages/admin_invitations.py",
+        "views/admin_invitations.py",
         "admin_invitations_title",
         ":material/forward_to_inbox:",
         "admin_invitations",
         ADMIN_ROLES,
     ),
     PageEntry(
-        "section_admin", "pages/admin_users.py", "admin_users_title", ":material/group:", "admin_users", ADMIN_ROLES
+        "section_admin", "views/admin_users.py", "admin_users_title", ":material/group:", "admin_users", ADMIN_ROLES
     ),
     PageEntry(
-        "section_admin", "pages/admin_audit.py", "admin_audit_title", ":material/history:", "admin_audit", ADMIN_ROLES
+        "section_admin", "views/admin_audit.py", "admin_audit_title", ":material/history:", "admin_audit", ADMIN_ROLES
     ),
     PageEntry(
         "section_account",
-        "pages/sign_in.py",
+        "views/sign_in.py",
         "auth_menu_title",
         ":material/login:",
         "sign_in",

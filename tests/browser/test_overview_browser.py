@@ -10,6 +10,13 @@ pytestmark = pytest.mark.browser
 def test_overview_heatmap_in_the_browser(demo_db_path, live_server_factory, page):
     add_test_user(demo_db_path, "lena", "leader")
     server = live_server_factory(demo_db_path)
+    # A deep link as the very first request of a fresh server still runs inside app.py's frame:
+    # the menu is the app's own (no list of page files) and the page asks for sign-in.
+    page.goto(f"{server.url}/overview")
+    wait_for_app(page)
+    page.get_by_text("Please sign in").first.wait_for(timeout=30000)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "admin" not in sidebar.lower() and "Language" in sidebar
     sign_in(page, server.url, "lena")
     page.goto(f"{server.url}/overview")
     wait_for_app(page)

@@ -1,6 +1,6 @@
 """Access attacks: guessed and hostile survey tokens, and every restricted page opened by its URL in
 the real browser, signed out and as a leader (the role-by-role AppTest matrix is
-tests/pages/test_role_matrix.py)."""
+tests/views/test_role_matrix.py)."""
 
 import string
 
@@ -87,7 +87,7 @@ def test_hostile_tokens_in_the_link_are_refused_and_slow_the_session_down(token_
     path, _ = token_db
     waits = []
     monkeypatch.setattr("ui.survey_flow.slow_down", waits.append)
-    at = run_page("pages/survey.py", path, role=None)
+    at = run_page("views/survey.py", path, role=None)
     for token in HOSTILE_TOKENS:
         at.query_params["token"] = token
         at.run()

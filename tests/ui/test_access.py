@@ -25,17 +25,17 @@ def _events(db_path, action: str) -> list[str]:
 
 
 def test_the_sign_in_page_has_the_labels_the_browser_tests_use(empty_db_path):
-    at = run_page("pages/sign_in.py", empty_db_path, role=None)
+    at = run_page("views/sign_in.py", empty_db_path, role=None)
     assert [t.label for t in at.text_input] == ["Username", "Password"]
     assert [b.label for b in at.button] == ["Sign in"]
-    zh = run_page("pages/sign_in.py", empty_db_path, role=None, lang="zh")
+    zh = run_page("views/sign_in.py", empty_db_path, role=None, lang="zh")
     assert [t.label for t in zh.text_input] == ["用户名", "密码"]
     assert [b.label for b in zh.button] == ["登录"]
 
 
 def test_the_right_password_signs_in_and_is_audited(empty_db_path):
     add_test_user(empty_db_path, "alice", "analyst", PASSWORD)
-    at = _sign_in(run_page("pages/sign_in.py", empty_db_path, role=None), "alice", PASSWORD)
+    at = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "alice", PASSWORD)
     assert not at.exception
     user = at.session_state["auth.user"]
     assert user["username"] == "alice" and user["role"] == "analyst"
@@ -46,8 +46,8 @@ def test_the_right_password_signs_in_and_is_audited(empty_db_path):
 
 def test_a_wrong_password_and_an_unknown_name_get_the_same_message(empty_db_path):
     add_test_user(empty_db_path, "alice", "analyst", PASSWORD)
-    wrong = _sign_in(run_page("pages/sign_in.py", empty_db_path, role=None), "alice", "not the password")
-    unknown = _sign_in(run_page("pages/sign_in.py", empty_db_path, role=None), "nobody", PASSWORD)
+    wrong = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "alice", "not the password")
+    unknown = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "nobody", PASSWORD)
     assert [e.value for e in wrong.error] == [e.value for e in unknown.error]
     assert "Sign-in failed" in wrong.error[0].value
     assert "auth.user" not in wrong.session_state
@@ -62,7 +62,7 @@ def test_a_locked_account_is_refused_even_with_the_right_password(empty_db_path)
         [dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=10)],
     )
     db.close()
-    at = _sign_in(run_page("pages/sign_in.py", empty_db_path, role=None), "alice", PASSWORD)
+    at = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "alice", PASSWORD)
     assert "Sign-in failed" in at.error[0].value
     assert "auth.user" not in at.session_state
 
@@ -70,10 +70,10 @@ def test_a_locked_account_is_refused_even_with_the_right_password(empty_db_path)
 def test_an_expired_session_is_ended_and_the_sign_in_page_says_why(empty_db_path):
     old = (dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=9)).isoformat()
     state = {"auth.user": {"username": "alice", "display_name": "A", "role": "admin", "signed_in_at": old}}
-    at = run_page("pages/admin_users.py", empty_db_path, role=None, state=state)
+    at = run_page("views/admin_users.py", empty_db_path, role=None, state=state)
     assert [w.value for w in at.warning] == ["Please sign in to see this page."]
     assert "auth.user" not in at.session_state
-    at = run_page("pages/sign_in.py", empty_db_path, role=None, state={"auth.expired": True})
+    at = run_page("views/sign_in.py", empty_db_path, role=None, state={"auth.expired": True})
     assert "session has ended" in at.info[0].value
 
 
@@ -84,24 +84,24 @@ def test_disabling_an_account_ends_its_session_and_a_role_change_applies_at_once
     db.close()
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat()
     session = {"auth.user": {"username": "alice", "display_name": "Alice", "role": "admin", "signed_in_at": now}}
-    assert not run_page("pages/admin_users.py", empty_db_path, role=None, state=session).error
+    assert not run_page("views/admin_users.py", empty_db_path, role=None, state=session).error
 
     db = Database(empty_db_path)
     set_role(db, "alice", "leader")
     db.close()
-    at = run_page("pages/admin_users.py", empty_db_path, role=None, state=session)
+    at = run_page("views/admin_users.py", empty_db_path, role=None, state=session)
     assert [e.value for e in at.error] == ["Your role does not give access to this page."]
     assert at.session_state["auth.user"]["role"] == "leader"
 
     db = Database(empty_db_path)
     set_active(db, "alice", False)
     db.close()
-    at = run_page("pages/overview.py", empty_db_path, role=None, state=session)
+    at = run_page("views/overview.py", empty_db_path, role=None, state=session)
     assert [w.value for w in at.warning] == ["Please sign in to see this page."]
 
 
 def test_a_signed_in_visitor_on_the_sign_in_page_is_told_who_they_are(empty_db_path):
-    at = run_page("pages/sign_in.py", empty_db_path, role="leader")
+    at = run_page("views/sign_in.py", empty_db_path, role="leader")
     assert not at.text_input
     assert "Test leader" in at.success[0].value and "leadership" in at.success[0].value
 
@@ -118,7 +118,7 @@ def _single_sign_on(monkeypatch, email: str | None) -> None:
 
 def test_with_single_sign_on_the_page_offers_it_instead_of_a_password(empty_db_path, monkeypatch):
     _single_sign_on(monkeypatch, None)
-    at = run_page("pages/sign_in.py", empty_db_path, role=None)
+    at = run_page("views/sign_in.py", empty_db_path, role=None)
     assert [b.label for b in at.button] == ["Sign in with single sign-on"]
     assert not at.text_input
 
@@ -128,7 +128,7 @@ def test_a_single_sign_on_email_maps_to_its_account_and_role(empty_db_path, monk
     add_user(db, "li.na", "analyst", display_name="Li Na", email="Li.Na@Example.com")
     db.close()
     _single_sign_on(monkeypatch, "li.na@example.com")
-    at = run_page("pages/overview.py", empty_db_path, role=None)
+    at = run_page("views/overview.py", empty_db_path, role=None)
     assert not at.warning and not at.error
     assert at.session_state["auth.user"]["username"] == "li.na"
     assert at.session_state["auth.user"]["role"] == "analyst"
@@ -137,8 +137,8 @@ def test_a_single_sign_on_email_maps_to_its_account_and_role(empty_db_path, monk
 
 def test_a_single_sign_on_email_without_an_account_gets_no_access(empty_db_path, monkeypatch):
     _single_sign_on(monkeypatch, "stranger@example.com")
-    at = run_page("pages/overview.py", empty_db_path, role=None)
+    at = run_page("views/overview.py", empty_db_path, role=None)
     assert [w.value for w in at.warning] == ["Please sign in to see this page."]
-    at = run_page("pages/sign_in.py", empty_db_path, role=None, state={"auth.sso_refused": "stranger@example.com"})
+    at = run_page("views/sign_in.py", empty_db_path, role=None, state={"auth.sso_refused": "stranger@example.com"})
     assert "stranger@example.com" in at.error[0].value and "no ICSAT account" in at.error[0].value
     assert _events(empty_db_path, "sign_in_failed") == ["stranger@example.com"]

@@ -13,7 +13,7 @@ from data.responses import response_count
 from data.waves import create_wave, get_wave
 from tests.conftest import assert_serialisable_state, run_page
 
-PAGE = "pages/data_exports.py"
+PAGE = "views/data_exports.py"
 WAVE = "2026-Q4"
 
 

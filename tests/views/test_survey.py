@@ -1,4 +1,4 @@
-"""AppTest of the staff survey page (pages/survey.py), step by step, on a copy of the demo database.
+"""AppTest of the staff survey page (views/survey.py), step by step, on a copy of the demo database.
 
 The demo's wave 2027-Q1 is open, enables the self-assessment, and has no responses. Invitations are
 created directly in the database before the page runs.
@@ -15,7 +15,7 @@ from data.submissions import load_draft
 from data.waves import set_wave_status
 from tests.conftest import assert_serialisable_state, run_page
 
-PAGE = "pages/survey.py"
+PAGE = "views/survey.py"
 WAVE = "2027-Q1"
 
 

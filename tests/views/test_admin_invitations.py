@@ -9,7 +9,7 @@ from data.org_import import read_organisation, write_organisation
 from data.wave_setup import change_status, create_checked_wave, register_survey_file
 from tests.conftest import run_page
 
-PAGE = "pages/admin_invitations.py"
+PAGE = "views/admin_invitations.py"
 ROSTER = "email,name,department\nli@example.com,李娜,SALES\nbo@example.com,Bo,SALES\ncy@example.com,Cy,IT\n"
 
 

@@ -8,7 +8,7 @@ def _graph(at) -> dict:
 
 
 def test_network_draws_every_department_and_an_arrow_per_shown_cell(demo_db_path):
-    at = run_page("pages/network.py", demo_db_path)
+    at = run_page("views/network.py", demo_db_path)
     assert not at.exception
     assert_serialisable_state(at)
     spec = _graph(at)
@@ -24,20 +24,20 @@ def test_network_draws_every_department_and_an_arrow_per_shown_cell(demo_db_path
 
 
 def test_network_singles_out_providers_with_weak_incoming_ratings(demo_db_path):
-    at = run_page("pages/network.py", demo_db_path)
+    at = run_page("views/network.py", demo_db_path)
     table = at.dataframe[0].value
     assert "Production" in list(table["Department"])  # Sales -> Production (planted friction) is weak
     assert table["Weak incoming ratings"].is_monotonic_decreasing
 
 
 def test_network_in_chinese_labels_nodes_in_chinese(demo_db_path):
-    at = run_page("pages/network.py", demo_db_path, lang="zh")
+    at = run_page("views/network.py", demo_db_path, lang="zh")
     labels = [a["text"] for a in _graph(at)["layout"]["annotations"] if not a.get("showarrow")]
     assert any("销售部" in label for label in labels) and any("生产部" in label for label in labels)
 
 
 def test_network_refuses_a_visitor(demo_db_path):
-    at = run_page("pages/network.py", demo_db_path, role=None)
+    at = run_page("views/network.py", demo_db_path, role=None)
     assert "sign in" in at.warning[0].value
 
 
@@ -47,5 +47,5 @@ def test_network_everything_hidden(demo_db_path):
     db = Database(demo_db_path)
     db.connection().execute("UPDATE waves SET k_min = 500, k_comments = 500")
     db.close()
-    at = run_page("pages/network.py", demo_db_path)
+    at = run_page("views/network.py", demo_db_path)
     assert any("below the anonymity threshold" in i.value for i in at.info)

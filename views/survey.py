@@ -10,8 +10,8 @@ from ui import survey_flow as flow
 from ui import survey_forms as forms
 from ui.frame import init_session
 
-# A survey link can be the first request a fresh server gets; Streamlit then runs this file
-# without app.py (legacy pages/ routing for one run), so the frame is set up here too.
+# The session defaults are idempotent; set them here too so the page never depends on the order
+# in which the frame ran.
 init_session()
 flow.init_state()
 flow.capture_token()

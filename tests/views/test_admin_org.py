@@ -5,7 +5,7 @@ from data.db import Database
 from data.org import list_departments, list_relationships
 from tests.conftest import assert_serialisable_state, run_page
 
-PAGE = "pages/admin_org.py"
+PAGE = "views/admin_org.py"
 DEPARTMENTS = "code,name_en,name_zh,parent_code\nHQ,Head Office,总部,\nSALES,Sales,销售部,HQ\nIT,IT,信息技术部,HQ\n"
 RELATIONSHIPS = "customer_dept,provider_dept,type\nSALES,IT,功能客户\nIT,SALES,process\n"
 

@@ -10,7 +10,7 @@ def _ranked(at):
 
 
 def test_hotspots_rank_the_planted_conflicts_with_flags_and_reasons(demo_db_path):
-    at = run_page("pages/hotspots.py", demo_db_path)
+    at = run_page("views/hotspots.py", demo_db_path)
     assert not at.exception
     assert_serialisable_state(at)
     ranked = _ranked(at)
@@ -26,7 +26,7 @@ def test_hotspots_rank_the_planted_conflicts_with_flags_and_reasons(demo_db_path
 
 
 def test_hotspots_pair_shows_both_directions_trend_and_comments_as_text(demo_db_path):
-    at = run_page("pages/hotspots.py", demo_db_path, state={"hotspots.focus": ["RND", "QA"]})
+    at = run_page("views/hotspots.py", demo_db_path, state={"hotspots.focus": ["RND", "QA"]})
     assert at.selectbox(key="hotspots.pick").value == "RND|QA"
     labels = {m.label: m.value for m in at.metric}
     assert int(labels["R&D → Quality"]) < 55 and int(labels["Quality → R&D"]) < 55
@@ -44,7 +44,7 @@ def test_hotspots_pair_shows_both_directions_trend_and_comments_as_text(demo_db_
 
 def test_hotspots_hidden_pair_opened_from_the_overview_shows_nothing(demo_db_path):
     # Legal rates Marketing with 2 responses in the latest wave (planted small cell)
-    at = run_page("pages/hotspots.py", demo_db_path, state={"hotspots.focus": ["LEGAL", "MKT"]})
+    at = run_page("views/hotspots.py", demo_db_path, state={"hotspots.focus": ["LEGAL", "MKT"]})
     assert not at.exception
     assert {m.label: m.value for m in at.metric}["Legal → Marketing"] == "—"
     assert any("at least 10 responses" in c.value for c in at.caption)
@@ -55,7 +55,7 @@ def test_hotspots_hidden_pair_opened_from_the_overview_shows_nothing(demo_db_pat
 
 
 def test_hotspots_in_chinese(demo_db_path):
-    at = run_page("pages/hotspots.py", demo_db_path, lang="zh")
+    at = run_page("views/hotspots.py", demo_db_path, lang="zh")
     assert at.title[0].value == "冲突热点"
     ranked = _ranked(at)
     assert "销售部 → 生产部" in list(ranked["pair"])
@@ -65,17 +65,17 @@ def test_hotspots_in_chinese(demo_db_path):
 
 @pytest.mark.parametrize("role", ["analyst", "admin"])
 def test_hotspots_open_to_dashboard_roles(demo_db_path, role):
-    at = run_page("pages/hotspots.py", demo_db_path, role=role)
+    at = run_page("views/hotspots.py", demo_db_path, role=role)
     assert not at.exception and len(_ranked(at))
 
 
 def test_hotspots_refuse_a_visitor(demo_db_path):
-    at = run_page("pages/hotspots.py", demo_db_path, role=None)
+    at = run_page("views/hotspots.py", demo_db_path, role=None)
     assert "sign in" in at.warning[0].value
     assert not at.dataframe
 
 
 def test_hotspots_empty_database(empty_db_path):
-    at = run_page("pages/hotspots.py", empty_db_path)
+    at = run_page("views/hotspots.py", empty_db_path)
     assert not at.exception
     assert "No survey wave yet" in at.info[0].value

@@ -7,7 +7,7 @@ from data.db import Database
 from data.waves import get_wave
 from tests.conftest import run_page
 
-PAGE = "pages/admin_waves.py"
+PAGE = "views/admin_waves.py"
 
 
 def _fill(at, wave_id: str, *, opens: dt.date, closes: dt.date, k_comments: int = 10):

@@ -4,7 +4,7 @@ from tests.conftest import assert_serialisable_state, chart_specs, run_page
 
 
 def test_trends_show_the_organisation_over_three_waves(demo_db_path):
-    at = run_page("pages/trends.py", demo_db_path)
+    at = run_page("views/trends.py", demo_db_path)
     assert not at.exception
     assert_serialisable_state(at)
     line = chart_specs(at)[0]["data"][0]
@@ -16,7 +16,7 @@ def test_trends_show_the_organisation_over_three_waves(demo_db_path):
 def test_trends_mark_the_planted_decline_of_a_pair(demo_db_path):
     # Customer Service's view of Logistics: pair effect +6, 0, -18 across the waves (data/demo.py)
     state = {"trends.scope": "pair", "trends.rater": "CS", "trends.pair_provider": "LOG"}
-    at = run_page("pages/trends.py", demo_db_path, state=state)
+    at = run_page("views/trends.py", demo_db_path, state=state)
     traces = chart_specs(at)[0]["data"]
     line = next(t for t in traces if t["name"] == "Customer Service → Logistics")
     assert line["y"][2] < line["y"][1] - 10
@@ -29,25 +29,25 @@ def test_trends_mark_the_planted_decline_of_a_pair(demo_db_path):
 
 
 def test_trends_of_a_department_include_the_organisation(demo_db_path):
-    at = run_page("pages/trends.py", demo_db_path, lang="zh", state={"trends.scope": "dept", "trends.provider": "PROD"})
+    at = run_page("views/trends.py", demo_db_path, lang="zh", state={"trends.scope": "dept", "trends.provider": "PROD"})
     names = [t["name"] for t in chart_specs(at)[0]["data"]]
     assert "生产部（客户评价）" in names and "全公司" in names
     assert chart_specs(at)[0]["data"][0]["x"] == ["2026年第二季度", "2026年第三季度", "2026年第四季度"]
 
 
 def test_trends_without_comparison_have_no_change_table(demo_db_path):
-    at = run_page("pages/trends.py", demo_db_path, state={"trends.compare": ""})
+    at = run_page("views/trends.py", demo_db_path, state={"trends.compare": ""})
     assert not at.exception
     assert not at.dataframe
 
 
 def test_trends_refuse_a_visitor(demo_db_path):
-    at = run_page("pages/trends.py", demo_db_path, role=None)
+    at = run_page("views/trends.py", demo_db_path, role=None)
     assert "sign in" in at.warning[0].value
 
 
 def test_trends_empty_database(empty_db_path):
-    at = run_page("pages/trends.py", empty_db_path)
+    at = run_page("views/trends.py", empty_db_path)
     assert "No survey wave yet" in at.info[0].value
 
 
@@ -57,6 +57,6 @@ def test_trends_everything_hidden_says_so(demo_db_path):
     db = Database(demo_db_path)
     db.connection().execute("UPDATE waves SET k_min = 500, k_comments = 500")
     db.close()
-    at = run_page("pages/trends.py", demo_db_path, state={"trends.scope": "dept", "trends.provider": "PROD"})
+    at = run_page("views/trends.py", demo_db_path, state={"trends.scope": "dept", "trends.provider": "PROD"})
     assert not at.exception
     assert any("below the anonymity threshold" in i.value for i in at.info)

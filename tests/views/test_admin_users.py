@@ -5,7 +5,7 @@ from data.db import Database
 from data.users import ensure_demo_users, get_user, verify
 from tests.conftest import add_test_user, run_page
 
-PAGE = "pages/admin_users.py"
+PAGE = "views/admin_users.py"
 
 
 def _add(at, username: str, password: str, role_index: int = 0):

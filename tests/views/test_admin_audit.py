@@ -4,7 +4,7 @@ from data.audit import record_event
 from data.db import Database
 from tests.conftest import run_page
 
-PAGE = "pages/admin_audit.py"
+PAGE = "views/admin_audit.py"
 
 
 def _log(db_path) -> None:

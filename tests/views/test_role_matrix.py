@@ -69,7 +69,7 @@ def test_the_survey_page_asks_a_visitor_for_a_token_rather_than_refusing(matrix_
 
 
 def test_admin_pages_are_in_the_admin_section_for_admins_only():
-    admin_pages = [e for e in PAGES if e.path.startswith("pages/admin_")]
+    admin_pages = [e for e in PAGES if e.path.startswith("views/admin_")]
     assert {e.url_path for e in admin_pages} == {
         "admin_org",
         "admin_waves",

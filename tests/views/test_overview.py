@@ -11,7 +11,7 @@ def _heatmap(at) -> dict:
 
 
 def test_overview_heatmap_shows_the_demo_departments(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path)
+    at = run_page("views/overview.py", demo_db_path)
     assert not at.exception
     assert_serialisable_state(at)
     spec = _heatmap(at)
@@ -25,7 +25,7 @@ def test_overview_heatmap_shows_the_demo_departments(demo_db_path):
 
 
 def test_overview_hides_small_cells_without_a_value(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path)
+    at = run_page("views/overview.py", demo_db_path)
     spec = _heatmap(at)
     hidden, values = spec["data"][0], spec["data"][1]
     # Legal rates Marketing with 2 responses in the latest wave (planted): drawn as hidden, no value
@@ -36,19 +36,19 @@ def test_overview_hides_small_cells_without_a_value(demo_db_path):
 
 
 def test_overview_in_chinese_uses_chinese_department_names(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path, lang="zh")
+    at = run_page("views/overview.py", demo_db_path, lang="zh")
     assert at.title[0].value == "总览"
     assert "销售部" in _heatmap(at)["data"][1]["y"]
 
 
 def test_overview_empty_database_says_there_is_no_wave(empty_db_path):
-    at = run_page("pages/overview.py", empty_db_path)
+    at = run_page("views/overview.py", empty_db_path)
     assert not at.exception
     assert "No survey wave yet" in at.info[0].value
 
 
 def test_overview_refuses_a_visitor_who_is_not_signed_in(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path, role=None)
+    at = run_page("views/overview.py", demo_db_path, role=None)
     assert "sign in" in at.warning[0].value
     assert not at.get("plotly_chart")
 
@@ -58,7 +58,7 @@ def _metric(at, label: str) -> str:
 
 
 def test_overview_headline_shows_loyalty_response_rate_and_hotspots(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path)
+    at = run_page("views/overview.py", demo_db_path)
     inps = _metric(at, "Internal loyalty (iNPS)")
     assert inps.startswith(("+", "-")) and -100 <= int(inps) <= 100
     assert any("95% interval" in c.value for c in at.caption)
@@ -71,14 +71,14 @@ def test_overview_headline_shows_loyalty_response_rate_and_hotspots(demo_db_path
 
 
 def test_overview_rings_cells_that_differ_significantly_from_the_mean(demo_db_path):
-    spec = _heatmap(run_page("pages/overview.py", demo_db_path))
+    spec = _heatmap(run_page("views/overview.py", demo_db_path))
     rings = spec["data"][2]
     assert ("Production", "Sales") in set(zip(rings["x"], rings["y"], strict=True))  # planted friction
     assert ("Marketing", "Legal") not in set(zip(rings["x"], rings["y"], strict=True))  # hidden: never ringed
 
 
 def test_overview_top_hotspots_name_the_planted_conflicts_with_reasons(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path)
+    at = run_page("views/overview.py", demo_db_path)
     top = at.dataframe[0].value
     pairs = list(top["pair"])
     # planted (data/demo.py PLANTED): the two-sided conflict R&D <-> Quality and the friction Sales -> Production
@@ -89,19 +89,19 @@ def test_overview_top_hotspots_name_the_planted_conflicts_with_reasons(demo_db_p
 
 
 def test_overview_selected_cell_shows_both_directions(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path, state={"overview.pair": ["RND", "QA"]})
+    at = run_page("views/overview.py", demo_db_path, state={"overview.pair": ["RND", "QA"]})
     labels = [m.label for m in at.metric]
     assert "R&D → Quality" in labels and "Quality → R&D" in labels
     assert any(b.label == "Open this pair in Hotspots" for b in at.button)
 
 
 def test_overview_selected_hidden_cell_shows_no_value(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path, state={"overview.pair": ["LEGAL", "MKT"]})
+    at = run_page("views/overview.py", demo_db_path, state={"overview.pair": ["LEGAL", "MKT"]})
     assert _metric(at, "Legal → Marketing") == "—"
 
 
 def test_overview_relationship_filter_keeps_only_that_type(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path, state={"overview.rtype": "functional"})
+    at = run_page("views/overview.py", demo_db_path, state={"overview.rtype": "functional"})
     values = _heatmap(at)["data"][1]
     # Sales -> Production is a process relationship (data/demo.py), so it has no functional cell
     if "Sales" in values["y"] and "Production" in values["x"]:
@@ -117,7 +117,7 @@ def test_overview_everything_hidden_says_so(demo_db_path):
     db = Database(demo_db_path)
     db.connection().execute("UPDATE waves SET k_min = 500, k_comments = 500")
     db.close()
-    at = run_page("pages/overview.py", demo_db_path)
+    at = run_page("views/overview.py", demo_db_path)
     assert not at.exception
     assert any("below the anonymity threshold" in i.value for i in at.info)
     assert not at.get("plotly_chart")
@@ -142,13 +142,13 @@ def test_overview_wave_without_responses_says_so(empty_db_path):
         closes_on=dt.date(2027, 1, 22),
     )
     db.close()
-    at = run_page("pages/overview.py", empty_db_path, lang="zh")
+    at = run_page("views/overview.py", empty_db_path, lang="zh")
     assert not at.exception
     assert "本轮次尚无回复" in at.info[0].value
 
 
 def test_overview_compared_with_an_older_wave_shows_the_loyalty_change_too(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path, state={"overview.compare": "2026-Q2"})
+    at = run_page("views/overview.py", demo_db_path, state={"overview.compare": "2026-Q2"})
     assert not at.exception
     loyalty = next(m for m in at.metric if m.label == "Internal loyalty (iNPS)")
     assert loyalty.proto.delta  # against the wave just before, only the mean's change is known
@@ -156,7 +156,7 @@ def test_overview_compared_with_an_older_wave_shows_the_loyalty_change_too(demo_
 
 
 def test_overview_filters_name_the_four_internal_customer_types_in_chinese(demo_db_path):
-    at = run_page("pages/overview.py", demo_db_path, lang="zh")
+    at = run_page("views/overview.py", demo_db_path, lang="zh")
     rtype = at.selectbox(key="overview.rtype")
     assert rtype.label == "内部客户类型"
     assert {"全部关系", "等级客户", "功能客户", "流程客户", "跨部门流程客户"} == set(rtype.options)

@@ -99,7 +99,7 @@ if pair and len(pair) == 2:
             column.metric(summary["label"], summary["value"], help=summary["help"])
         if st.button(t("dash_open_pair"), key="overview.open_pair"):
             st.session_state["hotspots.focus"] = [rater, provider]
-            st.switch_page("pages/hotspots.py")
+            st.switch_page("views/hotspots.py")
 
 # ---- top hotspots
 st.subheader(t("dash_top_hotspots"))

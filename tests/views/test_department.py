@@ -8,7 +8,7 @@ def _chart(at, first_trace_name: str) -> dict:
 
 
 def test_department_report_shows_production_through_its_customers_eyes(demo_db_path):
-    at = run_page("pages/department.py", demo_db_path, state={"department.provider": "PROD"})
+    at = run_page("views/department.py", demo_db_path, state={"department.provider": "PROD"})
     assert not at.exception
     assert_serialisable_state(at)
     metrics = {m.label: m.value for m in at.metric}
@@ -32,7 +32,7 @@ def test_department_report_shows_production_through_its_customers_eyes(demo_db_p
 
 def test_department_perception_gap_uses_the_self_assessment(demo_db_path):
     # the demo's latest wave has self-assessments that are kinder than the customers (data/demo.py)
-    at = run_page("pages/department.py", demo_db_path, state={"department.provider": "PROD"})
+    at = run_page("views/department.py", demo_db_path, state={"department.provider": "PROD"})
     gap = next(c for c in chart_specs(at) if any(t.get("name") == "Self-assessment" for t in c["data"]))
     self_trace = next(t for t in gap["data"] if t.get("name") == "Self-assessment")
     customer_trace = next(t for t in gap["data"] if t.get("name") == "Customers' rating")
@@ -42,7 +42,7 @@ def test_department_perception_gap_uses_the_self_assessment(demo_db_path):
 
 def test_department_polarised_provider_has_many_promoters_and_detractors(demo_db_path):
     # Legal's customers split into promoters and detractors (planted)
-    at = run_page("pages/department.py", demo_db_path, state={"department.provider": "LEGAL"})
+    at = run_page("views/department.py", demo_db_path, state={"department.provider": "LEGAL"})
     loyalty = _chart(at, "Detractors (0-6)")["data"]
     detractors, _, promoters = (trace["x"][0] for trace in loyalty)
     assert detractors >= 25 and promoters >= 25
@@ -50,7 +50,7 @@ def test_department_polarised_provider_has_many_promoters_and_detractors(demo_db
 
 def test_department_lists_a_hidden_customer_without_a_value(demo_db_path):
     # Legal rates Marketing with 2 responses in the latest wave (planted small cell)
-    at = run_page("pages/department.py", demo_db_path, state={"department.provider": "MKT"})
+    at = run_page("views/department.py", demo_db_path, state={"department.provider": "MKT"})
     view = _chart(at, "Mean satisfaction")["data"][0]
     legal = view["y"].index("Legal")
     assert view["text"][legal] == "hidden"
@@ -58,7 +58,7 @@ def test_department_lists_a_hidden_customer_without_a_value(demo_db_path):
 
 
 def test_department_report_in_chinese(demo_db_path):
-    at = run_page("pages/department.py", demo_db_path, lang="zh", state={"department.provider": "PROD"})
+    at = run_page("views/department.py", demo_db_path, lang="zh", state={"department.provider": "PROD"})
     assert at.title[0].value == "部门报告"
     assert any("生产部" in c.value for c in at.caption)
     view = _chart(at, "平均满意度")["data"][0]
@@ -66,12 +66,12 @@ def test_department_report_in_chinese(demo_db_path):
 
 
 def test_department_refuses_a_visitor(demo_db_path):
-    at = run_page("pages/department.py", demo_db_path, role=None)
+    at = run_page("views/department.py", demo_db_path, role=None)
     assert "sign in" in at.warning[0].value
     assert not at.get("plotly_chart")
 
 
 def test_department_empty_database(empty_db_path):
-    at = run_page("pages/department.py", empty_db_path, lang="zh")
+    at = run_page("views/department.py", empty_db_path, lang="zh")
     assert not at.exception
     assert "尚无调查轮次" in at.info[0].value
