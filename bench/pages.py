@@ -232,7 +232,7 @@ def _warm_rerun_ms(db_path: Path) -> list[float]:
     """Server time of Overview reruns with a warm cache (AppTest runs the same script the server runs)."""
     from tests.conftest import run_page
 
-    at = run_page("pages/overview.py", db_path, timeout=600)  # the first run fills the cache
+    at = run_page("views/overview.py", db_path, timeout=600)  # the first run fills the cache
     if at.exception:
         raise RuntimeError(at.exception[0].value)
     times = []
