@@ -59,6 +59,8 @@ bench: venv
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/durability.py
+	$(BIN)/python bench/soak.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts
