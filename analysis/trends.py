@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from analysis.stats_adapter import welch_from_moments
 
@@ -29,6 +30,8 @@ TREND_COLUMNS = [
     "previous_n",
     "previous_mean",
     "change",
+    "change_ci_low",
+    "change_ci_high",
     "t",
     "dof",
     "p_value",
@@ -100,6 +103,13 @@ def trend_table(
                 "p_value": test["p_value"].to_numpy(),
             }
         )
+        # Welch interval of the change: change +/- t(1 - alpha/2, Welch dof) * its standard error.
+        sd, n = merged["sd"].astype(float), merged["n"].astype(float)
+        sd0, n0 = merged["previous_sd"].astype(float), merged["previous_n"].astype(float)
+        se = np.sqrt(sd**2 / n + sd0**2 / n0).to_numpy()
+        half = stats.t.ppf(1 - alpha / 2, frame["dof"].astype(float)) * se
+        frame["change_ci_low"] = frame["change"] - half
+        frame["change_ci_high"] = frame["change"] + half
         frame["significant"] = (frame["p_value"] < alpha).astype(float).where(frame["p_value"].notna())
         frames.append(frame)
         hidden.append(merged["suppressed"].astype(bool) | merged["previous_hidden"].astype("boolean").fillna(False))

@@ -120,7 +120,8 @@ class WaveReport:
     trends : DataFrame
         Change since the previous wave: wave_id, previous_wave_id, level ("cell", "provider",
         "rater", "organisation"), rater_dept, provider_dept (None where not applicable), n, mean,
-        previous_n, previous_mean, change (mean - previous_mean), t, dof, p_value (Welch), significant
+        previous_n, previous_mean, change (mean - previous_mean), change_ci_low, change_ci_high (95% Welch
+        interval of the change), t, dof, p_value (Welch), significant
         (1.0 when p < 0.05, 0.0 otherwise, NaN without a test), suppressed (hidden in either wave), k.
     gaps : DataFrame
         Perception gaps: wave_id, level ("pair" or "provider"), provider_dept, rater_dept (the

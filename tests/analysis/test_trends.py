@@ -32,6 +32,14 @@ def test_change_and_welch_test_per_cell_with_hidden_sides_marked():
     assert first["change"] == pytest.approx(-15.0)
     assert first["t"] == pytest.approx(reference.statistic) and first["p_value"] == pytest.approx(reference.pvalue)
     assert first["significant"] == 1
+    # scipy: ttest_ind(..., equal_var=False).confidence_interval() needs raw data, so the 95% Welch
+    # interval is built by hand from the same summaries: change +/- t(0.975, dof) * se.
+    se = (12.0**2 / 30 + 11.0**2 / 28) ** 0.5
+    dof = se**4 / ((12.0**2 / 30) ** 2 / 29 + (11.0**2 / 28) ** 2 / 27)
+    half = stats.t.ppf(0.975, dof) * se
+    assert first["change_ci_low"] == pytest.approx(-15.0 - half)
+    assert first["change_ci_high"] == pytest.approx(-15.0 + half)
+    assert first["change_ci_high"] < 0  # significant at 5%: the interval excludes 0
     assert hidden.tolist() == [False, True]  # C -> B was hidden in the previous wave
 
 
