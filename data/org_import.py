@@ -137,12 +137,16 @@ def _rows(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, st
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     records = []
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            records.append((reader.line_num, row))
-            # Stop reading at the limit: a million-row file is refused in seconds, not checked for minutes.
-            if len(records) > MAX_ROWS + 1:
-                return [], [], [Problem("too_many_rows", file, values={"limit": MAX_ROWS})]
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                records.append((reader.line_num, row))
+                # Stop reading at the limit: a million-row file is refused in seconds, not checked for minutes.
+                if len(records) > MAX_ROWS + 1:
+                    return [], [], [Problem("too_many_rows", file, values={"limit": MAX_ROWS})]
+    except csv.Error:
+        # e.g. a lone carriage return inside a field: not a CSV file Excel or a text editor writes
+        return [], [], [Problem("not_csv", file, reader.line_num)]
     header = records[0][1]
     columns = []
     for name in header:

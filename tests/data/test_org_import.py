@@ -191,3 +191,10 @@ def test_the_relationship_table_replaces_the_stored_set(memory_db):
     assert len(list_relationships(memory_db)) == 4
     bad = pd.concat([edited, pd.DataFrame([{"customer_dept": "IT", "provider_dept": "IT", "type": "process"}])])
     assert [p.code for p in check_relationship_table(memory_db, bad).problems] == ["serves_itself"]
+
+
+def test_a_file_the_csv_reader_cannot_parse_is_a_problem_not_an_exception(memory_db):
+    # Found by tests/stress/test_hostile_input.py (hypothesis): a lone carriage return and a control
+    # character made csv.reader raise "new-line character seen in unquoted field".
+    changes = read_organisation(memory_db, b"\r\x01", None)
+    assert [p.code for p in changes.problems] == ["not_csv"]
