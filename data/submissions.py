@@ -177,11 +177,10 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]
             for name in _FRAME_COLUMNS[table]
         }
     )
-    con.register("new_rows", arrow)
-    try:
-        con.execute(_INSERTS[table])
-    finally:
-        con.unregister("new_rows")
+    # DuckDB finds the local by name (a replacement scan): register()+unregister() cost about 0.9 ms
+    # per table per group here, measured.
+    new_rows = arrow  # noqa: F841
+    con.execute(_INSERTS[table])
 
 
 def _refusal_status(used: bool, expired: bool, wave_open: bool) -> str:
