@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.cells import DIMENSION_PREFIX
-from analysis.stats_adapter import relative_importance, relative_importance_by_group
+from analysis.stats_adapter import relative_importance_by_group
 
 MIN_DRIVER_N = 30
 DRIVER_COLUMNS = [
@@ -84,8 +84,12 @@ def driver_table(
     complete = scores.dropna(subset=[*predictors, "recommend"])
     if len(complete) <= max(len(predictors) + 1, min_n - 1) or complete["recommend"].nunique() < 2:
         return pd.DataFrame(columns=DRIVER_COLUMNS)
-    # The organisation: one pingouin regression with relative importance.
-    org = relative_importance(complete, predictors, "recommend")
+    # The organisation: the batched LMG on one group holding every response (the same numbers as
+    # pingouin.linear_regression(..., relimp=True), checked in tests/analysis/test_stats_adapter.py,
+    # in half the time on a wave of 250,000 responses).
+    org = relative_importance_by_group(
+        complete[[*predictors, "recommend"]].assign(_scope=0), predictors, "recommend", "_scope"
+    )
     org_frame = pd.DataFrame(
         {
             "wave_id": wave_id,

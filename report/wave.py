@@ -12,6 +12,7 @@ Conventions shared by all tables: scores are 0-100; department columns hold depa
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -347,30 +348,45 @@ def build_wave_report(
     if dimension is not None and dimension not in dimensions:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {list(dimensions)}")
     previous = previous_wave(db, wave_id)
-    wave_ids = [wave_id] + ([previous.wave_id] if previous else [])
 
-    # One pass over the answers of both waves; items match across survey versions by stable id.
-    data = response_items(db, wave_ids, item_ids, relationship_type=relationship_type)
-    scores = score_responses(data.responses, data.values, item_dims, dimension=dimension)
-    current = scores[scores["wave_id"] == wave_id]
-    # Moments per cell of both waves in one pass; every total is a sum of cell moments.
-    moments = moments_from_scores(scores, CELL_KEYS, bands)
-    now = moments[moments["wave_id"] == wave_id]
-    before = moments[moments["wave_id"] != wave_id]
+    # The current wave's answers first. The previous wave (only its cell moments are needed, for
+    # trends and "declining") is read in a second thread while this one analyses the current wave:
+    # DuckDB runs without the GIL, so on two cores the read and the analysis overlap.
+    # Items match across survey versions by stable id.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="icsat-report") as pool:
+        data = response_items(db, [wave_id], item_ids, relationship_type=relationship_type)
+        pending = (
+            pool.submit(response_items, db, [previous.wave_id], item_ids, relationship_type=relationship_type)
+            if previous is not None
+            else None
+        )
+        current = score_responses(data.responses, data.values, item_dims, dimension=dimension)
+        # Moments per cell; every total is a sum of cell moments.
+        now = moments_from_scores(current, CELL_KEYS, bands)
+        cells = stats_from_moments(now)
+        types = relationship_types(db)
+        cells = cells.merge(types, on=["rater_dept", "provider_dept"], how="left")
+        cells.insert(3, "relationship_type", cells.pop("relationship_type"))
+        providers = stats_from_moments(rollup(now, ["wave_id", "provider_dept"]))
+        providers["n_raters"] = providers["provider_dept"].map(cells.groupby("provider_dept")["rater_dept"].nunique())
+        raters = stats_from_moments(rollup(now, ["wave_id", "rater_dept"]))
+        raters["n_providers"] = raters["rater_dept"].map(cells.groupby("rater_dept")["provider_dept"].nunique())
+        org = stats_from_moments(rollup(now, ["wave_id"]))  # no responses: no row ("no data"), not a hidden one
+        cells, providers, raters, _ = _attach_effects(cells, providers, raters)
 
-    cells = stats_from_moments(now)
-    types = relationship_types(db)
-    cells = cells.merge(types, on=["rater_dept", "provider_dept"], how="left")
-    cells.insert(3, "relationship_type", cells.pop("relationship_type"))
-    providers = stats_from_moments(rollup(now, ["wave_id", "provider_dept"]))
-    providers["n_raters"] = providers["provider_dept"].map(cells.groupby("provider_dept")["rater_dept"].nunique())
-    raters = stats_from_moments(rollup(now, ["wave_id", "rater_dept"]))
-    raters["n_providers"] = raters["rater_dept"].map(cells.groupby("rater_dept")["provider_dept"].nunique())
-    org = stats_from_moments(rollup(now, ["wave_id"]))  # no responses: no row ("no data"), not a hidden one
-    cells, providers, raters, _ = _attach_effects(cells, providers, raters)
+        departments = list_departments(db)[["code", "name_en", "name_zh"]]
+        shown = _suppress_levels(db, wave_id, cells, providers, raters, org, k, relationship_type, types)
+        reliability = reliability_table(data.values, item_dims, cells, wave_id=wave_id)
+        drivers = driver_table(current, dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k))
+        gaps = perception_gaps(self_assessment_means(db, wave_id), current, dimensions, wave_id=wave_id)
+        participation = participation_table(participation_counts(db, wave_id), wave_id=wave_id)
+        earlier = pending.result() if pending is not None else None
 
-    departments = list_departments(db)[["code", "name_en", "name_zh"]]
-    shown = _suppress_levels(db, wave_id, cells, providers, raters, org, k, relationship_type, types)
+    if earlier is not None:
+        scored = score_responses(earlier.responses, earlier.values, item_dims, dimension=dimension)
+        before = moments_from_scores(scored, CELL_KEYS, bands)
+    else:
+        before = now.iloc[0:0]
     previous_k = check_threshold(previous.k_min) if previous is not None else k
     shown_before = _suppress_levels(
         db,
@@ -383,7 +399,6 @@ def build_wave_report(
         relationship_type,
         types,
     )
-
     hotspots = find_hotspots(
         cells,
         shown["cell"]["suppressed"],
@@ -397,11 +412,6 @@ def build_wave_report(
     trends, trend_hidden = trend_table(
         shown, shown_before, wave_id=wave_id, previous_wave_id=previous.wave_id if previous else None
     )
-    current_items = data.values[(scores["wave_id"] == wave_id).to_numpy()]
-    reliability = reliability_table(current_items, item_dims, cells, wave_id=wave_id)
-    drivers = driver_table(current, dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k))
-    gaps = perception_gaps(self_assessment_means(db, wave_id), current, dimensions, wave_id=wave_id)
-    participation = participation_table(participation_counts(db, wave_id), wave_id=wave_id)
 
     return WaveReport(
         wave_id=wave_id,
