@@ -54,3 +54,19 @@ def md_escape(text: object) -> str:
 def db() -> Database:
     """The process's database."""
     return get_database()
+
+
+PRELOAD_KEY = "chart-library-preload"
+
+
+def preload_chart_library() -> None:
+    """Have the browser load and start Plotly's JavaScript now, while nothing else is happening (the
+    sign-in page calls this while the person types), so that the first chart after sign-in does not
+    wait for it. Streamlit fetches that library (~4.6 MB) only when a page first draws a Plotly
+    chart, and on a small machine loading it costs more than a whole bare page (bench/pages.py); a
+    tiny chart in a hidden container is the only way Streamlit offers to start it early."""
+    import plotly.graph_objects as go
+
+    st.html(f"<style>.st-key-{PRELOAD_KEY} {{display: none;}}</style>")  # style only: takes no space
+    with st.container(key=PRELOAD_KEY):
+        st.plotly_chart(go.Figure(), config={"staticPlot": True}, key=f"{PRELOAD_KEY}.chart")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.frame import lang, t
+from ui.frame import lang, md_escape, t
 from ui.results import (
     department_names,
     flag_labels,
@@ -106,16 +106,12 @@ st.subheader(t("dash_top_hotspots"))
 if hotspots.empty:
     st.success(t("dash_no_hotspots"))
 else:
-    top = hotspots.head(5)
-    st.dataframe(
-        top.assign(flags=top["flags"].map(flag_labels))[["pair", "flags", "severity", "reason"]],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
-            "flags": st.column_config.TextColumn(t("dash_flags"), width="medium"),
-            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f", width="small"),
-            "reason": st.column_config.TextColumn(t("dash_reason"), width="large"),
-        },
-    )
+    # A numbered list rather than a grid: the reason sentences are read in full, and the page needs
+    # no table component (one JavaScript bundle fewer before the heatmap appears; bench/pages.py).
+    lines = [
+        f"{rank}. **{md_escape(row.pair)}** · {md_escape(flag_labels(row.flags))}"
+        f" · {t('dash_severity')} {row.severity:.1f}  \n   {md_escape(row.reason)}"
+        for rank, row in enumerate(hotspots.head(5).itertuples(), start=1)
+    ]
+    st.markdown("\n".join(lines))
 how_to_read("overview_how_to_read")

@@ -12,7 +12,7 @@ from ui.access import (
     sign_in_with_password,
     sso_enabled,
 )
-from ui.frame import t
+from ui.frame import preload_chart_library, t
 from ui.navigation import home_page
 
 REDIRECT_KEY = "sign_in.redirect"
@@ -36,6 +36,7 @@ if st.session_state.pop(SIGNED_OUT_KEY, False):
 if st.session_state.pop(EXPIRED_KEY, False):
     st.info(t("auth_expired"))
 st.write(t("auth_intro"))
+preload_chart_library()  # the dashboards' chart library loads while the person signs in
 
 if sso_enabled():
     st.caption(t("auth_sso_intro"))

@@ -34,3 +34,19 @@ def test_overview_heatmap_in_the_browser(demo_db_path, live_server_factory, page
     plot_text = page.locator(".js-plotly-plot").first.inner_text()
     assert "生产部" in plot_text and "销售部" in plot_text
     screenshot(page, "overview_zh")
+
+
+def test_sign_in_page_loads_the_chart_library_out_of_sight(demo_db_path, live_server_factory, page):
+    """The sign-in page starts loading Plotly's JavaScript while the person types (ui.frame
+    preload_chart_library), so the Overview after sign-in does not wait for it; nothing shows."""
+    server = live_server_factory(demo_db_path)
+    page.goto(f"{server.url}/sign_in")
+    page.get_by_label("Username").wait_for(timeout=60000)
+    wait_for_app(page)
+    preload = page.locator(".st-key-chart-library-preload")
+    assert preload.count() == 1 and not preload.is_visible()
+    page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => e.name.includes('PlotlyChart'))", timeout=30000
+    )
+    assert page.get_by_label("Username").is_visible() and page.get_by_label("Password", exact=True).is_visible()
+    screenshot(page, "sign_in_en")

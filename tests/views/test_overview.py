@@ -79,13 +79,20 @@ def test_overview_rings_cells_that_differ_significantly_from_the_mean(demo_db_pa
 
 def test_overview_top_hotspots_name_the_planted_conflicts_with_reasons(demo_db_path):
     at = run_page("views/overview.py", demo_db_path)
-    top = at.dataframe[0].value
-    pairs = list(top["pair"])
+    assert "Top hotspots" in [h.value for h in at.subheader]
+    listing = [m.value for m in at.markdown if m.value.startswith("1. **")]
+    assert len(listing) == 1
+    items = listing[0].split("\n")[::2]  # each item: "n. **pair** · flags · Severity s" then its reason
+    reasons = listing[0].split("\n")[1::2]
+    assert len(items) == 5 and len(reasons) == 5
+    pairs = [item.split("**")[1] for item in items]
     # planted (data/demo.py PLANTED): the two-sided conflict R&D <-> Quality and the friction Sales -> Production
     assert "R&D → Quality" in pairs and "Quality → R&D" in pairs
     assert "Sales → Production" in pairs
-    reason = top.loc[top["pair"] == "Sales → Production", "reason"].iloc[0]
+    reason = reasons[pairs.index("Sales → Production")]
     assert "Sales" in reason and "Production" in reason
+    severities = [float(item.split()[-1]) for item in items]
+    assert severities == sorted(severities, reverse=True)  # most severe first
 
 
 def test_overview_selected_cell_shows_both_directions(demo_db_path):
