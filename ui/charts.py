@@ -120,7 +120,8 @@ def satisfaction_heatmap(
     values = z.to_numpy(dtype=float)
     spread = max(float(np.nanmax(np.abs(values - centre))) if z.notna().any().any() else 1.0, MIN_SPREAD)
     fig = go.Figure()
-    hidden_z = np.where(status.to_numpy() == STATUS_HIDDEN, 1.0, np.nan)
+    is_hidden = status.to_numpy() == STATUS_HIDDEN
+    hidden_z = np.where(is_hidden, 1.0, np.nan)
     fig.add_trace(
         go.Heatmap(
             z=hidden_z,
@@ -129,7 +130,9 @@ def satisfaction_heatmap(
             colorscale=[[0, HIDDEN_COLOUR], [1, HIDDEN_COLOUR]],
             showscale=False,
             hoverinfo="skip",
-            text=hover,
+            # the hover layer (trace 3) shows these; kept for hidden cells only, not the whole
+            # matrix again (on 40 departments every repeated text costs the browser ~100 KB)
+            text=np.where(is_hidden, hover, ""),
             xgap=2,
             ygap=2,
             name=texts["hidden"],
