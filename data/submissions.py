@@ -295,10 +295,19 @@ class SubmissionWriter:
     happens). Start it with `start()` (done on the first `submit` unless `autostart=False`).
     """
 
-    def __init__(self, db: Database, *, max_group: int = 512, linger: float = 0.002, autostart: bool = True) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_group: int = 512,
+        linger: float = 0.004,
+        gap: float = 0.001,
+        autostart: bool = True,
+    ) -> None:
         self.db = db
         self.max_group = max_group
         self.linger = linger
+        self.gap = gap
         self.autostart = autostart
         self.transactions = 0
         self.submissions = 0
@@ -345,23 +354,27 @@ class SubmissionWriter:
             if item is _STOP:
                 return
             group = [item]
-            # Everything that queued up while the last transaction committed goes into this one;
-            # then a short linger lets the submitters just answered queue their next one, so that
-            # groups stay large instead of splitting into two alternating halves.
-            for wait in (0.0, self.linger):
-                if wait:
-                    time.sleep(wait)
-                while len(group) < self.max_group:
+            # Everything that queued up while the last transaction committed goes into this one.
+            # Then, while more keep arriving (no gap longer than `gap`), keep collecting for at most
+            # `linger` in all: the submitters just answered queue their next one within a
+            # millisecond or two, so groups stay large instead of splitting into alternating halves.
+            # Alone, a submission does not wait for company.
+            deadline = time.monotonic() + self.linger
+            while len(group) < self.max_group:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    remaining = deadline - time.monotonic()
+                    if len(group) == 1 or remaining <= 0:
+                        break
                     try:
-                        more = self._queue.get_nowait()
+                        more = self._queue.get(timeout=min(self.gap, remaining))
                     except queue.Empty:
                         break
-                    if more is _STOP:
-                        stopping = True
-                        break
-                    group.append(more)
-                if stopping or len(group) == 1:
-                    break  # alone: a single submitter should not wait for company
+                if more is _STOP:
+                    stopping = True
+                    break
+                group.append(more)
             try:
                 results = write_submissions(
                     self.db, [pending for pending, _ in group], on_transaction=self._count_transaction
