@@ -46,17 +46,32 @@ if sso_enabled():
     st.button(t("auth_sso_button"), on_click=st.login, type="primary", key="sign_in.sso")
     st.stop()
 
-# clear_on_submit: the password does not stay in the session after the attempt.
-with st.form("sign_in.form", clear_on_submit=True):
-    username = st.text_input(t("auth_username"), autocomplete="username", max_chars=64)
-    password = st.text_input(t("auth_password"), type="password", autocomplete="current-password", max_chars=256)
-    submitted = st.form_submit_button(t("auth_submit"), type="primary")
+PROBLEM_KEY = "sign_in.problem"
 
-if submitted:
+
+def _check_password() -> None:
+    """The form's callback: it runs before the next script run, so when the password is right that
+    run already builds the signed-in menu and this page goes straight on to the person's first
+    page (one script run fewer between the click and the Overview than signing in in the page body)."""
+    username = str(st.session_state.get("sign_in.username") or "")
+    password = str(st.session_state.get("sign_in.password") or "")
+    st.session_state["sign_in.password"] = ""  # not kept in the session once checked
     if not username.strip() or not password:
-        st.error(t("auth_missing"))
+        st.session_state[PROBLEM_KEY] = "auth_missing"
     elif sign_in_with_password(username, password) is not None:
         st.session_state[REDIRECT_KEY] = True
-        st.rerun()
     else:
-        st.error(t("auth_failed"))
+        st.session_state[PROBLEM_KEY] = "auth_failed"
+
+
+# clear_on_submit: the password does not stay in the session after the attempt.
+with st.form("sign_in.form", clear_on_submit=True):
+    st.text_input(t("auth_username"), autocomplete="username", max_chars=64, key="sign_in.username")
+    st.text_input(
+        t("auth_password"), type="password", autocomplete="current-password", max_chars=256, key="sign_in.password"
+    )
+    st.form_submit_button(t("auth_submit"), type="primary", on_click=_check_password)
+
+problem = st.session_state.pop(PROBLEM_KEY, None)
+if problem:
+    st.error(t(problem))

@@ -51,6 +51,7 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_message(empty_db_path
     assert [e.value for e in wrong.error] == [e.value for e in unknown.error]
     assert "Sign-in failed" in wrong.error[0].value
     assert "auth.user" not in wrong.session_state
+    assert wrong.session_state["sign_in.password"] == ""  # the typed password is not kept after the check
     assert sorted(_events(empty_db_path, "sign_in_failed")) == ["alice", "nobody"]
 
 
