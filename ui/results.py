@@ -23,7 +23,7 @@ from data.org import list_departments
 from data.responses import response_count
 from data.waves import Wave, get_wave, list_waves, survey_for_version
 from report.wave import WaveReport, build_history, build_wave_report, wave_comments
-from ui.charts import satisfaction_heatmap, significant_cells
+from ui.charts import satisfaction_heatmap, significant_cells, trend_lines
 from ui.frame import db, lang, t
 from ui.i18n import translate
 
@@ -264,6 +264,15 @@ def trend_series(histories: dict[str, pd.DataFrame], lang: str) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame(columns=columns)
     return pd.concat(frames).sort_values(["order"], kind="stable")[columns].reset_index(drop=True)
+
+
+def show_trend(series: pd.DataFrame, key: str) -> None:
+    """Draw waves over time (a `trend_series` frame), or say that one wave is not yet a trend."""
+    if series["wave"].nunique() < 2:
+        st.info(t("trends_one_wave"))
+        return
+    texts = {"mean": t("mean_satisfaction"), "wave": t("trends_wave_axis"), "significant": t("trends_significant")}
+    st.plotly_chart(trend_lines(series, texts=texts), width="stretch", key=key)
 
 
 def comment_groups(report: WaveReport, rater_dept: str | None, provider_dept: str) -> dict[str, list[str]] | None:

@@ -10,7 +10,6 @@ from ui.charts import (
     importance_performance,
     loyalty_bar,
     perception_gap,
-    trend_lines,
 )
 from ui.frame import lang, md_escape, t
 from ui.results import (
@@ -19,6 +18,7 @@ from ui.results import (
     history,
     how_to_read,
     metric_delta,
+    show_trend,
     trend_series,
     wave_filters,
     wave_report,
@@ -153,21 +153,7 @@ series = trend_series(
     },
     lang(),
 )
-if series["wave"].nunique() < 2:
-    st.info(t("trends_one_wave"))
-else:
-    st.plotly_chart(
-        trend_lines(
-            series,
-            texts={
-                "mean": t("mean_satisfaction"),
-                "wave": t("trends_wave_axis"),
-                "significant": t("trends_significant"),
-            },
-        ),
-        width="stretch",
-        key="department.trend",
-    )
+show_trend(series, key="department.trend")
 
 st.subheader(t("dept_comments"))
 groups = comment_groups(report, None, provider)

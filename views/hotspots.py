@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import pair_directions, trend_lines
+from ui.charts import pair_directions
 from ui.frame import lang, md_escape, t
 from ui.results import (
     comment_groups,
@@ -13,6 +13,7 @@ from ui.results import (
     how_to_read,
     pair_dimensions,
     pair_summary,
+    show_trend,
     trend_series,
     wave_filters,
     wave_report,
@@ -114,21 +115,7 @@ trend = trend_series(
     },
     lang(),
 )
-if trend["wave"].nunique() < 2:
-    st.info(t("trends_one_wave"))
-else:
-    st.plotly_chart(
-        trend_lines(
-            trend,
-            texts={
-                "mean": t("mean_satisfaction"),
-                "wave": t("trends_wave_axis"),
-                "significant": t("trends_significant"),
-            },
-        ),
-        width="stretch",
-        key="hotspots.trend",
-    )
+show_trend(trend, key="hotspots.trend")
 
 st.subheader(t("hotspots_comments"))
 st.caption(t("hotspots_comments_note"))

@@ -3,9 +3,17 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import trend_lines
 from ui.frame import lang, t
-from ui.results import changes, department_names, history, how_to_read, trend_series, wave_filters, wave_report
+from ui.results import (
+    changes,
+    department_names,
+    history,
+    how_to_read,
+    show_trend,
+    trend_series,
+    wave_filters,
+    wave_report,
+)
 
 SCOPES = ("org", "dept", "pair")
 
@@ -54,21 +62,7 @@ series = trend_series(histories, lang())
 chosen = series[series["series"] == next(iter(histories), None)]
 if histories and chosen["mean"].isna().all():
     st.info(t("empty_all_hidden"))  # the chosen department or pair is hidden in every wave
-if series["wave"].nunique() < 2:
-    st.info(t("trends_one_wave"))
-else:
-    st.plotly_chart(
-        trend_lines(
-            series,
-            texts={
-                "mean": t("mean_satisfaction"),
-                "wave": t("trends_wave_axis"),
-                "significant": t("trends_significant"),
-            },
-        ),
-        width="stretch",
-        key="trends.chart",
-    )
+show_trend(series, key="trends.chart")
 
 if filters.compare is not None:
     st.subheader(t("trends_changes", wave=filters.compare.name(lang())))
