@@ -96,7 +96,7 @@ def submission_for(token: str, dept: str, seed: int) -> PendingSubmission:
         },
     }
     valid = validate_submission(survey, raw, rater_dept=dept, providers=[*others, dept])
-    return PendingSubmission(hash_token(token), valid)
+    return PendingSubmission(hash_token(token), WAVE, valid)
 
 
 def child(db_path: Path, tokens_file: Path, threads: int) -> None:

@@ -69,7 +69,7 @@ def make_submissions(db: Database, n: int, rng: random.Random) -> list[PendingSu
             },
         }
         valid = validate_submission(survey, raw, rater_dept=rater, providers=codes)
-        pending.append(PendingSubmission(hash_token(link.split("token=")[1]), valid))
+        pending.append(PendingSubmission(hash_token(link.split("token=")[1]), WAVE, valid))
     return pending
 
 

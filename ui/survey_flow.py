@@ -378,7 +378,7 @@ def submit(ctx: SurveyContext) -> None:
     except AnswerError as exc:
         _problems(exc.problems)
         return
-    result = get_submission_writer().submit(PendingSubmission(ctx.check.token_hash, valid))
+    result = get_submission_writer().submit(PendingSubmission(ctx.check.token_hash, ctx.check.wave.wave_id, valid))
     if result.ok:
         st.session_state["survey.done"] = "ok"
         st.session_state["survey.draft"] = {}

@@ -60,7 +60,7 @@ def _submission(rater: str = "SALES", providers=PROVIDERS, recommend: int = 0) -
 
 
 def _pending(token: str, **kwargs) -> PendingSubmission:
-    return PendingSubmission(hash_token(token), _submission(**kwargs))
+    return PendingSubmission(hash_token(token), WAVE, _submission(**kwargs))
 
 
 def _count(db: Database, sql: str, params=()) -> int:
@@ -209,7 +209,7 @@ def test_one_bad_submission_does_not_fail_its_group(db):
     group = [
         _pending(tokens[0]),
         _pending(used_before),
-        PendingSubmission(hash_token(tokens[2]), broken),
+        PendingSubmission(hash_token(tokens[2]), WAVE, broken),
         _pending(tokens[3]),
         _pending(tokens[4]),
     ]
@@ -277,3 +277,31 @@ def test_drafts_are_kept_against_the_token_hash_and_deleted_at_submission(db):
     save_draft(db, hash_token(second), draft)
     delete_draft(db, hash_token(second))
     assert load_draft(db, hash_token(second)) is None
+
+
+def test_refused_tokens_cost_the_group_one_retry_not_one_transaction_each(db):
+    tokens = _tokens(db, 6)
+    assert write_submissions(db, [_pending(tokens[1])])[0].ok
+    db.connection().execute(
+        "UPDATE invitations SET expires_at = TIMESTAMP '2026-01-01' WHERE token_hash = ?", [hash_token(tokens[3])]
+    )
+    group = [_pending(t) for t in tokens]
+    writer = SubmissionWriter(db, autostart=False)
+    futures = [writer.submit_async(p) for p in group]
+    writer.start()
+    statuses = [f.result(30).status for f in futures]
+    writer.close()
+    assert statuses == ["ok", "used", "ok", "expired", "ok", "ok"]
+    # the claim fell short once (rolled back), then the four claimable ones went in together
+    assert writer.transactions == 2 and writer.groups == [6]
+    assert len(_responses(db)) == 5 * len(PROVIDERS)
+    assert _responses(db)["submission_id"].nunique() == 5
+
+
+def test_a_submission_naming_another_wave_than_its_invitation_is_refused(db):
+    (token,) = _tokens(db, 1)
+    before = _count(db, "SELECT count(*) FROM responses")
+    wrong = PendingSubmission(hash_token(token), "2026-Q4", _submission())  # a closed wave of the demo
+    assert write_submissions(db, [wrong])[0].status == "error"
+    assert _count(db, "SELECT count(*) FROM responses") == before
+    assert _count(db, "SELECT count(*) FROM invitations WHERE token_hash = ? AND NOT used", [hash_token(token)]) == 1

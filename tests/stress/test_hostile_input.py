@@ -106,7 +106,7 @@ def test_free_text_is_stored_exactly_as_cleaned_or_refused_with_a_message(db, to
         return
     stored_text = valid.ratings[0].comments.get("change")
     token = next(tokens)
-    (result,) = write_submissions(db, [PendingSubmission(hash_token(token), valid)])
+    (result,) = write_submissions(db, [PendingSubmission(hash_token(token), WAVE, valid)])
     assert result.ok
     rows = (
         db.connection()
