@@ -333,7 +333,10 @@ def build_demo(db: Database, seed: int = 7, *, plant: bool = True, survey: Surve
             "INSERT INTO self_assessments SELECT wave_id, provider_dept, customer_dept, dimension,"
             " value, CAST(submission_id AS UUID), submitted_on FROM new_selfs"
         )
-        tx.execute("INSERT INTO invitations SELECT * FROM new_invitations")
+        tx.execute(
+            "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at, used)"
+            " SELECT token_hash, wave_id, dept_code, expires_at, used FROM new_invitations"
+        )
         tx.unregister("new_selfs")
         tx.unregister("new_invitations")
     return {name: len(frame) for name, frame in data.items()}

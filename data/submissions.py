@@ -160,7 +160,7 @@ _SMALLINT_COLUMNS = {"recommend", "value"}
 # tokens here, measured) and without a join: the group is claimed whole or the UPDATE count falls
 # short, and then `write_submissions` finds out which tokens cannot be claimed and retries the rest.
 _CLAIM = (
-    "UPDATE invitations SET used = TRUE"
+    "UPDATE invitations SET used = TRUE, draft = NULL, draft_saved_at = NULL"
     " WHERE list_contains(?::VARCHAR[][], [token_hash, wave_id, dept_code])"
     " AND NOT used AND expires_at > ?"
     " AND wave_id IN (SELECT wave_id FROM waves WHERE status = 'open')"
@@ -253,7 +253,6 @@ def write_group(
             results[position] = SubmissionResult("ok", submission_id)
         for table in ("responses", "answers", "comments", "self_assessments"):
             _insert(con, table, rows[table])
-        con.execute("DELETE FROM drafts WHERE list_contains(?, token_hash)", [list(first_of)])
     return [r if r is not None else SubmissionResult("error") for r in results]
 
 
@@ -424,34 +423,32 @@ class SubmissionWriter:
                 future.set_result(result)
 
 
-# Drafts: a respondent's unfinished answers, keyed by the token hash, deleted at submission.
+# Drafts: a respondent's unfinished answers, on the invitation row (migration 0002), cleared by the
+# claim that marks the invitation used.
 
-_SAVE_DRAFT = (
-    "INSERT INTO drafts (token_hash, payload, updated_at)"
-    " SELECT token_hash, ?, ? FROM invitations WHERE token_hash = ? AND NOT used"
-    " ON CONFLICT (token_hash) DO UPDATE SET payload = excluded.payload, updated_at = excluded.updated_at"
-)
+_SAVE_DRAFT = "UPDATE invitations SET draft = ?, draft_saved_at = ? WHERE token_hash = ? AND NOT used"
 
 
 def save_draft(db: Database, token_hash: str, payload: dict[str, Any]) -> bool:
     """Keep a respondent's unfinished answers (JSON) against the token hash; False when the
-    invitation is unknown or already used (nothing is stored then)."""
+    invitation is unknown, already used or being claimed right now (nothing is stored then)."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     if len(text.encode("utf-8")) > MAX_DRAFT_BYTES:
         raise ValueError("draft too large")
-    rows = db.connection().execute(_SAVE_DRAFT, [text, _utc_now(), token_hash]).fetchone()
-    return bool(rows and rows[0])
+    try:
+        (updated,) = db.connection().execute(_SAVE_DRAFT, [text, _utc_now(), token_hash]).fetchone()
+    except duckdb.TransactionException:
+        # The writer is claiming this invitation at this moment: the submission wins, no draft.
+        _abandon(db)
+        return False
+    return bool(updated)
 
 
 def load_draft(db: Database, token_hash: str) -> dict[str, Any] | None:
     """The saved draft of an unused invitation, or None."""
     row = (
         db.connection()
-        .execute(
-            "SELECT d.payload FROM drafts d JOIN invitations i ON i.token_hash = d.token_hash"
-            " WHERE d.token_hash = ? AND NOT i.used",
-            [token_hash],
-        )
+        .execute("SELECT draft FROM invitations WHERE token_hash = ? AND NOT used AND draft IS NOT NULL", [token_hash])
         .fetchone()
     )
     if row is None:
@@ -465,4 +462,7 @@ def load_draft(db: Database, token_hash: str) -> dict[str, Any] | None:
 
 def delete_draft(db: Database, token_hash: str) -> None:
     """Forget a draft."""
-    db.connection().execute("DELETE FROM drafts WHERE token_hash = ?", [token_hash])
+    db.connection().execute(
+        "UPDATE invitations SET draft = NULL, draft_saved_at = NULL WHERE token_hash = ? AND draft IS NOT NULL",
+        [token_hash],
+    )

@@ -29,6 +29,43 @@ def test_migrations_are_recorded_and_running_them_again_changes_nothing(tmp_path
     again.close()
 
 
+def test_migration_2_moves_drafts_of_unused_invitations_onto_the_invitation(tmp_path):
+    # A database made by migration 0001 alone, with a draft on an unused and on a used invitation.
+    path = tmp_path / "old.duckdb"
+    (first, first_file), *_ = migration_files()
+    assert first == 1
+    con = duckdb.connect(str(path))
+    con.execute(first_file.read_text(encoding="utf-8"))
+    con.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    con.execute("INSERT INTO schema_version (version, name) VALUES (1, ?)", [first_file.name])
+    con.execute("INSERT INTO departments (code, name_en, name_zh) VALUES ('SALES', 'Sales', '销售部')")
+    con.execute(
+        "INSERT INTO survey_versions (survey_version, survey_id, version, definition) VALUES ('s1', 's', 1, '')"
+    )
+    con.execute(
+        "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, status, opens_on, closes_on)"
+        " VALUES ('W', 'W', 'W', 's1', 'open', DATE '2026-01-01', DATE '2026-12-31')"
+    )
+    unused, used = "a" * 64, "b" * 64
+    for token_hash, is_used in ((unused, False), (used, True)):
+        con.execute(
+            "INSERT INTO invitations VALUES (?, 'W', 'SALES', TIMESTAMP '2030-01-01', ?)", [token_hash, is_used]
+        )
+        con.execute("INSERT INTO drafts (token_hash, payload) VALUES (?, '{\"pos\": 2}')", [token_hash])
+    con.close()
+
+    db = Database(path)  # applies 0002 and later
+    assert db.schema_version() == max(v for v, _ in migration_files())
+    rows = dict(db.connection().execute("SELECT token_hash, draft FROM invitations").fetchall())
+    assert rows == {unused: '{"pos": 2}', used: None}
+    tables = {t for (t,) in db.connection().execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert "drafts" not in tables
+    db.close()
+
+
 def test_each_thread_gets_its_own_connection(memory_db):
     seen = []
 

@@ -28,7 +28,7 @@ from ui.i18n import translate
 SURVEY = load_survey()
 WAVE = "2027-Q1"
 IMPORT_WAVE = "2025-Q4"  # an empty draft wave made for the historical import
-TABLES = ("departments", "relationships", "invitations", "drafts", "responses", "answers", "comments", "waves")
+TABLES = ("departments", "relationships", "invitations", "responses", "answers", "comments", "waves")
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 HOSTILE_TEXT = [
     "<script>window.__pwned=1</script>",
