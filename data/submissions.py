@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
@@ -46,11 +46,24 @@ MAX_DRAFT_BYTES = 200_000
 @dataclass(frozen=True)
 class PendingSubmission:
     """A validated submission waiting to be written, with the hash of the token it came with and that
-    invitation's wave (the claim checks both)."""
+    invitation's wave (the claim checks both).
+
+    Its rows (`rows`: table -> column -> values, fresh random ids, today's date) are built when it is
+    made, in the submitter's thread, so that the writer thread only concatenates them.
+    """
 
     token_hash: str
     wave_id: str
     submission: ValidSubmission
+    submitted_on: dt.date = field(default_factory=dt.date.today)
+    submission_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    rows: dict[str, dict[str, list]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        rows = submission_rows(
+            self.submission, wave_id=self.wave_id, submission_id=self.submission_id, submitted_on=self.submitted_on
+        )
+        object.__setattr__(self, "rows", rows)
 
 
 @dataclass(frozen=True)
@@ -220,7 +233,7 @@ def claim_statuses(db: Database, group: list[PendingSubmission], *, now: dt.date
 
 
 def write_group(
-    db: Database, group: list[PendingSubmission], *, today: dt.date | None = None, now: dt.datetime | None = None
+    db: Database, group: list[PendingSubmission], *, now: dt.datetime | None = None
 ) -> list[SubmissionResult]:
     """Write a group of submissions in ONE transaction; return one result per submission, in order.
 
@@ -228,7 +241,6 @@ def write_group(
     database raises; the transaction is rolled back then and nothing is written. `write_submissions`
     wraps this with the retries that keep one bad submission from failing the others.
     """
-    today = today or dt.date.today()
     now = now or _utc_now()
     results: list[SubmissionResult | None] = [None] * len(group)
     first_of: dict[str, int] = {}
@@ -239,20 +251,19 @@ def write_group(
         else:
             first_of[pending.token_hash] = position
     keys = [[h, group[p].wave_id, group[p].submission.rater_dept] for h, p in first_of.items()]
+    writing = [group[p] for p in first_of.values()]
+    rows = {
+        table: {column: [v for pending in writing for v in pending.rows[table][column]] for column in columns}
+        for table, columns in _FRAME_COLUMNS.items()
+    }
     with db.transaction() as con:
         (claimed,) = con.execute(_CLAIM, [keys, now]).fetchone()
         if claimed != len(keys):
             raise ClaimShortfall(f"{claimed} of {len(keys)} invitations claimed")
-        rows: dict[str, dict[str, list]] = {t: {c: [] for c in _FRAME_COLUMNS[t]} for t in _FRAME_COLUMNS}
-        for position in first_of.values():
-            pending = group[position]
-            submission_id = str(uuid.uuid4())
-            submission_rows(
-                pending.submission, wave_id=pending.wave_id, submission_id=submission_id, submitted_on=today, into=rows
-            )
-            results[position] = SubmissionResult("ok", submission_id)
         for table in ("responses", "answers", "comments", "self_assessments"):
             _insert(con, table, rows[table])
+    for position in first_of.values():
+        results[position] = SubmissionResult("ok", group[position].submission_id)
     return [r if r is not None else SubmissionResult("error") for r in results]
 
 
