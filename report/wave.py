@@ -349,14 +349,22 @@ def build_wave_report(
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {list(dimensions)}")
     previous = previous_wave(db, wave_id)
 
-    # The current wave's answers first. The previous wave (only its cell moments are needed, for
-    # trends and "declining") is read in a second thread while this one analyses the current wave:
-    # DuckDB runs without the GIL, so on two cores the read and the analysis overlap.
-    # Items match across survey versions by stable id.
+    # The current wave's answers first. The previous wave needs only its cell moments (n, mean, sd
+    # for trends and "declining"): DuckDB aggregates them (the same moments history_table uses) in a
+    # second thread while this one analyses the current wave; DuckDB runs without the GIL, so on two
+    # cores the two overlap. Items match across survey versions by stable id.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="icsat-report") as pool:
         data = response_items(db, [wave_id], item_ids, relationship_type=relationship_type)
         pending = (
-            pool.submit(response_items, db, [previous.wave_id], item_ids, relationship_type=relationship_type)
+            pool.submit(
+                cell_moments,
+                db,
+                [previous.wave_id],
+                [i for i, d in zip(item_ids, item_dims, strict=True) if dimension is None or d == dimension],
+                relationship_type=relationship_type,
+                promoter_min=bands.promoter_min,
+                passive_min=bands.passive_min,
+            )
             if previous is not None
             else None
         )
@@ -380,13 +388,8 @@ def build_wave_report(
         drivers = driver_table(current, dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k))
         gaps = perception_gaps(self_assessment_means(db, wave_id), current, dimensions, wave_id=wave_id)
         participation = participation_table(participation_counts(db, wave_id), wave_id=wave_id)
-        earlier = pending.result() if pending is not None else None
+        before = pending.result() if pending is not None else now.iloc[0:0]
 
-    if earlier is not None:
-        scored = score_responses(earlier.responses, earlier.values, item_dims, dimension=dimension)
-        before = moments_from_scores(scored, CELL_KEYS, bands)
-    else:
-        before = now.iloc[0:0]
     previous_k = check_threshold(previous.k_min) if previous is not None else k
     shown_before = _suppress_levels(
         db,

@@ -196,3 +196,26 @@ def test_cells_hidden_in_the_full_matrix_stay_hidden_in_filtered_views(db, repor
         view = build_wave_report(db, LATEST, relationship_type=relationship_type).cells
         shown = set(map(tuple, view.loc[~view["suppressed"], ["rater_dept", "provider_dept"]].to_numpy()))
         assert not shown & hidden, relationship_type
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"dimension": "communication"}, {"relationship_type": "process"}], ids=["all", "dimension", "type"]
+)
+def test_trends_compare_with_the_previous_waves_own_report(db, filters):
+    # The previous wave's side of the trends is aggregated in SQL; it must equal what that wave's own
+    # report shows, under the same filters, at every level.
+    now = build_wave_report(db, LATEST, **filters)
+    before = build_wave_report(db, WAVES[-2][0], **filters)
+    for level, table, keys in (
+        ("cell", before.cells, ["rater_dept", "provider_dept"]),
+        ("provider", before.providers, ["provider_dept"]),
+        ("rater", before.raters, ["rater_dept"]),
+    ):
+        trends = now.trends[(now.trends["level"] == level) & now.trends["previous_mean"].notna()]
+        assert len(trends) >= 5, level
+        merged = trends.merge(table[~table["suppressed"]], on=keys, suffixes=("", "_own"))
+        assert len(merged) == len(trends), level  # every previous figure shown is one the old report shows
+        np.testing.assert_allclose(merged["previous_mean"], merged["mean_own"], rtol=1e-9)
+        np.testing.assert_array_equal(merged["previous_n"], merged["n_own"])
+    org = now.trends[now.trends["level"] == "organisation"]
+    np.testing.assert_allclose(org["previous_mean"], before.org["mean"], rtol=1e-9)
