@@ -353,7 +353,7 @@ def build_wave_report(
     # for trends and "declining"): DuckDB aggregates them (the same moments history_table uses) in a
     # second thread while this one analyses the current wave; DuckDB runs without the GIL, so on two
     # cores the two overlap. Items match across survey versions by stable id.
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="icsat-report") as pool:
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="icsat-report") as pool:
         data = response_items(db, [wave_id], item_ids, relationship_type=relationship_type)
         pending = (
             pool.submit(
@@ -369,9 +369,13 @@ def build_wave_report(
             else None
         )
         current = score_responses(data.responses, data.values, item_dims, dimension=dimension)
+        # Drivers need only the scores, reliability only the cells' n, mean and sd: both are computed
+        # beside the rest (their matrix algebra and sorts release the GIL for most of their time).
+        driving = pool.submit(driver_table, current, dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k))
         # Moments per cell; every total is a sum of cell moments.
         now = moments_from_scores(current, CELL_KEYS, bands)
         cells = stats_from_moments(now)
+        checking = pool.submit(reliability_table, data.values, item_dims, cells, wave_id=wave_id)
         types = relationship_types(db)
         cells = cells.merge(types, on=["rater_dept", "provider_dept"], how="left")
         cells.insert(3, "relationship_type", cells.pop("relationship_type"))
@@ -384,11 +388,11 @@ def build_wave_report(
 
         departments = list_departments(db)[["code", "name_en", "name_zh"]]
         shown = _suppress_levels(db, wave_id, cells, providers, raters, org, k, relationship_type, types)
-        reliability = reliability_table(data.values, item_dims, cells, wave_id=wave_id)
-        drivers = driver_table(current, dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k))
         gaps = perception_gaps(self_assessment_means(db, wave_id), current, dimensions, wave_id=wave_id)
         participation = participation_table(participation_counts(db, wave_id), wave_id=wave_id)
         before = pending.result() if pending is not None else now.iloc[0:0]
+        drivers = driving.result()
+        reliability = checking.result()
 
     previous_k = check_threshold(previous.k_min) if previous is not None else k
     shown_before = _suppress_levels(
