@@ -44,12 +44,26 @@ def _check_scores(scores: pd.DataFrame) -> None:
         raise ValueError(f"scores is missing column(s) {sorted(missing)}")
 
 
+def _t_half_width(sd: np.ndarray, n: np.ndarray, level: float) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        df = np.where(n >= 2, n - 1, np.nan)
+        return t_quantile(0.5 + level / 2, df) * sd / np.sqrt(n)
+
+
 def t_interval(mean: pd.Series, sd: pd.Series, n: pd.Series, level: float = 0.95) -> tuple[pd.Series, pd.Series]:
     """Two-sided t-based confidence interval of a mean, vectorised; NaN where n < 2."""
-    n = n.astype(float)
-    df = (n - 1).where(n >= 2)
-    half = t_quantile(0.5 + level / 2, df) * sd / np.sqrt(n)
+    half = _t_half_width(np.asarray(sd, dtype=float), np.asarray(n, dtype=float), level)
     return mean - half, mean + half
+
+
+def _nps(promoters: np.ndarray, detractors: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = np.where(n > 0, n, np.nan)
+        p = promoters / n
+        d = detractors / n
+        inps = 100 * (p - d)
+        half = 1.96 * 100 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0) / n)
+    return inps, np.maximum(inps - half, -100), np.minimum(inps + half, 100)
 
 
 def nps_from_counts(promoters: pd.Series, detractors: pd.Series, n: pd.Series) -> pd.DataFrame:
@@ -60,18 +74,9 @@ def nps_from_counts(promoters: pd.Series, detractors: pd.Series, n: pd.Series) -
 
     Returns columns: inps, inps_ci_low, inps_ci_high (NaN where n is 0).
     """
-    n = n.astype(float).where(n > 0)
-    p = promoters / n
-    d = detractors / n
-    inps = 100 * (p - d)
-    half = 1.96 * 100 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0) / n)
-    return pd.DataFrame(
-        {
-            "inps": inps,
-            "inps_ci_low": (inps - half).clip(lower=-100),
-            "inps_ci_high": (inps + half).clip(upper=100),
-        }
-    )
+    inps, low, high = _nps(*(np.asarray(x, dtype=float) for x in (promoters, detractors, n)))
+    index = promoters.index if isinstance(promoters, pd.Series) else None
+    return pd.DataFrame({"inps": inps, "inps_ci_low": low, "inps_ci_high": high}, index=index)
 
 
 def score_responses(
@@ -240,11 +245,33 @@ def moments_from_scores(scores: pd.DataFrame, keys: list[str], bands: LoyaltyBan
 
 
 def rollup(moments: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Add moments up to coarser groups (e.g. cells -> providers); `keys` may be empty (one row)."""
+    """Add moments up to coarser groups (e.g. cells -> providers); `keys` may be empty (one row).
+
+    Groups come sorted by `keys`; rows with a missing key are left out (as in a pandas groupby).
+    """
     numeric = [c for c in moments.columns if c in MOMENT_COLUMNS or c.startswith((_DIM_SUM, _DIM_N, "freq_"))]
     if not keys:
         return moments[numeric].sum().to_frame().T
-    return moments.groupby(keys, sort=True, observed=True)[numeric].sum().reset_index()
+    # Integer group codes and bincount: a pandas groupby on text keys costs several times more here,
+    # and this runs six times per report.
+    codes, levels = [], []
+    for key in keys:
+        code, level = pd.factorize(moments[key], sort=True)
+        codes.append(code)
+        levels.append(level)
+    keep = np.logical_and.reduce([code >= 0 for code in codes])
+    shape = tuple(max(len(level), 1) for level in levels)
+    group = np.ravel_multi_index([code[keep] for code in codes], shape)
+    present, inverse = np.unique(group, return_inverse=True)
+    out: dict[str, object] = {
+        key: level.take(position)
+        for key, level, position in zip(keys, levels, np.unravel_index(present, shape), strict=True)
+    }
+    for column in numeric:
+        values = moments[column].to_numpy()[keep]
+        sums = np.bincount(inverse, weights=values.astype(float), minlength=len(present))
+        out[column] = sums.astype(values.dtype) if values.dtype.kind in "iub" else sums
+    return pd.DataFrame(out)
 
 
 def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
@@ -256,48 +283,54 @@ def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
     n_recommend, promoters, passives, detractors, inps, inps_ci_low, inps_ci_high), then frequency
     (mean weight) and dim_<d> (mean of the responses' dimension scores) when the moments carry them.
     """
-    n = moments["n"].to_numpy(dtype=float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, moments["sum_score"].to_numpy(dtype=float) / n, np.nan)
-        # Sum-of-squares form of the sample variance; clip tiny negative rounding errors.
-        var = np.where(n >= 2, (moments["sum_sq"].to_numpy(dtype=float) - n * mean**2) / (n - 1), np.nan)
-        sd = np.sqrt(np.clip(var, 0, None))
-        items = moments["n_items"].to_numpy(dtype=float)
-        favourable = np.where(items > 0, moments["n_favourable"].to_numpy(dtype=float) / items, np.nan)
-    ci_low, ci_high = t_interval(pd.Series(mean), pd.Series(sd), pd.Series(n))
-    nps = nps_from_counts(moments["promoters"], moments["detractors"], moments["n_recommend"])
-    keys = [
+    # Every numeric column in one float block (one pandas selection, not a Series per column: this
+    # runs a dozen times per report); counts are whole numbers, exact in float64.
+    numeric = [
         c
         for c in moments.columns
-        if c not in MOMENT_COLUMNS and not c.startswith((_DIM_SUM, _DIM_N)) and c not in (_FREQ_SUM, _FREQ_N)
+        if c in MOMENT_COLUMNS or c.startswith((_DIM_SUM, _DIM_N)) or c in (_FREQ_SUM, _FREQ_N)
     ]
-    out = {c: moments[c].to_numpy() for c in keys}
+    block = moments[numeric].to_numpy(dtype=float)
+    col = {name: block[:, i] for i, name in enumerate(numeric)}
+    n = col["n"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, col["sum_score"] / n, np.nan)
+        # Sum-of-squares form of the sample variance; clip tiny negative rounding errors.
+        var = np.where(n >= 2, (col["sum_sq"] - n * mean**2) / (n - 1), np.nan)
+        sd = np.sqrt(np.clip(var, 0, None))
+        items = col["n_items"]
+        favourable = np.where(items > 0, col["n_favourable"] / items, np.nan)
+    half = _t_half_width(sd, n, 0.95)
+    inps, inps_low, inps_high = _nps(col["promoters"], col["detractors"], col["n_recommend"])
+    # Key columns keep their pandas arrays (converting text keys to numpy and back costs more than
+    # all the arithmetic above).
+    out: dict[str, object] = {c: moments[c].array for c in moments.columns if c not in col}
     out.update(
         {
-            "n": moments["n"].to_numpy(dtype=np.int64),
+            "n": n.astype(np.int64),
             "mean": mean,
             "sd": sd,
-            "ci_low": ci_low.to_numpy(),
-            "ci_high": ci_high.to_numpy(),
+            "ci_low": mean - half,
+            "ci_high": mean + half,
             "favourable": favourable,
-            "n_recommend": moments["n_recommend"].to_numpy(dtype=np.int64),
-            "promoters": moments["promoters"].to_numpy(dtype=np.int64),
-            "passives": moments["passives"].to_numpy(dtype=np.int64),
-            "detractors": moments["detractors"].to_numpy(dtype=np.int64),
-            "inps": nps["inps"].to_numpy(),
-            "inps_ci_low": nps["inps_ci_low"].to_numpy(),
-            "inps_ci_high": nps["inps_ci_high"].to_numpy(),
+            "n_recommend": col["n_recommend"].astype(np.int64),
+            "promoters": col["promoters"].astype(np.int64),
+            "passives": col["passives"].astype(np.int64),
+            "detractors": col["detractors"].astype(np.int64),
+            "inps": inps,
+            "inps_ci_low": inps_low,
+            "inps_ci_high": inps_high,
         }
     )
     with np.errstate(invalid="ignore", divide="ignore"):
-        if _FREQ_SUM in moments.columns:
-            count = moments[_FREQ_N].to_numpy(dtype=float)
-            out["frequency"] = np.where(count > 0, moments[_FREQ_SUM].to_numpy(dtype=float) / count, np.nan)
-        for column in moments.columns:
+        if _FREQ_SUM in col:
+            count = col[_FREQ_N]
+            out["frequency"] = np.where(count > 0, col[_FREQ_SUM] / count, np.nan)
+        for column in numeric:
             if column.startswith(_DIM_SUM):
                 dim = column.removeprefix(_DIM_SUM)
-                count = moments[_DIM_N + dim].to_numpy(dtype=float)
-                out[DIMENSION_PREFIX + dim] = np.where(count > 0, moments[column].to_numpy(dtype=float) / count, np.nan)
+                count = col[_DIM_N + dim]
+                out[DIMENSION_PREFIX + dim] = np.where(count > 0, col[column] / count, np.nan)
     return pd.DataFrame(out, index=range(len(moments)))
 
 
