@@ -22,7 +22,9 @@ wave and half the asymmetry; frequency: the cell's mean interaction frequency (1
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +70,7 @@ def _fmt(x: float) -> str:
     return f"{abs(x):.0f}"
 
 
-def _reason(row: pd.Series, names: dict[str, str], lang: str) -> str:
+def _reason(row: Mapping[str, Any], names: dict[str, str], lang: str) -> str:
     """One sentence: the main finding first, then what the other flags add."""
     a = names.get(row["rater_dept"], row["rater_dept"])
     b = names.get(row["provider_dept"], row["provider_dept"])
@@ -276,7 +278,8 @@ def find_hotspots(
     flagged = flagged[flagged["flags"] != ""].copy()
     if flagged.empty:
         return pd.DataFrame(columns=HOTSPOT_COLUMNS)
-    flagged["reason_en"] = [_reason(row, names_en or {}, "en") for _, row in flagged.iterrows()]
-    flagged["reason_zh"] = [_reason(row, names_zh or {}, "zh") for _, row in flagged.iterrows()]
+    rows = flagged.to_dict("records")  # plain dicts: a Series per row (iterrows) cost ~0.4 ms each
+    flagged["reason_en"] = [_reason(row, names_en or {}, "en") for row in rows]
+    flagged["reason_zh"] = [_reason(row, names_zh or {}, "zh") for row in rows]
     flagged = flagged.sort_values(["severity", "rater_dept", "provider_dept"], ascending=[False, True, True])
     return flagged[HOTSPOT_COLUMNS].reset_index(drop=True)
