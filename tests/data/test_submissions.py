@@ -308,3 +308,19 @@ def test_a_submission_naming_another_wave_than_its_invitation_is_refused(db):
     assert write_submissions(db, [wrong])[0].status == "error"
     assert _count(db, "SELECT count(*) FROM responses") == before
     assert _count(db, "SELECT count(*) FROM invitations WHERE token_hash = ? AND NOT used", [hash_token(token)]) == 1
+
+
+def test_a_draft_saved_while_its_invitation_is_being_claimed_gives_way(db):
+    (token,) = _tokens(db, 1)
+    draft = {"step": "review", "pos": 0}
+    assert save_draft(db, hash_token(token), draft)
+    claiming = db._root.cursor()  # another connection: the writer in the middle of its claim
+    claiming.execute("BEGIN TRANSACTION")
+    claiming.execute("UPDATE invitations SET used = TRUE, draft = NULL WHERE token_hash = ?", [hash_token(token)])
+    try:
+        assert save_draft(db, hash_token(token), {"step": "provider", "pos": 1}) is False  # no exception
+    finally:
+        claiming.execute("COMMIT")
+        claiming.close()
+    assert load_draft(db, hash_token(token)) is None  # used: no draft
+    assert save_draft(db, hash_token(token), draft) is False  # and none can be saved any more
