@@ -141,7 +141,7 @@ def suppress_small_cells(
     """
     k = check_threshold(k)
     group = group if group is not None and group in cells.columns else None
-    out = cells.copy()
+    out = cells  # read only: the result is a new frame
     if not len(out):
         mask = pd.Series(False, index=out.index, dtype=bool)
     elif complementary:
@@ -152,22 +152,22 @@ def suppress_small_cells(
         mask = mask | hide.reindex(out.index, fill_value=False).astype(bool)
     hidden = mask.to_numpy(dtype=bool)
     any_hidden = bool(hidden.any())
-    blanked = {}
+    # Numbers as plain arrays, not a new Series per column (this runs a dozen times per report);
+    # columns kept as they are stay Series (their dtype is not re-inferred); hidden text is None.
+    blanked: dict[str, object] = {}
     for column in out.columns:
         values = out[column]
         if column in KEY_COLUMNS or column in ("suppressed", "k"):
-            blanked[column] = values  # a Series keeps its dtype without re-inference
+            blanked[column] = values  # a Series keeps its dtype (object stays object)
         elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             numbers = values.to_numpy(dtype="float64", na_value=np.nan)
-            blanked[column] = pd.Series(np.where(hidden, np.nan, numbers) if any_hidden else numbers, index=out.index)
+            blanked[column] = np.where(hidden, np.nan, numbers) if any_hidden else numbers
         elif any_hidden:
-            blanked[column] = pd.Series(
-                np.where(hidden, None, values.to_numpy(dtype=object)), index=out.index, dtype=object
-            )
+            blanked[column] = pd.array(np.where(hidden, None, values.to_numpy(dtype=object)), dtype=object)
         else:  # nothing hidden: keep text and flags with their own dtype
             blanked[column] = values
-    blanked["suppressed"] = pd.Series(hidden, index=out.index)
-    blanked["k"] = pd.Series(k, index=out.index, dtype="int64")
+    blanked["suppressed"] = hidden
+    blanked["k"] = np.full(len(out), k, dtype="int64")
     return pd.DataFrame(blanked, index=out.index)
 
 
