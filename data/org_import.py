@@ -147,6 +147,8 @@ def _rows(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, st
     except csv.Error:
         # e.g. a lone carriage return inside a field: not a CSV file Excel or a text editor writes
         return [], [], [Problem("not_csv", file, reader.line_num)]
+    if not records:  # only separators and blanks (e.g. ";"): no header at all
+        return [], [], [Problem("empty_file", file)]
     header = records[0][1]
     columns = []
     for name in header:

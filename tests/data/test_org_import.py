@@ -73,6 +73,9 @@ def test_an_empty_file_and_a_header_only_file(memory_db):
     assert _codes(read_organisation(memory_db, b"", None)) == [("empty_file", None)]
     assert _codes(read_organisation(memory_db, b"\xef\xbb\xbf\r\n", None)) == [("empty_file", None)]
     assert _codes(read_organisation(memory_db, b"code,name_en,name_zh\n", None)) == [("no_rows", None)]
+    # separators and blanks only: no header at all (found by the hostile-input property test)
+    for raw in (b";", b",,,\n", b" ; \r\n\t\n"):
+        assert _codes(read_organisation(memory_db, raw, None)) == [("empty_file", None)], raw
 
 
 def test_missing_columns_are_named(memory_db):
