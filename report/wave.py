@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 import numpy as np
 import pandas as pd
@@ -319,6 +319,27 @@ def _gap_hidden(gaps: pd.DataFrame, shown: dict[str, pd.DataFrame], k: int) -> p
     return hidden | (gaps["n_self"].fillna(0) < k)
 
 
+def _one_blas_thread(function):
+    """Run `function` with BLAS on one thread. The report's matrices are small, and OpenBLAS's own
+    threads spin while DuckDB and the report's worker threads hold both cores (measured under
+    cProfile on the 1M bench, three reports: the SRM fit took 0.135 s in all with one thread,
+    0.13-0.48 s with two). The limit is process-wide while it lasts; two reports overlapping can
+    leave it at one thread after both, which is what the app wants anyway."""
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        with _blas().limit(limits=1, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return wrapper
+
+
+@lru_cache(maxsize=1)
+def _blas() -> ThreadpoolController:
+    return ThreadpoolController()  # finding the loaded BLAS libraries takes ~0.1 s: once
+
+
+@_one_blas_thread
 def build_wave_report(
     db: Database,
     wave_id: str,
@@ -348,36 +369,6 @@ def build_wave_report(
     ValueError
         Unknown wave, relationship type or dimension.
     """
-    # One BLAS thread: the report's matrices are small, and OpenBLAS's own threads spin while
-    # DuckDB and the report's worker threads hold both cores (measured under cProfile on the 1M
-    # bench, three reports: the SRM fit took 0.135 s in all with one thread, 0.13-0.48 s with two).
-    # The limit is process-wide while it lasts; two reports overlapping can leave it at one thread
-    # after both, which is what the app wants anyway.
-    with _blas().limit(limits=1, user_api="blas"):
-        return _build_wave_report(
-            db,
-            wave_id,
-            relationship_type=relationship_type,
-            dimension=dimension,
-            bands=bands,
-            hotspot_config=hotspot_config,
-        )
-
-
-@lru_cache(maxsize=1)
-def _blas() -> ThreadpoolController:
-    return ThreadpoolController()  # finding the loaded BLAS libraries takes ~0.1 s: once
-
-
-def _build_wave_report(
-    db: Database,
-    wave_id: str,
-    *,
-    relationship_type: str | None = None,
-    dimension: str | None = None,
-    bands: LoyaltyBands = DEFAULT_BANDS,
-    hotspot_config: HotspotConfig | None = None,
-) -> WaveReport:
     wave = get_wave(db, wave_id)
     if wave is None:
         raise ValueError(f"unknown wave {wave_id!r}")
