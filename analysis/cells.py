@@ -173,6 +173,13 @@ SUMMARY_COLUMNS = [
 # the sum and count of the responses' dimension scores.
 _FREQ_SUM, _FREQ_N = "freq_sum", "freq_n"
 _DIM_SUM, _DIM_N = "dimsum_", "dimn_"
+
+
+def _is_moment(column: str) -> bool:
+    """A column of sums that adds up across groups (see `moments_from_scores`)."""
+    return column in MOMENT_COLUMNS or column in (_FREQ_SUM, _FREQ_N) or column.startswith((_DIM_SUM, _DIM_N))
+
+
 _MAX_DENSE_GROUPS = 4_000_000
 
 
@@ -249,7 +256,7 @@ def rollup(moments: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
     Groups come sorted by `keys`; rows with a missing key are left out (as in a pandas groupby).
     """
-    numeric = [c for c in moments.columns if c in MOMENT_COLUMNS or c.startswith((_DIM_SUM, _DIM_N, "freq_"))]
+    numeric = [c for c in moments.columns if _is_moment(c)]
     if not keys:
         return moments[numeric].sum().to_frame().T
     # Integer group codes and bincount: a pandas groupby on text keys costs several times more here,
@@ -285,11 +292,7 @@ def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
     """
     # Every numeric column in one float block (one pandas selection, not a Series per column: this
     # runs a dozen times per report); counts are whole numbers, exact in float64.
-    numeric = [
-        c
-        for c in moments.columns
-        if c in MOMENT_COLUMNS or c.startswith((_DIM_SUM, _DIM_N)) or c in (_FREQ_SUM, _FREQ_N)
-    ]
+    numeric = [c for c in moments.columns if _is_moment(c)]
     block = moments[numeric].to_numpy(dtype=float)
     col = {name: block[:, i] for i, name in enumerate(numeric)}
     n = col["n"]

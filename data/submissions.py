@@ -88,12 +88,11 @@ def submission_rows(
     wave_id: str,
     submission_id: str,
     submitted_on: dt.date,
-    into: dict[str, dict[str, list]] | None = None,
 ) -> dict[str, dict[str, list]]:
     """The rows one submission adds, column by column: table -> column -> values, for responses,
     answers, comments and self_assessments (columns as in the tables). Each response gets a fresh
-    random id. With `into`, the rows are appended to it (a whole group is built in one pass)."""
-    tables = into if into is not None else {t: {c: [] for c in _FRAME_COLUMNS[t]} for t in _FRAME_COLUMNS}
+    random id."""
+    tables: dict[str, dict[str, list]] = {t: {c: [] for c in _FRAME_COLUMNS[t]} for t in _FRAME_COLUMNS}
     day = submitted_on.isoformat()
     rater = submission.rater_dept
     responses, answers, comments = tables["responses"], tables["answers"], tables["comments"]

@@ -381,7 +381,7 @@ def build_wave_report(
     previous = previous_wave(db, wave_id)
 
     # The current wave's answers first. The previous wave needs only its cell moments (n, mean, sd
-    # for trends and "declining"): DuckDB aggregates them (the same moments history_table uses) in a
+    # for trends and "declining"): DuckDB aggregates them (the same moments build_history uses) in a
     # second thread while this one analyses the current wave; DuckDB runs without the GIL, so on two
     # cores the two overlap. Items match across survey versions by stable id.
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="icsat-report") as pool:
