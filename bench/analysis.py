@@ -101,7 +101,8 @@ def generate(path: Path, seed: float = 0.42) -> None:
     )
     con.execute(
         """
-        INSERT INTO responses
+        INSERT INTO responses (response_id, wave_id, rater_dept, provider_dept, frequency, recommend,
+                               submission_id, submitted_on)
         SELECT response_id, wave_id, printf('D%02d', r), printf('D%02d', p),
                (['less_than_monthly', 'monthly', 'weekly', 'daily'])[1 + (r + p) % 4],
                CAST(least(10, greatest(0, round(7.5 + (latent - 63) / 18 + (random() - 0.5)))) AS SMALLINT),

@@ -75,7 +75,8 @@ SELECT uuid() AS response_id,
 FROM slots
 JOIN numbered p ON p.pair_no = (i // $waves) % p.pairs_n;
 
-INSERT INTO responses
+INSERT INTO responses (response_id, wave_id, rater_dept, provider_dept, frequency, recommend,
+                       submission_id, submitted_on)
 SELECT response_id, wave_id, rater_dept, provider_dept, frequency,
        CAST(least(10, greatest(0, round(latent / 10 + 1.2 + 1.2 * (random() - 0.5)))) AS SMALLINT),
        uuid(), DATE '2026-01-05' + CAST(substr(wave_id, 2) AS INTEGER) * 90

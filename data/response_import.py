@@ -21,7 +21,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -29,6 +28,7 @@ from data.audit import record_event
 from data.db import Database
 from data.exports import OPEN_QUESTIONS, restore_text
 from data.org import list_departments
+from data.responses import insert_frames
 from data.waves import get_wave, survey_for_version
 from surveys.definition import Survey
 
@@ -293,7 +293,7 @@ def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | 
         for start in range(0, max(total, 1), _CHUNK):
             part = checked.responses.iloc[start : start + _CHUNK]
             wanted = set(part["response_id"])
-            _insert_chunk(
+            insert_frames(
                 tx,
                 part,
                 checked.answers[checked.answers["response_id"].isin(wanted)],
@@ -301,34 +301,6 @@ def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | 
             )
             progress(min(start + _CHUNK, total) / max(total, 1), "write")
     return total
-
-
-def _insert_chunk(
-    con: duckdb.DuckDBPyConnection, responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.DataFrame
-) -> None:
-    con.register("import_responses", responses)
-    con.register("import_answers", answers)
-    con.register("import_comments", comments)
-    try:
-        con.execute(
-            "INSERT INTO responses (response_id, wave_id, rater_dept, provider_dept, frequency, recommend,"
-            " submission_id, submitted_on)"
-            " SELECT CAST(response_id AS UUID), wave_id, rater_dept, provider_dept, frequency,"
-            " CAST(recommend AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE)"
-            " FROM import_responses"
-        )
-        con.execute(
-            "INSERT INTO answers (response_id, item_id, value)"
-            " SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM import_answers"
-        )
-        con.execute(
-            "INSERT INTO comments (response_id, question, text)"
-            " SELECT CAST(response_id AS UUID), question, text FROM import_comments"
-        )
-    finally:
-        con.unregister("import_responses")
-        con.unregister("import_answers")
-        con.unregister("import_comments")
 
 
 def commit_import(

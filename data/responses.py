@@ -19,6 +19,9 @@ RESPONSE_COLUMNS = (
     "submission_id",
     "submitted_on",
 )
+# The open questions' answers are columns of the response row (migration 0003); the view `comments`
+# shows them as (response_id, question, text) rows.
+COMMENT_COLUMNS = {"change": "comment_change", "need": "comment_need"}  # keys: surveys.definition.OPEN_QUESTION_IDS
 
 
 def insert_responses(
@@ -31,30 +34,54 @@ def insert_responses(
 
     `responses` has RESPONSE_COLUMNS, `answers` has response_id, item_id, value (NULL for "not
     applicable"), `comments` has response_id, question, text. Returns the number of responses.
+    Raises ValueError (nothing written) for an item answered twice in one response, a provider rated
+    twice in one sitting, a comment on an unknown question, twice on one question, or of a response
+    not in `responses`.
     """
     with db.transaction() as con:
-        _insert_frames(con, responses, answers, comments)
+        insert_frames(con, responses, answers, comments)
     return len(responses)
 
 
-def _insert_frames(con, responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.DataFrame | None) -> None:
-    con.register("new_responses", responses[list(RESPONSE_COLUMNS)])
+def check_frames(responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.DataFrame | None) -> None:
+    """Raise ValueError for rows the schema no longer refuses by itself (see migration 0003)."""
+    if responses.duplicated(["submission_id", "provider_dept"]).any():
+        raise ValueError("a provider is rated twice in one sitting")
+    if answers.duplicated(["response_id", "item_id"]).any():
+        raise ValueError("an item is answered twice in one response")
+    if comments is None or comments.empty:
+        return
+    if not comments["question"].isin(list(COMMENT_COLUMNS)).all():
+        raise ValueError(f"comments must answer one of {sorted(COMMENT_COLUMNS)}")
+    if comments.duplicated(["response_id", "question"]).any():
+        raise ValueError("a question is commented twice in one response")
+    if not comments["response_id"].isin(responses["response_id"]).all():
+        raise ValueError("a comment belongs to no response being written")
+
+
+def insert_frames(con, responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.DataFrame | None) -> None:
+    """Insert responses (with their comments as columns) and answers inside the caller's transaction."""
+    check_frames(responses, answers, comments)
+    frame = responses[list(RESPONSE_COLUMNS)]
+    for question, column in COMMENT_COLUMNS.items():
+        if comments is None or comments.empty:
+            texts = pd.Series(None, index=frame.index, dtype=object)
+        else:
+            picked = comments[comments["question"] == question]
+            texts = frame["response_id"].map(dict(zip(picked["response_id"], picked["text"], strict=True)))
+        frame = frame.assign(**{column: texts.astype(object).where(texts.notna(), None)})
+    con.register("new_responses", frame)
     con.register("new_answers", answers[["response_id", "item_id", "value"]])
     try:
         con.execute(
             "INSERT INTO responses SELECT CAST(response_id AS UUID), wave_id, rater_dept,"
             " provider_dept, frequency, CAST(recommend AS SMALLINT), CAST(submission_id AS UUID),"
-            " CAST(submitted_on AS DATE) FROM new_responses"
+            " CAST(submitted_on AS DATE), CAST(comment_change AS VARCHAR), CAST(comment_need AS VARCHAR)"
+            " FROM new_responses"
         )
         con.execute(
             "INSERT INTO answers SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM new_answers"
         )
-        if comments is not None and len(comments):
-            con.register("new_comments", comments[["response_id", "question", "text"]])
-            try:
-                con.execute("INSERT INTO comments SELECT CAST(response_id AS UUID), question, text FROM new_comments")
-            finally:
-                con.unregister("new_comments")
     finally:
         con.unregister("new_responses")
         con.unregister("new_answers")

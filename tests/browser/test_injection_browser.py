@@ -9,7 +9,7 @@ every comment of the latest wave (so whatever cell a page opens on, its comments
 import pytest
 
 from data.db import Database
-from tests.conftest import add_test_user, screenshot, sign_in, wait_for_app
+from tests.conftest import add_test_user, screenshot, set_comments, sign_in, wait_for_app
 
 IMG = "<img src=x onerror=window.__pwned=1>"
 SCRIPT = "<script>window.__pwned=1</script>"
@@ -32,11 +32,13 @@ def _plant(db_path) -> None:
     con = db.connection()
     con.execute("UPDATE departments SET name_en = ?, name_zh = ? WHERE code = 'LOG'", [IMG + " Logistics", SCRIPT])
     con.execute("UPDATE departments SET name_en = ? WHERE code = 'QA'", [LINK])
-    con.execute(
-        "UPDATE comments SET text = CASE WHEN question = 'change' THEN ? ELSE ? END"
-        " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
-        [IMG + " please reply sooner", SCRIPT + " " + LINK, WAVE],
-    )
+    ids = [
+        row[0]
+        for row in con.execute(
+            "SELECT CAST(response_id AS VARCHAR) FROM responses WHERE wave_id = ?", [WAVE]
+        ).fetchall()
+    ]
+    set_comments(db, ids, change=IMG + " please reply sooner", need=SCRIPT + " " + LINK)
     db.close()
     add_test_user(db_path, "lead", "leader")
 

@@ -5,10 +5,12 @@ import threading
 import uuid
 
 import duckdb
+import pandas as pd
 import pytest
 
 from data.db import Database, db_path_from_env, migration_files
 from data.org import insert_organisation
+from data.responses import insert_responses
 from data.waves import create_wave, register_survey
 from surveys.definition import load_survey
 
@@ -63,6 +65,58 @@ def test_migration_2_moves_drafts_of_unused_invitations_onto_the_invitation(tmp_
     assert rows == {unused: '{"pos": 2}', used: None}
     tables = {t for (t,) in db.connection().execute("SELECT table_name FROM information_schema.tables").fetchall()}
     assert "drafts" not in tables
+    db.close()
+
+
+def test_migration_3_moves_comments_onto_their_response_and_keeps_every_row(tmp_path):
+    # A database made by migrations 0001 and 0002, with two responses: one with both comments and
+    # two answers (one "not applicable"), one with neither.
+    path = tmp_path / "old.duckdb"
+    files = dict(migration_files())
+    con = duckdb.connect(str(path))
+    for version in (1, 2):
+        con.execute(files[version].read_text(encoding="utf-8"))
+    con.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    con.execute("INSERT INTO schema_version (version, name) VALUES (1, 'a'), (2, 'b')")
+    con.execute("INSERT INTO departments (code, name_en, name_zh) VALUES ('SALES', 'S', '销'), ('PROD', 'P', '产')")
+    con.execute(
+        "INSERT INTO survey_versions (survey_version, survey_id, version, definition) VALUES ('s1', 's', 1, '')"
+    )
+    con.execute(
+        "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, status, opens_on, closes_on)"
+        " VALUES ('W', 'W', 'W', 's1', 'closed', DATE '2026-01-01', DATE '2026-12-31')"
+    )
+    with_notes, without = str(uuid.uuid4()), str(uuid.uuid4())
+    for rid in (with_notes, without):
+        con.execute(
+            "INSERT INTO responses VALUES (?, 'W', 'SALES', 'PROD', 'weekly', 0, ?, DATE '2026-02-01')",
+            [rid, str(uuid.uuid4())],
+        )
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4), (?, 'reliability_2', NULL)", [with_notes] * 2)
+    con.execute("INSERT INTO comments VALUES (?, 'change', '早点说'), (?, 'need', 'Plans')", [with_notes] * 2)
+    con.close()
+
+    db = Database(path)  # applies 0003
+    con = db.connection()
+    assert db.schema_version() == 3
+    rows = con.execute(
+        "SELECT CAST(response_id AS VARCHAR), recommend, comment_change, comment_need FROM responses ORDER BY 3"
+    ).fetchall()
+    assert sorted(rows, key=str) == sorted([(with_notes, 0, "早点说", "Plans"), (without, 0, None, None)], key=str)
+    assert sorted(con.execute("SELECT item_id, value FROM answers").fetchall(), key=str) == [
+        ("reliability_1", 4),
+        ("reliability_2", None),
+    ]
+    # the view keeps the former shape for reads
+    assert sorted(con.execute("SELECT CAST(response_id AS VARCHAR), question, text FROM comments").fetchall()) == [
+        (with_notes, "change", "早点说"),
+        (with_notes, "need", "Plans"),
+    ]
+    tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert {"responses", "answers"} <= tables and "comments" not in tables
     db.close()
 
 
@@ -146,7 +200,8 @@ def _response(**overrides):
 
 def _insert_response(db, **overrides):
     row = _response(**overrides)
-    db.connection().execute("INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?, ?)", list(row.values()))
+    columns, marks = ", ".join(row), ", ".join("?" * len(row))
+    db.connection().execute(f"INSERT INTO responses ({columns}) VALUES ({marks})", list(row.values()))
     return row["response_id"]
 
 
@@ -184,16 +239,66 @@ def test_answers_outside_1_to_5_and_orphan_answers_are_refused(org_db):
         with pytest.raises(duckdb.ConstraintException):
             con.execute("INSERT INTO answers VALUES (?, 'reliability_3', ?)", [rid, value])
     with pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])  # answered twice
+        con.execute("INSERT INTO answers VALUES (?, 'Reliability 1', 4)", [rid])  # not an item id
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [str(uuid.uuid4())])
 
 
-def test_the_same_provider_cannot_be_rated_twice_in_one_sitting(org_db):
-    submission = str(uuid.uuid4())
-    _insert_response(org_db, submission_id=submission)
+@pytest.mark.parametrize("text", ["", "x" * 1001])
+def test_comments_outside_1_to_1000_characters_are_refused_by_the_schema(org_db, text):
     with pytest.raises(duckdb.ConstraintException):
-        _insert_response(org_db, submission_id=submission)
+        _insert_response(org_db, comment_need=text)
+
+
+def _frames(**changes):
+    """One sitting of two responses with answers and a comment, as insert_responses takes them."""
+    first, second = _response(), _response(rater_dept="PROD", provider_dept="SALES")
+    frames = {
+        "responses": pd.DataFrame([first, second]),
+        "answers": pd.DataFrame(
+            {
+                "response_id": [first["response_id"], first["response_id"], second["response_id"]],
+                "item_id": ["reliability_1", "reliability_2", "reliability_1"],
+                "value": [5, None, 3],
+            }
+        ),
+        "comments": pd.DataFrame({"response_id": [first["response_id"]], "question": ["change"], "text": ["早"]}),
+    }
+    for name, change in changes.items():
+        frames[name] = change(frames[name])
+    return frames
+
+
+def test_bulk_insert_puts_comments_on_their_response(org_db):
+    frames = _frames()
+    assert insert_responses(org_db, frames["responses"], frames["answers"], frames["comments"]) == 2
+    con = org_db.connection()
+    assert sorted(con.execute("SELECT provider_dept, comment_change, comment_need FROM responses").fetchall()) == [
+        ("PROD", "早", None),
+        ("SALES", None, None),
+    ]
+    assert con.execute("SELECT count(*) FROM answers").fetchone() == (3,)
+
+
+# Migration 0003 dropped two unique constraints that cost every submission group time; the bulk
+# writer checks them instead (the submission writer builds its rows from mappings, tested in
+# tests/data/test_submissions.py). Each case must fail with nothing written.
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"answers": lambda a: pd.concat([a, a.iloc[[0]]])},  # an item answered twice
+        # a provider rated twice in one sitting
+        {"responses": lambda r: r.assign(rater_dept="SALES", provider_dept="PROD", submission_id=r.submission_id[0])},
+        {"comments": lambda c: pd.concat([c, c])},  # a question commented twice
+        {"comments": lambda c: c.assign(question="other")},  # not an open question
+        {"comments": lambda c: c.assign(response_id=str(uuid.uuid4()))},  # a comment of no response
+    ],
+)
+def test_bulk_insert_refuses_duplicates_the_schema_no_longer_checks(org_db, changes):
+    frames = _frames(**changes)
+    with pytest.raises(ValueError):
+        insert_responses(org_db, frames["responses"], frames["answers"], frames["comments"])
+    assert org_db.connection().execute("SELECT count(*) FROM responses").fetchone() == (0,)
 
 
 def test_wave_thresholds_and_dates_are_checked(org_db):

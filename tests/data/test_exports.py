@@ -29,6 +29,7 @@ from data.exports import (
 )
 from data.waves import get_wave, survey_for_version
 from report.wave import build_wave_report
+from tests.conftest import set_comments
 
 WAVE = "2026-Q4"  # the demo's latest closed wave
 PAYLOADS = ["=cmd|' /C calc'!A0", "+1", "-1+1", "@SUM(1)", "\tTAB", "\rCR"]
@@ -134,15 +135,17 @@ def test_a_wide_chinese_text_survives_unchanged(tmp_path, fmt):
 
 
 def _add_comment(db: Database, rater: str, provider: str, text: str) -> None:
-    """Put `text` on a response of the cell that has no comment yet (a planted comment)."""
-    con = db.connection()
-    response_id = con.execute(
-        "SELECT CAST(r.response_id AS VARCHAR) FROM responses r WHERE r.wave_id = ? AND r.rater_dept = ?"
-        " AND r.provider_dept = ? AND NOT EXISTS (SELECT 1 FROM comments c WHERE c.response_id = r.response_id"
-        " AND c.question = 'need') ORDER BY r.response_id LIMIT 1",
-        [WAVE, rater, provider],
-    ).fetchall()[0][0]
-    con.execute("INSERT INTO comments VALUES (CAST(? AS UUID), 'need', ?)", [response_id, text])
+    """Put `text` on a response of the cell that has no 'need' comment yet (a planted comment)."""
+    (response_id,) = (
+        db.connection()
+        .execute(
+            "SELECT CAST(response_id AS VARCHAR) FROM responses WHERE wave_id = ? AND rater_dept = ?"
+            " AND provider_dept = ? AND comment_need IS NULL ORDER BY response_id LIMIT 1",
+            [WAVE, rater, provider],
+        )
+        .fetchone()
+    )
+    set_comments(db, [response_id], need=text)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

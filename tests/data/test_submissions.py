@@ -199,6 +199,33 @@ def test_concurrent_submitters_share_transactions(db):
     assert len(_responses(db)) == 48 * len(PROVIDERS)
 
 
+# Migration 0003 took two unique constraints out of the schema (one answer per item and response,
+# one rating per provider and sitting): the writer's rows hold them by construction, and a
+# submission that would break them, or comment on a question with no column, is refused before it
+# is queued.
+@pytest.mark.parametrize(
+    "ratings",
+    [
+        (ProviderRating("PROD", "weekly", {"value_1": 3}, 5), ProviderRating("PROD", "daily", {"value_1": 4}, 6)),
+        (ProviderRating("PROD", "weekly", {"value_1": 3}, 5, {"praise": "great"}),),
+    ],
+    ids=["provider twice", "unknown open question"],
+)
+def test_a_submission_the_schema_would_no_longer_refuse_is_refused_when_made(ratings):
+    with pytest.raises(ValueError):
+        PendingSubmission("a" * 64, WAVE, ValidSubmission("SALES", ratings))
+
+
+def test_submission_rows_have_one_answer_per_item_and_one_response_per_provider(db):
+    (token,) = _tokens(db, 1)
+    assert write_submissions(db, [_pending(token)])[0].ok
+    con = db.connection()
+    assert con.execute("SELECT count(*) - count(DISTINCT (response_id, item_id)) FROM answers").fetchone() == (0,)
+    assert con.execute(
+        "SELECT count(*) - count(DISTINCT (submission_id, provider_dept)) FROM responses"
+    ).fetchone() == (0,)
+
+
 def test_one_bad_submission_does_not_fail_its_group(db):
     tokens = _tokens(db, 5)
     used_before = tokens[1]
