@@ -9,8 +9,11 @@ import pytest
 from data.db import Database
 from data.invitations import create_invitations, hash_token
 from data.submissions import (
+    _CLAIM,
     PendingSubmission,
     SubmissionWriter,
+    _claim_parameters,
+    _utc_now,
     delete_draft,
     load_draft,
     save_draft,
@@ -224,6 +227,19 @@ def test_submission_rows_have_one_answer_per_item_and_one_response_per_provider(
     assert con.execute(
         "SELECT count(*) - count(DISTINCT (submission_id, provider_dept)) FROM responses"
     ).fetchone() == (0,)
+
+
+def test_the_claim_finds_invitations_through_the_primary_key_index(db):
+    # The claim's cost must not grow with the invitations table: DuckDB uses the index only when
+    # the token hash is the sole filter (any other condition in WHERE turns it into a full scan).
+    tokens = _tokens(db, 3)
+    keys = [[hash_token(t), WAVE, "SALES"] for t in tokens]
+    con = db.connection()
+    con.execute("BEGIN")
+    plan = con.execute("EXPLAIN ANALYZE " + _CLAIM, _claim_parameters(keys, _utc_now())).fetchall()[0][1]
+    con.execute("ROLLBACK")
+    scans = [block for block in plan.split("Table Scan")[1:] if "main.invitations" in block.split("Type:")[0]]
+    assert len(scans) == 1 and "Type: Index Scan" in scans[0]
 
 
 def test_one_bad_submission_does_not_fail_its_group(db):
