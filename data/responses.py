@@ -35,8 +35,8 @@ def insert_responses(
     `responses` has RESPONSE_COLUMNS, `answers` has response_id, item_id, value (NULL for "not
     applicable"), `comments` has response_id, question, text. Returns the number of responses.
     Raises ValueError (nothing written) for an item answered twice in one response, a provider rated
-    twice in one sitting, a comment on an unknown question, twice on one question, or of a response
-    not in `responses`.
+    twice in one sitting, an answer of a response not in `responses`, or a comment on an unknown
+    question, twice on one question, or of a response not in `responses`.
     """
     with db.transaction() as con:
         insert_frames(con, responses, answers, comments)
@@ -49,6 +49,8 @@ def check_frames(responses: pd.DataFrame, answers: pd.DataFrame, comments: pd.Da
         raise ValueError("a provider is rated twice in one sitting")
     if answers.duplicated(["response_id", "item_id"]).any():
         raise ValueError("an item is answered twice in one response")
+    if not answers["response_id"].isin(responses["response_id"]).all():
+        raise ValueError("an answer belongs to no response being written")
     if comments is None or comments.empty:
         return
     if not comments["question"].isin(list(COMMENT_COLUMNS)).all():

@@ -94,9 +94,10 @@ def submission_rows(
 ) -> dict[str, dict[str, list]]:
     """The rows one submission adds, column by column: table -> column -> values, for responses
     (with the comments as columns), answers and self_assessments (columns as in the tables). Each
-    response gets a fresh random id. A rating's answers and comments are mappings, so no item or
-    question can appear twice in a response, and a submission rates each provider once: the
-    uniqueness migration 0003 took out of the schema holds by construction here."""
+    response gets a fresh random id, which its answers carry. A rating's answers and comments are
+    mappings, so no item or question appears twice in a response, and a submission rates each
+    provider once: what migration 0003 took out of the schema (two unique constraints, the foreign
+    key from answers to responses) holds by construction here."""
     tables: dict[str, dict[str, list]] = {t: {c: [] for c in _FRAME_COLUMNS[t]} for t in _FRAME_COLUMNS}
     day = submitted_on.isoformat()
     rater = submission.rater_dept

@@ -124,22 +124,15 @@ def add_test_user(db_path: Path, username: str, role: str, password: str = "corr
 
 
 def set_comments(db: Database, response_ids: list[str], **texts: str) -> None:
-    """Plant comments: set `change=` and/or `need=` on the given responses (ids as text).
-
-    Comments are columns of the response row (migration 0003), and DuckDB refuses to update a
-    response that answers refer to (its foreign-key limitation), so the responses' answers are set
-    aside, the responses updated and the answers put back: the same rows, new comments.
-    """
+    """Plant comments: set `change=` and/or `need=` on the given responses (ids as text). Comments are
+    columns of the response row (migration 0003)."""
     from data.responses import COMMENT_COLUMNS
 
     assignments = ", ".join(f"{COMMENT_COLUMNS[question]} = ?" for question in texts)
-    con = db.connection()
-    picked = "list_contains(?, CAST(response_id AS VARCHAR))"
-    con.execute(f"CREATE TEMP TABLE kept_answers AS SELECT * FROM answers WHERE {picked}", [response_ids])
-    con.execute(f"DELETE FROM answers WHERE {picked}", [response_ids])
-    con.execute(f"UPDATE responses SET {assignments} WHERE {picked}", [*texts.values(), response_ids])
-    con.execute("INSERT INTO answers SELECT * FROM kept_answers")
-    con.execute("DROP TABLE kept_answers")
+    db.connection().execute(
+        f"UPDATE responses SET {assignments} WHERE list_contains(?, CAST(response_id AS VARCHAR))",
+        [*texts.values(), response_ids],
+    )
 
 
 def sign_in(pg, base_url: str, username: str, password: str = "correct horse battery") -> None:

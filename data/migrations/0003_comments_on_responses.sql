@@ -1,17 +1,22 @@
 -- The submission writer's group transaction was bound by per-table and per-index costs inside
--- DuckDB, not by the disk: every table a transaction inserts into and every unique index it
--- maintains costs a fixed 1-3 ms at insert and again at COMMIT, whatever the number of rows
--- (measured in bench/submissions.py and docs/performance.md). Two changes, same rows:
+-- DuckDB, not by the disk: every table a transaction inserts into, every unique index it maintains
+-- and every foreign key it checks cost time at insert and again at COMMIT, a fixed 1-3 ms per table
+-- whatever the number of rows (measured, docs/performance.md). Three changes, same rows:
 --
 -- 1. A response's two comments (the open questions 'change' and 'need') become two columns of its
 --    row, as DESIGN.md section 2 describes a response. The table `comments` becomes a view of the
 --    same shape (response_id, question, text), so reads written against it are unchanged.
 -- 2. Two unique constraints that no writer can break are dropped: UNIQUE (submission_id,
---    provider_dept) on responses and PRIMARY KEY (response_id, item_id) on answers. Every writer
---    builds a response's answers from one mapping item -> value and a sitting's responses from one
---    mapping provider -> rating (data/submissions.py, data/responses.py, data/response_import.py),
---    and the bulk writer also checks for duplicates before it writes (data/responses.py). The
---    foreign key from answers to responses and every CHECK stay.
+--    provider_dept) on responses and PRIMARY KEY (response_id, item_id) on answers.
+-- 3. The foreign key from answers to responses is dropped. It also made every response row
+--    impossible to UPDATE (DuckDB refuses to update a row a foreign key refers to), so a comment
+--    could not even be corrected; now it can.
+--
+-- What the schema no longer checks, the two writers guarantee: the submission writer builds a
+-- response's answers and comments from mappings and its answers with the response's own new id in
+-- the same transaction (data/submissions.py); the bulk writer (demo, historical import) refuses a
+-- duplicate item, provider or comment and an answer or comment of no response before it writes
+-- (data/responses.py). Both are tested. Every CHECK stays.
 --
 -- DuckDB cannot drop a constraint in place, so both tables are rebuilt with their rows.
 
@@ -54,7 +59,7 @@ INSERT INTO responses SELECT * FROM responses_0003;
 
 -- One row per Likert item answered; value NULL means "not applicable" was chosen.
 CREATE TABLE answers (
-    response_id UUID NOT NULL REFERENCES responses (response_id),
+    response_id UUID NOT NULL,
     item_id     VARCHAR NOT NULL CHECK (regexp_full_match(item_id, '[a-z][a-z_]*_[0-9]+')),
     value       SMALLINT CHECK (value BETWEEN 1 AND 5)
 );

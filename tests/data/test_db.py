@@ -230,7 +230,7 @@ def test_bad_responses_are_refused_by_the_schema(org_db, overrides):
         _insert_response(org_db, **overrides)
 
 
-def test_answers_outside_1_to_5_and_orphan_answers_are_refused(org_db):
+def test_answers_outside_1_to_5_and_unlike_an_item_id_are_refused(org_db):
     rid = _insert_response(org_db)
     con = org_db.connection()
     con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 5)", [rid])
@@ -240,8 +240,14 @@ def test_answers_outside_1_to_5_and_orphan_answers_are_refused(org_db):
             con.execute("INSERT INTO answers VALUES (?, 'reliability_3', ?)", [rid, value])
     with pytest.raises(duckdb.ConstraintException):
         con.execute("INSERT INTO answers VALUES (?, 'Reliability 1', 4)", [rid])  # not an item id
-    with pytest.raises(duckdb.ConstraintException):
-        con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [str(uuid.uuid4())])
+
+
+def test_a_comment_can_be_corrected_in_place(org_db):
+    # No foreign key refers to responses any more (migration 0003), so DuckDB lets a response be
+    # updated: a comment naming a person can be redacted without rewriting the response.
+    rid = _insert_response(org_db, comment_need="Ask Wang Wei, he never answers")
+    org_db.connection().execute("UPDATE responses SET comment_need = '[removed]' WHERE response_id = ?", [rid])
+    assert org_db.connection().execute("SELECT question, text FROM comments").fetchall() == [("need", "[removed]")]
 
 
 @pytest.mark.parametrize("text", ["", "x" * 1001])
@@ -280,13 +286,14 @@ def test_bulk_insert_puts_comments_on_their_response(org_db):
     assert con.execute("SELECT count(*) FROM answers").fetchone() == (3,)
 
 
-# Migration 0003 dropped two unique constraints that cost every submission group time; the bulk
-# writer checks them instead (the submission writer builds its rows from mappings, tested in
-# tests/data/test_submissions.py). Each case must fail with nothing written.
+# Migration 0003 dropped two unique constraints and a foreign key that cost every submission group
+# time; the bulk writer checks them instead (the submission writer builds its rows from mappings,
+# tested in tests/data/test_submissions.py). Each case must fail with nothing written.
 @pytest.mark.parametrize(
     "changes",
     [
         {"answers": lambda a: pd.concat([a, a.iloc[[0]]])},  # an item answered twice
+        {"answers": lambda a: a.assign(response_id=str(uuid.uuid4()))},  # answers of no response
         # a provider rated twice in one sitting
         {"responses": lambda r: r.assign(rater_dept="SALES", provider_dept="PROD", submission_id=r.submission_id[0])},
         {"comments": lambda c: pd.concat([c, c])},  # a question commented twice

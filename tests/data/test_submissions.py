@@ -202,8 +202,9 @@ def test_concurrent_submitters_share_transactions(db):
     assert len(_responses(db)) == 48 * len(PROVIDERS)
 
 
-# Migration 0003 took two unique constraints out of the schema (one answer per item and response,
-# one rating per provider and sitting): the writer's rows hold them by construction, and a
+# Migration 0003 took two unique constraints and a foreign key out of the schema (one answer per item
+# and response, one rating per provider and sitting, no answer without its response): the writer's
+# rows hold them by construction (a response's answers carry its id, written together), and a
 # submission that would break them, or comment on a question with no column, is refused before it
 # is queued.
 @pytest.mark.parametrize(
@@ -219,7 +220,7 @@ def test_a_submission_the_schema_would_no_longer_refuse_is_refused_when_made(rat
         PendingSubmission("a" * 64, WAVE, ValidSubmission("SALES", ratings))
 
 
-def test_submission_rows_have_one_answer_per_item_and_one_response_per_provider(db):
+def test_submission_rows_have_one_answer_per_item_one_response_per_provider_and_no_orphans(db):
     (token,) = _tokens(db, 1)
     assert write_submissions(db, [_pending(token)])[0].ok
     con = db.connection()
@@ -227,6 +228,8 @@ def test_submission_rows_have_one_answer_per_item_and_one_response_per_provider(
     assert con.execute(
         "SELECT count(*) - count(DISTINCT (submission_id, provider_dept)) FROM responses"
     ).fetchone() == (0,)
+    orphans = "SELECT count(*) FROM answers WHERE response_id NOT IN (SELECT response_id FROM responses)"
+    assert con.execute(orphans).fetchone() == (0,)
 
 
 def test_the_claim_finds_invitations_through_the_primary_key_index(db):
