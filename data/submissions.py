@@ -1,11 +1,11 @@
 """Staff submissions: validated answers to rows, the single-use claim, the group-commit writer, drafts.
 
 Single use is enforced by the database: a submission is written only in the transaction that turns
-its invitation from unused to used (`UPDATE invitations SET used = TRUE ... AND NOT used`, matching
-token hash, wave and department, and requiring as many rows updated as the group has tokens). Two
-submissions with the same token cannot both claim it: in one group the second is answered "used"
-before the UPDATE; in two transactions the later one finds the row used (its count falls short) or
-DuckDB refuses it with a conflict.
+its invitation from unused to used (one `UPDATE invitations` that raises unless each row is unused,
+unexpired, of the submission's wave and department and of an open wave, and must update as many rows
+as the group has tokens). Two submissions with the same token cannot both claim it: in one group the
+second is answered "used" before the UPDATE; in two transactions the later one finds the row used
+(the UPDATE raises) or DuckDB refuses it with a write conflict.
 
 Throughput comes from group commit: `SubmissionWriter` runs one thread that takes every submission
 queued while the previous transaction was committing and writes them all in one transaction, so the
