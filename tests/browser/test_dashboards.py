@@ -17,6 +17,26 @@ PAGES = [
 ]
 
 
+# Scatter labels that overlap another label or a marker in the same chart, as drawn by Chromium.
+OVERLAPS = """() => {
+  const out = [];
+  const hit = (p, q) => Math.min(p.right, q.right) - Math.max(p.left, q.left) > 1
+    && Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top) > 1;
+  document.querySelectorAll('.js-plotly-plot').forEach((gd, chart) => {
+    const texts = [...gd.querySelectorAll('g.textpoint text')]
+      .map(t => ({text: t.textContent, box: t.getBoundingClientRect()}))
+      .filter(t => t.box.width > 0 && t.text.trim());
+    const marks = [...gd.querySelectorAll('g.points path.point')]
+      .map(p => p.getBoundingClientRect()).filter(r => r.width > 0);
+    texts.forEach((a, i) => {
+      texts.slice(i + 1).forEach(b => { if (hit(a.box, b.box)) out.push([chart, a.text, b.text]); });
+      marks.forEach((m, k) => { if (hit(a.box, m)) out.push([chart, a.text, 'marker ' + k]); });
+    });
+  });
+  return out;
+}"""
+
+
 def _open(pg, menu_title: str, expected: str) -> None:
     pg.locator('[data-testid="stSidebarNav"]').get_by_text(menu_title, exact=True).click()
     pg.get_by_text(expected).first.wait_for(timeout=60000)
@@ -24,6 +44,7 @@ def _open(pg, menu_title: str, expected: str) -> None:
     pg.wait_for_selector(".js-plotly-plot", timeout=60000)
     pg.wait_for_timeout(800)  # let Plotly finish laying out before the screenshot
     assert "Traceback" not in pg.content()
+    assert pg.evaluate(OVERLAPS) == [], menu_title  # a label over another label or a marker is a bug
 
 
 def test_every_dashboard_in_english_and_chinese(demo_db_path, live_server_factory, page):
