@@ -6,6 +6,7 @@ import sys
 import threading
 import time
 
+import duckdb
 import pytest
 
 from bench.durability import check_database, prepare_tokens, submission_for
@@ -36,6 +37,10 @@ def test_backup_and_restore_on_the_command_line_give_back_every_table(demo_db_pa
     # the audit log's sequence goes on after the restore instead of repeating an event id
     db = Database(restored)
     record_event(db, "cli", "test_event", "after the restore")
+    # views come back too: the comments (columns of responses since migration 0003) read as before
+    comments = "SELECT count(*) FROM comments"
+    with duckdb.connect(str(demo_db_path), read_only=True) as original:
+        assert db.connection().execute(comments).fetchone() == original.execute(comments).fetchone() != (0,)
     assert sorted(list_events(db)["action"].tolist()).count("test_event") == 2
     db.close()
 
