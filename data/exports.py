@@ -249,14 +249,19 @@ def _responses_query(item_ids: list[str], *, neutralise: bool) -> str:
         f'CAST(nullif((i.w{i // _PER_WORD} >> {_BITS * (i % _PER_WORD)}) & 7, 0) AS SMALLINT) AS "{item}"'
         for i, item in enumerate(items)
     )
-    if neutralise:
-        # the SQL twin of neutralise_text, for the only free text of the table
-        note = "CASE WHEN regexp_matches(c.text, '^[-=+@\\t\\r]') THEN '''' || c.text ELSE c.text END"
-    else:
-        note = "c.text"
-    # S608: every interpolated name is an item id checked against _ITEM_ID above, every number an int.
-    # The answers and comments are aggregated for the whole wave (a cheap scan) and only then joined
-    # to the shown cells: joining first makes DuckDB build far larger intermediate tables.
+
+    def note(column: str) -> str:
+        # a comment column of the response row (migration 0003), shown only where the cell passes the
+        # comment threshold; neutralised by the SQL twin of neutralise_text when asked
+        text = f"r.{column}"
+        if neutralise:
+            text = f"CASE WHEN regexp_matches({text}, '^[-=+@\\t\\r]') THEN '''' || {text} ELSE {text} END"
+        return f"CASE WHEN s.comments_ok THEN {text} END"
+
+    # S608: every interpolated name is an item id checked against _ITEM_ID above or a comment column
+    # of the schema, every number an int. The answers are aggregated for the whole wave (a cheap
+    # scan) and only then joined to the shown cells: joining first makes DuckDB build far larger
+    # intermediate tables.
     return f"""
         WITH waves AS (SELECT DISTINCT wave_id FROM export_shown),
         in_waves AS (SELECT response_id FROM responses WHERE wave_id IN (SELECT wave_id FROM waves)),
@@ -269,27 +274,18 @@ def _responses_query(item_ids: list[str], *, neutralise: bool) -> str:
             WHERE a.pos IS NOT NULL
             GROUP BY a.response_id
         ),
-        notes AS (
-            SELECT c.response_id,
-                   max({note}) FILTER (WHERE c.question = 'change') AS change,
-                   max({note}) FILTER (WHERE c.question = 'need') AS need
-            FROM comments c SEMI JOIN in_waves w ON w.response_id = c.response_id
-            GROUP BY c.response_id
-        ),
         picked AS (
             SELECT r.response_id, r.wave_id, r.rater_dept, r.provider_dept, r.frequency, r.recommend,
-                   s.comments_ok
+                   {note("comment_change")} AS change, {note("comment_need")} AS need
             FROM responses r
             JOIN export_shown s
               ON s.wave_id = r.wave_id AND s.rater_dept = r.rater_dept AND s.provider_dept = r.provider_dept
         )
         SELECT p.wave_id AS wave, p.rater_dept, p.provider_dept, p.frequency, p.recommend,
                {unpacked},
-               CASE WHEN p.comments_ok THEN n.change END AS change,
-               CASE WHEN p.comments_ok THEN n.need END AS need
+               p.change, p.need
         FROM picked p
         LEFT JOIN item_values i ON i.response_id = p.response_id
-        LEFT JOIN notes n ON n.response_id = p.response_id
         -- within a cell the order is random but repeatable, never the order of submission
         ORDER BY p.rater_dept, p.provider_dept, hash(p.response_id)
     """  # noqa: S608

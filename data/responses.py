@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 
 from data.db import Database
+from surveys.definition import OPEN_QUESTION_IDS
 
 RESPONSE_COLUMNS = (
     "response_id",
@@ -21,7 +22,7 @@ RESPONSE_COLUMNS = (
 )
 # The open questions' answers are columns of the response row (migration 0003); the view `comments`
 # shows them as (response_id, question, text) rows.
-COMMENT_COLUMNS = {"change": "comment_change", "need": "comment_need"}  # keys: surveys.definition.OPEN_QUESTION_IDS
+COMMENT_COLUMNS = {question: f"comment_{question}" for question in OPEN_QUESTION_IDS}
 
 
 def insert_responses(
