@@ -42,6 +42,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    from data.responses import integrity_counts
+
+    db = open_db(args)
+    counts = integrity_counts(db)
+    for name, count in counts.items():
+        print(f"{'ok' if count == 0 else 'PROBLEM':7s} {name}: {count}")
+    return 0 if not any(counts.values()) else 1
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from data.exports import ExportError, export_table
 
@@ -386,6 +396,17 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(p)
     p.add_argument("--seed", type=int, default=7, help="random seed; the same seed gives the same data")
     p.set_defaults(handler=cmd_demo)
+
+    p = sub.add_parser(
+        "check",
+        help="count stored rows that break what the writers guarantee (exit 1 if any; stop the app first)",
+        description="The schema leaves some rules of the responses and answers to the app's writers (migrations"
+        " 0003 and 0004). This counts the rows that break them: unknown waves or departments, repeated ids,"
+        " a provider rated twice in one sitting, answers of no response, an item answered twice. Every count"
+        " is 0 in a sound database. Run it with the app stopped (the app holds the database file).",
+    )
+    _db_argument(p)
+    p.set_defaults(handler=cmd_check)
 
     from data.exports import ALL_TABLES, EXPORT_TABLES, FORMATS
     from data.org import RELATIONSHIP_TYPES

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterable
+
 import pandas as pd
 
 from data.db import Database
 
 RELATIONSHIP_TYPES = ("hierarchical", "functional", "process", "cross_functional")
+
+# Department codes seen in each database. Departments are made inactive, never deleted, and codes do
+# not change, so a code once read stays valid: the database is read again only for a code not seen.
+_seen_codes: weakref.WeakKeyDictionary[Database, frozenset[str]] = weakref.WeakKeyDictionary()
+_seen_lock = threading.Lock()
+
+
+def departments_exist(db: Database, codes: Iterable[str]) -> bool:
+    """Whether every code is a stored department, active or not. The submission writer asks this of
+    every submission's providers (the responses table has no foreign keys since migration 0004); it
+    reads the database only when a code is new to it."""
+    wanted = set(codes)
+    with _seen_lock:
+        seen = _seen_codes.get(db, frozenset())
+    if wanted <= seen:
+        return True
+    stored = frozenset(code for (code,) in db.connection().execute("SELECT code FROM departments").fetchall())
+    with _seen_lock:
+        _seen_codes[db] = stored
+    return wanted <= stored
 
 
 def list_departments(db: Database, *, active_only: bool = False) -> pd.DataFrame:

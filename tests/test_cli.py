@@ -58,3 +58,40 @@ def test_demo_fills_a_database_once_and_refuses_twice(tmp_path):
     second = subprocess.run(run, capture_output=True, text=True, cwd=tmp_path, check=False)
     assert second.returncode == 2
     assert "empty database" in second.stderr
+
+
+def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_db_path, capsys):
+    # The demo is written by the bulk writer, which refuses these rows itself: every count is 0.
+    assert cli.main(["check", "--db", str(demo_db_path)]) == 0
+    out = capsys.readouterr().out
+    assert out.count("ok ") == 6 and "PROBLEM" not in out
+    # Rows written by hand, past both writers (the schema has no keys on responses since migration
+    # 0004 and no key on answers since 0003): each is counted under its own name.
+    db = Database(demo_db_path)
+    con = db.connection()
+    (rid,) = con.execute("SELECT response_id FROM responses LIMIT 1").fetchone()
+    con.execute(
+        "INSERT INTO responses (response_id, wave_id, rater_dept, provider_dept, frequency, submission_id,"
+        " submitted_on) VALUES (uuid(), 'NO-WAVE', 'SALES', 'GHOST', 'weekly', uuid(), DATE '2026-11-27')"
+    )
+    con.execute(
+        "INSERT INTO responses SELECT * FROM responses WHERE response_id = ?",  # a stored response again
+        [rid],
+    )
+    con.execute("INSERT INTO answers VALUES (uuid(), 'reliability_1', 3)")
+    db.close()
+    assert cli.main(["check", "--db", str(demo_db_path)]) == 1
+    counted = {}
+    for line in capsys.readouterr().out.splitlines():
+        status, rest = line.split(maxsplit=1)
+        name, count = rest.rsplit(": ", 1)
+        assert status == ("ok" if count == "0" else "PROBLEM")
+        counted[name] = int(count)
+    assert counted == {
+        "responses of an unknown wave": 1,
+        "responses of an unknown department": 1,
+        "repeated response ids": 1,
+        "providers rated twice in one sitting": 1,
+        "answers of no response": 1,
+        "items answered twice in one response": 0,
+    }

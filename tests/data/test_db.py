@@ -99,9 +99,9 @@ def test_migration_3_moves_comments_onto_their_response_and_keeps_every_row(tmp_
     con.execute("INSERT INTO comments VALUES (?, 'change', '早点说'), (?, 'need', 'Plans')", [with_notes] * 2)
     con.close()
 
-    db = Database(path)  # applies 0003
+    db = Database(path)  # applies 0003 and later
     con = db.connection()
-    assert db.schema_version() == 3
+    assert db.schema_version() == max(v for v, _ in migration_files())
     rows = con.execute(
         "SELECT CAST(response_id AS VARCHAR), recommend, comment_change, comment_need FROM responses ORDER BY 3"
     ).fetchall()
@@ -117,6 +117,64 @@ def test_migration_3_moves_comments_onto_their_response_and_keeps_every_row(tmp_
     ]
     tables = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert {"responses", "answers"} <= tables and "comments" not in tables
+    db.close()
+
+
+def test_migration_4_drops_the_keys_of_responses_and_keeps_rows_checks_and_the_comments_view(tmp_path):
+    # A database made by migrations 0001-0003 with one commented response and its answer.
+    path = tmp_path / "v3.duckdb"
+    files = dict(migration_files())
+    con = duckdb.connect(str(path))
+    for version in (1, 2, 3):
+        con.execute(files[version].read_text(encoding="utf-8"))
+    con.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    con.execute("INSERT INTO schema_version (version, name) VALUES (1, 'a'), (2, 'b'), (3, 'c')")
+    con.execute("INSERT INTO departments (code, name_en, name_zh) VALUES ('SALES', 'S', '销'), ('PROD', 'P', '产')")
+    con.execute(
+        "INSERT INTO survey_versions (survey_version, survey_id, version, definition) VALUES ('s1', 's', 1, '')"
+    )
+    con.execute(
+        "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, status, opens_on, closes_on)"
+        " VALUES ('W', 'W', 'W', 's1', 'open', DATE '2026-01-01', DATE '2026-12-31')"
+    )
+    rid, sid = str(uuid.uuid4()), str(uuid.uuid4())
+    con.execute(
+        "INSERT INTO responses VALUES (?, 'W', 'SALES', 'PROD', 'daily', 7, ?, DATE '2026-02-01', '早点说', NULL)",
+        [rid, sid],
+    )
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])
+    invitation = ("c" * 64, "W", "SALES", dt.datetime(2030, 1, 1), False, '{"pos": 1}', dt.datetime(2026, 3, 1))
+    con.execute("INSERT INTO invitations VALUES (?, ?, ?, ?, ?, ?, ?)", list(invitation))
+    constraints = "SELECT constraint_type FROM duckdb_constraints() WHERE table_name = 'responses'"
+    invitation_constraints = (
+        "SELECT constraint_type, constraint_text FROM duckdb_constraints() WHERE table_name = 'invitations'"
+    )
+    kinds_before = sorted(kind for kind, _ in con.execute(invitation_constraints).fetchall())
+    before = [t for (t,) in con.execute(constraints).fetchall()]
+    assert before.count("PRIMARY KEY") == 1 and before.count("FOREIGN KEY") == 3
+    con.close()
+
+    db = Database(path)  # applies 0004
+    con = db.connection()
+    assert db.schema_version() == 4
+    after = [t for (t,) in con.execute(constraints).fetchall()]
+    assert "PRIMARY KEY" not in after and "FOREIGN KEY" not in after
+    assert after.count("CHECK") == before.count("CHECK") and after.count("NOT NULL") == before.count("NOT NULL")
+    assert con.execute(
+        "SELECT CAST(response_id AS VARCHAR), wave_id, rater_dept, provider_dept, frequency, recommend,"
+        " CAST(submission_id AS VARCHAR), submitted_on, comment_change, comment_need FROM responses"
+    ).fetchall() == [(rid, "W", "SALES", "PROD", "daily", 7, sid, dt.date(2026, 2, 1), "早点说", None)]
+    assert con.execute("SELECT CAST(response_id AS VARCHAR), question, text FROM comments").fetchall() == [
+        (rid, "change", "早点说")
+    ]
+    # invitations: the same rows and the same kinds of constraint, the hash CHECK without a regexp
+    assert con.execute("SELECT * FROM invitations").fetchall() == [invitation]
+    after_invitations = con.execute(invitation_constraints).fetchall()
+    assert sorted(kind for kind, _ in after_invitations) == kinds_before
+    assert not any("regexp" in text for _, text in after_invitations)
     db.close()
 
 
@@ -220,8 +278,6 @@ def test_a_valid_response_with_recommend_zero_is_stored_as_zero(org_db):
         {"frequency": "never"},  # "never" skips the provider: it is never stored
         {"frequency": "hourly"},
         {"provider_dept": "SALES"},  # a department rating itself
-        {"provider_dept": "NOPE"},  # unknown department
-        {"wave_id": "W9"},  # unknown wave
         {"submitted_on": None},
     ],
 )
@@ -286,12 +342,17 @@ def test_bulk_insert_puts_comments_on_their_response(org_db):
     assert con.execute("SELECT count(*) FROM answers").fetchone() == (3,)
 
 
-# Migration 0003 dropped two unique constraints and a foreign key that cost every submission group
-# time; the bulk writer checks them instead (the submission writer builds its rows from mappings,
-# tested in tests/data/test_submissions.py). Each case must fail with nothing written.
+# Migrations 0003 and 0004 dropped unique constraints, a primary key and foreign keys that cost every
+# submission group time; the bulk writer checks them instead (the submission writer builds its rows
+# from mappings and checks providers, tested in tests/data/test_submissions.py). Each case must fail
+# with nothing written.
 @pytest.mark.parametrize(
     "changes",
     [
+        {"responses": lambda r: r.assign(provider_dept=["NOPE", "SALES"])},  # unknown department
+        {"responses": lambda r: r.assign(rater_dept=["SALES", "NOPE"])},  # unknown department
+        {"responses": lambda r: r.assign(wave_id="W9")},  # unknown wave
+        {"responses": lambda r: r.assign(response_id=r.response_id[0])},  # a response id twice
         {"answers": lambda a: pd.concat([a, a.iloc[[0]]])},  # an item answered twice
         {"answers": lambda a: a.assign(response_id=str(uuid.uuid4()))},  # answers of no response
         # a provider rated twice in one sitting
@@ -306,6 +367,20 @@ def test_bulk_insert_refuses_duplicates_the_schema_no_longer_checks(org_db, chan
     with pytest.raises(ValueError):
         insert_responses(org_db, frames["responses"], frames["answers"], frames["comments"])
     assert org_db.connection().execute("SELECT count(*) FROM responses").fetchone() == (0,)
+
+
+def test_bulk_insert_refuses_a_response_id_already_stored(org_db):
+    frames = _frames()
+    insert_responses(org_db, frames["responses"], frames["answers"], frames["comments"])
+    again = _frames()
+    again["responses"] = again["responses"].assign(
+        response_id=[frames["responses"].response_id[1], again["responses"].response_id[1]]
+    )
+    again["answers"] = again["answers"][again["answers"].response_id.isin(again["responses"].response_id)]
+    again["comments"] = again["comments"].iloc[0:0]
+    with pytest.raises(ValueError, match="already stored"):
+        insert_responses(org_db, again["responses"], again["answers"], again["comments"])
+    assert org_db.connection().execute("SELECT count(*) FROM responses").fetchone() == (2,)
 
 
 def test_wave_thresholds_and_dates_are_checked(org_db):
@@ -335,6 +410,36 @@ def test_invitations_keep_only_a_sha256_hash(org_db):
         ).fetchall()
     }
     assert not columns & {"token", "token_hash", "email", "name", "submitted_at"}
+
+
+# Migration 0004 wrote the token-hash CHECK without a regular expression (binding one cost every
+# claim ~0.5 ms); it must refuse and accept exactly what '[0-9a-f]{64}' does.
+@pytest.mark.parametrize(
+    "token_hash",
+    ["0" * 63, "0" * 65, "A" * 64, "g" + "0" * 63, "0" * 63 + " ", "０" + "0" * 63, "", "0" * 32 + "-" + "0" * 31],
+)
+def test_invitation_hashes_that_are_not_64_lowercase_hex_digits_are_refused(org_db, token_hash):
+    import re
+
+    assert not re.fullmatch("[0-9a-f]{64}", token_hash)  # the rule the CHECK states
+    with pytest.raises(duckdb.ConstraintException):
+        org_db.connection().execute(
+            "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at)"
+            " VALUES (?, 'W1', 'SALES', TIMESTAMP '2026-02-01 00:00:00')",
+            [token_hash],
+        )
+
+
+def test_a_sha256_hex_digest_is_a_valid_invitation_hash(org_db):
+    import hashlib
+
+    digest = hashlib.sha256(b"token").hexdigest()
+    org_db.connection().execute(
+        "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at)"
+        " VALUES (?, 'W1', 'SALES', TIMESTAMP '2026-02-01 00:00:00')",
+        [digest],
+    )
+    assert org_db.connection().execute("SELECT token_hash FROM invitations").fetchall() == [(digest,)]
 
 
 def test_bad_departments_and_relationships_are_refused(org_db):

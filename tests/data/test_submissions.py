@@ -20,7 +20,7 @@ from data.submissions import (
     submit_direct,
     write_submissions,
 )
-from data.waves import set_wave_status
+from data.waves import open_wave_ids, set_wave_status
 from surveys.answers import ProviderRating, ValidSubmission, validate_submission
 from surveys.definition import load_survey
 
@@ -143,11 +143,28 @@ def test_a_used_token_is_refused_and_writes_nothing(db):
 
 
 def test_a_wave_closed_while_the_form_was_open_writes_nothing(db):
-    (token,) = _tokens(db, 1)
+    first, token = _tokens(db, 2)
+    # the writer has just claimed a token of the open wave, so it holds the list of open waves
+    assert write_submissions(db, [_pending(first)])[0].ok
     set_wave_status(db, WAVE, "closed")
     assert write_submissions(db, [_pending(token)])[0].status == "wave_not_open"
-    assert _responses(db).empty
-    assert _count(db, "SELECT count(*) FROM invitations WHERE used AND wave_id = ?", [WAVE]) == 0
+    assert len(_responses(db)) == len(PROVIDERS)  # the first submission's only
+    assert _count(db, "SELECT count(*) FROM invitations WHERE used AND wave_id = ?", [WAVE]) == 1
+
+
+def test_a_wave_opened_behind_the_writers_back_is_found_at_the_first_refused_claim(db):
+    # The claim binds the open waves as a list read before the transaction (data/waves.open_wave_ids).
+    # A wave opened by plain SQL, not through set_wave_status, is missing from the list the writer
+    # holds: its claim is refused, the writer reads the waves again, and the submission is written.
+    (token,) = _tokens(db, 1)
+    set_wave_status(db, WAVE, "closed")
+    assert WAVE not in open_wave_ids(db)  # what the writer holds now
+    db.connection().execute("UPDATE waves SET status = 'open' WHERE wave_id = ?", [WAVE])
+    transactions = []
+    result = write_submissions(db, [_pending(token)], on_transaction=lambda: transactions.append(1))[0]
+    assert result.ok
+    assert len(transactions) == 2  # refused with the list held, written after reading the waves again
+    assert [str(s) for s in _responses(db)["submission_id"].unique()] == [result.submission_id]
 
 
 def test_unknown_and_expired_tokens_are_refused(db):
@@ -239,7 +256,7 @@ def test_the_claim_finds_invitations_through_the_primary_key_index(db):
     keys = [[hash_token(t), WAVE, "SALES"] for t in tokens]
     con = db.connection()
     con.execute("BEGIN")
-    plan = con.execute("EXPLAIN ANALYZE " + _CLAIM, _claim_parameters(keys, _utc_now())).fetchall()[0][1]
+    plan = con.execute("EXPLAIN ANALYZE " + _CLAIM, _claim_parameters(keys, _utc_now(), [WAVE])).fetchall()[0][1]
     con.execute("ROLLBACK")
     scans = [block for block in plan.split("Table Scan")[1:] if "main.invitations" in block.split("Type:")[0]]
     assert len(scans) == 1 and "Type: Index Scan" in scans[0]
@@ -249,8 +266,9 @@ def test_one_bad_submission_does_not_fail_its_group(db):
     tokens = _tokens(db, 5)
     used_before = tokens[1]
     assert write_submissions(db, [_pending(used_before)])[0].ok
-    # A submission that slipped past validation: its provider does not exist, so the insert breaks
-    # a foreign key and the whole group's transaction fails; the writer then retries one by one.
+    # A submission that slipped past validation: its provider does not exist. The responses table
+    # has no foreign keys (migration 0004): the writer finds the unknown department itself, before
+    # the transaction, and fails that submission alone.
     broken = ValidSubmission("SALES", (ProviderRating("GHOST", "weekly", {"value_1": 3}, 5),))
     group = [
         _pending(tokens[0]),
@@ -271,6 +289,19 @@ def test_one_bad_submission_does_not_fail_its_group(db):
     assert (
         _count(db, "SELECT count(*) FROM invitations WHERE token_hash = ? AND NOT used", [hash_token(tokens[2])]) == 1
     )
+
+
+def test_a_department_added_after_the_writer_started_can_be_rated(db):
+    # The writer remembers the department codes it has seen (departments are never deleted) and
+    # reads them again only for a code new to it.
+    first, second = _tokens(db, 2)
+    assert write_submissions(db, [_pending(first)])[0].ok
+    db.connection().execute(
+        "INSERT INTO departments (code, name_en, name_zh) VALUES ('ESG', 'Sustainability', '可持续发展部')"
+    )
+    result = write_submissions(db, [_pending(second, providers=("ESG",))])[0]
+    assert result.ok
+    assert _count(db, "SELECT count(*) FROM responses WHERE provider_dept = 'ESG'") == 1
 
 
 @pytest.mark.parametrize("path", ["writer", "direct"])
