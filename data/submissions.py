@@ -168,16 +168,19 @@ _FRAME_COLUMNS = {
         "submitted_on",
     ],
 }
+# Each reads the Arrow table of the same name, a local of `_insert_and_commit` (a replacement scan).
 _INSERTS = {
     "responses": (
         "INSERT INTO responses SELECT CAST(response_id AS UUID), wave_id, rater_dept, provider_dept, frequency,"
         " CAST(recommend AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE),"
-        " comment_change, comment_need FROM new_rows"
+        " comment_change, comment_need FROM new_responses"
     ),
-    "answers": "INSERT INTO answers SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM new_rows",
+    "answers": (
+        "INSERT INTO answers SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM new_answers"
+    ),
     "self_assessments": (
         "INSERT INTO self_assessments SELECT wave_id, provider_dept, customer_dept, dimension,"
-        " CAST(value AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE) FROM new_rows"
+        " CAST(value AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE) FROM new_self_assessments"
     ),
 }
 _SMALLINT_COLUMNS = {"recommend", "value"}
@@ -230,21 +233,35 @@ class ClaimShortfall(Exception):
     the group is written."""
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, list]) -> None:
-    if not columns[_FRAME_COLUMNS[table][0]]:
-        return
+def _arrow(table: str, columns: dict[str, list]) -> pa.Table:
     # Arrow columns scan faster than a DataFrame (measured: about 40% less time for a group's
     # answers); the small-int columns are typed so that an all-missing column still casts.
-    arrow = pa.table(
+    return pa.table(
         {
             name: pa.array(columns[name], pa.int16() if name in _SMALLINT_COLUMNS else pa.string())
             for name in _FRAME_COLUMNS[table]
         }
     )
-    # DuckDB finds the local by name (a replacement scan): register()+unregister() cost about 0.9 ms
-    # per table per group here, measured.
-    new_rows = arrow  # noqa: F841
-    con.execute(_INSERTS[table])
+
+
+def _insert_and_commit(con: duckdb.DuckDBPyConnection, rows: dict[str, dict[str, list]]) -> None:
+    """Insert the group's rows and COMMIT, in one call: DuckDB runs the statements in order and stops
+    at the first that fails (the caller then rolls back). Each call costs a few tenths of a
+    millisecond of its own; one call instead of three saved ~0.8 ms per group, measured."""
+    tables = [table for table in _FRAME_COLUMNS if rows[table][_FRAME_COLUMNS[table][0]]]
+    # DuckDB finds these locals by name (a replacement scan): register()+unregister() cost about
+    # 0.9 ms per table per group here, measured.
+    new_responses = _arrow("responses", rows["responses"])  # noqa: F841
+    new_answers = _arrow("answers", rows["answers"])  # noqa: F841
+    new_self_assessments = _arrow("self_assessments", rows["self_assessments"])  # noqa: F841
+    con.execute("; ".join([_INSERTS[table] for table in tables] + ["COMMIT"]))
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass  # no transaction left to roll back (a failed COMMIT ends it)
 
 
 def claim_statuses(db: Database, group: list[PendingSubmission], *, now: dt.datetime | None = None) -> list[str]:
@@ -304,17 +321,22 @@ def write_group(
         for table, columns in _FRAME_COLUMNS.items()
     }
     parameters = _claim_parameters(keys, now, open_wave_ids(db))
-    with db.transaction() as con:
+    con = db.connection()
+    con.complete()  # DuckDB 2 refuses new work while an earlier result is half read
+    try:
         try:
-            (claimed,) = con.execute(_CLAIM, parameters).fetchone()
+            # BEGIN and the claim in one call (each call to DuckDB costs time of its own)
+            ((claimed,),) = con.execute("BEGIN TRANSACTION; " + _CLAIM, parameters).fetchall()
         except duckdb.InvalidInputException as exc:
             if CLAIM_REFUSED not in str(exc):
                 raise
             raise ClaimShortfall("an invitation of the group cannot be claimed") from exc
         if claimed != len(keys):
             raise ClaimShortfall(f"{claimed} of {len(keys)} invitations claimed")
-        for table in ("responses", "answers", "self_assessments"):
-            _insert(con, table, rows[table])
+        _insert_and_commit(con, rows)
+    except BaseException:
+        _rollback(con)
+        raise
     for position in first_of.values():
         results[position] = SubmissionResult("ok", group[position].submission_id)
     return [r if r is not None else SubmissionResult("error") for r in results]

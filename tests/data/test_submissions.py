@@ -304,6 +304,26 @@ def test_a_department_added_after_the_writer_started_can_be_rated(db):
     assert _count(db, "SELECT count(*) FROM responses WHERE provider_dept = 'ESG'") == 1
 
 
+def test_a_row_the_schema_refuses_fails_alone_and_leaves_no_trace(db):
+    # The group's inserts and COMMIT go to DuckDB in one call. A row that breaks a CHECK (a recommend
+    # score of 42, past validation) stops that call: the transaction is rolled back, the writer
+    # writes each submission alone, and only the bad one fails.
+    tokens = _tokens(db, 3)
+    broken = ValidSubmission("SALES", (ProviderRating("PROD", "weekly", {"value_1": 3}, 42),))
+    group = [_pending(tokens[0]), PendingSubmission(hash_token(tokens[1]), WAVE, broken), _pending(tokens[2])]
+    transactions = []
+    results = write_submissions(db, group, on_transaction=lambda: transactions.append(1))
+    assert [r.status for r in results] == ["ok", "error", "ok"]
+    assert len(transactions) == 4  # the group, then each submission alone
+    assert set(_responses(db)["recommend"]) == {0}  # the two good ones' scores only
+    assert len(_responses(db)) == 2 * len(PROVIDERS)
+    used = "SELECT token_hash FROM invitations WHERE used AND list_contains(?, token_hash)"
+    hashes = [hash_token(t) for t in tokens]
+    assert sorted(db.connection().execute(used, [hashes]).fetchall()) == sorted([(hashes[0],), (hashes[2],)])
+    # the connection is usable afterwards: no transaction was left open
+    assert write_submissions(db, [_pending(_tokens(db, 1)[0])])[0].ok
+
+
 @pytest.mark.parametrize("path", ["writer", "direct"])
 def test_two_browsers_submitting_the_same_token_at_once_give_one_set_of_responses(db, path):
     tokens = _tokens(db, 5)
