@@ -257,13 +257,6 @@ def _insert_and_commit(con: duckdb.DuckDBPyConnection, rows: dict[str, dict[str,
     con.execute("; ".join([_INSERTS[table] for table in tables] + ["COMMIT"]))
 
 
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # no transaction left to roll back (a failed COMMIT ends it)
-
-
 def claim_statuses(db: Database, group: list[PendingSubmission], *, now: dt.datetime | None = None) -> list[str]:
     """Whether each submission's invitation can be claimed now: "ok", or why not ("unknown", "used",
     "expired", "wave_not_open", or "error" for an invitation of another wave or department)."""
@@ -335,7 +328,7 @@ def write_group(
             raise ClaimShortfall(f"{claimed} of {len(keys)} invitations claimed")
         _insert_and_commit(con, rows)
     except BaseException:
-        _rollback(con)
+        _abandon(db)
         raise
     for position in first_of.values():
         results[position] = SubmissionResult("ok", group[position].submission_id)
@@ -374,8 +367,7 @@ def write_submissions(
             for position, result in zip(todo, write_group(db, [group[i] for i in todo]), strict=True):
                 results[position] = result
             return results  # type: ignore[return-value]
-        except ClaimShortfall:
-            _abandon(db)
+        except ClaimShortfall:  # write_group has rolled back
             # The open waves may have changed since they were read: read them again for the retry.
             forget_open_waves(db)
             try:
@@ -388,8 +380,7 @@ def write_submissions(
             todo = [position for position, status in zip(todo, statuses, strict=True) if status == "ok"]
             if not todo:
                 return results  # type: ignore[return-value]
-        except Exception as exc:
-            _abandon(db)
+        except Exception as exc:  # write_group has rolled back
             if len(todo) > 1:
                 for position in todo:
                     (results[position],) = write_submissions(
