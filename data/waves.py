@@ -82,7 +82,6 @@ def create_wave(
     status: str = "draft",
 ) -> Wave:
     """Insert a wave; the schema refuses k below 3, a comment threshold below k, bad dates."""
-    forget_open_waves(db)
     db.connection().execute(
         _INSERT_WAVE,
         [
