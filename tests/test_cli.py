@@ -79,6 +79,7 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
         [rid],
     )
     con.execute("INSERT INTO answers VALUES (uuid(), 'reliability_1', 3)")
+    con.execute("INSERT INTO answers SELECT * FROM answers WHERE response_id = ? LIMIT 1", [rid])  # twice
     db.close()
     assert cli.main(["check", "--db", str(demo_db_path)]) == 1
     counted = {}
@@ -93,5 +94,5 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
         "repeated response ids": 1,
         "providers rated twice in one sitting": 1,
         "answers of no response": 1,
-        "items answered twice in one response": 0,
+        "items answered twice in one response": 1,
     }
