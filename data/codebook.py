@@ -108,9 +108,17 @@ COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
     "suppressed": (
         "flag",
         "true/false",
-        "True when the row is hidden to protect anonymity (fewer than k responses, or hidden so that a "
-        "small cell cannot be worked out from a total); its figures are then empty.",
-        "为保护匿名而隐藏时为true（少于k份回复，或为防止由合计反推小单元格而隐藏）；此时数值为空。",
+        "True when the row is hidden to protect anonymity: fewer than k people are behind it (for a "
+        "total: none of its groups is shown). Its figures are then empty. Empty figures in a row that "
+        "is not hidden mean no data.",
+        "为保护匿名而隐藏时为true：其背后少于k人（合计行：其所有组均未显示）。此时数值为空。未隐藏的行中的空值表示无数据。",
+    ),
+    "hidden_figures": (
+        "text",
+        "comma-separated names; empty = none",
+        "Figures of a shown row that are hidden because fewer than k people answered that part: "
+        "'recommend' (the loyalty figures) and dimension ids. Every total is computed from shown groups only.",
+        "该行中因作答人数少于k而隐藏的部分：'recommend'（忠诚度各项）及维度编号。所有合计仅由已显示的组计算。",
     ),
     "k": (
         "figure",
@@ -370,8 +378,8 @@ TABLE_MEANINGS: dict[tuple[str, str], tuple[str, str, str, str]] = {
     ("trends", "suppressed"): (
         "flag",
         "true/false",
-        "True when the row is hidden in either wave (fewer than k responses or complementary suppression).",
-        "在任一轮次中被隐藏时为true（少于k份回复或互补隐藏）。",
+        "True when the row is hidden in either wave (fewer than k people behind it).",
+        "在任一轮次中被隐藏时为true（其背后少于k人）。",
     ),
     ("hotspots", "change"): (
         "figure",
@@ -448,6 +456,19 @@ def question_rows(survey: Survey) -> list[dict]:
                 *_label(question.text),
             )
         )
+    rows.append(
+        _row(
+            "responses",
+            "hidden_figures",
+            None,
+            None,
+            "text",
+            "comma-separated names; empty = none",
+            "Answers left empty in this row's cell because fewer than k people there answered them: "
+            "'recommend' and dimension ids (their items are empty in every row of the cell).",
+            "因该单元格中作答人数少于k而留空的回答：'recommend'及维度编号（该单元格每一行的相应题目均为空）。",
+        )
+    )
     return rows
 
 

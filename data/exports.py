@@ -3,8 +3,9 @@
 Every aggregate table comes from the report facade (`report.wave.build_wave_report`), so a file
 holds exactly what the pages show, after `analysis.anonymity.suppress_small_cells`. The responses
 table (one row per response) is streamed by DuckDB straight from storage to a temporary file and
-moved into place: it never becomes a pandas frame. Which responses it holds is decided by the same
-suppressed cells: the shown (rater, provider) pairs are registered as a small table and joined.
+moved into place: it never becomes a pandas frame. Which responses and answers it holds is decided
+by the report's one rule (`report.wave.published_groups`): the shown cells, with the gates of their
+groups, are registered as a small table and joined.
 
 Safety rules, for every file:
 - nothing identifies a person: no response id, submission id, date, token or user;
@@ -229,9 +230,12 @@ _BITS = 3  # an answer 0-5 (0: not applicable or not asked) fits in three bits
 _PER_WORD = 21  # three-bit answers per 64-bit word
 
 
-def _responses_query(item_ids: list[str], *, neutralise: bool) -> str:
+def _responses_query(item_ids: list[str], item_groups: list[int], *, neutralise: bool) -> str:
     """The responses SELECT over the registered table `export_shown` (wave_id, rater_dept,
-    provider_dept, comments_ok). Identifiers come only from the checked item ids.
+    provider_dept, comments_ok, recommend_ok, ok_0 .. ok_<m>: one gate per dimension, by position,
+    hidden_figures). `item_groups[i]` is the position of item i's dimension gate. An answer leaves
+    only where its group is shown: a dimension's items where at least k answered that dimension, the
+    recommend score where at least k answered it. Identifiers come only from the checked item ids.
 
     The answers of a response are packed into 64-bit words (three bits per item) by one sum per
     word, and unpacked into one column per item when the rows are written: one small aggregate per
@@ -245,10 +249,13 @@ def _responses_query(item_ids: list[str], *, neutralise: bool) -> str:
         f" FILTER (WHERE a.pos >= {w * _PER_WORD} AND a.pos < {(w + 1) * _PER_WORD}) AS w{w}"
         for w in range(words)
     )
+    gates = sorted(set(item_groups))
     unpacked = ", ".join(
-        f'CAST(nullif((i.w{i // _PER_WORD} >> {_BITS * (i % _PER_WORD)}) & 7, 0) AS SMALLINT) AS "{item}"'
+        f"CASE WHEN p.ok_{int(item_groups[i])} THEN "
+        f'CAST(nullif((i.w{i // _PER_WORD} >> {_BITS * (i % _PER_WORD)}) & 7, 0) AS SMALLINT) END AS "{item}"'
         for i, item in enumerate(items)
     )
+    gate_columns = "".join(f", s.ok_{int(g)}" for g in gates)
 
     def note(column: str) -> str:
         # a comment column of the response row (migration 0003), shown only where the cell passes the
@@ -275,15 +282,17 @@ def _responses_query(item_ids: list[str], *, neutralise: bool) -> str:
             GROUP BY a.response_id
         ),
         picked AS (
-            SELECT r.response_id, r.wave_id, r.rater_dept, r.provider_dept, r.frequency, r.recommend,
-                   {note("comment_change")} AS change, {note("comment_need")} AS need
+            SELECT r.response_id, r.wave_id, r.rater_dept, r.provider_dept, r.frequency,
+                   CASE WHEN s.recommend_ok THEN r.recommend END AS recommend,
+                   {note("comment_change")} AS change, {note("comment_need")} AS need,
+                   nullif(s.hidden_figures, '') AS hidden_figures{gate_columns}
             FROM responses r
             JOIN export_shown s
               ON s.wave_id = r.wave_id AND s.rater_dept = r.rater_dept AND s.provider_dept = r.provider_dept
         )
         SELECT p.wave_id AS wave, p.rater_dept, p.provider_dept, p.frequency, p.recommend,
                {unpacked},
-               p.change, p.need
+               p.change, p.need, p.hidden_figures
         FROM picked p
         LEFT JOIN item_values i ON i.response_id = p.response_id
         -- within a cell the order is random but repeatable, never the order of submission
@@ -292,8 +301,25 @@ def _responses_query(item_ids: list[str], *, neutralise: bool) -> str:
 
 
 def responses_columns(item_ids: tuple[str, ...] | list[str]) -> list[str]:
-    """The columns of the responses table, in order (also the historical import's columns)."""
-    return ["wave", "rater_dept", "provider_dept", "frequency", "recommend", *item_ids, *OPEN_QUESTIONS]
+    """The columns of the responses table, in order (the historical import reads the same file and
+    ignores `wave` and `hidden_figures`)."""
+    return ["wave", "rater_dept", "provider_dept", "frequency", "recommend", *item_ids, *OPEN_QUESTIONS, HIDDEN_COLUMN]
+
+
+HIDDEN_COLUMN = "hidden_figures"
+
+
+def _registered_shown(shown: pd.DataFrame, item_dimensions: list[str]) -> tuple[pd.DataFrame, list[int]]:
+    """`responses_shown` output as the query reads it: dimension gates renamed ok_<position>."""
+    dims = list(dict.fromkeys(item_dimensions))
+    frame = shown[["wave_id", "rater_dept", "provider_dept", "comments_ok", "recommend_ok", HIDDEN_COLUMN]].astype(
+        {"wave_id": str, "rater_dept": str, "provider_dept": str, "comments_ok": bool, "recommend_ok": bool}
+    )
+    frame[HIDDEN_COLUMN] = frame[HIDDEN_COLUMN].fillna("").astype(str)
+    for position, dim in enumerate(dims):
+        # a gate missing from `shown` (a dimension nobody answered) lets nothing out
+        frame[f"ok_{position}"] = shown[f"ok_{dim}"].astype(bool) if f"ok_{dim}" in shown.columns else False
+    return frame, [dims.index(d) for d in item_dimensions]
 
 
 def write_responses(
@@ -302,27 +328,27 @@ def write_responses(
     item_ids: tuple[str, ...] | list[str],
     out: Path,
     fmt: str,
+    *,
+    item_dimensions: tuple[str, ...] | list[str],
 ) -> int:
     """Stream the responses of the shown cells into `out`; return the number of rows written.
 
     Parameters
     ----------
     shown : DataFrame
-        One row per cell whose responses may leave: wave_id, rater_dept, provider_dept and
-        comments_ok (bool: the cell reaches the comment threshold). Build it with `shown_cells`
-        from suppressed cells; cells not in it contribute nothing.
+        One row per cell whose responses may leave, with the gates of its groups: build it with
+        `responses_shown`; cells not in it contribute nothing.
     item_ids : the survey's item ids, in questionnaire order (one column each).
+    item_dimensions : the dimension of each item.
     """
     out = Path(out)
-    frame = shown[["wave_id", "rater_dept", "provider_dept", "comments_ok"]].astype(
-        {"wave_id": str, "rater_dept": str, "provider_dept": str, "comments_ok": bool}
-    )
+    frame, groups = _registered_shown(shown, list(item_dimensions))
     con = _settled(db)
     con.register("export_shown", frame)
     try:
         if fmt == "xlsx":
-            return _stream_workbook(con, _responses_query(list(item_ids), neutralise=False), out)
-        relation = con.sql(_responses_query(list(item_ids), neutralise=fmt == "csv"))
+            return _stream_workbook(con, _responses_query(list(item_ids), groups, neutralise=False), out)
+        relation = con.sql(_responses_query(list(item_ids), groups, neutralise=fmt == "csv"))
         if fmt == "parquet":
             with _atomic_target(out, ".parquet") as tmp:
                 relation.write_parquet(str(tmp), compression="zstd")
@@ -386,77 +412,22 @@ def _stream_workbook(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> i
     return rows
 
 
-def responses_frame(db: Database, shown: pd.DataFrame, item_ids: tuple[str, ...] | list[str]) -> pd.DataFrame:
+def responses_frame(
+    db: Database,
+    shown: pd.DataFrame,
+    item_ids: tuple[str, ...] | list[str],
+    *,
+    item_dimensions: tuple[str, ...] | list[str],
+) -> pd.DataFrame:
     """The responses table as a frame (small waves, the Excel workbook of every table, previews)."""
-    frame = shown[["wave_id", "rater_dept", "provider_dept", "comments_ok"]].astype(
-        {"wave_id": str, "rater_dept": str, "provider_dept": str, "comments_ok": bool}
-    )
+    frame, groups = _registered_shown(shown, list(item_dimensions))
     con = _settled(db)
     con.register("export_shown", frame)
     try:
-        return con.execute(_responses_query(list(item_ids), neutralise=False)).df()
+        return con.execute(_responses_query(list(item_ids), groups, neutralise=False)).df()
     finally:
         con.complete()
         con.unregister("export_shown")
-
-
-def cell_counts(db: Database, wave_id: str, relationship_type: str | None = None) -> pd.DataFrame:
-    """Responses with a satisfaction score per cell of one wave (the n the cells table uses).
-
-    Returns columns: wave_id, rater_dept, provider_dept, n, n_responses (every response, also those
-    whose items were all "not applicable"). `relationship_type` keeps only pairs of that type.
-    """
-    return (
-        db.connection()
-        .execute(
-            """
-            WITH r AS (
-                SELECT response_id, wave_id, rater_dept, provider_dept
-                FROM responses
-                WHERE wave_id = ?
-                  AND (? IS NULL OR EXISTS (
-                      SELECT 1 FROM relationships rel
-                      WHERE rel.customer_dept = responses.rater_dept
-                        AND rel.provider_dept = responses.provider_dept
-                        AND rel.type = ?))
-            ),
-            answered AS (
-                SELECT DISTINCT a.response_id
-                FROM answers a SEMI JOIN r ON r.response_id = a.response_id
-                WHERE a.value IS NOT NULL
-            )
-            SELECT r.wave_id, r.rater_dept, r.provider_dept,
-                   count(answered.response_id) AS n, count(*) AS n_responses
-            FROM r LEFT JOIN answered ON answered.response_id = r.response_id
-            GROUP BY ALL
-            ORDER BY r.rater_dept, r.provider_dept
-            """,
-            [wave_id, relationship_type, relationship_type],
-        )
-        .df()
-    )
-
-
-def shown_cells(cells: pd.DataFrame, k_comments: int) -> pd.DataFrame:
-    """The cells whose responses may be exported, from SUPPRESSED cells (`suppress_small_cells` output).
-
-    Returns columns: wave_id, rater_dept, provider_dept, comments_ok (n >= k_comments), and
-    n_responses (the rows each cell adds to the responses table) when `cells` has it.
-    """
-    if "suppressed" not in cells.columns:
-        raise ExportError("cells must come from suppress_small_cells (no 'suppressed' column)")
-    visible = cells.loc[~cells["suppressed"].astype(bool)]
-    shown = pd.DataFrame(
-        {
-            "wave_id": visible["wave_id"].astype(str),
-            "rater_dept": visible["rater_dept"].astype(str),
-            "provider_dept": visible["provider_dept"].astype(str),
-            "comments_ok": (visible["n"].fillna(0) >= k_comments).to_numpy(),
-        }
-    ).reset_index(drop=True)
-    if "n_responses" in visible.columns:
-        shown["n_responses"] = visible["n_responses"].to_numpy()
-    return shown
 
 
 def in_temporary_file(write: Callable[[Path], object], suffix: str) -> bytes:
@@ -497,34 +468,43 @@ def aggregate_tables(report: WaveReport) -> dict[str, pd.DataFrame]:
     return {name: export_frame(getattr(report, name), report.k) for name in AGGREGATE_TABLES}
 
 
-def responses_shown(
-    db: Database, wave_id: str, k: int, k_comments: int, relationship_type: str | None = None
-) -> pd.DataFrame:
-    """The cells of a wave whose responses may be exported (see `shown_cells`).
+def responses_shown(db: Database, wave_id: str, relationship_type: str | None = None) -> pd.DataFrame:
+    """The cells of a wave whose responses may be exported, and which of their groups.
 
-    The cell sizes come from storage (`cell_counts`) and go through
-    `analysis.anonymity.suppress_small_cells`, the one suppression place, with the wave's k: the same
-    cells the cells table shows, without computing every other figure of the report.
+    The one rule (`report.wave.published_groups`, through `analysis.anonymity.group_gates`), with the
+    same counts as the pages: a cell is exported when at least k people answered it; its recommend
+    answers only when at least k answered that question, a dimension's items only when at least k
+    answered that dimension, and its comments only with at least k_comments people. A wave still
+    collecting answers exports no response. The thresholds are the wave's own.
+
+    Returns columns: wave_id, rater_dept, provider_dept, comments_ok, recommend_ok, one
+    ok_<dimension> column per dimension, hidden_figures and n_responses.
     """
-    from analysis.anonymity import suppress_small_cells
+    from report.wave import published_groups
 
-    keys = ["wave_id", "rater_dept", "provider_dept", "n"]
-    counts = cell_counts(db, wave_id, relationship_type)
-    hide = None
-    if relationship_type is not None:
-        # Cells hidden in the full matrix stay hidden in a type-filtered file, as in report.wave: a
-        # complement shown here would give its n, and the unfiltered totals would then reveal the
-        # small cell it protects.
-        everything = cell_counts(db, wave_id)
-        hidden = everything.loc[suppress_small_cells(everything[keys], k)["suppressed"].to_numpy()]
-        pairs = set(zip(hidden["rater_dept"], hidden["provider_dept"], strict=True))
-        hide = pd.Series(
-            [(r, p) in pairs for r, p in zip(counts["rater_dept"], counts["provider_dept"], strict=True)],
-            index=counts.index,
-            dtype=bool,
-        )
-    suppressed = suppress_small_cells(counts[keys], k, hide=hide)
-    return shown_cells(counts.assign(suppressed=suppressed["suppressed"].to_numpy()), k_comments)
+    groups = published_groups(db, wave_id, relationship_type)
+    visible = groups[groups["shown"]]
+    out = pd.DataFrame(
+        {
+            "wave_id": wave_id,
+            "rater_dept": visible["rater_dept"].astype(str),
+            "provider_dept": visible["provider_dept"].astype(str),
+            "comments_ok": visible["comments"].astype(bool),
+            "recommend_ok": visible["recommend"].astype(bool),
+        }
+    )
+    for column in groups.columns:
+        if column not in _GROUP_COLUMNS:
+            out["ok_" + column] = visible[column].astype(bool)
+    out["hidden_figures"] = visible["hidden_figures"].astype(str)
+    out["n_responses"] = visible["n_responses"].astype("int64")
+    return out.reset_index(drop=True)
+
+
+# Columns of report.wave.published_groups that are not a dimension's gate.
+_GROUP_COLUMNS = frozenset(
+    {"rater_dept", "provider_dept", "n", "shown", "recommend", "hidden_figures", "comments", "n_responses"}
+)
 
 
 def export_file_name(table: str, wave_id: str, fmt: str, relationship_type: str | None = None) -> str:
@@ -582,18 +562,19 @@ def export_table(
         raise ExportError("'all' makes one Excel workbook with a sheet per table; use --format xlsx")
     if relationship_type is not None and relationship_type not in RELATIONSHIP_TYPES:
         raise ExportError(f"unknown relationship type {relationship_type!r}; expected one of {RELATIONSHIP_TYPES}")
-    wave, survey = _wave_and_survey(db, wave_id)
+    _, survey = _wave_and_survey(db, wave_id)
+    item_dims = [item.dimension for item in survey.items]
     out = Path(out)
     rows: dict[str, int] = {}
     if table == "responses":
-        shown = responses_shown(db, wave_id, wave.k_min, wave.k_comments, relationship_type)
-        rows["responses"] = write_responses(db, shown, survey.item_ids, out, fmt)
+        shown = responses_shown(db, wave_id, relationship_type)
+        rows["responses"] = write_responses(db, shown, survey.item_ids, out, fmt, item_dimensions=item_dims)
     else:
         report = wave_report(db, wave_id, relationship_type)
         tables = aggregate_tables(report)
         if table == ALL_TABLES:
-            shown = responses_shown(db, wave_id, wave.k_min, wave.k_comments, relationship_type)
-            sheets = {"responses": responses_frame(db, shown, survey.item_ids), **tables}
+            shown = responses_shown(db, wave_id, relationship_type)
+            sheets = {"responses": responses_frame(db, shown, survey.item_ids, item_dimensions=item_dims), **tables}
             sheets["codebook"] = wave_codebook(db, wave_id, report)
             write_workbook(sheets, out)
         else:

@@ -34,7 +34,7 @@ from surveys.definition import Survey
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 KEY_COLUMNS = ("rater_dept", "provider_dept", "frequency", "recommend")
-IGNORED_COLUMNS = ("wave",)
+IGNORED_COLUMNS = ("wave", "hidden_figures")  # written by the responses export, read by nobody
 MAX_PROBLEMS = 500  # enough to fix a file; more would only bury the first ones
 _CHUNK = 20_000
 

@@ -15,13 +15,16 @@ import duckdb
 import pandas as pd
 
 from data.db import Database
+from data.responses import response_count
 from data.waves import Wave, create_wave, get_wave, register_survey, set_wave_status
 from surveys.definition import DEFAULT_SURVEY_PATH, load_survey
 
 WAVE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 MIN_K = 3
 REMINDER_BELOW = 0.60  # departments answering less than this share of their invitations get a reminder
-# Which status each step leads from; a closed wave may be opened again (e.g. closed a day too early).
+# Which status each step leads from. A closed wave may be opened again only while it has no
+# responses: its results are published when it closes, and figures read before and after one more
+# answer would give that person's answers (docs/methodology.md, "Anonymity").
 STEPS = {"open": ("draft", "closed"), "closed": ("open",)}
 
 
@@ -135,12 +138,14 @@ def create_checked_wave(
 
 
 def change_status(db: Database, wave_id: str, status: str) -> Wave:
-    """Open or close a wave (draft -> open -> closed; a closed wave may be opened again)."""
+    """Open or close a wave (draft -> open -> closed; a closed wave without responses may be opened again)."""
     wave = get_wave(db, wave_id)
     if wave is None:
         raise WaveError("unknown_wave", wave_id=wave_id)
     if wave.status not in STEPS.get(status, ()):
         raise WaveError("bad_step", wave_id=wave_id, status=wave.status, to=status)
+    if wave.status == "closed" and status == "open" and response_count(db, wave_id) > 0:
+        raise WaveError("reopen_published", wave_id=wave_id)
     try:
         set_wave_status(db, wave_id, status)
     except duckdb.ConstraintException as exc:

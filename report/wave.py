@@ -20,7 +20,18 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import ThreadpoolController
 
-from analysis.anonymity import check_threshold, hidden_mask, suppress_small_cells
+from analysis.anonymity import (
+    check_threshold,
+    comments_allowed,
+    driver_sample,
+    gate_moments,
+    gate_scores,
+    gate_values,
+    group_gates,
+    participation_shown,
+    published_stats,
+    suppress_small_cells,
+)
 from analysis.cells import (
     CELL_KEYS,
     DEFAULT_BANDS,
@@ -29,7 +40,6 @@ from analysis.cells import (
     moments_from_scores,
     rollup,
     score_responses,
-    stats_from_moments,
 )
 from analysis.drivers import MIN_DRIVER_N, driver_table
 from analysis.gaps import perception_gaps
@@ -42,7 +52,6 @@ from analysis.trends import trend_table
 from data.aggregates import (
     cell_comments,
     cell_moments,
-    cell_response_counts,
     check_relationship_type,
     participation_counts,
     relationship_types,
@@ -55,7 +64,15 @@ from data.org import list_departments
 from data.waves import get_wave, list_waves, previous_wave
 from surveys.definition import parse_survey
 
-__all__ = ["HotspotConfig", "LoyaltyBands", "WaveReport", "build_history", "build_wave_report", "wave_comments"]
+__all__ = [
+    "HotspotConfig",
+    "LoyaltyBands",
+    "WaveReport",
+    "build_history",
+    "build_wave_report",
+    "published_groups",
+    "wave_comments",
+]
 
 
 @dataclass(frozen=True)
@@ -132,7 +149,15 @@ class WaveReport:
         n_customers (customer responses), customer_mean, gap (self_mean - customer_mean; positive:
         the provider thinks it does better than its customers say), suppressed, k.
     participation : DataFrame
-        wave_id, dept_code, invited, responded, rate (0-1), low_participation (rate < 0.6).
+        wave_id, dept_code, invited, responded (people who answered), rate (0-1), low_participation
+        (rate < 0.6), suppressed, k. responded, rate and low_participation are blank where fewer than
+        k answered (and for the next smallest departments while the hidden ones hold fewer than k
+        together, since the overall count is published).
+    collecting : bool
+        True while the wave is open: nothing but participation is published (every results table is
+        empty) until it closes, so that no two readings differ by one person's answers.
+    invited_total, responded_total : int
+        Invitations and people who answered, over the whole wave.
     """
 
     wave_id: str
@@ -153,6 +178,9 @@ class WaveReport:
     trends: pd.DataFrame = field(repr=False)
     gaps: pd.DataFrame = field(repr=False)
     participation: pd.DataFrame = field(repr=False)
+    collecting: bool = False
+    invited_total: int = 0
+    responded_total: int = 0
 
     def names(self, lang: str = "en") -> dict[str, str]:
         """Department code -> name in `lang` ("en" or "zh")."""
@@ -239,84 +267,56 @@ def _attach_effects(cells: pd.DataFrame, providers: pd.DataFrame, raters: pd.Dat
     return cells, providers, raters, fit
 
 
-def _difference_hidden(
-    db: Database, wave_id: str, relationship_type: str | None, types: pd.DataFrame, k: int
-) -> dict[str, pd.Series]:
-    """Totals of a type-filtered view that would reveal a small group by difference with the unfiltered view.
+def _published_levels(moments: pd.DataFrame, k: int) -> dict[str, pd.DataFrame]:
+    """Cells and every level of totals of one wave from its cell moments, by construction.
 
-    A provider total over its process customers, compared with its total over all customers, reveals
-    the other customers' responses as a group; when that group holds 1 to k - 1 responses, the
-    filtered total is hidden. Returns, per level, a Series of bool indexed by department code
-    ("organisation": one value).
+    Hidden groups are taken out of the cell moments first (`analysis.anonymity.gate_moments`); every
+    total is the sum of what is left, so no published figure holds a hidden group and nothing needs
+    to be hidden as a complement. The same for every view (relationship type, dimension) and every
+    wave, so figures shown in different views or waves differ only by shown groups.
     """
-    if relationship_type is None:
-        return {}
-    counts = cell_response_counts(db, wave_id).merge(types, on=["rater_dept", "provider_dept"], how="left")
-    typed = counts["relationship_type"] == relationship_type
-    out = {}
-    for level, key in (("provider", "provider_dept"), ("rater", "rater_dept")):
-        others = counts.loc[~typed].groupby(key)["n"].sum().reindex(counts[key].unique(), fill_value=0)
-        out[level] = (others > 0) & (others < k)
-    others_total = int(counts.loc[~typed, "n"].sum())
-    out["organisation"] = pd.Series([0 < others_total < k])
-    return out
+    gated = gate_moments(moments, k)
+    levels = {"cell": published_stats(moments, gated, k)}
+    # What a total's markers may say: that it has hidden cells (their existence is public, each is
+    # marked), and which of its shown cells' loyalty or dimensions are hidden; never what a hidden
+    # cell's people answered. So the reference keeps a hidden cell's n and nothing else.
+    reference = gate_moments(moments, k, keep_hidden_n=True)
+    for level, keys in (("provider", ["provider_dept"]), ("rater", ["rater_dept"]), ("organisation", [])):
+        keys = ["wave_id", *keys]
+        levels[level] = published_stats(rollup(reference, keys), rollup(gated, keys), k)
+    return levels
 
 
-def _suppress_levels(
-    db: Database,
+def _collecting(wave) -> bool:
+    """Results of a wave that still collects answers are not published (each new answer would change
+    them, and two readings apart would give that person's answers): they appear when it closes."""
+    return wave.status == "open"
+
+
+def _published_participation(db: Database, wave_id: str, k: int) -> tuple[pd.DataFrame, int, int]:
+    counts = participation_counts(db, wave_id)
+    table = participation_table(counts, wave_id=wave_id)
+    return participation_shown(table, k), int(counts["invited"].sum()), int(counts["responded"].sum())
+
+
+def _published_gaps(
+    self_means: pd.DataFrame,
+    scores: pd.DataFrame,
+    gated: pd.DataFrame,
+    dimensions: tuple[str, ...],
     wave_id: str,
-    cells: pd.DataFrame,
-    providers: pd.DataFrame,
-    raters: pd.DataFrame,
-    org: pd.DataFrame,
     k: int,
-    relationship_type: str | None,
-    types: pd.DataFrame,
-) -> dict[str, pd.DataFrame]:
-    """Suppress cells and every level of totals of one wave, consistently across filtered views.
-
-    Cells hidden in the unfiltered matrix (by threshold or as complements) stay hidden in every
-    filtered view: a complement shown in one view would otherwise undo the protection in another.
-    """
-    risky = _difference_hidden(db, wave_id, relationship_type, types, k)
-    everything = cell_response_counts(db, wave_id)
-    hidden_everywhere = everything[hidden_mask(everything, k).to_numpy()]
-    hidden_pairs = set(zip(hidden_everywhere["rater_dept"], hidden_everywhere["provider_dept"], strict=True))
-    cell_hide = pd.Series(
-        [(r, p) in hidden_pairs for r, p in zip(cells["rater_dept"], cells["provider_dept"], strict=True)],
-        index=cells.index,
-        dtype=bool,
-    )
-
-    def hide(table: pd.DataFrame, level: str, key: str | None) -> pd.Series | None:
-        if level not in risky or table.empty:
-            return None
-        if key is None:
-            return pd.Series(bool(risky[level].iloc[0]), index=table.index)
-        return table[key].map(risky[level]).fillna(False).astype(bool)
-
-    return {
-        "cell": suppress_small_cells(cells, k, hide=cell_hide),
-        "provider": suppress_small_cells(providers, k, hide=hide(providers, "provider", "provider_dept")),
-        "rater": suppress_small_cells(raters, k, hide=hide(raters, "rater", "rater_dept")),
-        "organisation": suppress_small_cells(org, k, hide=hide(org, "organisation", None)),
-    }
-
-
-def _gap_hidden(gaps: pd.DataFrame, shown: dict[str, pd.DataFrame], k: int) -> pd.Series:
-    """A gap is hidden when its customers' figure is hidden (cell or provider total) or n_self < k."""
-    if gaps.empty:
-        return pd.Series(dtype=bool)
-    hidden_cells = shown["cell"].loc[shown["cell"]["suppressed"], ["rater_dept", "provider_dept"]]
-    hidden_pairs = set(map(tuple, hidden_cells.to_numpy()))
-    hidden_providers = set(shown["provider"].loc[shown["provider"]["suppressed"], "provider_dept"])
-    pair = gaps["level"] == "pair"
-    in_hidden_cell = pd.Series(
-        [(r, p) in hidden_pairs for r, p in zip(gaps["rater_dept"], gaps["provider_dept"], strict=True)],
-        index=gaps.index,
-    )
-    hidden = (pair & in_hidden_cell) | (~pair & gaps["provider_dept"].isin(hidden_providers))
-    return hidden | (gaps["n_self"].fillna(0) < k)
+) -> pd.DataFrame:
+    """Perception gaps from shown groups only: self-assessment groups of at least k people and the
+    customers' shown dimension groups. Rows whose groups exist but are hidden stay, suppressed."""
+    keys = ["level", "provider_dept", "rater_dept", "dimension"]
+    every = perception_gaps(self_means, scores, dimensions, wave_id=wave_id)  # which rows exist
+    shown = perception_gaps(self_means[self_means["n"] >= k], gated, dimensions, wave_id=wave_id)
+    if every.empty:
+        return suppress_small_cells(shown, k, n_column="n_customers")
+    rows = every[["wave_id", *keys]].merge(shown, on=["wave_id", *keys], how="left")
+    hidden = rows["gap"].isna() | (rows["n_self"].fillna(0) < k)
+    return suppress_small_cells(rows[shown.columns], k, hide=hidden, n_column="n_customers")
 
 
 def _one_blas_thread(function):
@@ -378,7 +378,10 @@ def build_wave_report(
     item_ids, item_dims, dimensions = _survey_items(db, wave.survey_version)
     if dimension is not None and dimension not in dimensions:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {list(dimensions)}")
-    previous = previous_wave(db, wave_id)
+    collecting = _collecting(wave)
+    previous = None if collecting else previous_wave(db, wave_id)
+    if previous is not None and _collecting(previous):
+        previous = None  # a wave still collecting publishes nothing, so nothing is compared with it
 
     # The current wave's answers first. The previous wave needs only its cell moments (n, mean, sd
     # for trends and "declining"): DuckDB aggregates them (the same moments build_history uses) in a
@@ -386,6 +389,9 @@ def build_wave_report(
     # cores the two overlap. Items match across survey versions by stable id.
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="icsat-report") as pool:
         data = response_items(db, [wave_id], item_ids, relationship_type=relationship_type)
+        responses, values = data.responses, data.values
+        if collecting:  # nothing of an open wave is published: it is analysed as if it had no answers
+            responses, values = responses.iloc[0:0], values[0:0]
         pending = (
             pool.submit(
                 cell_moments,
@@ -399,47 +405,50 @@ def build_wave_report(
             if previous is not None
             else None
         )
-        current = score_responses(data.responses, data.values, item_dims, dimension=dimension)
-        # Drivers need only the scores, reliability only the cells' n, mean and sd: both are computed
-        # beside the rest (their matrix algebra and sorts release the GIL for most of their time).
-        driving = pool.submit(driver_table, current, dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k))
-        # Moments per cell; every total is a sum of cell moments.
+        current = score_responses(responses, values, item_dims, dimension=dimension)
+        # Moments per cell; every published figure is built from the shown groups of these moments.
         now = moments_from_scores(current, CELL_KEYS, bands)
-        cells = stats_from_moments(now)
-        checking = pool.submit(reliability_table, data.values, item_dims, cells, wave_id=wave_id)
+        gates = pd.concat([now[["rater_dept", "provider_dept"]], group_gates(now, k)], axis=1)
+        gated = gate_scores(current, gates)
+        # Drivers need only the shown scores, reliability only the shown answers and cells: both are
+        # computed beside the rest (their matrix algebra and sorts release the GIL for most of their time).
+        driving = pool.submit(
+            driver_table, driver_sample(gated, dimensions, k), dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k)
+        )
+        shown = _published_levels(now, k)
+        cells = shown["cell"]
+        checking = pool.submit(
+            reliability_table,
+            gate_values(values, current, gates, item_dims),
+            item_dims,
+            cells[~cells["suppressed"]],
+            wave_id=wave_id,
+        )
         types = relationship_types(db)
         cells = cells.merge(types, on=["rater_dept", "provider_dept"], how="left")
         cells.insert(3, "relationship_type", cells.pop("relationship_type"))
-        providers = stats_from_moments(rollup(now, ["wave_id", "provider_dept"]))
-        providers["n_raters"] = providers["provider_dept"].map(cells.groupby("provider_dept")["rater_dept"].nunique())
-        raters = stats_from_moments(rollup(now, ["wave_id", "rater_dept"]))
-        raters["n_providers"] = raters["rater_dept"].map(cells.groupby("rater_dept")["provider_dept"].nunique())
-        org = stats_from_moments(rollup(now, ["wave_id"]))  # no responses: no row ("no data"), not a hidden one
+        visible = cells[~cells["suppressed"]]
+        providers, raters, org = shown["provider"], shown["rater"], shown["organisation"]
+        providers["n_raters"] = providers["provider_dept"].map(visible.groupby("provider_dept")["rater_dept"].nunique())
+        raters["n_providers"] = raters["rater_dept"].map(visible.groupby("rater_dept")["provider_dept"].nunique())
         cells, providers, raters, _ = _attach_effects(cells, providers, raters)
 
         departments = list_departments(db)[["code", "name_en", "name_zh"]]
-        shown = _suppress_levels(db, wave_id, cells, providers, raters, org, k, relationship_type, types)
-        gaps = perception_gaps(self_assessment_means(db, wave_id), current, dimensions, wave_id=wave_id)
-        participation = participation_table(participation_counts(db, wave_id), wave_id=wave_id)
+        self_means = self_assessment_means(db, wave_id)
+        if collecting:
+            self_means = self_means.iloc[0:0]
+        gaps = _published_gaps(self_means, current, gated, dimensions, wave_id, k)
+        participation, invited_total, responded_total = _published_participation(db, wave_id, k)
         before = pending.result() if pending is not None else now.iloc[0:0]
         drivers = driving.result()
         reliability = checking.result()
 
     previous_k = check_threshold(previous.k_min) if previous is not None else k
-    shown_before = _suppress_levels(
-        db,
-        previous.wave_id if previous is not None else wave_id,
-        stats_from_moments(before),
-        stats_from_moments(rollup(before, ["wave_id", "provider_dept"])),
-        stats_from_moments(rollup(before, ["wave_id", "rater_dept"])),
-        stats_from_moments(rollup(before, ["wave_id"])),
-        previous_k,
-        relationship_type,
-        types,
-    )
+    shown = {"cell": cells, "provider": providers, "rater": raters, "organisation": org}
+    shown_before = _published_levels(before, previous_k)
     hotspots = find_hotspots(
         cells,
-        shown["cell"]["suppressed"],
+        cells["suppressed"],
         org_mean=float(org["mean"].iloc[0]) if len(org) else np.nan,
         k=k,
         previous_cells=shown_before["cell"],
@@ -460,20 +469,52 @@ def build_wave_report(
         k_comments=int(wave.k_comments),
         dimensions=dimensions,
         departments=departments.reset_index(drop=True),
-        cells=shown["cell"],
-        providers=shown["provider"],
-        raters=shown["rater"],
-        org=shown["organisation"],
-        # Hotspots are only found among shown cells with n >= k; the pass keeps the one gate.
-        hotspots=suppress_small_cells(hotspots, k, group=None, complementary=False),
-        reliability=suppress_small_cells(reliability, k, group=None, complementary=False),
-        drivers=suppress_small_cells(drivers, k, group=None, complementary=False),
-        trends=suppress_small_cells(trends, k, group=None, hide=trend_hidden, complementary=False),
-        gaps=suppress_small_cells(
-            gaps, k, group=None, hide=_gap_hidden(gaps, shown, k), complementary=False, n_column="n_customers"
-        ),
+        cells=cells,
+        providers=providers,
+        raters=raters,
+        org=org,
+        # Hotspots, reliability and drivers are computed from shown groups only; the pass adds the
+        # suppressed and k columns every table carries.
+        hotspots=suppress_small_cells(hotspots, k),
+        reliability=suppress_small_cells(reliability, k),
+        drivers=suppress_small_cells(drivers, k),
+        trends=suppress_small_cells(trends, k, hide=trend_hidden),
+        gaps=gaps,
         participation=participation,
+        collecting=collecting,
+        invited_total=invited_total,
+        responded_total=responded_total,
     )
+
+
+def published_groups(db: Database, wave_id: str, relationship_type: str | None = None) -> pd.DataFrame:
+    """Which groups of each cell of a wave may be published (the gates of `build_wave_report`).
+
+    Returns one row per cell with responses: rater_dept, provider_dept, n (people with a satisfaction
+    score; blank where the cell is hidden), shown, recommend and one bool column per dimension
+    (`analysis.anonymity.group_gates`), hidden_figures, and comments (shown and at least k_comments
+    people). A wave still collecting answers publishes nothing: every cell is reported as not shown.
+    The responses export uses this, so files and pages decide with the same counts and the same rule.
+    """
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        raise ValueError(f"unknown wave {wave_id!r}")
+    check_relationship_type(relationship_type)
+    k = check_threshold(wave.k_min)
+    item_ids, item_dims, _ = _survey_items(db, wave.survey_version)
+    data = response_items(db, [wave_id], item_ids, relationship_type=relationship_type)
+    now = moments_from_scores(score_responses(data.responses, data.values, item_dims), CELL_KEYS)
+    gates = group_gates(now, k)
+    if _collecting(wave):
+        flags = gates.select_dtypes("bool").columns
+        gates[flags] = False
+    out = pd.concat([now[["rater_dept", "provider_dept"]].astype(str), gates], axis=1)
+    out.insert(2, "n", now["n"].where(gates["shown"]).to_numpy(dtype=float))
+    out["comments"] = out["shown"] & comments_allowed(now["n"], wave.k_comments).to_numpy()
+    rows = data.responses.groupby(["rater_dept", "provider_dept"], observed=True).size()
+    found = rows.reindex(pd.MultiIndex.from_frame(out[["rater_dept", "provider_dept"]])).to_numpy(dtype=float)
+    out["n_responses"] = np.where(out["shown"], found, np.nan)
+    return out.reset_index(drop=True)
 
 
 def wave_comments(
@@ -487,9 +528,9 @@ def wave_comments(
 ) -> pd.DataFrame:
     """Comments of one wave for a cell, a provider (all its customers) or a rater, safe to show.
 
-    Only comments from cells (wave, rater, provider) with at least k_comments responses are
-    returned, also when a provider or rater is asked for, so a small cell's words never appear; cells
-    hidden as complements give none either.
+    Only comments from cells (wave, rater, provider) with at least k_comments people are returned,
+    also when a provider or rater is asked for, so a small cell's words never appear. A wave that is
+    still open gives none: comments appear when it closes.
     The order is random (a fresh order each call unless `seed` is given) and there are no dates or
     ids, so a comment cannot be matched with a submission.
 
@@ -501,11 +542,8 @@ def wave_comments(
     if wave is None:
         raise ValueError(f"unknown wave {wave_id!r}")
     check_relationship_type(relationship_type)
-    counts = cell_response_counts(db, wave_id)
-    # A cell hidden as a complement shows nothing, its comments included: how many comments it has
-    # would bound its size, and with the shown totals the size of the small cell it protects.
-    hidden = hidden_mask(counts, check_threshold(wave.k_min)).to_numpy()
-    allowed = counts[(counts["n"] >= wave.k_comments).to_numpy() & ~hidden][["rater_dept", "provider_dept"]]
+    groups = published_groups(db, wave_id, relationship_type)
+    allowed = groups.loc[groups["comments"], ["rater_dept", "provider_dept"]]
     found = cell_comments(
         db, wave_id, rater_dept=rater_dept, provider_dept=provider_dept, relationship_type=relationship_type
     )
@@ -556,8 +594,8 @@ def build_history(
     level, rater_dept, provider_dept, n, mean, sd, ci_low, ci_high, favourable, n_recommend,
     promoters, passives, detractors, inps, inps_ci_low, inps_ci_high, change (vs the previous row),
     t, dof, p_value, significant (Welch, p < 0.05; NaN when either row is hidden), suppressed, k.
-    Each wave is suppressed with its own threshold and its whole matrix (complementary suppression),
-    exactly as in `build_wave_report`.
+    Each wave is published with its own threshold and from its shown groups only, exactly as in
+    `build_wave_report`; a wave still open is left out.
     """
     if level not in HISTORY_LEVELS:
         raise ValueError(f"unknown level {level!r}; expected one of {HISTORY_LEVELS}")
@@ -588,25 +626,13 @@ def build_history(
         level, []
     )
     wanted = {"rater_dept": rater_dept, "provider_dept": provider_dept}
-    types = relationship_types(db)
     rows = []
     for wave in waves:
         now = moments[moments["wave_id"] == wave.wave_id]
-        if now.empty:
+        if now.empty or _collecting(wave):
             continue
-        # The same suppression as build_wave_report: the whole matrix and every level of totals.
-        shown = _suppress_levels(
-            db,
-            wave.wave_id,
-            stats_from_moments(now),
-            stats_from_moments(rollup(now, ["wave_id", "provider_dept"])),
-            stats_from_moments(rollup(now, ["wave_id", "rater_dept"])),
-            stats_from_moments(rollup(now, ["wave_id"])),
-            check_threshold(wave.k_min),
-            relationship_type,
-            types,
-        )
-        table = shown[level]
+        # The same construction as build_wave_report: shown groups only, at every level.
+        table = _published_levels(now, check_threshold(wave.k_min))[level]
         for key in keys:
             table = table[table[key] == wanted[key]]
         rows.append(table)

@@ -193,10 +193,7 @@ def org_change(report: WaveReport, compare_wave_id: str | None) -> dict[str, flo
 
 def response_rate(report: WaveReport) -> tuple[int, int]:
     """(invited, responded) over every department of the report's wave."""
-    part = report.participation
-    if part.empty:
-        return 0, 0
-    return int(part["invited"].sum()), int(part["responded"].sum())
+    return report.invited_total, report.responded_total
 
 
 def hotspot_table(report: WaveReport, lang: str) -> pd.DataFrame:
@@ -230,7 +227,7 @@ def pair_summary(report: WaveReport, rater_dept: str, provider_dept: str, lang: 
                 {
                     "label": label,
                     "value": f"{row['mean']:.0f}",
-                    "help": f"n = {int(row['n'])}; iNPS {row['inps']:+.0f}",
+                    "help": f"n = {int(row['n'])}; iNPS {signed(row['inps'])}",
                 }
             )
     return out
@@ -317,9 +314,10 @@ def department_view(report: WaveReport, provider_dept: str, lang: str) -> Depart
     org = report.org.iloc[0]
     org_shown = not bool(org["suppressed"])
     loyalty_rows = []
-    if figures is not None:
+    # a loyalty figure hidden for fewer than k answers (hidden_figures) has no bar
+    if figures is not None and figures["inps"] == figures["inps"]:
         loyalty_rows.append({"label": names.get(provider_dept, provider_dept), **_bands(figures)})
-    if org_shown:
+    if org_shown and org["inps"] == org["inps"]:
         loyalty_rows.append({"label": translate("dept_organisation", lang), **_bands(org)})
     loyalty = pd.DataFrame(loyalty_rows, columns=["label", "promoters", "passives", "detractors", "inps"])
     dimensions = pd.DataFrame(
@@ -394,6 +392,11 @@ def network_edges(report: WaveReport, centre: float) -> tuple[pd.DataFrame, dict
     return edges.reset_index(drop=True), {str(k): int(v) for k, v in weak.items()}
 
 
+def signed(value: float, decimals: int = 0) -> str:
+    """A signed figure such as an iNPS (+12), or "—" where it is hidden or there is no data."""
+    return "—" if value is None or value != value else f"{value:+.{decimals}f}"
+
+
 def metric_delta(change: float | None, decimals: int = 1, *, significant: bool = False) -> tuple[str | None, str]:
     """(delta text, delta colour) for st.metric: None without a change; a change that rounds to zero
     reads "0" in grey rather than a red "-0.0"; a significant change gets a star."""
@@ -433,17 +436,22 @@ def wave_filters(page: str, *, compare: bool = True, relationship: bool = True, 
         st.info(t("empty_no_responses"))
         st.stop()
     by_id = {w.wave_id: w for w in all_waves}
+    options = list(reversed(with_data))
+    # The newest wave with published results first: a wave still collecting answers shows only how
+    # many have answered (docs/methodology.md, "Anonymity").
+    published = [w for w in options if by_id[w].status != "open"]
     with st.sidebar:
         st.subheader(t("dash_filters"))
         wave_id = st.selectbox(
             t("wave"),
-            options=list(reversed(with_data)),
+            options=options,
+            index=options.index(published[0]) if published else 0,
             format_func=lambda w: by_id[w].name(lang()),
             key=f"{page}.wave",
         )
         compare_wave = None
         if compare:
-            earlier = [w for w in reversed(with_data) if by_id[w].opens_on < by_id[wave_id].opens_on]
+            earlier = [w for w in published if by_id[w].opens_on < by_id[wave_id].opens_on]
             compare_id = st.selectbox(
                 t("dash_compare_wave"),
                 options=[*earlier, ""],
@@ -468,7 +476,41 @@ def wave_filters(page: str, *, compare: bool = True, relationship: bool = True, 
                 format_func=lambda d: labels[d][lang()] if d else t("dash_dimension_all"),
                 key=f"{page}.dimension",
             )
+    if by_id[wave_id].status == "open":
+        collecting_notice(by_id[wave_id])
+        st.stop()
     return Filters(by_id[wave_id], compare_wave, rtype or None, dim or None)
+
+
+def collecting_notice(wave: Wave) -> None:
+    """What a results page shows for a wave that is still collecting answers: how many people have
+    answered, overall and per department where at least k have, and when results appear."""
+    report = wave_report(wave.wave_id)
+    st.info(
+        t(
+            "results_collecting",
+            wave=wave.name(lang()),
+            responded=report.responded_total,
+            invited=report.invited_total,
+            closes=wave.closes_on,
+            k=report.k,
+        )
+    )
+    part = report.participation
+    shown = part[~part["suppressed"].astype(bool) & (part["responded"].fillna(0) > 0)]
+    if len(shown):
+        names = department_names(lang())
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("dash_department"): [names.get(c, c) for c in shown["dept_code"]],
+                    t("results_collecting_answered"): shown["responded"].astype(int).to_numpy(),
+                    t("results_collecting_invited"): shown["invited"].astype(int).to_numpy(),
+                }
+            ),
+            hide_index=True,
+            key="results.collecting",
+        )
 
 
 def how_to_read(key: str) -> None:

@@ -38,8 +38,8 @@ def _tables(wave_id: str, relationship_type: str | None) -> dict[str, pd.DataFra
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
-def _responses_rows(wave_id: str, k: int, k_comments: int, relationship_type: str | None) -> int:
-    shown = responses_shown(db(), wave_id, k, k_comments, relationship_type)
+def _responses_rows(wave_id: str, relationship_type: str | None) -> int:
+    shown = responses_shown(db(), wave_id, relationship_type)
     return int(shown["n_responses"].sum()) if len(shown) else 0
 
 
@@ -84,9 +84,9 @@ def _export_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
 
     tables = _tables(wave_id, relationship_type)
     if table == "responses":
-        rows = _responses_rows(wave_id, wave.k_min, wave.k_comments, relationship_type)
+        rows = _responses_rows(wave_id, relationship_type)
     elif table == ALL_TABLES:
-        rows = _responses_rows(wave_id, wave.k_min, wave.k_comments, relationship_type)
+        rows = _responses_rows(wave_id, relationship_type)
     else:
         rows = len(tables[table])
     if table in tables:
@@ -202,9 +202,15 @@ if not wave_by_id:
     st.info(t("empty_no_wave"))
     st.stop()
 with_data = waves_with_responses()
-if with_data:
-    _export_section(user, wave_by_id, with_data)
-else:
+# A wave still collecting answers publishes nothing (docs/methodology.md, "Anonymity"): its files
+# are offered when it closes.
+published = [w for w in with_data if wave_by_id[w].status != "open"]
+collecting = [w for w in with_data if wave_by_id[w].status == "open"]
+for wave_id in collecting:
+    st.info(t("results_collecting_files", wave=wave_by_id[wave_id].name(lang())))
+if published:
+    _export_section(user, wave_by_id, published)
+elif not collecting:
     st.info(t("empty_no_responses"))
 if user["role"] == "admin":
     _import_section(user, wave_by_id, with_data)

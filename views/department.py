@@ -19,6 +19,7 @@ from ui.results import (
     how_to_read,
     metric_delta,
     show_trend,
+    signed,
     trend_series,
     wave_filters,
     wave_report,
@@ -56,12 +57,10 @@ columns = st.columns(4)
 columns[0].metric(t("dash_mean"), f"{figures['mean']:.0f}", delta=mean_delta, delta_color=mean_colour)
 columns[1].metric(
     t("dash_loyalty"),
-    f"{figures['inps']:+.0f}",
-    help=t("dash_loyalty_help", low=f"{figures['inps_ci_low']:+.0f}", high=f"{figures['inps_ci_high']:+.0f}"),
+    signed(figures["inps"]),
+    help=t("dash_loyalty_help", low=signed(figures["inps_ci_low"]), high=signed(figures["inps_ci_high"])),
 )
-columns[1].caption(
-    t("dash_inps_interval", low=f"{figures['inps_ci_low']:+.0f}", high=f"{figures['inps_ci_high']:+.0f}")
-)
+columns[1].caption(t("dash_inps_interval", low=signed(figures["inps_ci_low"]), high=signed(figures["inps_ci_high"])))
 columns[2].metric(t("dept_customers"), int(figures["n_raters"]))
 columns[3].metric(t("dash_n_responses"), int(figures["n"]))
 

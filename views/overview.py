@@ -14,6 +14,7 @@ from ui.results import (
     overview_heatmap,
     pair_summary,
     response_rate,
+    signed,
     wave_filters,
     wave_report,
 )
@@ -38,11 +39,11 @@ if org["suppressed"] or org["n"] != org["n"]:
     loyalty.metric(t("dash_loyalty"), "—")
     mean.metric(t("dash_mean"), "—")
 else:
-    interval = {"low": f"{org['inps_ci_low']:+.0f}", "high": f"{org['inps_ci_high']:+.0f}"}
+    interval = {"low": signed(org["inps_ci_low"]), "high": signed(org["inps_ci_high"])}
     inps_delta, inps_colour = metric_delta(change["inps_change"], 0)
     loyalty.metric(
         t("dash_loyalty"),
-        f"{org['inps']:+.0f}",
+        signed(org["inps"]),
         delta=inps_delta,
         delta_color=inps_colour,
         help=t("dash_loyalty_help", **interval),

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from data.aggregates import cell_moments, cell_response_counts
@@ -68,17 +69,20 @@ def test_small_cell_is_hidden_without_figures(report):
     assert small["k"] == 5
 
 
-def test_complementary_suppression_holds_on_the_demo(db, report):
+def test_cells_are_shown_exactly_when_k_people_answered_and_totals_hold_only_shown_cells(db, report):
+    # Suppression by construction: no cell is hidden as a complement, and every total is the sum of
+    # its shown cells (counted from storage here, not by the code under test).
     counts = cell_response_counts(db, LATEST).set_index(["rater_dept", "provider_dept"])["n"]
     cells = report.cells.set_index(["rater_dept", "provider_dept"])
-    hidden = cells["suppressed"]
     n = counts.loc[cells.index]
-    assert (n[~hidden] >= report.k).all()
-    for level in (0, 1):
-        for _, idx in cells.groupby(level=level).groups.items():
-            if (~hidden.loc[idx]).any():
-                hidden_sum = n.loc[idx][hidden.loc[idx]].sum()
-                assert hidden_sum == 0 or hidden_sum >= report.k
+    assert (cells["suppressed"] == (n < report.k)).all()
+    assert cells["suppressed"].sum() >= 1  # the planted small cell
+    shown_n = n[~cells["suppressed"]]
+    for level, key in ((1, "provider_dept"), (0, "rater_dept")):
+        totals = getattr(report, "providers" if key == "provider_dept" else "raters").set_index(key)["n"]
+        expected = shown_n.groupby(level=level).sum()
+        pd.testing.assert_series_equal(totals.loc[expected.index], expected.astype(float), check_names=False)
+    assert report.org["n"].iloc[0] == shown_n.sum()
 
 
 def test_cells_agree_with_the_sql_aggregation(db, report):
@@ -147,6 +151,7 @@ def test_a_wave_without_responses_gives_empty_tables(db):
     report = build_wave_report(db, OPEN_WAVE[0])  # the demo's open wave has no responses yet
     for name in ("cells", "providers", "raters", "org", "hotspots", "trends", "drivers"):
         assert getattr(report, name).empty, name
+    assert report.collecting and report.responded_total == 0
 
 
 def test_comments_respect_the_comment_threshold_and_carry_no_dates(db):
@@ -180,14 +185,17 @@ def test_history_over_waves(db):
 
 def test_a_type_filter_does_not_reveal_small_groups_by_difference(db):
     # Marketing's customers outside the cross-functional map include Legal with 2 responses (the
-    # planted small cell): Marketing's overall total minus its cross-functional total would give
-    # them away, so the filtered total is hidden.
+    # planted small cell). Both of Marketing's totals are sums of shown cells, so their difference is a
+    # sum of shown cells too: 0 or at least k, never Legal's 2.
     view = build_wave_report(db, LATEST, relationship_type="cross_functional").providers.set_index("provider_dept")
-    assert view.loc["MKT", "suppressed"] and np.isnan(view.loc["MKT", "n"])
+    full = build_wave_report(db, LATEST).providers.set_index("provider_dept")
     counts = cell_response_counts(db, LATEST)
+    shown = counts[counts["n"] >= 5]
     for provider, row in view[~view["suppressed"]].iterrows():
-        difference = counts[counts["provider_dept"] == provider]["n"].sum() - row["n"]
+        difference = full.loc[provider, "n"] - row["n"]
         assert difference == 0 or difference >= 5, provider
+        assert full.loc[provider, "n"] == shown[shown["provider_dept"] == provider]["n"].sum()
+    assert not view.loc["MKT", "suppressed"]  # nothing had to be hidden to get there
 
 
 def test_cells_hidden_in_the_full_matrix_stay_hidden_in_filtered_views(db, report):

@@ -1,174 +1,208 @@
-"""Anonymity attacks: no table of a page or an export lets anyone work out a cell below the threshold,
-not by subtracting shown cells from a shown total, not by comparing a filtered view (relationship
-type, dimension) with the unfiltered one, and not by comparing two exported files.
+"""Anonymity attacks: no number the product publishes, to any role, in any view, export or wave,
+at any two moments, reveals anything about a group of fewer than k people but that it exists.
 
-The demo's latest closed wave has a planted small cell (Legal -> Marketing, 2 responses, k = 5) whose
-complements sit in several relationship types, so every attack has something to find.
+The attacker (tests/stress/anonymity_attacker.py) builds organisations through the import commands,
+collects every published figure through the functions the pages and `cli.py export` use, and solves
+the published equations for the hidden groups. Named tests below rebuild the seven routes by which
+an earlier version leaked (issue 15); the property tests try random organisations.
 """
 
-import io
-import shutil
+from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from analysis.anonymity import suppress_small_cells
-from data.db import Database
-from data.exports import export_bytes
-from data.org import RELATIONSHIP_TYPES
-from report.wave import build_wave_report
-
-WAVE = "2026-Q4"
-
-
-@pytest.fixture(scope="module")
-def db(demo_db_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("anonymity") / "demo.duckdb"
-    shutil.copy(demo_db_template, path)
-    database = Database(path)
-    yield database
-    database.close()
-
-
-@pytest.fixture(scope="module")
-def reports(db):
-    """The unfiltered report and one per relationship type and per (two) dimensions."""
-    full = build_wave_report(db, WAVE)
-    views = {("type", t): build_wave_report(db, WAVE, relationship_type=t) for t in RELATIONSHIP_TYPES}
-    for dimension in full.dimensions[:2]:
-        views[("dimension", dimension)] = build_wave_report(db, WAVE, dimension=dimension)
-    return full, views
-
-
-def _safe_difference(difference: float, k: int) -> bool:
-    """A group worked out by difference is safe when it is empty or holds at least k responses."""
-    return difference == 0 or difference >= k
-
-
-def _shown(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame[~frame["suppressed"].astype(bool)]
-
-
-def _pairs(frame: pd.DataFrame) -> set:
-    return set(zip(frame["rater_dept"], frame["provider_dept"], strict=True))
-
-
-def _check_one_view(report) -> list[str]:
-    """Leaks inside one report: small shown cells, totals minus shown cells, organisation minus totals."""
-    k, leaks = report.k, []
-    cells = report.cells
-    if (_shown(cells)["n"] < k).any():
-        leaks.append("a shown cell has n < k")
-    if cells.loc[cells["suppressed"], ["n", "mean", "inps"]].notna().any().any():
-        leaks.append("a hidden cell carries figures")
-    for level, key in (("providers", "provider_dept"), ("raters", "rater_dept")):
-        totals = getattr(report, level)
-        for row in _shown(totals).itertuples():
-            line = _shown(cells[cells[key] == getattr(row, key)])
-            if not _safe_difference(row.n - line["n"].sum(), k):
-                leaks.append(f"{level} {getattr(row, key)}: total - shown cells = {row.n - line['n'].sum()}")
-        if len(_shown(report.org)):
-            rest = float(report.org["n"].iloc[0]) - _shown(totals)["n"].sum()
-            if not _safe_difference(rest, k):
-                leaks.append(f"organisation - shown {level} = {rest}")
-    return leaks
-
-
-def test_no_view_reveals_a_small_cell_by_subtraction(reports):
-    full, views = reports
-    assert full.cells["suppressed"].any()  # the planted small cell is there to be attacked
-    assert _check_one_view(full) == []
-    for name, view in views.items():
-        assert _check_one_view(view) == [], name
-
-
-def test_filtered_views_compared_with_the_unfiltered_one_reveal_nothing(reports):
-    full, views = reports
-    k = full.k
-    hidden_everywhere = _pairs(full.cells[full.cells["suppressed"]])
-    full_cells = _shown(full.cells).set_index(["rater_dept", "provider_dept"])["n"]
-    for name, view in views.items():
-        assert not (hidden_everywhere & _pairs(_shown(view.cells))), f"{name} shows a cell hidden in the full matrix"
-        if name[0] != "type":
-            continue
-        for row in _shown(view.cells).itertuples():
-            assert full_cells[(row.rater_dept, row.provider_dept)] == row.n, name
-        # a filtered total next to the unfiltered one gives the other types' responses as a group
-        for level, key in (("providers", "provider_dept"), ("raters", "rater_dept")):
-            both = _shown(getattr(full, level)).merge(_shown(getattr(view, level)), on=key, suffixes=("", "_f"))
-            for row in both.itertuples():
-                assert _safe_difference(row.n - row.n_f, k), (name, level, getattr(row, key), row.n - row.n_f)
-        if len(_shown(full.org)) and len(_shown(view.org)):
-            assert _safe_difference(float(full.org["n"].iloc[0] - view.org["n"].iloc[0]), k), name
-
-
-def _csv(db, table: str, relationship_type=None) -> pd.DataFrame:
-    raw = export_bytes(db, table, WAVE, "csv", actor="test", relationship_type=relationship_type)
-    return pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig", keep_default_na=True)
-
-
-def test_two_exports_compared_reveal_no_hidden_cell(db, reports):
-    full, _ = reports
-    k = full.k
-    cells_all = _csv(db, "cells")
-    hidden = _pairs(cells_all[cells_all["suppressed"]])
-    assert hidden
-    shown_n = _shown(cells_all).set_index(["rater_dept", "provider_dept"])["n"]
-    responses_all = _csv(db, "responses")
-    assert not (_pairs(responses_all) & hidden)
-    for relationship_type in RELATIONSHIP_TYPES:
-        cells = _csv(db, "cells", relationship_type)
-        responses = _csv(db, "responses", relationship_type)
-        # a cell hidden in the unfiltered files is hidden (or absent) in every filtered file too
-        assert not (_pairs(_shown(cells)) & hidden), relationship_type
-        assert not (_pairs(responses) & hidden), relationship_type
-        per_cell = responses.groupby(["rater_dept", "provider_dept"]).size()
-        for pair, n in per_cell.items():
-            assert pair in shown_n.index and n >= k, (relationship_type, pair, n)
-    # responses of a shown cell: the same in both files, so one file adds nothing to the other
-    per_cell_all = responses_all.groupby(["rater_dept", "provider_dept"]).size()
-    assert set(per_cell_all.index) <= set(shown_n.index)
-
-
-def test_comments_leave_only_cells_over_the_comment_threshold(db, reports):
-    full, _ = reports
-    responses = _csv(db, "responses")
-    with_comment = responses[responses["change"].notna() | responses["need"].notna()]
-    sizes = full.cells.set_index(["rater_dept", "provider_dept"])["n"]
-    for pair in _pairs(with_comment):
-        assert sizes[pair] >= full.k_comments, pair
-    for provider in full.cells["provider_dept"].unique():
-        comments = full.comments(db, provider_dept=provider, seed=1)
-        for pair in _pairs(comments):
-            assert sizes[pair] >= full.k_comments, pair
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    sizes=st.lists(st.integers(0, 12), min_size=16, max_size=16),
-    k=st.integers(3, 6),
+from tests.stress.anonymity_attacker import (
+    DIMS,
+    ITEMS,
+    Org,
+    attack,
+    build,
+    comments_published,
+    make_org,
+    perturb_hidden_cells,
+    published,
 )
-def test_suppression_of_any_matrix_leaves_nothing_to_subtract(sizes, k):
-    # 4 x 4 departments with any cell sizes (0 = no responses, the cell is absent)
-    depts = ["A", "B", "C", "D"]
-    rows = [(r, p, n) for (r, p), n in zip([(r, p) for r in depts for p in depts], sizes, strict=True) if n > 0]
-    if not rows:
-        return
-    cells = pd.DataFrame(rows, columns=["rater_dept", "provider_dept", "n"]).assign(wave_id="w")
-    out = suppress_small_cells(cells, k)
-    shown = out[~out["suppressed"]]
-    assert (shown["n"] >= k).all()
-    for key in ("rater_dept", "provider_dept"):
-        # the totals a page shows beside the matrix, suppressed the same way (one line of totals)
-        totals = suppress_small_cells(cells.groupby(key, as_index=False)["n"].sum().assign(wave_id="w"), k)
-        for dept, total in _shown(totals).set_index(key)["n"].items():
-            rest = total - shown.loc[shown[key] == dept, "n"].sum()
-            assert rest == 0 or rest >= k, (key, dept, rest)
-        organisation = cells["n"].sum()
-        if organisation >= k:
-            rest = organisation - _shown(totals)["n"].sum()
-            assert rest == 0 or rest >= k, (key, "organisation", rest)
-    assert np.isnan(out.loc[out["suppressed"], "n"]).all()
+
+
+def _attack_clean(org: Org, folder) -> None:
+    db = build(org, folder)
+    try:
+        figures, _ = published(db, org)
+        result = attack(org, figures)
+    finally:
+        db.close()
+    assert result.figures > 50, "the attacker collected too little to mean anything"
+    assert not result.problems, "\n".join(result.problems[:20])
+
+
+def _cell_rows(rater: str, provider: str, n: int, *, skip: tuple[str, ...] = (), recommend: int | None = None):
+    """n responses of one cell, answered at random (seeded by the cell, so both runs agree); the
+    dimensions in `skip` "not applicable" for all but the first person; the recommend question
+    answered by the first `recommend` people (default all)."""
+    rng = np.random.default_rng([ord(c) for c in f"{rater}>{provider}"] + [n])
+    recommend = n if recommend is None else recommend
+    rows = []
+    for i in range(n):
+        answers = {}
+        for item in ITEMS:
+            dim = item.rsplit("_", 1)[0]
+            answers[item] = "" if (dim in skip and i > 0) else str(int(rng.integers(1, 6)))
+        rows.append(
+            {
+                "rater_dept": rater,
+                "provider_dept": provider,
+                "frequency": "weekly",
+                "recommend": str(int(rng.integers(0, 11))) if i < recommend else "",
+                **answers,
+                "change": "",
+                "need": "",
+            }
+        )
+    return rows
+
+
+def _org(cells: list[tuple], relationships: list[tuple] = (), k: int = 5) -> Org:
+    """An organisation from (rater, provider, n, options) cells, the same in both waves but for sizes
+    shifted by one in the earlier wave (so trends have something to compare)."""
+    depts = sorted({c[0] for c in cells} | {c[1] for c in cells})
+    responses = {}
+    for wave_id, shift in (("2025-H1", 1), ("2025-H2", 0)):
+        rows = []
+        for rater, provider, n, options in cells:
+            rows += _cell_rows(rater, provider, max(1, n + shift if n >= 5 else n), **options)
+        responses[wave_id] = pd.DataFrame(rows)
+    rel = pd.DataFrame(list(relationships), columns=["customer_dept", "provider_dept", "type"])
+    return Org(depts, rel, responses, k)
+
+
+# --- routes 1-5: one wave, read in every view and every export -------------------------------------
+
+
+def test_route_1_subtraction_across_lines(tmp_path):
+    # Legal rates Marketing with 2 people; every line around it is otherwise large. Old complementary
+    # suppression hid one complement per line and the provider and rater totals gave the rest.
+    cells = [
+        ("LEGAL", "MKT", 2, {}),
+        ("LEGAL", "IT", 9, {}),
+        ("LEGAL", "HR", 7, {}),
+        ("SALES", "MKT", 8, {}),
+        ("SALES", "IT", 12, {}),
+        ("HR", "MKT", 6, {}),
+        ("HR", "IT", 5, {}),
+    ]
+    _attack_clean(_org(cells), tmp_path)
+
+
+def test_route_2_a_type_filter_compared_with_the_unfiltered_view(tmp_path):
+    # Marketing's process customers are large; its one cross-functional customer has 3 people.
+    cells = [("SALES", "MKT", 10, {}), ("PROD", "MKT", 8, {}), ("LEGAL", "MKT", 3, {}), ("SALES", "PROD", 9, {})]
+    relationships = [("SALES", "MKT", "process"), ("PROD", "MKT", "process"), ("LEGAL", "MKT", "cross_functional")]
+    _attack_clean(_org(cells, relationships), tmp_path)
+
+
+def test_route_3_small_groups_inside_shown_cells(tmp_path):
+    # A cell of 6 where 5 chose "not applicable" for value; a cell of 6 where one person answered the
+    # recommend question. Both cells are shown; the value score and the loyalty of one person are not.
+    cells = [
+        ("SALES", "IT", 6, {"skip": ("value",)}),
+        ("PROD", "IT", 6, {"recommend": 1}),
+        ("HR", "IT", 8, {}),
+        ("SALES", "HR", 7, {}),
+    ]
+    _attack_clean(_org(cells), tmp_path)
+
+
+def test_route_4_drivers_with_and_without_a_type_filter_differ_by_no_hidden_cell(tmp_path):
+    # IT has 40 process customers' complete answers (drivers need 30) and one functional cell of 3:
+    # a hidden cell whose answers must leave no trace in any driver figure, nor anywhere else.
+    cells = [("SALES", "IT", 20, {}), ("PROD", "IT", 20, {}), ("HR", "IT", 3, {}), ("SALES", "PROD", 8, {})]
+    relationships = [("SALES", "IT", "process"), ("PROD", "IT", "process"), ("HR", "IT", "functional")]
+    org = _org(cells, relationships)
+    _attack_clean(org, tmp_path / "attack")
+    _indistinguishable(org, tmp_path, seed=4)
+
+
+def test_every_number_is_the_same_whatever_the_hidden_cells_hold_on_a_dense_organisation(tmp_path):
+    _indistinguishable(make_org(11, departments=6, density=0.9), tmp_path, seed=11)
+
+
+def _indistinguishable(org: Org, folder, seed: int) -> None:
+    """Publish, change every hidden cell (its answers, comments and size within 1..k-1), publish
+    again: every table of every view, export, history and comment list must be identical."""
+    other = perturb_hidden_cells(org, seed)
+    assert any(len(a) != len(b) for a, b in zip(org.responses.values(), other.responses.values(), strict=True)) or any(
+        not a.equals(b) for a, b in zip(org.responses.values(), other.responses.values(), strict=True)
+    ), "the perturbation changed nothing: no hidden cell in this organisation"
+    first, second = build(org, folder / "a"), build(other, folder / "b")
+    try:
+        _, frames_a = published(first, org)
+        _, frames_b = published(second, other)
+        assert frames_a.keys() == frames_b.keys()
+        for name, frame in frames_a.items():
+            if isinstance(frame, dict):
+                for table, exported in frame.items():
+                    _same(exported, frames_b[name][table], f"{name}/{table}")
+            else:
+                _same(frame, frames_b[name], name)
+        assert comments_published(first, org) == comments_published(second, other)
+    finally:
+        first.close()
+        second.close()
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
+    try:
+        pd.testing.assert_frame_equal(
+            a.reset_index(drop=True), b.reset_index(drop=True), check_exact=False, rtol=1e-9, atol=1e-9
+        )
+    except AssertionError as error:
+        raise AssertionError(f"{name} changed with the hidden cells:\n{error}") from None
+
+
+# --- random organisations --------------------------------------------------------------------------
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6))
+def test_no_hidden_group_is_determined_in_any_random_organisation(tmp_path_factory, seed):
+    org = make_org(seed)
+    _attack_clean(org, tmp_path_factory.mktemp(f"org{seed}"))
+
+
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6))
+def test_hidden_cells_leave_no_trace_in_any_random_organisation(tmp_path_factory, seed):
+    org = make_org(seed)
+    folder = tmp_path_factory.mktemp(f"trace{seed}")
+    other = perturb_hidden_cells(org, seed + 1)
+    if all(a.equals(b) for a, b in zip(org.responses.values(), other.responses.values(), strict=True)):
+        return  # no hidden cell to change in this organisation
+    _indistinguishable(org, folder, seed + 1)
+
+
+def test_the_attacker_finds_what_complementary_suppression_leaked(tmp_path):
+    """The attacker is not blind: fed the figures an older version published (a provider total over
+    all its customers, hidden cell included), it works the hidden cell out."""
+    from tests.stress.anonymity_attacker import Figure, truth
+
+    org = _org([("LEGAL", "MKT", 2, {}), ("SALES", "MKT", 8, {}), ("HR", "MKT", 6, {})])
+    groups = truth(org)
+    now = groups[(groups["wave"] == "2025-H2") & (groups["stat"] == "sat")]
+    figures = [
+        Figure("cells", "2025-H2", None, "cell", r.rater, r.provider, "sat", kind, value)
+        for r in now[now["N"] >= 5].itertuples()
+        for kind, value in (("n", r.N), ("mean", r.S / r.N))
+    ]
+    figures.append(Figure("providers", "2025-H2", None, "provider", None, "MKT", "sat", "n", float(now["N"].sum())))
+    figures.append(
+        Figure(
+            "providers", "2025-H2", None, "provider", None, "MKT", "sat", "mean", float(now["S"].sum() / now["N"].sum())
+        )
+    )
+    result = attack(org, figures)
+    assert any("LEGAL->MKT sat: hidden N is determined" in p for p in result.problems), result.problems
+    assert any("LEGAL->MKT sat: hidden S is determined" in p for p in result.problems), result.problems
+    assert DIMS  # the attacker knows every dimension of the survey
