@@ -69,6 +69,28 @@ def welch_from_moments(
     return pd.DataFrame({"t": t, "dof": np.where(np.isnan(t), np.nan, dof), "p_value": p})
 
 
+def fdr_bh(p_values: np.ndarray | pd.Series, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Benjamini-Hochberg false discovery rate control over one family of tests (pingouin.multicomp).
+
+    NaN p-values (no test possible) are not part of the family: they are never rejected and their
+    adjusted value is NaN. Same result as statsmodels.stats.multitest.multipletests(p, alpha,
+    method="fdr_bh") on the tested p-values (checked in tests/analysis/test_stats_adapter.py).
+
+    Returns
+    -------
+    (reject, adjusted): bool array (adjusted p-value <= alpha) and the BH-adjusted p-values.
+    """
+    p = np.asarray(p_values, dtype=float)
+    reject = np.zeros(p.shape, dtype=bool)
+    adjusted = np.full(p.shape, np.nan)
+    tested = ~np.isnan(p)
+    if tested.any():
+        _, corrected = pg.multicomp(p[tested], alpha=alpha, method="fdr_bh")
+        adjusted[tested] = corrected
+        reject[tested] = corrected <= alpha
+    return reject, adjusted
+
+
 def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> tuple[float, float, float]:
     """Cronbach's alpha of the item columns of `items` (rows are responses), with Feldt's interval.
 
