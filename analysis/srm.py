@@ -26,8 +26,11 @@ moments on the weighted residuals of the full fit:
 (the traces of I - H and (I - H) W, W = diag(n); no one-way "n0" approximation). lambda is 5 when
 the components cannot be estimated (too few cells) and 1000 when no relationship variance shows.
 The 95% interval is g +/- 1.96 * sqrt(sigma2_within / (n_eff + lambda)), the posterior spread.
-Each cell also carries n_eff and loo_se = sqrt(sigma2_within / n_eff), the standard error of r,
-which analysis.hotspots uses to test the pair's own evidence.
+Each cell also carries n_eff and loo_se, the standard error of r that analysis.hotspots uses to
+test the pair's own evidence: sqrt(sigma2_within / n_eff + sigma2_relationship * w), where w (column
+other_pairs_weight) is the sum of squared loadings of the other cells in the pair's leave-pair-out
+expectation; their own relationship effects make that expectation uncertain, most for a rater that
+rates few other providers.
 """
 
 from __future__ import annotations
@@ -56,8 +59,9 @@ class SRMFit:
         provider_dept, provider_effect (sum-to-zero over provider departments), n.
     cells : DataFrame
         rater_dept, provider_dept, n, mean, expected (mu + a + b, full fit), residual (mean -
-        expected), leverage (h), loo_residual (r = e / (1 - h)), n_eff (n * (1 - h)), loo_se
-        (sqrt(sigma2_within / n_eff)), relationship_effect (r * n_eff / (n_eff + lambda)),
+        expected), leverage (h), loo_residual (r = e / (1 - h)), n_eff (n * (1 - h)),
+        other_pairs_weight (w), loo_se (sqrt(sigma2_within / n_eff + sigma2_relationship * w)),
+        relationship_effect (r * n_eff / (n_eff + lambda)),
         relationship_ci_low, relationship_ci_high.
     sigma2_within : float
         Pooled variance of responses within cells.
@@ -150,14 +154,24 @@ def fit_srm(cells: pd.DataFrame) -> SRMFit:
     effect = loo * shrink
     s2 = sigma2_within if np.isfinite(sigma2_within) else np.nan
     half = Z95 * np.sqrt(s2 / (n_eff + lam))
+    # The expectation of a pair comes from the other cells, whose means carry their own pairs'
+    # relationship effects: Var(r) = sigma2_within / n_eff + sigma2_relationship * w, with w the sum
+    # of the squared loadings of the other cells in the leave-pair-out prediction. With u = M+ x_i
+    # (M = X'WX) and Sherman-Morrison, w = (u' X'W^2X u - h^2) / (1 - h)^2. A rater that rates few
+    # other providers (or a provider with few other raters) gives a pair a poorly known expectation.
+    loads = design @ inverse
+    quad = ((loads @ (design.T @ (design * (n**2)[:, None]))) * loads).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        loo_se = np.where(n_eff > 0, np.sqrt(s2 / np.where(n_eff > 0, n_eff, 1.0)), np.nan)
+        other_weight = np.where(free, (quad - leverage**2) / np.where(free, 1 - leverage, 1.0) ** 2, np.nan)
+        spill = max(sigma2_rel, 0.0) if np.isfinite(sigma2_rel) else 0.0
+        loo_se = np.where(n_eff > 0, np.sqrt(s2 / np.where(n_eff > 0, n_eff, 1.0) + spill * other_weight), np.nan)
     out = data.assign(
         expected=expected,
         residual=residual,
         leverage=leverage,
         loo_residual=loo,
         n_eff=n_eff,
+        other_pairs_weight=other_weight,
         loo_se=loo_se,
         relationship_effect=effect,
         relationship_ci_low=effect - half,

@@ -100,14 +100,18 @@ def _direct_leave_pair_out(cells: pd.DataFrame) -> pd.DataFrame:
     x = design.to_numpy()
     y = cells["mean"].to_numpy(float)
     n = cells["n"].to_numpy(float)
-    r, n_eff = np.full(len(cells), np.nan), np.full(len(cells), np.nan)
+    r, n_eff, weight = (np.full(len(cells), np.nan) for _ in range(3))
     for i in range(len(cells)):
         keep = np.arange(len(cells)) != i
         xw = x[keep] * np.sqrt(n[keep])[:, None]
         beta, *_ = np.linalg.lstsq(xw, y[keep] * np.sqrt(n[keep]), rcond=None)
         r[i] = y[i] - x[i] @ beta
         n_eff[i] = 1.0 / (1.0 / n[i] + x[i] @ np.linalg.inv(xw.T @ xw) @ x[i])
-    return pd.DataFrame({"loo": r, "n_eff": n_eff}, index=cells.index)
+        # the prediction is sum_j L_j mean_j over the other cells; each mean carries its pair's own
+        # relationship effect, so Var(prediction) gets sigma2_relationship * sum_j L_j^2
+        loadings = x[i] @ np.linalg.inv(xw.T @ xw) @ (x[keep] * n[keep][:, None]).T
+        weight[i] = (loadings**2).sum()
+    return pd.DataFrame({"loo": r, "n_eff": n_eff, "other_pairs_weight": weight}, index=cells.index)
 
 
 def test_shrinkage_uses_n_eff_and_the_proper_variance_components():
@@ -118,6 +122,7 @@ def test_shrinkage_uses_n_eff_and_the_proper_variance_components():
     direct = _direct_leave_pair_out(cells).set_index(pd.MultiIndex.from_frame(cells[["rater_dept", "provider_dept"]]))
     np.testing.assert_allclose(got.loc[direct.index, "loo_residual"], direct["loo"], atol=1e-8)
     np.testing.assert_allclose(got.loc[direct.index, "n_eff"], direct["n_eff"], rtol=1e-8)
+    np.testing.assert_allclose(got.loc[direct.index, "other_pairs_weight"], direct["other_pairs_weight"], rtol=1e-7)
     # Variance components by hand: E[sum n_i e_i^2] = sigma2_w * (cells - rank) + sigma2_g * sum n_eff_i
     # (the trace of (I - H) W with W = diag(n)), so sigma2_g = (sum n e^2 - sigma2_w (cells - rank)) / sum n_eff.
     n = cells["n"].to_numpy(float)
@@ -133,3 +138,7 @@ def test_shrinkage_uses_n_eff_and_the_proper_variance_components():
     np.testing.assert_allclose(got.loc[direct.index, "relationship_effect"], shrunk, atol=1e-8)
     half = 1.959963984540054 * np.sqrt(sigma2_w / (direct["n_eff"] + lam))
     np.testing.assert_allclose(got.loc[direct.index, "relationship_ci_high"], shrunk + half, atol=1e-8)
+    # standard error of r: within-cell noise of the pair and of the cells that predict it, plus the
+    # other pairs' own relationship effects in that prediction
+    se = np.sqrt(sigma2_w / direct["n_eff"] + sigma2_g * direct["other_pairs_weight"])
+    np.testing.assert_allclose(got.loc[direct.index, "loo_se"], se, rtol=1e-7)
