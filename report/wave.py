@@ -52,7 +52,7 @@ from data.aggregates import (
 )
 from data.db import Database
 from data.org import list_departments
-from data.waves import get_wave, list_waves, previous_wave
+from data.waves import comparison_wave, get_wave, list_waves
 from surveys.definition import parse_survey
 
 __all__ = ["HotspotConfig", "LoyaltyBands", "WaveReport", "build_history", "build_wave_report", "wave_comments"]
@@ -66,7 +66,8 @@ class WaveReport:
     ----------
     wave_id : str
     previous_wave_id : str or None
-        The wave trends compare with (the one that opened just before), or None.
+        The comparison wave of trends and `declining` (data.waves.comparison_wave: the latest closed
+        wave with responses that opened earlier; never a draft or an empty wave), or None.
     relationship_type : str or None
         The relationship-type filter applied (None: all responses).
     dimension : str or None
@@ -378,7 +379,7 @@ def build_wave_report(
     item_ids, item_dims, dimensions = _survey_items(db, wave.survey_version)
     if dimension is not None and dimension not in dimensions:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {list(dimensions)}")
-    previous = previous_wave(db, wave_id)
+    previous = comparison_wave(db, wave_id)  # latest closed wave with responses that opened earlier
 
     # The current wave's answers first. The previous wave needs only its cell moments (n, mean, sd
     # for trends and "declining"): DuckDB aggregates them (the same moments build_history uses) in a

@@ -219,3 +219,35 @@ def test_trends_compare_with_the_previous_waves_own_report(db, filters):
         np.testing.assert_array_equal(merged["previous_n"], merged["n_own"])
     org = now.trends[now.trends["level"] == "organisation"]
     np.testing.assert_allclose(org["previous_mean"], before.org["mean"], rtol=1e-9)
+
+
+def test_a_pilot_draft_or_an_empty_wave_never_becomes_the_comparison(demo_db_path):
+    # issue 17: a draft that opened just before the latest wave emptied the trends and removed every
+    # `declining` flag. The comparison is the latest closed wave with responses that opened earlier.
+    import datetime as dt
+
+    from data.waves import create_wave, get_wave
+
+    db = Database(demo_db_path)
+    version = get_wave(db, LATEST).survey_version
+    for wave_id, opens_on, status in (
+        ("PILOT", dt.date(2026, 10, 1), "draft"),
+        ("EMPTY", dt.date(2026, 9, 1), "closed"),
+    ):
+        create_wave(
+            db,
+            wave_id,
+            name_en=wave_id,
+            name_zh=wave_id,
+            survey_version=version,
+            opens_on=opens_on,
+            closes_on=opens_on + dt.timedelta(days=5),
+            status=status,
+        )
+    report = build_wave_report(db, LATEST)
+    db.close()
+    assert report.previous_wave_id == WAVES[-2][0]
+    cell = report.trends[report.trends["level"] == "cell"]
+    assert cell["previous_mean"].notna().sum() > 40
+    declining = report.hotspots.set_index(["rater_dept", "provider_dept"]).loc[PLANTED["declining"]]
+    assert declining["declining"]
