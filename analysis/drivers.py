@@ -47,8 +47,10 @@ def quadrant(importance: pd.Series, performance: pd.Series) -> pd.Series:
 
 def _with_quadrants(frame: pd.DataFrame) -> pd.DataFrame:
     """`quadrant` for every scope at once (same splits, vectorised over scopes)."""
-    scope = frame["scope"].astype(str) + "|" + frame["provider_dept"].astype(str)
-    grouped = frame.groupby(scope.to_numpy(), sort=False)
+    # The organisation's provider_dept is None; pandas 3 keeps it as NaN through astype(str), and a
+    # NaN key drops those rows from every group (all came out `secondary`): fill it first.
+    scope = frame["scope"].astype(str) + "|" + frame["provider_dept"].fillna("").astype(str)
+    grouped = frame.groupby(scope.to_numpy(), sort=False, dropna=False)
     important = frame["importance"] >= 100.0 / grouped["importance"].transform("size")
     strong = frame["performance"] >= grouped["performance"].transform("mean")
     labels = np.select(
