@@ -136,6 +136,73 @@ def _solve(matrices: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.einsum("gij,gj->gi", np.linalg.pinv(matrices), rhs)
 
 
+def lmg_from_covariance(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """LMG relative importance from (co)variance matrices of [outcome, predictors...], batched.
+
+    `cov` has shape (groups, 1 + p, 1 + p) (any common scale: sums of squares or covariances). For
+    every subset of predictors the R^2 is solved from the matrix, and each predictor's importance is
+    its R^2 increment averaged over subset sizes (pingouin's relimp computes the same from the
+    covariance matrix). Returns (coef (g, p), relimp (g, p) in R^2 units, relimp_perc (g, p), r2 (g,)).
+    """
+    g, p = cov.shape[0], cov.shape[1] - 1
+    var_y, cxy, cxx = cov[:, 0, 0], cov[:, 1:, 0], cov[:, 1:, 1:]
+    masks = np.arange(1, 2**p)
+    r2 = np.zeros((g, 2**p))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for mask in masks:
+            idx = np.flatnonzero((mask >> np.arange(p)) & 1)
+            sub = cxx[:, idx][:, :, idx]
+            rhs = cxy[:, idx]
+            beta = _solve(sub, rhs)
+            r2[:, mask] = (beta * rhs).sum(axis=1) / var_y
+        size = np.array([bin(m).count("1") for m in range(2**p)])
+        all_masks = np.arange(2**p)
+        relimp = np.empty((g, p))
+        for j in range(p):
+            without = all_masks[(all_masks >> j) & 1 == 0]
+            diff = r2[:, without | (1 << j)] - r2[:, without]
+            relimp[:, j] = np.mean([diff[:, size[without] == s].mean(axis=1) for s in range(p)], axis=0)
+        coef = _solve(cxx, cxy)
+        perc = relimp / relimp.sum(axis=1, keepdims=True) * 100
+    return coef, relimp, perc, r2[:, -1]
+
+
+def bootstrap_moments(
+    values: np.ndarray, resamples: int, rng: np.random.Generator, max_buckets: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Means and covariance matrices of the columns of `values` in Poisson bootstrap resamples.
+
+    Each row gets a Poisson(1) weight in each resample (the Poisson bootstrap, Hanley & MacGibbon
+    2006; for n in the tens or more the same as resampling n rows with replacement), so a resample's
+    moments are a weighted sum and no resampled copy of the data is made. With more than
+    `max_buckets` rows, the rows are first dealt at random into `max_buckets` buckets and each
+    bucket gets one weight (Chamandy et al. 2012, "Estimating uncertainty for massive data
+    streams"): the bucket sums of the centred values and of their products have the same variance
+    as the row sums they add up, so the intervals stay right while the cost no longer grows with
+    resamples x rows.
+
+    Returns (means (resamples, q), cov (resamples, q, q)), the weighted (population) moments.
+    """
+    n, q = values.shape
+    centre = values.mean(axis=0)
+    z = values - centre
+    products = (z[:, :, None] * z[:, None, :]).reshape(n, q * q)
+    if n > max_buckets:
+        bucket = rng.permutation(n) % max_buckets
+        count = np.bincount(bucket, minlength=max_buckets).astype(float)
+        first_sums = np.column_stack([np.bincount(bucket, z[:, j], max_buckets) for j in range(q)])
+        second_sums = np.column_stack([np.bincount(bucket, products[:, j], max_buckets) for j in range(q * q)])
+    else:
+        count, first_sums, second_sums = np.ones(n), z, products
+    weights = rng.poisson(1.0, (resamples, len(count))).astype(float)
+    total = weights @ count
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (weights @ first_sums) / total[:, None]
+        second = (weights @ second_sums) / total[:, None]
+        cov = second.reshape(resamples, q, q) - mean[:, :, None] * mean[:, None, :]
+    return mean + centre, cov
+
+
 def relative_importance_by_group(data: pd.DataFrame, predictors: list[str], outcome: str, group: str) -> pd.DataFrame:
     """Relative importance (LMG) of `predictors` for `outcome` in every group at once.
 
@@ -169,26 +236,7 @@ def relative_importance_by_group(data: pd.DataFrame, predictors: list[str], outc
         block = z[bounds[index] : bounds[index + 1]]
         centred = block - block.mean(axis=0)
         cov[index] = centred.T @ centred
-    var_y, cxy, cxx = cov[:, 0, 0], cov[:, 1:, 0], cov[:, 1:, 1:]
-    masks = np.arange(1, 2**p)
-    r2 = np.zeros((g, 2**p))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for mask in masks:
-            idx = np.flatnonzero((mask >> np.arange(p)) & 1)
-            sub = cxx[:, idx][:, :, idx]
-            rhs = cxy[:, idx]
-            beta = _solve(sub, rhs)
-            r2[:, mask] = (beta * rhs).sum(axis=1) / var_y
-        size = np.array([bin(m).count("1") for m in range(2**p)])
-        all_masks = np.arange(2**p)
-        relimp = np.empty((g, p))
-        for j in range(p):
-            without = all_masks[(all_masks >> j) & 1 == 0]
-            diff = r2[:, without | (1 << j)] - r2[:, without]
-            relimp[:, j] = np.mean([diff[:, size[without] == s].mean(axis=1) for s in range(p)], axis=0)
-        coef = _solve(cxx, cxy)
-        full = r2[:, -1]
-        perc = relimp / relimp.sum(axis=1, keepdims=True) * 100
+    coef, relimp, perc, full = lmg_from_covariance(cov)
     return pd.DataFrame(
         {
             group: np.repeat(np.asarray(groups), p),

@@ -243,9 +243,22 @@ COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
     "performance": ("figure", SCORE_SCALE, "Mean score of the dimension.", "该维度的平均得分。"),
     "quadrant": (
         "text",
-        "fix_first, keep_up, secondary, possible_overkill",
-        "Importance-performance quadrant.",
-        "重要性-表现象限（优先改进、继续保持、次要、可能过度）。",
+        "fix_first, keep_up, secondary, possible_overkill, unclear",
+        "Importance-performance quadrant, named only when the bootstrap intervals of the importance and of "
+        "the performance against the scope's average support it; otherwise unclear.",
+        "重要性-表现象限（优先改进、继续保持、次要、可能过度）；仅当重要性及相对平均表现的自助法区间支持时才给出，否则为unclear（不确定）。",
+    ),
+    "importance_ci_low": (
+        "figure",
+        "percent",
+        "Lower bound of the 95% bootstrap interval of the importance (200 Poisson resamples).",
+        "重要性95%自助法区间下限（200次泊松重抽样）。",
+    ),
+    "importance_ci_high": (
+        "figure",
+        "percent",
+        "Upper bound of the 95% bootstrap interval of the importance.",
+        "重要性95%自助法区间上限。",
     ),
     "change": ("figure", "points", "Change since the previous wave.", "与上一轮次相比的变化。"),
     "previous_mean": ("figure", SCORE_SCALE, "Mean satisfaction in the previous wave.", "上一轮次的平均满意度。"),

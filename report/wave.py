@@ -118,9 +118,10 @@ class WaveReport:
     drivers : DataFrame
         wave_id, scope ("organisation" or "provider"), provider_dept (None for the organisation),
         dimension, n (complete responses), importance (relative importance, percent of explained
-        variance of recommend, sums to 100 per scope), r2 (of the scope's regression), coef,
-        performance (mean dimension score 0-100), quadrant ("fix_first", "keep_up", "secondary",
-        "possible_overkill"), suppressed, k. Providers need n >= 30.
+        variance of recommend, sums to 100 per scope), importance_ci_low, importance_ci_high (95%
+        bootstrap interval), r2 (of the scope's regression), coef, performance (mean dimension score
+        0-100), quadrant ("fix_first", "keep_up", "secondary", "possible_overkill" where the bootstrap
+        supports it, else "unclear"), suppressed, k. Providers need n >= 30.
     trends : DataFrame
         Change since the previous wave: wave_id, previous_wave_id, level ("cell", "provider",
         "rater", "organisation"), rater_dept, provider_dept (None where not applicable), n, mean,

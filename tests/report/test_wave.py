@@ -55,7 +55,8 @@ def test_tables_have_the_documented_columns(report):
         report.hotspots.columns
     )
     assert set(report.reliability["measure"]) == {"alpha", "icc1"}
-    assert set(report.drivers["quadrant"]) <= {"fix_first", "keep_up", "secondary", "possible_overkill"}
+    assert set(report.drivers["quadrant"]) <= {"fix_first", "keep_up", "secondary", "possible_overkill", "unclear"}
+    assert {"importance_ci_low", "importance_ci_high"} <= set(report.drivers.columns)
     assert set(report.trends["level"]) == {"cell", "provider", "rater", "organisation"}
     assert {"dept_code", "invited", "responded", "rate", "low_participation"} <= set(report.participation.columns)
     assert report.names("zh")["SALES"] == "销售部"
