@@ -167,8 +167,17 @@ def lmg_from_covariance(cov: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return coef, relimp, perc, r2[:, -1]
 
 
+_POISSON_ONE_CDF = stats.poisson.cdf(np.arange(20), 1.0)  # P(W > 19) ~ 1e-19: never drawn in practice
+
+
+def poisson_weights(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Poisson(1) bootstrap weights by inverting the CDF on uniform draws: the same distribution as
+    rng.poisson(1.0, shape), about four times faster (the report draws millions)."""
+    return np.searchsorted(_POISSON_ONE_CDF, rng.random(shape), side="right").astype(float)
+
+
 def bootstrap_moments(
-    values: np.ndarray, resamples: int, rng: np.random.Generator, max_buckets: int = 1000
+    values: np.ndarray, resamples: int, rng: np.random.Generator, max_buckets: int = 500
 ) -> tuple[np.ndarray, np.ndarray]:
     """Means and covariance matrices of the columns of `values` in Poisson bootstrap resamples.
 
@@ -186,15 +195,21 @@ def bootstrap_moments(
     n, q = values.shape
     centre = values.mean(axis=0)
     z = values - centre
-    products = (z[:, :, None] * z[:, None, :]).reshape(n, q * q)
     if n > max_buckets:
-        bucket = rng.permutation(n) % max_buckets
-        count = np.bincount(bucket, minlength=max_buckets).astype(float)
-        first_sums = np.column_stack([np.bincount(bucket, z[:, j], max_buckets) for j in range(q)])
-        second_sums = np.column_stack([np.bincount(bucket, products[:, j], max_buckets) for j in range(q * q)])
+        # a random order, then consecutive slices of `size` rows: each slice is a random bucket (the
+        # last ones may be shorter or empty); zero rows pad the matrix so one batched product
+        # gives every bucket's sums of products
+        size = -(-n // max_buckets)
+        padded = np.zeros((max_buckets * size, q))
+        padded[:n] = z[rng.permutation(n)]
+        blocks = padded.reshape(max_buckets, size, q)
+        count = np.clip(n - np.arange(max_buckets) * size, 0, size).astype(float)
+        first_sums = blocks.sum(axis=1)
+        second_sums = np.matmul(blocks.transpose(0, 2, 1), blocks).reshape(max_buckets, q * q)
     else:
-        count, first_sums, second_sums = np.ones(n), z, products
-    weights = rng.poisson(1.0, (resamples, len(count))).astype(float)
+        count, first_sums = np.ones(n), z
+        second_sums = (z[:, :, None] * z[:, None, :]).reshape(n, q * q)
+    weights = poisson_weights(rng, (resamples, len(count)))
     total = weights @ count
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = (weights @ first_sums) / total[:, None]

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from analysis.drivers import driver_table, quadrant
 
@@ -41,12 +42,22 @@ def test_organisation_quadrants_are_those_of_its_own_importance_and_performance(
         assert rows.loc[named, "quadrant"].tolist() == quadrant(rows["importance"], rows["performance"])[named].tolist()
 
 
+def test_poisson_weights_follow_the_poisson_distribution():
+    from analysis.stats_adapter import poisson_weights
+
+    draws = poisson_weights(np.random.default_rng(1), (400_000,))
+    counts = np.bincount(draws.astype(int), minlength=8)[:6] / len(draws)
+    # scipy.stats.poisson.pmf(k, 1) for k = 0..5: 0.3679, 0.3679, 0.1839, 0.0613, 0.0153, 0.0031
+    np.testing.assert_allclose(counts, stats.poisson.pmf(np.arange(6), 1.0), atol=0.002)
+    assert draws.mean() == pytest.approx(1, abs=0.01) and draws.var() == pytest.approx(1, abs=0.01)
+
+
 def test_poisson_bootstrap_moments_by_direct_computation():
-    from analysis.stats_adapter import bootstrap_moments
+    from analysis.stats_adapter import bootstrap_moments, poisson_weights
 
     values = np.random.default_rng(1).normal(size=(50, 3))
     means, cov = bootstrap_moments(values, 4, np.random.default_rng(9))
-    weights = np.random.default_rng(9).poisson(1.0, (4, 50)).astype(float)  # one chunk: the same draws
+    weights = poisson_weights(np.random.default_rng(9), (4, 50))  # 50 rows, no buckets: the same draws
     for b in range(4):
         w = weights[b] / weights[b].sum()
         mean = w @ values
@@ -84,7 +95,7 @@ def test_a_quadrant_is_named_only_when_its_bootstrap_interval_supports_it():
 def test_bucketed_bootstrap_has_the_spread_of_the_row_bootstrap():
     from analysis.stats_adapter import bootstrap_moments
 
-    # 20,000 rows in 1,000 buckets: the bootstrap sd of a mean must be sd / sqrt(n) (theory), and
+    # 20,000 rows in 500 buckets: the bootstrap sd of a mean must be sd / sqrt(n) (theory), and
     # that of a variance sqrt((mu4 - sigma^4) / n), within the resampling error of 400 resamples.
     values = np.random.default_rng(2).normal(0, 3, size=(20_000, 2))
     means, cov = bootstrap_moments(values, 400, np.random.default_rng(3))
