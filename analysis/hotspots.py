@@ -7,7 +7,9 @@ the leave-pair-out residual r; its standard error counts the noise of the pair's
 of the cells that predict it and their own relationship effects (see `flag_cells`). Each flag's
 p-values form one family across the wave's cells and the false discovery rate is controlled with
 Benjamini-Hochberg at `HotspotConfig.fdr` (10%). Thresholds live in `HotspotConfig`, the one
-configuration place (DESIGN.md section 4):
+configuration place (DESIGN.md section 4). Besides the correction, every flag needs its own 95%
+interval to exclude "no problem" (the interval its reason sentence shows): in a small family (a
+filtered view with a handful of pairs) BH at 10% alone would let a single test through at p < 0.10.
 
 - friction: r <= -10 points, its 95% interval (r +/- 1.96 se) below 0, and the one-sided test of
   r < 0 significant after the correction;
@@ -64,6 +66,7 @@ from analysis.stats_adapter import fdr_bh
 FLAGS = ("friction", "mutual", "asymmetric", "polarised", "declining")  # conflicts; `low` is a level
 LEVELS = ("low",)
 Z95 = 1.959963984540054
+ALPHA_ONE_SIDED = 0.025  # every flag's own 95% interval must exclude "no problem" too (see above)
 
 HOTSPOT_COLUMNS = [
     "wave_id",
@@ -268,7 +271,12 @@ def flag_cells(
             ratio = sd2 / sigma2_within
             polarised_p = np.where(usable, stats.chi2.sf(dof * ratio, np.clip(dof, 1, None)), np.nan)
         polarised_q = fdr_bh(polarised_p, config.fdr)[1]
-        split = usable & (np.sqrt(ratio) >= config.polarised_spread) & (polarised_q <= config.fdr)
+        split = (
+            usable
+            & (np.sqrt(ratio) >= config.polarised_spread)
+            & (polarised_p < ALPHA_ONE_SIDED)
+            & (polarised_q <= config.fdr)
+        )
     c["spread_ratio"] = np.sqrt(ratio)
     c["polarised_p"] = polarised_p
     c["polarised_q"] = polarised_q
@@ -326,6 +334,7 @@ def flag_cells(
         c["eligible"]
         & (c["mutual_effect"] <= config.friction_effect)
         & (c[["pair_effect", "reverse_pair_effect"]].max(axis=1) <= config.friction_effect / 2)
+        & (c["mutual_effect"] + Z95 * both_se / 2 < 0)
         & (c["mutual_q"] <= config.fdr)
     )
 
@@ -342,6 +351,7 @@ def flag_cells(
         c["eligible"]
         & c["reverse_n"].notna()
         & (c["asymmetry"].abs() >= config.asymmetric_gap)
+        & ((c["asymmetry_ci_low"] > 0) | (c["asymmetry_ci_high"] < 0))
         & (c["asymmetric_q"] <= config.fdr)
     )
 
@@ -370,7 +380,12 @@ def flag_cells(
     c["change_ci_high"] = c["change"] + Z95 * change_se
     c["declining_p"] = _one_sided_normal_p(c["change"], change_se)
     c["declining_q"] = fdr_bh(c["declining_p"].where(c["eligible"]), config.fdr)[1]
-    c["declining"] = c["eligible"] & (c["change"] <= -config.declining_drop) & (c["declining_q"] <= config.fdr)
+    c["declining"] = (
+        c["eligible"]
+        & (c["change"] <= -config.declining_drop)
+        & (c["change_ci_high"] < 0)
+        & (c["declining_q"] <= config.fdr)
+    )
 
     rec = c["n_recommend"].astype(float).where(c["n_recommend"] > 0)
     c["promoter_share"] = c["promoters"] / rec

@@ -69,6 +69,16 @@ def test_every_hotspot_of_the_latest_wave_is_a_planted_pattern(planted_db):
     assert len(report.hotspots) >= 10
 
 
+def test_a_small_filtered_view_flags_only_what_its_intervals_support(planted_db):
+    # Only the 14 process pairs: the design is nearly saturated, pair effects come with standard
+    # errors of 30-40 points, and an asymmetry family holds one pair. BH at 10% alone let QA <-> PROD
+    # through (difference 90, p = 0.07); each flag's own 95% interval must exclude 0 as well.
+    report = build_wave_report(planted_db, CLOSED_WAVES[-1], relationship_type="process")
+    flags = _flags(report)
+    assert flags == {PLANTED["declining"]: {"declining"}}
+    assert (report.hotspots["change_ci_high"] < 0).all()
+
+
 def _both(pair):
     return [pair, pair[::-1]]
 
