@@ -1,6 +1,7 @@
 """How often a hotspot flag is wrong, and how often a real problem is found (issue 17). Not a test.
 
-Run from the repository root: `python -m bench.hotspots` (`--quick` for a smoke run, `--orgs N`).
+Run `python bench/hotspots.py` or, from the repository root, `python -m bench.hotspots` (`--quick` for a
+smoke run; `--orgs N`, `--sizes S ...`, `--seed`).
 
 Simulates organisations the way the demo generator (data/demo.py) builds responses and runs them
 through the code the wave report uses to flag hotspots: analysis.cells.score_responses,
@@ -36,16 +37,26 @@ friction, mutual or asymmetric (goal 0), and the share of planted cells found (g
 
 from __future__ import annotations
 
-import argparse
-import time
-from dataclasses import dataclass
+import os
+import sys
+from pathlib import Path
 
-import numpy as np
-import pandas as pd
+ROOT = Path(__file__).resolve().parent.parent
+if __name__ == "__main__" and not __package__:
+    # Run as a module from the repository root, so that `analysis` imports without touching sys.path.
+    os.chdir(ROOT)
+    os.execv(sys.executable, [sys.executable, "-m", "bench.hotspots", *sys.argv[1:]])
 
-from analysis.anonymity import hidden_mask
-from analysis.cells import CELL_KEYS, moments_from_scores, rollup, score_responses, stats_from_moments
-from analysis.hotspots import FLAGS, HotspotConfig, flag_cells
+import argparse  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from analysis.anonymity import hidden_mask  # noqa: E402
+from analysis.cells import CELL_KEYS, moments_from_scores, rollup, score_responses, stats_from_moments  # noqa: E402
+from analysis.hotspots import FLAGS, HotspotConfig, flag_cells  # noqa: E402
 
 MU = 63.0
 PERSON_SD = 13.0
