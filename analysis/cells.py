@@ -17,6 +17,7 @@ CELL_KEYS = ["wave_id", "rater_dept", "provider_dept"]
 PROMOTER_MIN = 9  # 9-10 promoters
 PASSIVE_MIN = 7  # 7-8 passives, 0-6 detractors
 DIMENSION_PREFIX = "dim_"
+Z95 = 1.959963984540054
 
 
 @dataclass(frozen=True)
@@ -56,21 +57,31 @@ def t_interval(mean: pd.Series, sd: pd.Series, n: pd.Series, level: float = 0.95
     return mean - half, mean + half
 
 
+NPS_PSEUDO_N = 3.0  # adjusted Wald (Rocks 2016): 3 pseudo-answers ...
+NPS_PSEUDO_EACH = 0.75  # ... of which 3/4 promoter and 3/4 detractor (the rest passive)
+
+
 def _nps(promoters: np.ndarray, detractors: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         n = np.where(n > 0, n, np.nan)
-        p = promoters / n
-        d = detractors / n
-        inps = 100 * (p - d)
-        half = 1.96 * 100 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0) / n)
-    return inps, np.maximum(inps - half, -100), np.minimum(inps + half, 100)
+        inps = 100 * (promoters - detractors) / n
+        adjusted_n = n + NPS_PSEUDO_N
+        p = (promoters + NPS_PSEUDO_EACH) / adjusted_n
+        d = (detractors + NPS_PSEUDO_EACH) / adjusted_n
+        centre = 100 * (p - d)
+        half = Z95 * 100 * np.sqrt(np.maximum(p + d - (p - d) ** 2, 0) / adjusted_n)
+    return inps, np.clip(centre - half, -100, 100), np.clip(centre + half, -100, 100)
 
 
 def nps_from_counts(promoters: pd.Series, detractors: pd.Series, n: pd.Series) -> pd.DataFrame:
-    """Internal NPS and its 95% interval from counts, vectorised.
+    """Internal NPS and its 95% adjusted Wald interval from counts, vectorised.
 
-    iNPS = 100 * (p - d); half-width = 1.96 * 100 * sqrt((p + d - (p - d)^2) / n), with p and d
-    the promoter and detractor shares (DESIGN.md section 4). Bounds are clipped to [-100, 100].
+    iNPS = 100 * (p - d), p and d the promoter and detractor shares (DESIGN.md section 4). The
+    interval is the adjusted Wald of Rocks (2016, The American Statistician 70(4), the best of the
+    simple methods he compared): add 3 answers to n, 3/4 to the promoters and 3/4 to the
+    detractors, then centre +/- 1.96 * 100 * sqrt((p' + d' - (p' - d')^2) / n') on the adjusted
+    iNPS'. It never has zero width (18 passives: [-11, 11], not [0, 0]) and is clipped to
+    [-100, 100].
 
     Returns columns: inps, inps_ci_low, inps_ci_high (NaN where n is 0).
     """
@@ -304,6 +315,8 @@ def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
         items = col["n_items"]
         favourable = np.where(items > 0, col["n_favourable"] / items, np.nan)
     half = _t_half_width(sd, n, 0.95)
+    # the t interval, clipped to the scale: no mean can lie outside 0-100
+    ci_low, ci_high = np.clip(mean - half, 0.0, 100.0), np.clip(mean + half, 0.0, 100.0)
     inps, inps_low, inps_high = _nps(col["promoters"], col["detractors"], col["n_recommend"])
     # Key columns keep their pandas arrays (converting text keys to numpy and back costs more than
     # all the arithmetic above).
@@ -313,8 +326,8 @@ def stats_from_moments(moments: pd.DataFrame) -> pd.DataFrame:
             "n": n.astype(np.int64),
             "mean": mean,
             "sd": sd,
-            "ci_low": mean - half,
-            "ci_high": mean + half,
+            "ci_low": ci_low,
+            "ci_high": ci_high,
             "favourable": favourable,
             "n_recommend": col["n_recommend"].astype(np.int64),
             "promoters": col["promoters"].astype(np.int64),

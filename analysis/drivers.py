@@ -8,6 +8,13 @@ scope's average dimension performance:
 
     important and weak  -> fix_first          important and strong   -> keep_up
     unimportant and weak -> secondary         unimportant and strong -> possible_overkill
+
+A quadrant is named only when the bootstrap supports it (DESIGN.md section 4): in 200 Poisson
+bootstrap resamples of the scope's responses (fixed seed, so a wave always gets the same labels),
+the 95% percentile interval of the importance lies wholly above or below the split, and that of the
+dimension's performance minus the scope's average performance wholly above or below 0. Otherwise the
+quadrant is "unclear": with six dimensions importances often sit near 1/6, and a label that a
+resample of the same answers would flip is noise, not a priority.
 """
 
 from __future__ import annotations
@@ -16,9 +23,11 @@ import numpy as np
 import pandas as pd
 
 from analysis.cells import DIMENSION_PREFIX
-from analysis.stats_adapter import relative_importance_by_group
+from analysis.stats_adapter import bootstrap_moments, lmg_from_covariance, relative_importance_by_group
 
 MIN_DRIVER_N = 30
+BOOTSTRAP_RESAMPLES = 200
+BOOTSTRAP_SEED = 17
 DRIVER_COLUMNS = [
     "wave_id",
     "scope",
@@ -26,6 +35,8 @@ DRIVER_COLUMNS = [
     "dimension",
     "n",
     "importance",
+    "importance_ci_low",
+    "importance_ci_high",
     "r2",
     "coef",
     "performance",
@@ -45,18 +56,49 @@ def quadrant(importance: pd.Series, performance: pd.Series) -> pd.Series:
     return pd.Series(labels, index=importance.index)
 
 
-def _with_quadrants(frame: pd.DataFrame) -> pd.DataFrame:
-    """`quadrant` for every scope at once (same splits, vectorised over scopes)."""
-    scope = frame["scope"].astype(str) + "|" + frame["provider_dept"].astype(str)
-    grouped = frame.groupby(scope.to_numpy(), sort=False)
-    important = frame["importance"] >= 100.0 / grouped["importance"].transform("size")
-    strong = frame["performance"] >= grouped["performance"].transform("mean")
-    labels = np.select(
-        [important & ~strong, important & strong, ~important & ~strong],
-        ["fix_first", "keep_up", "secondary"],
-        "possible_overkill",
+def _supported_quadrants(important: np.ndarray, strong: np.ndarray) -> np.ndarray:
+    """Quadrant names where both directions are supported (1 or -1), "unclear" where either is 0."""
+    return np.select(
+        [
+            (important == 1) & (strong == -1),
+            (important == 1) & (strong == 1),
+            (important == -1) & (strong == -1),
+            (important == -1) & (strong == 1),
+        ],
+        ["fix_first", "keep_up", "secondary", "possible_overkill"],
+        "unclear",
     )
-    return frame.assign(quadrant=labels)
+
+
+def _bootstrap(scopes: list[np.ndarray]) -> list[dict[str, np.ndarray]]:
+    """Importance intervals and supported directions for each scope; each array = [recommend, dims...].
+
+    All scopes' resampled covariance matrices go through one batched LMG computation.
+    """
+    p = scopes[0].shape[1] - 1
+    moments = [
+        bootstrap_moments(values, BOOTSTRAP_RESAMPLES, np.random.default_rng([BOOTSTRAP_SEED, index]))
+        for index, values in enumerate(scopes)
+    ]
+    perc = lmg_from_covariance(np.concatenate([cov for _, cov in moments]))[2]
+    split = 100.0 / p
+    out = []
+    for index, (means, _) in enumerate(moments):
+        share = perc[index * BOOTSTRAP_RESAMPLES : (index + 1) * BOOTSTRAP_RESAMPLES]
+        low, high = np.nanpercentile(share, [2.5, 97.5], axis=0)
+        performance = means[:, 1:]
+        gap = performance - performance.mean(axis=1, keepdims=True)
+        gap_low, gap_high = np.nanpercentile(gap, [2.5, 97.5], axis=0)
+        important = np.where(low > split, 1, np.where(high < split, -1, 0))
+        strong = np.where(gap_low > 0, 1, np.where(gap_high < 0, -1, 0))
+        out.append(
+            {
+                "importance_ci_low": low,
+                "importance_ci_high": high,
+                "quadrant": _supported_quadrants(important, strong),
+            }
+        )
+    return out
 
 
 def driver_table(
@@ -77,8 +119,10 @@ def driver_table(
     Returns
     -------
     DataFrame with DRIVER_COLUMNS: wave_id, scope ("organisation" or "provider"), provider_dept,
-    dimension, n, importance (percent, sums to 100 per scope), r2, coef, performance (mean dimension
-    score 0-100), quadrant.
+    dimension, n, importance (percent, sums to 100 per scope), importance_ci_low, importance_ci_high
+    (95% Poisson-bootstrap percentile interval), r2, coef, performance (mean dimension score 0-100),
+    quadrant ("fix_first", "keep_up", "secondary", "possible_overkill" when the bootstrap supports
+    it, otherwise "unclear").
     """
     predictors = [DIMENSION_PREFIX + d for d in dimensions]
     complete = scores.dropna(subset=[*predictors, "recommend"])
@@ -90,6 +134,14 @@ def driver_table(
     org = relative_importance_by_group(
         complete[[*predictors, "recommend"]].assign(_scope=0), predictors, "recommend", "_scope"
     )
+    sizes = complete.groupby("provider_dept").size()
+    large = complete[complete["provider_dept"].isin(sizes[sizes >= min_n].index)]
+    groups = list(large.groupby("provider_dept", sort=True)) if len(large) else []
+    boots = _bootstrap(
+        [complete[["recommend", *predictors]].to_numpy(dtype=float)]
+        + [rows[["recommend", *predictors]].to_numpy(dtype=float) for _, rows in groups]
+    )
+    org_boot = boots[0]
     org_frame = pd.DataFrame(
         {
             "wave_id": wave_id,
@@ -98,33 +150,39 @@ def driver_table(
             "dimension": [p.removeprefix(DIMENSION_PREFIX) for p in org["predictor"]],
             "n": org["n"].to_numpy(),
             "importance": org["relimp_perc"].to_numpy(),
+            "importance_ci_low": org_boot["importance_ci_low"],
+            "importance_ci_high": org_boot["importance_ci_high"],
             "r2": org["r2"].to_numpy(),
             "coef": org["coef"].to_numpy(),
             "performance": complete[predictors].mean().to_numpy(),
+            "quadrant": org_boot["quadrant"],
         }
     )
     # Providers with enough responses: the same statistic, all providers in one batched pass.
-    sizes = complete.groupby("provider_dept").size()
-    large = complete[complete["provider_dept"].isin(sizes[sizes >= min_n].index)]
     frames = [org_frame]
     if len(large):
         by = relative_importance_by_group(large, predictors, "recommend", "provider_dept")
         performance = large.groupby("provider_dept")[predictors].mean().stack().rename("performance")
         by = by.join(performance, on=["provider_dept", "predictor"])
-        frames.append(
-            pd.DataFrame(
-                {
-                    "wave_id": wave_id,
-                    "scope": "provider",
-                    "provider_dept": by["provider_dept"].to_numpy(),
-                    "dimension": by["predictor"].str.removeprefix(DIMENSION_PREFIX).to_numpy(),
-                    "n": by["n"].to_numpy(),
-                    "importance": by["relimp_perc"].to_numpy(),
-                    "r2": by["r2"].to_numpy(),
-                    "coef": by["coef"].to_numpy(),
-                    "performance": by["performance"].to_numpy(),
-                }
-            ).dropna(subset=["importance"])
+        provider_frame = pd.DataFrame(
+            {
+                "wave_id": wave_id,
+                "scope": "provider",
+                "provider_dept": by["provider_dept"].to_numpy(),
+                "dimension": by["predictor"].str.removeprefix(DIMENSION_PREFIX).to_numpy(),
+                "n": by["n"].to_numpy(),
+                "importance": by["relimp_perc"].to_numpy(),
+                "r2": by["r2"].to_numpy(),
+                "coef": by["coef"].to_numpy(),
+                "performance": by["performance"].to_numpy(),
+            }
         )
-    out = _with_quadrants(pd.concat([f for f in frames if len(f)], ignore_index=True))
+        by_provider = {provider: boot for (provider, _), boot in zip(groups, boots[1:], strict=True)}
+        position = np.tile(np.arange(len(predictors)), len(provider_frame) // len(predictors))
+        for column in ("importance_ci_low", "importance_ci_high", "quadrant"):
+            provider_frame[column] = [
+                by_provider[p][column][j] for p, j in zip(provider_frame["provider_dept"], position, strict=True)
+            ]
+        frames.append(provider_frame.dropna(subset=["importance"]))
+    out = pd.concat([f for f in frames if len(f)], ignore_index=True)
     return out[DRIVER_COLUMNS]

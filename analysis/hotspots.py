@@ -1,23 +1,53 @@
 """Conflict hotspots: the department pairs where something is wrong, with the reason in plain words.
 
-Flags (DESIGN.md section 4; thresholds in `HotspotConfig`, the one configuration place). Only cells
-with n >= k that are shown (not hidden by complementary suppression) can be flagged:
+Every conflict flag is a test on what the pair's own responses say once the rater's usual
+harshness and the provider's usual quality are taken out (the Social Relations Model, analysis.srm,
+fitted here on exactly the cells that may be flagged: shown, n >= k). The pair effect estimate is
+the leave-pair-out residual r; its standard error counts the noise of the pair's own mean, the noise
+of the cells that predict it and their own relationship effects (see `flag_cells`). Each flag's
+p-values form one family across the wave's cells and the false discovery rate is controlled with
+Benjamini-Hochberg at `HotspotConfig.fdr` (10%). Thresholds live in `HotspotConfig`, the one
+configuration place (DESIGN.md section 4). Besides the correction, every flag needs its own 95%
+interval to exclude "no problem" (the interval its reason sentence shows): in a small family (a
+filtered view with a handful of pairs) BH at 10% alone would let a single test through at p < 0.10.
 
-- friction: relationship effect <= -10 points and its 95% interval lies below 0;
-- low: cell mean <= organisation mean - 15 and the cell's 95% CI lies below the organisation mean;
-- asymmetric: the reverse cell (B rates A) is shown too, |m(A->B) - m(B->A)| >= 15, Welch p < 0.05;
-- mutual: friction in both directions;
-- polarised: promoters >= 25% and detractors >= 25% of the recommend answers;
-- declining: the cell fell >= 10 points since the previous wave (shown in both), Welch p < 0.05.
+- friction: r <= -10 points, its 95% interval (r +/- 1.96 se) below 0, and the one-sided test of
+  r < 0 significant after the correction;
+- mutual: both directions below expectations, a real two-sided conflict: the average of r(A,B)
+  and r(B,A) <= -10, each of them <= -5, and the one-sided test of the average (one test per pair)
+  significant after the correction. Testing the pair once, not each direction, is what keeps its
+  power: two separate friction tests would both have to pass;
+- asymmetric: both directions eligible, |r(A,B) - r(B,A)| >= 15 and the two-sided test of the
+  difference (se = sqrt(se_AB^2 + se_BA^2)) significant after the correction (one test per pair,
+  both directions flagged). A harsh rater or a strong provider moves both directions' expectations,
+  not r, so alone it never makes a pair asymmetric;
+- declining: the cell's mean fell >= 10 points since the comparison wave (both shown) and the
+  one-sided test of the fall is significant after the correction. Its standard error uses each
+  wave's usual within-cell variance (pooled over the shown cells), not the cell's own noisy sd;
+- polarised: a split of opinion: the cell's responses spread far more than responses within a cell
+  usually do in this wave. The statistic is the variance ratio F = s^2 / sigma2_within (sigma2_within
+  pooled over the eligible cells); flagged when s >= 1.5 * sigma_within and the one-sided
+  chi-square test ((n - 1) F on n - 1 degrees of freedom) is significant after the correction. For a
+  50/50 split into camps at +/-L around the cell mean, sqrt(s^2 - sigma2_within) estimates L. The
+  factor and the test are calibrated on null organisations by bench/hotspots.py (ordinary spreads
+  of the recommend score or the satisfaction score do not raise it).
 
-Severity (ranks hotspots; higher is worse):
+`low` is a level, not a conflict: the cell mean is >= 15 points below the organisation's and its
+95% CI lies below it. It is reported beside a hotspot (column `low`, and in the reason), but never
+makes a cell a hotspot: it mostly repeats a harsh rater meeting a weak provider.
 
-    severity = (flag points + size / 10) * (0.5 + frequency / 8)
+Severity (ranks hotspots; points on the 0-100 scale, higher is worse):
 
-flag points: friction 3, mutual 3, low 2, asymmetric 2, declining 2, polarised 1; size: the largest
-gap in points among -relationship effect, organisation mean - cell mean, -change since the previous
-wave and half the asymmetry; frequency: the cell's mean interaction frequency (1 less than monthly ..
-4 daily), so a pair that works together daily weighs twice one that rarely does.
+    severity = (size + 5 * (conflict flags - 1)) * (0.5 + frequency / 8)
+
+size: the largest flagged problem in points: -r for friction, minus the average of the two
+directions for mutual, the fall for declining, half of
+|r(A,B) - r(B,A)| for asymmetric, half of sqrt(s^2 - sigma2_within) for polarised (the unhappy
+camp sits that far below the cell mean, half the respondents are in it); 5 points for every
+further conflict flag; frequency: the cell's mean interaction frequency (1 less than monthly .. 4
+daily; 2 when unknown), so the weight runs from 0.625 to 1. Read it as "points of satisfaction
+lost in this pair, weighted by how much the two work together": 10 is a clear but modest problem,
+20 or more a serious one.
 """
 
 from __future__ import annotations
@@ -28,11 +58,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from analysis.stats_adapter import welch_from_moments
+from analysis.srm import fit_srm
+from analysis.stats_adapter import fdr_bh
 
-FLAGS = ("friction", "low", "asymmetric", "mutual", "polarised", "declining")
-FLAG_POINTS = {"friction": 3.0, "mutual": 3.0, "low": 2.0, "asymmetric": 2.0, "declining": 2.0, "polarised": 1.0}
+FLAGS = ("friction", "mutual", "asymmetric", "polarised", "declining")  # conflicts; `low` is a level
+LEVELS = ("low",)
+Z95 = 1.959963984540054
+ALPHA_ONE_SIDED = 0.025  # every flag's own 95% interval must exclude "no problem" too (see above)
 
 HOTSPOT_COLUMNS = [
     "wave_id",
@@ -44,8 +78,15 @@ HOTSPOT_COLUMNS = [
     "relationship_effect",
     "relationship_ci_low",
     "relationship_ci_high",
+    "pair_effect",
+    "pair_ci_low",
+    "pair_ci_high",
     "change",
+    "change_ci_low",
+    "change_ci_high",
+    "q_value",
     *FLAGS,
+    "low",
     "flags",
     "severity",
     "reason_en",
@@ -57,82 +98,104 @@ HOTSPOT_COLUMNS = [
 class HotspotConfig:
     """Every hotspot threshold, in points on the 0-100 scale unless said otherwise (DESIGN.md defaults)."""
 
-    friction_effect: float = -10.0  # relationship effect at or below this (and its interval below 0)
-    low_gap: float = 15.0  # cell mean at least this far below the organisation mean
-    asymmetric_gap: float = 15.0  # |A->B - B->A| at least this
-    asymmetric_alpha: float = 0.05  # Welch p-value below this
-    polarised_share: float = 0.25  # promoters and detractors each at least this share (0-1)
-    declining_drop: float = 10.0  # fall since the previous wave at least this
-    declining_alpha: float = 0.05  # Welch p-value below this
+    fdr: float = 0.10  # Benjamini-Hochberg false discovery rate per flag across the wave's cells
+    friction_effect: float = -10.0  # pair effect at or below this (and its interval below 0)
+    asymmetric_gap: float = 15.0  # |r(A,B) - r(B,A)| at least this
+    declining_drop: float = 10.0  # fall since the comparison wave at least this
+    polarised_spread: float = 1.5  # cell sd at least this multiple of the pooled within-cell sd
+    low_gap: float = 15.0  # level: cell mean at least this far below the organisation mean
 
 
 def _fmt(x: float) -> str:
     return f"{abs(x):.0f}"
 
 
+def _interval(low: float, high: float, zh: bool) -> str:
+    return f"95%区间{low:+.0f}至{high:+.0f}" if zh else f"95% interval {low:+.0f} to {high:+.0f}"
+
+
 def _reason(row: Mapping[str, Any], names: dict[str, str], lang: str) -> str:
-    """One sentence: the main finding first, then what the other flags add."""
+    """One sentence: the main finding with its effect, interval and n first, then the other flags."""
     a = names.get(row["rater_dept"], row["rater_dept"])
     b = names.get(row["provider_dept"], row["provider_dept"])
     n = int(row["n"])
-    diff = row["mean"] - row["reverse_mean"] if pd.notna(row["reverse_mean"]) else np.nan
-    shares = (100 * row["promoter_share"], 100 * row["detractor_share"])
     zh = lang == "zh"
+    ci = _interval(row["pair_ci_low"], row["pair_ci_high"], zh) if pd.notna(row["pair_ci_low"]) else ""
     parts: list[str] = []
     if row["friction"]:
         parts.append(
-            f"{a}对{b}的评分比{b}通常得到的、{a}通常给出的低{_fmt(row['relationship_effect'])}分（n = {n}）"
+            f"{a}对{b}的评分比{b}通常得到的、{a}通常给出的低{_fmt(row['pair_effect'])}分（{ci}，n = {n}）"
             if zh
-            else f"{a} rates {b} {_fmt(row['relationship_effect'])} points below what {b} usually gets"
-            f" and what {a} usually gives (n = {n})"
-        )
-    elif row["low"]:
-        parts.append(
-            f"{a}对{b}的评分比全公司平均低{_fmt(row['org_gap'])}分（n = {n}）"
-            if zh
-            else f"{a} rates {b} {_fmt(row['org_gap'])} points below the organisation's average (n = {n})"
-        )
-    elif row["declining"]:
-        parts.append(
-            f"{a}对{b}的评分比上一轮下降了{_fmt(row['change'])}分（n = {n}）"
-            if zh
-            else f"{a}'s rating of {b} fell {_fmt(row['change'])} points since the previous wave (n = {n})"
-        )
-    elif row["asymmetric"]:
-        word = ("高" if diff > 0 else "低") if zh else ("higher" if diff > 0 else "lower")
-        parts.append(
-            f"{a}对{b}的评分比{b}对{a}的评分{word}{_fmt(diff)}分（n = {n}）"
-            if zh
-            else f"{a} rates {b} {_fmt(diff)} points {word} than {b} rates {a} (n = {n})"
-        )
-    else:  # polarised only
-        parts.append(
-            f"{a}对{b}的看法两极分化：推荐者{shares[0]:.0f}%，贬损者{shares[1]:.0f}%（n = {n}）"
-            if zh
-            else f"{a} is split on {b}: {shares[0]:.0f}% promoters and {shares[1]:.0f}% detractors (n = {n})"
+            else f"{a} rates {b} {_fmt(row['pair_effect'])} points below what {b} usually gets"
+            f" and what {a} usually gives ({ci}, n = {n})"
         )
     if row["mutual"]:
         parts.append(
-            f"{b}对{a}的评分同样低于预期{_fmt(row['reverse_effect'])}分"
+            f"{b}对{a}的评分同样低于预期{_fmt(row['reverse_pair_effect'])}分（n = {int(row['reverse_n'])}）"
             if zh
-            else f"{b} rates {a} {_fmt(row['reverse_effect'])} points below expectations too"
+            else f"{b} rates {a} {_fmt(row['reverse_pair_effect'])} points below expectations too"
+            f" (n = {int(row['reverse_n'])})"
         )
-    elif row["asymmetric"] and (row["friction"] or row["low"] or row["declining"]):
-        word = ("高" if diff < 0 else "低") if zh else ("higher" if diff < 0 else "lower")
-        parts.append(f"{b}对{a}的评分{word}{_fmt(diff)}分" if zh else f"{b} rates {a} {_fmt(diff)} points {word}")
-    if row["declining"] and (row["friction"] or row["low"]):
+    if row["asymmetric"]:
+        d = row["asymmetry"]
+        dci = _interval(row["asymmetry_ci_low"], row["asymmetry_ci_high"], zh)
+        word = ("高" if d > 0 else "低") if zh else ("more" if d > 0 else "less")
         parts.append(
-            f"比上一轮下降了{_fmt(row['change'])}分"
+            f"相对各自的通常水平，{a}对{b}的评价比{b}对{a}的评价{word}{_fmt(d)}分"
+            f"（{dci}，n = {n} / {int(row['reverse_n'])}）"
             if zh
-            else f"down {_fmt(row['change'])} points since the previous wave"
+            else f"relative to what each usually gives and gets, {a} rates {b} {_fmt(d)} points {word} favourably"
+            f" than {b} rates {a} ({dci}, n = {n} / {int(row['reverse_n'])})"
         )
-    if row["polarised"] and (row["friction"] or row["low"] or row["declining"] or row["asymmetric"]):
+    if row["declining"]:
+        cci = _interval(row["change_ci_low"], row["change_ci_high"], zh)
         parts.append(
-            f"推荐者{shares[0]:.0f}%，贬损者{shares[1]:.0f}%"
+            f"{a}对{b}的评分比对比轮次下降了{_fmt(row['change'])}分（{cci}，n = {int(row['previous_n'])} → {n}）"
             if zh
-            else f"{shares[0]:.0f}% promoters and {shares[1]:.0f}% detractors"
+            else f"{a}'s rating of {b} fell {_fmt(row['change'])} points since the comparison wave"
+            f" ({cci}, n = {int(row['previous_n'])} -> {n})"
         )
-    return ("；".join(parts) + "。") if zh else ("; ".join(parts) + ".")
+    if row["polarised"]:
+        shares = (100 * row["promoter_share"], 100 * row["detractor_share"])
+        parts.append(
+            f"{a}对{b}的看法两极分化：评分离散度是通常的{row['spread_ratio']:.1f}倍，"
+            f"推荐者{shares[0]:.0f}%，贬损者{shares[1]:.0f}%（n = {n}）"
+            if zh
+            else f"{a} is split on {b}: the ratings spread {row['spread_ratio']:.1f} times as much as usual,"
+            f" {shares[0]:.0f}% promoters and {shares[1]:.0f}% detractors (n = {n})"
+        )
+    if row["low"]:
+        parts.append(
+            f"其平均分也比全公司平均低{_fmt(row['org_gap'])}分"
+            if zh
+            else f"its mean is also {_fmt(row['org_gap'])} points below the organisation's average"
+        )
+    if zh:
+        return "；".join(parts) + "。"
+    sentence = "; ".join(parts) + "."
+    return sentence[0].upper() + sentence[1:]
+
+
+def _one_sided_normal_p(estimate: pd.Series, se: pd.Series) -> np.ndarray:
+    """P(Z <= estimate / se): small when the estimate is clearly below 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.asarray(estimate, dtype=float) / np.asarray(se, dtype=float)
+    return np.where(np.isfinite(z), stats.norm.cdf(z), np.nan)
+
+
+def _per_pair_bh(c: pd.DataFrame, p: pd.Series, first: np.ndarray, fdr: float) -> np.ndarray:
+    """BH over unordered pairs: the family is the p-values of the `first` direction of each pair
+    (both directions carry the same p); each row gets its pair's adjusted p-value."""
+    adjusted = fdr_bh(p.where(first), fdr)[1]
+    pair_q = pd.Series(
+        adjusted[first], index=pd.MultiIndex.from_arrays([c["rater_dept"][first], c["provider_dept"][first]])
+    )
+    if pair_q.empty:
+        return np.full(len(c), np.nan)
+    key = pd.MultiIndex.from_arrays(
+        [np.where(first, c["rater_dept"], c["provider_dept"]), np.where(first, c["provider_dept"], c["rater_dept"])]
+    )
+    return pair_q.reindex(key).to_numpy()
 
 
 def flag_cells(
@@ -149,68 +212,150 @@ def flag_cells(
     Parameters
     ----------
     cells : DataFrame
-        Unsuppressed cells of one wave with n, mean, sd, ci_high, n_recommend, promoters,
-        detractors, frequency, relationship_effect, relationship_ci_high (see report.wave).
+        Cells of one wave with rater_dept, provider_dept, n, mean, sd, ci_high, n_recommend,
+        promoters, detractors and optionally frequency (see report.wave).
     hidden : Series of bool
-        Aligned with `cells`: True where the cell is hidden for anonymity (never flagged).
+        Aligned with `cells`: True where the cell is hidden for anonymity. Hidden cells and cells
+        with n < k are never flagged and enter no computation here (the SRM is fitted on the
+        eligible cells only).
     org_mean : float
-        The organisation's mean this wave.
+        The organisation's mean this wave (for the `low` level).
     k : int
-        The anonymity threshold (cells with n < k are never flagged).
+        The anonymity threshold.
     previous_cells : DataFrame, optional
-        The previous wave's suppressed cells (rater_dept, provider_dept, n, mean, sd, suppressed).
+        The comparison wave's suppressed cells (rater_dept, provider_dept, n, mean, sd, suppressed).
 
     Returns
     -------
-    `cells` plus: eligible, reverse_mean, reverse_effect, asym_p, change, change_p, org_gap,
-    promoter_share, detractor_share, one bool column per flag, flags, severity.
+    `cells` plus: eligible; relationship_effect, relationship_ci_low, relationship_ci_high (shrunk,
+    from the fit on eligible cells); pair_effect, pair_se, pair_ci_low, pair_ci_high (leave-pair-out
+    estimate), friction_p; reverse_n, reverse_mean, reverse_pair_effect, asymmetry (r(A,B) - r(B,A)),
+    asymmetry_ci_low, asymmetry_ci_high, asymmetric_p; previous_n, previous_mean, change,
+    change_ci_low, change_ci_high, declining_p; spread_ratio, polarised_p, promoter_share,
+    detractor_share; org_gap; friction_q, asymmetric_q, declining_q, polarised_q (BH-adjusted);
+    one bool column per flag and `low`; flags (comma-separated conflict flags); q_value (smallest
+    adjusted p of the raised flags); severity.
     """
     c = cells.reset_index(drop=True).copy()
-    hidden = pd.Series(np.asarray(hidden, dtype=bool))
-    c["eligible"] = (~hidden) & (c["n"].fillna(0) >= k)
-    visible = c[c["eligible"]][["rater_dept", "provider_dept", "n", "mean", "sd", "relationship_effect"]]
-    visible = visible.assign(reverse_friction=False)
-    reverse = visible.rename(
+    hidden = np.asarray(hidden, dtype=bool)
+    c["eligible"] = ~hidden & (c["n"].fillna(0).to_numpy() >= k)
+    eligible = c["eligible"].to_numpy()
+    fit_columns = [
+        "relationship_effect",
+        "relationship_ci_low",
+        "relationship_ci_high",
+        "loo_residual",
+        "n_eff",
+        "other_pairs_weight",
+    ]
+    fitted = {column: np.full(len(c), np.nan) for column in fit_columns}
+    sigma2_relationship = 0.0
+    if eligible.any():
+        fit = fit_srm(c.loc[eligible, ["rater_dept", "provider_dept", "n", "mean", "sd"]])
+        if np.isfinite(fit.sigma2_relationship):
+            sigma2_relationship = max(fit.sigma2_relationship, 0.0)
+        for column in fit_columns:
+            fitted[column][eligible] = fit.cells[column].to_numpy(dtype=float)
+    c = c.drop(columns=[x for x in fit_columns if x in c.columns]).assign(**fitted)
+
+    # polarised first: which cells spread far more than responses within a cell usually do. The
+    # usual within-cell variance is pooled over the eligible cells, then once more without the
+    # split cells, which would otherwise inflate it (and hide smaller splits and conflicts).
+    sd2, n, dof = c["sd"].to_numpy(float) ** 2, c["n"].to_numpy(float), c["n"].to_numpy(float) - 1
+    usable = eligible & (dof >= 1) & np.isfinite(sd2)
+    split = np.zeros(len(c), dtype=bool)
+    for _ in range(2):
+        pool = usable & ~split
+        sigma2_within = float((dof[pool] * sd2[pool]).sum() / dof[pool].sum()) if pool.any() else np.nan
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = sd2 / sigma2_within
+            polarised_p = np.where(usable, stats.chi2.sf(dof * ratio, np.clip(dof, 1, None)), np.nan)
+        polarised_q = fdr_bh(polarised_p, config.fdr)[1]
+        split = (
+            usable
+            & (np.sqrt(ratio) >= config.polarised_spread)
+            & (polarised_p < ALPHA_ONE_SIDED)
+            & (polarised_q <= config.fdr)
+        )
+    c["spread_ratio"] = np.sqrt(ratio)
+    c["polarised_p"] = polarised_p
+    c["polarised_q"] = polarised_q
+    c["polarised"] = split
+
+    # The pair effect r is the cell mean minus what the other cells predict for it; Var(r) =
+    # Var(cell mean) + Var(prediction) = s2 / n + sigma2_within * (1 / n_eff - 1 / n) +
+    # sigma2_relationship * other_pairs_weight (analysis.srm), with s2 the usual within-cell
+    # variance, or the cell's own when it is split.
+    own = np.where(split, sd2, sigma2_within)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c["pair_se"] = np.sqrt(
+            own / n
+            + sigma2_within * np.clip(1 / c["n_eff"] - 1 / n, 0, None)
+            + sigma2_relationship * c["other_pairs_weight"]
+        )
+    c["pair_effect"] = c["loo_residual"]
+    c["pair_ci_low"] = c["pair_effect"] - Z95 * c["pair_se"]
+    c["pair_ci_high"] = c["pair_effect"] + Z95 * c["pair_se"]
+    c = c.drop(columns=["loo_residual", "n_eff", "other_pairs_weight"])
+
+    # friction: one-sided test of r < 0, BH across the eligible cells
+    c["friction_p"] = _one_sided_normal_p(c["pair_effect"], c["pair_se"])
+    c["friction_q"] = fdr_bh(c["friction_p"].where(c["eligible"]), config.fdr)[1]
+    c["friction"] = (
+        c["eligible"]
+        & (c["pair_effect"] <= config.friction_effect)
+        & (c["pair_ci_high"] < 0)
+        & (c["friction_q"] <= config.fdr)
+    )
+
+    # the reverse direction (only eligible cells take part)
+    reverse = c.loc[c["eligible"], ["rater_dept", "provider_dept", "n", "mean", "pair_effect", "pair_se", "friction"]]
+    reverse = reverse.rename(
         columns={
             "rater_dept": "provider_dept",
             "provider_dept": "rater_dept",
             "n": "reverse_n",
             "mean": "reverse_mean",
-            "sd": "reverse_sd",
-            "relationship_effect": "reverse_effect",
+            "pair_effect": "reverse_pair_effect",
+            "pair_se": "reverse_pair_se",
+            "friction": "reverse_friction",
         }
-    ).drop(columns="reverse_friction")
-    c = c.merge(reverse, on=["rater_dept", "provider_dept"], how="left")
-    friction = c["eligible"] & (c["relationship_effect"] <= config.friction_effect) & (c["relationship_ci_high"] < 0)
-    c["friction"] = friction.fillna(False).astype(bool)
-    rev_friction = c[c["friction"]][["rater_dept", "provider_dept"]].rename(
-        columns={"rater_dept": "provider_dept", "provider_dept": "rater_dept"}
     )
-    rev_friction["reverse_friction"] = True
-    c = c.merge(rev_friction, on=["rater_dept", "provider_dept"], how="left")
-    c["reverse_friction"] = c["reverse_friction"].fillna(False).astype(bool)
-    c["mutual"] = c["friction"] & c["reverse_friction"]
+    c = c.merge(reverse, on=["rater_dept", "provider_dept"], how="left")
+    c["reverse_friction"] = c["reverse_friction"].astype("boolean").fillna(False).astype(bool)
 
-    c["org_gap"] = org_mean - c["mean"]
-    c["low"] = (c["eligible"] & (c["org_gap"] >= config.low_gap) & (c["ci_high"] < org_mean)).fillna(False)
+    # mutual: one one-sided test per unordered pair on the average of the two directions' effects
+    both_se = np.sqrt(c["pair_se"] ** 2 + c["reverse_pair_se"] ** 2)
+    c["mutual_effect"] = (c["pair_effect"] + c["reverse_pair_effect"]) / 2
+    c["mutual_p"] = _one_sided_normal_p(c["mutual_effect"], both_se / 2)
+    first = (c["rater_dept"].astype(str) < c["provider_dept"].astype(str)).to_numpy()
+    c["mutual_q"] = _per_pair_bh(c, c["mutual_p"].where(c["eligible"] & c["reverse_n"].notna()), first, config.fdr)
+    c["mutual"] = (
+        c["eligible"]
+        & (c["mutual_effect"] <= config.friction_effect)
+        & (c[["pair_effect", "reverse_pair_effect"]].max(axis=1) <= config.friction_effect / 2)
+        & (c["mutual_effect"] + Z95 * both_se / 2 < 0)
+        & (c["mutual_q"] <= config.fdr)
+    )
 
-    asym = welch_from_moments(c["mean"], c["sd"], c["n"], c["reverse_mean"], c["reverse_sd"], c["reverse_n"])
-    c["asym_p"] = asym["p_value"].to_numpy()
+    # asymmetric: one two-sided test per unordered pair (the direction with rater < provider)
+    c["asymmetry"] = c["pair_effect"] - c["reverse_pair_effect"]
+    asym_se = np.sqrt(c["pair_se"] ** 2 + c["reverse_pair_se"] ** 2)
+    c["asymmetry_ci_low"] = c["asymmetry"] - Z95 * asym_se
+    c["asymmetry_ci_high"] = c["asymmetry"] + Z95 * asym_se
+    with np.errstate(invalid="ignore", divide="ignore"):
+        c["asymmetric_p"] = 2 * stats.norm.sf(np.abs(c["asymmetry"] / asym_se))
+    family = c["asymmetric_p"].where(c["eligible"] & c["asymmetry"].notna())
+    c["asymmetric_q"] = _per_pair_bh(c, family, first, config.fdr)
     c["asymmetric"] = (
         c["eligible"]
-        & ((c["mean"] - c["reverse_mean"]).abs() >= config.asymmetric_gap)
-        & (c["asym_p"] < config.asymmetric_alpha)
-    ).fillna(False)
+        & c["reverse_n"].notna()
+        & (c["asymmetry"].abs() >= config.asymmetric_gap)
+        & ((c["asymmetry_ci_low"] > 0) | (c["asymmetry_ci_high"] < 0))
+        & (c["asymmetric_q"] <= config.fdr)
+    )
 
-    rec = c["n_recommend"].astype(float).where(c["n_recommend"] > 0)
-    c["promoter_share"] = c["promoters"] / rec
-    c["detractor_share"] = c["detractors"] / rec
-    c["polarised"] = (
-        c["eligible"]
-        & (c["promoter_share"] >= config.polarised_share)
-        & (c["detractor_share"] >= config.polarised_share)
-    ).fillna(False)
-
+    # declining: one-sided Welch test of the fall since the comparison wave (shown there too)
     if previous_cells is not None and len(previous_cells):
         shown_before = previous_cells[~previous_cells["suppressed"].astype(bool)]
         before = shown_before[["rater_dept", "provider_dept", "n", "mean", "sd"]].rename(
@@ -220,33 +365,57 @@ def flag_cells(
     else:
         c = c.assign(previous_n=np.nan, previous_mean=np.nan, previous_sd=np.nan)
     c["change"] = c["mean"] - c["previous_mean"]
-    change = welch_from_moments(c["mean"], c["sd"], c["n"], c["previous_mean"], c["previous_sd"], c["previous_n"])
-    c["change_p"] = change["p_value"].to_numpy()
+    # The fall is tested with the usual within-cell variance of each wave (pooled over the shown
+    # cells, as for r: a cell's own sd from 12 responses is too noisy for a test across hundreds of
+    # cells), the cell's own variance where it is split.
+    if previous_cells is not None and len(previous_cells):
+        pn, psd = shown_before["n"].to_numpy(float), shown_before["sd"].to_numpy(float)
+        ok = (pn >= 2) & np.isfinite(psd)
+        sigma2_before = float(((pn[ok] - 1) * psd[ok] ** 2).sum() / (pn[ok] - 1).sum()) if ok.any() else np.nan
+    else:
+        sigma2_before = np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change_se = np.sqrt(own / n + sigma2_before / c["previous_n"].to_numpy(float))
+    c["change_ci_low"] = c["change"] - Z95 * change_se
+    c["change_ci_high"] = c["change"] + Z95 * change_se
+    c["declining_p"] = _one_sided_normal_p(c["change"], change_se)
+    c["declining_q"] = fdr_bh(c["declining_p"].where(c["eligible"]), config.fdr)[1]
     c["declining"] = (
-        c["eligible"] & (c["change"] <= -config.declining_drop) & (c["change_p"] < config.declining_alpha)
-    ).fillna(False)
-
-    for flag in FLAGS:
-        c[flag] = c[flag].astype(bool)
-    names = np.asarray(FLAGS)
-    c["flags"] = [",".join(names[row]) for row in c[list(FLAGS)].to_numpy(dtype=bool)]
-    points = sum(c[flag].astype(float) * FLAG_POINTS[flag] for flag in FLAGS)
-    size = (
-        pd.concat(
-            [
-                -c["relationship_effect"],
-                c["org_gap"],
-                -c["change"],
-                (c["mean"] - c["reverse_mean"]).abs() / 2,
-            ],
-            axis=1,
-        )
-        .max(axis=1)
-        .clip(lower=0)
-        .fillna(0)
+        c["eligible"]
+        & (c["change"] <= -config.declining_drop)
+        & (c["change_ci_high"] < 0)
+        & (c["declining_q"] <= config.fdr)
     )
-    frequency = c["frequency"].fillna(2.0) if "frequency" in c.columns else 2.0
-    c["severity"] = ((points + size / 10) * (0.5 + frequency / 8)).where(points > 0, 0.0).round(2)
+
+    rec = c["n_recommend"].astype(float).where(c["n_recommend"] > 0)
+    c["promoter_share"] = c["promoters"] / rec
+    c["detractor_share"] = c["detractors"] / rec
+
+    c["org_gap"] = org_mean - c["mean"]
+    c["low"] = c["eligible"] & (c["org_gap"] >= config.low_gap) & (c["ci_high"] < org_mean)
+
+    for flag in (*FLAGS, *LEVELS):
+        c[flag] = c[flag].astype("boolean").fillna(False).astype(bool)
+    names = np.asarray(FLAGS)
+    raised = c[list(FLAGS)].to_numpy(dtype=bool)
+    c["flags"] = [",".join(names[row]) for row in raised]
+    qs = np.column_stack([c[f"{flag}_q"].to_numpy(dtype=float) for flag in FLAGS])
+    with np.errstate(invalid="ignore"):
+        c["q_value"] = np.where(raised.any(axis=1), np.nanmin(np.where(raised, qs, np.inf), axis=1), np.nan)
+    sizes = np.column_stack(
+        [
+            np.where(c["friction"], -c["pair_effect"], 0.0),
+            np.where(c["mutual"], -c["mutual_effect"], 0.0),
+            np.where(c["asymmetric"], c["asymmetry"].abs() / 2, 0.0),
+            np.where(c["polarised"], np.sqrt(np.clip(c["sd"] ** 2 - sigma2_within, 0, None)) / 2, 0.0),
+            np.where(c["declining"], -c["change"], 0.0),
+        ]
+    )
+    size = np.nan_to_num(sizes).max(axis=1)
+    count = raised.sum(axis=1)
+    frequency = c["frequency"].fillna(2.0).to_numpy(float) if "frequency" in c.columns else 2.0
+    severity = (size + 5.0 * np.clip(count - 1, 0, None)) * (0.5 + frequency / 8)
+    c["severity"] = np.where(count > 0, severity, 0.0).round(1)
     return c
 
 
@@ -269,8 +438,11 @@ def find_hotspots(
     Returns
     -------
     DataFrame with HOTSPOT_COLUMNS: wave_id, rater_dept, provider_dept, n, mean, reverse_mean,
-    relationship_effect, relationship_ci_low, relationship_ci_high, change, friction, low,
-    asymmetric, mutual, polarised, declining, flags, severity, reason_en, reason_zh.
+    relationship_effect, relationship_ci_low, relationship_ci_high (shrunk SRM effect), pair_effect,
+    pair_ci_low, pair_ci_high (the leave-pair-out estimate the flags test, 95% interval), change,
+    change_ci_low, change_ci_high (since the comparison wave, Welch 95% interval), q_value (smallest
+    BH-adjusted p-value of the raised flags), friction, mutual, asymmetric, polarised, declining
+    (conflict flags), low (level), flags, severity, reason_en, reason_zh.
     """
     if cells.empty:
         return pd.DataFrame(columns=HOTSPOT_COLUMNS)

@@ -16,11 +16,21 @@ leave-pair-out residual avoids. It is exact and cheap: r = e / (1 - h), with e t
 and h the pair's leverage in the weighted fit; its sampling variance is sigma2_within / n_eff with
 n_eff = n * (1 - h).
 
-Relationship effects are then shrunk towards 0 as DESIGN.md says: g = r * n / (n + lambda), with
-lambda = sigma2_within / sigma2_relationship (method of moments on the cell residuals; 5 when they
-cannot be estimated, e.g. too few cells). Its 95% interval is g +/- 1.96 * sqrt(sigma2_within /
-(n_eff + lambda)), the empirical-Bayes posterior spread of a pair effect measured with n_eff
-responses' worth of information.
+Relationship effects are then shrunk towards 0 as DESIGN.md says: g = r * n_eff / (n_eff + lambda),
+the empirical-Bayes posterior mean of a pair effect whose estimate r has variance sigma2_within /
+n_eff. lambda = sigma2_within / sigma2_relationship, with sigma2_relationship from the method of
+moments on the weighted residuals of the full fit:
+
+    E[sum n_i e_i^2] = sigma2_within * sum (1 - h_i) + sigma2_relationship * sum n_i (1 - h_i)
+
+(the traces of I - H and (I - H) W, W = diag(n); no one-way "n0" approximation). lambda is 5 when
+the components cannot be estimated (too few cells) and 1000 when no relationship variance shows.
+The 95% interval is g +/- 1.96 * sqrt(sigma2_within / (n_eff + lambda)), the posterior spread.
+Each cell also carries n_eff and loo_se, the standard error of r that analysis.hotspots uses to
+test the pair's own evidence: sqrt(sigma2_within / n_eff + sigma2_relationship * w), where w (column
+other_pairs_weight) is the sum of squared loadings of the other cells in the pair's leave-pair-out
+expectation; their own relationship effects make that expectation uncertain, most for a rater that
+rates few other providers.
 """
 
 from __future__ import annotations
@@ -49,15 +59,17 @@ class SRMFit:
         provider_dept, provider_effect (sum-to-zero over provider departments), n.
     cells : DataFrame
         rater_dept, provider_dept, n, mean, expected (mu + a + b, full fit), residual (mean -
-        expected), leverage (h), loo_residual (e / (1 - h)), relationship_effect (shrunk
-        leave-pair-out residual), relationship_ci_low, relationship_ci_high.
+        expected), leverage (h), loo_residual (r = e / (1 - h)), n_eff (n * (1 - h)),
+        other_pairs_weight (w), loo_se (sqrt(sigma2_within / n_eff + sigma2_relationship * w)),
+        relationship_effect (r * n_eff / (n_eff + lambda)),
+        relationship_ci_low, relationship_ci_high.
     sigma2_within : float
         Pooled variance of responses within cells.
     sigma2_relationship : float
         Method-of-moments variance of relationship effects (may be <= 0; then no relationship
         variance is detectable).
     shrinkage_lambda : float
-        The lambda used in n / (n + lambda).
+        The lambda used in n_eff / (n_eff + lambda).
     """
 
     mu: float
@@ -127,26 +139,40 @@ def fit_srm(cells: pd.DataFrame) -> SRMFit:
     sigma2_within = np.nan
     if has_sd.any():
         sigma2_within = float((within_df[has_sd] * sd[has_sd] ** 2).sum() / within_df[has_sd].sum())
-    # Residual degrees of freedom of the cell means after mu, a and b (connected design).
-    rel_df = n_c - n_r - n_p + 1
-    total = n.sum()
-    if rel_df >= 2 and np.isfinite(sigma2_within) and sigma2_within > 0:
-        ms_relationship = float((n * residual**2).sum() / rel_df)
-        n0 = (total - (n**2).sum() / total) / (n_c - 1)
-        sigma2_rel = (ms_relationship - sigma2_within) / n0
+    # Method of moments on the weighted residual sum of squares. With e = (I - H) y in the weighted
+    # fit, E[sum n_i e_i^2] = sigma2_within * trace(I - H) + sigma2_relationship * trace((I - H) W),
+    # and trace((I - H) W) = sum n_i (1 - h_i) = sum n_eff_i (W = diag(n)). trace(I - H) is the
+    # residual degrees of freedom of the cell means after mu, a and b (cells - rank).
+    rel_df = float((1 - leverage).sum())
+    if rel_df >= 2 - 1e-9 and np.isfinite(sigma2_within) and sigma2_within > 0:
+        sigma2_rel = float(((n * residual**2).sum() - sigma2_within * rel_df) / n_eff.sum())
         lam = float(np.clip(sigma2_within / sigma2_rel, 0.0, MAX_LAMBDA)) if sigma2_rel > 0 else MAX_LAMBDA
     else:
         sigma2_rel = np.nan
         lam = DEFAULT_LAMBDA
-    shrink = n / (n + lam)
+    shrink = n_eff / (n_eff + lam)
     effect = loo * shrink
     s2 = sigma2_within if np.isfinite(sigma2_within) else np.nan
     half = Z95 * np.sqrt(s2 / (n_eff + lam))
+    # The expectation of a pair comes from the other cells, whose means carry their own pairs'
+    # relationship effects: Var(r) = sigma2_within / n_eff + sigma2_relationship * w, with w the sum
+    # of the squared loadings of the other cells in the leave-pair-out prediction. With u = M+ x_i
+    # (M = X'WX) and Sherman-Morrison, w = (u' X'W^2X u - h^2) / (1 - h)^2. A rater that rates few
+    # other providers (or a provider with few other raters) gives a pair a poorly known expectation.
+    loads = design @ inverse
+    quad = ((loads @ (design.T @ (design * (n**2)[:, None]))) * loads).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        other_weight = np.where(free, (quad - leverage**2) / np.where(free, 1 - leverage, 1.0) ** 2, np.nan)
+        spill = max(sigma2_rel, 0.0) if np.isfinite(sigma2_rel) else 0.0
+        loo_se = np.where(n_eff > 0, np.sqrt(s2 / np.where(n_eff > 0, n_eff, 1.0) + spill * other_weight), np.nan)
     out = data.assign(
         expected=expected,
         residual=residual,
         leverage=leverage,
         loo_residual=loo,
+        n_eff=n_eff,
+        other_pairs_weight=other_weight,
+        loo_se=loo_se,
         relationship_effect=effect,
         relationship_ci_low=effect - half,
         relationship_ci_high=effect + half,

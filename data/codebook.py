@@ -171,6 +171,32 @@ COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
         "Upper bound of the 95% interval of the relationship effect.",
         "关系效应95%区间上限。",
     ),
+    "pair_effect": (
+        "figure",
+        "points",
+        "Pair effect the hotspot flags test: the cell mean minus what the rater usually gives and the provider "
+        "usually gets, both estimated from the other pairs (leave-pair-out, not shrunk).",
+        "热点标记所检验的部门对效应：单元格平均值减去由其他部门对估计的评价方通常给分与服务方通常得分（留一对法，未收缩）。",
+    ),
+    "pair_ci_low": (
+        "figure",
+        "points",
+        "Lower bound of the 95% interval of the pair effect.",
+        "部门对效应95%区间下限。",
+    ),
+    "pair_ci_high": (
+        "figure",
+        "points",
+        "Upper bound of the 95% interval of the pair effect.",
+        "部门对效应95%区间上限。",
+    ),
+    "q_value": (
+        "figure",
+        "0-1",
+        "Smallest Benjamini-Hochberg adjusted p-value among the pair's raised flags (a flag is raised at 0.10 "
+        "or less; docs/methodology.md).",
+        "已触发标记中最小的Benjamini-Hochberg校正p值（不超过0.10时触发标记；见docs/methodology.md）。",
+    ),
     "rater_effect": (
         "figure",
         "points",
@@ -225,9 +251,22 @@ COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
     "performance": ("figure", SCORE_SCALE, "Mean score of the dimension.", "该维度的平均得分。"),
     "quadrant": (
         "text",
-        "fix_first, keep_up, secondary, possible_overkill",
-        "Importance-performance quadrant.",
-        "重要性-表现象限（优先改进、继续保持、次要、可能过度）。",
+        "fix_first, keep_up, secondary, possible_overkill, unclear",
+        "Importance-performance quadrant, named only when the bootstrap intervals of the importance and of "
+        "the performance against the scope's average support it; otherwise unclear.",
+        "重要性-表现象限（优先改进、继续保持、次要、可能过度）；仅当重要性及相对平均表现的自助法区间支持时才给出，否则为unclear（不确定）。",
+    ),
+    "importance_ci_low": (
+        "figure",
+        "percent",
+        "Lower bound of the 95% bootstrap interval of the importance (200 Poisson resamples).",
+        "重要性95%自助法区间下限（200次泊松重抽样）。",
+    ),
+    "importance_ci_high": (
+        "figure",
+        "percent",
+        "Upper bound of the 95% bootstrap interval of the importance.",
+        "重要性95%自助法区间上限。",
     ),
     "change": ("figure", "points", "Change since the previous wave.", "与上一轮次相比的变化。"),
     "previous_mean": ("figure", SCORE_SCALE, "Mean satisfaction in the previous wave.", "上一轮次的平均满意度。"),
@@ -254,22 +293,28 @@ COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
 
 FLAG_MEANINGS = {
     "friction": (
-        "relationship effect <= -10 points and its 95% interval excludes 0",
-        "关系效应 <= -10分且其95%区间不含0",
+        "pair effect <= -10 points, its 95% interval below 0, significant after Benjamini-Hochberg at 10%",
+        "部门对效应 <= -10分，其95%区间低于0，经Benjamini-Hochberg（10%）校正后显著",
     ),
     "low": (
-        "cell mean <= organisation mean - 15 and the cell's 95% interval lies below the organisation mean",
-        "单元格平均值 <= 全公司平均值 - 15，且其95%区间低于全公司平均值",
+        "a level, not a conflict: cell mean <= organisation mean - 15 and the cell's 95% interval lies below it",
+        "水平提示而非冲突：单元格平均值 <= 全公司平均值 - 15，且其95%区间低于全公司平均值",
     ),
     "asymmetric": (
-        "both directions shown, they differ by >= 15 points, Welch t-test p < 0.05",
-        "两个方向均可显示，相差 >= 15分，Welch t检验 p < 0.05",
+        "both directions shown, their pair effects differ by >= 15 points, significant after Benjamini-Hochberg at 10%",
+        "两个方向均可显示，部门对效应相差 >= 15分，经Benjamini-Hochberg（10%）校正后显著",
     ),
-    "mutual": ("friction both ways: a two-sided conflict", "双向均有摩擦：真正的双向冲突"),
-    "polarised": ("promoters >= 25% and detractors >= 25%", "推荐者 >= 25%且贬损者 >= 25%"),
+    "mutual": (
+        "both directions below expectations: average pair effect <= -10, each <= -5, significant after the correction",
+        "双向均低于预期：两个方向部门对效应的平均 <= -10，各自 <= -5，校正后显著",
+    ),
+    "polarised": (
+        "a split of opinion: the cell's sd >= 1.5 times the usual within-cell sd, significant after the correction",
+        "意见两极分化：单元格标准差 >= 通常单元格内标准差的1.5倍，校正后显著",
+    ),
     "declining": (
-        "fell >= 10 points since the previous wave, Welch t-test p < 0.05",
-        "比上一轮次下降 >= 10分，Welch t检验 p < 0.05",
+        "fell >= 10 points since the comparison wave, significant after Benjamini-Hochberg at 10%",
+        "比对比轮次下降 >= 10分，经Benjamini-Hochberg（10%）校正后显著",
     ),
 }
 for _flag, (_en, _zh) in FLAG_MEANINGS.items():

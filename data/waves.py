@@ -38,6 +38,14 @@ _SELECT_WAVES = (
     "SELECT wave_id, name_en, name_zh, survey_version, status, k_min, k_comments, self_assessment,"
     " default_lang, opens_on, closes_on FROM waves"
 )
+_SELECT_COMPARISON_WAVE = (
+    "SELECT w.wave_id, w.name_en, w.name_zh, w.survey_version, w.status, w.k_min, w.k_comments,"
+    " w.self_assessment, w.default_lang, w.opens_on, w.closes_on FROM waves w WHERE w.status = 'closed'"
+    " AND EXISTS (SELECT 1 FROM responses r WHERE r.wave_id = w.wave_id)"
+    " AND EXISTS (SELECT 1 FROM waves t WHERE t.wave_id = ?"
+    " AND (w.opens_on < t.opens_on OR (w.opens_on = t.opens_on AND w.wave_id < t.wave_id)))"
+    " ORDER BY w.opens_on DESC, w.wave_id DESC LIMIT 1"
+)
 _INSERT_WAVE = (
     "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, status, k_min, k_comments,"
     " self_assessment, default_lang, opens_on, closes_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -122,6 +130,24 @@ def previous_wave(db: Database, wave_id: str) -> Wave | None:
         return None
     position = ids.index(wave_id)
     return waves[position - 1] if position > 0 else None
+
+
+def comparison_wave(db: Database, wave_id: str) -> Wave | None:
+    """The wave `wave_id` is compared with (trends, `declining`): the latest closed wave with responses
+    that opened earlier (by opening date, then id, as `list_waves` orders them), or None.
+
+    A draft (a pilot being set up), an open wave still collecting answers or a wave without responses
+    is never the comparison: each would silently empty the trends (issue 17).
+    """
+    row = (
+        db.connection()
+        .execute(
+            _SELECT_COMPARISON_WAVE,
+            [wave_id],
+        )
+        .fetchone()
+    )
+    return Wave(*row) if row else None
 
 
 def set_wave_status(db: Database, wave_id: str, status: str) -> None:

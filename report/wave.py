@@ -61,7 +61,7 @@ from data.aggregates import (
 )
 from data.db import Database
 from data.org import list_departments
-from data.waves import get_wave, list_waves, previous_wave
+from data.waves import comparison_wave, get_wave, list_waves
 from surveys.definition import parse_survey
 
 __all__ = [
@@ -83,7 +83,8 @@ class WaveReport:
     ----------
     wave_id : str
     previous_wave_id : str or None
-        The wave trends compare with (the one that opened just before), or None.
+        The comparison wave of trends and `declining` (data.waves.comparison_wave: the latest closed
+        wave with responses that opened earlier; never a draft or an empty wave), or None.
     relationship_type : str or None
         The relationship-type filter applied (None: all responses).
     dimension : str or None
@@ -134,9 +135,10 @@ class WaveReport:
     drivers : DataFrame
         wave_id, scope ("organisation" or "provider"), provider_dept (None for the organisation),
         dimension, n (complete responses), importance (relative importance, percent of explained
-        variance of recommend, sums to 100 per scope), r2 (of the scope's regression), coef,
-        performance (mean dimension score 0-100), quadrant ("fix_first", "keep_up", "secondary",
-        "possible_overkill"), suppressed, k. Providers need n >= 30.
+        variance of recommend, sums to 100 per scope), importance_ci_low, importance_ci_high (95%
+        bootstrap interval), r2 (of the scope's regression), coef, performance (mean dimension score
+        0-100), quadrant ("fix_first", "keep_up", "secondary", "possible_overkill" where the bootstrap
+        supports it, else "unclear"), suppressed, k. Providers need n >= 30.
     trends : DataFrame
         Change since the previous wave: wave_id, previous_wave_id, level ("cell", "provider",
         "rater", "organisation"), rater_dept, provider_dept (None where not applicable), n, mean,
@@ -379,9 +381,8 @@ def build_wave_report(
     if dimension is not None and dimension not in dimensions:
         raise ValueError(f"unknown dimension {dimension!r}; expected one of {list(dimensions)}")
     collecting = _collecting(wave)
-    previous = None if collecting else previous_wave(db, wave_id)
-    if previous is not None and _collecting(previous):
-        previous = None  # a wave still collecting publishes nothing, so nothing is compared with it
+    # the latest closed wave with responses that opened earlier (closed: it publishes its results)
+    previous = None if collecting else comparison_wave(db, wave_id)
 
     # The current wave's answers first. The previous wave needs only its cell moments (n, mean, sd
     # for trends and "declining"): DuckDB aggregates them (the same moments build_history uses) in a

@@ -17,6 +17,7 @@ from ui.results import (
     trend_series,
     wave_filters,
     wave_report,
+    waves,
 )
 
 require_role(*DASHBOARD_ROLES)
@@ -25,6 +26,8 @@ st.caption(t("hotspots_intro"))
 filters = wave_filters("hotspots", compare=False)
 report = wave_report(filters.wave.wave_id, filters.relationship_type, None)
 names = report.names(lang())
+compared = {w.wave_id: w for w in waves()}.get(report.previous_wave_id)
+st.caption(t("hotspots_compared_with", wave=compared.name(lang())) if compared else t("hotspots_no_comparison"))
 
 if report.cells.empty:
     st.info(t("dash_empty_filtered"))

@@ -42,18 +42,53 @@ def test_mean_sd_and_t_interval_by_hand():
     assert row["mean"] == pytest.approx(75.0)
     assert row["sd"] == pytest.approx(25.0)
     assert row["ci_low"] == pytest.approx(75 - 62.10344, abs=1e-4)
-    assert row["ci_high"] == pytest.approx(75 + 62.10344, abs=1e-4)
+    assert row["ci_high"] == 100.0  # 75 + 62.1 = 137.1, clipped to the 0-100 scale
     # favourable: 3 of 6 answered items at 4-5
     assert row["favourable"] == pytest.approx(0.5)
 
 
-def test_inps_and_its_interval_by_hand():
-    # Hand: 10 answers, 5 promoters (p = 0.5), 2 detractors (d = 0.2): iNPS = 100 * (0.5 - 0.2) = 30;
-    # half-width = 1.96 * 100 * sqrt((0.5 + 0.2 - 0.3^2) / 10) = 196 * sqrt(0.061) = 48.40843.
+def test_inps_and_its_adjusted_wald_interval_by_hand():
+    # Adjusted Wald (Rocks 2016, The American Statistician 70(4); as MeasuringU describes it): add 3
+    # to n, 3/4 to the promoters and 3/4 to the detractors, then the trinomial interval around the
+    # adjusted iNPS. Hand: 10 answers, 5 promoters, 2 detractors -> iNPS = 100 * (0.5 - 0.2) = 30;
+    # n' = 13, p' = 5.75 / 13 = 0.442308, d' = 2.75 / 13 = 0.211538, iNPS' = 0.230769;
+    # var = p' + d' - iNPS'^2 = 0.600592; half = 1.959964 * sqrt(0.600592 / 13) = 0.421278.
     out = nps_from_counts(pd.Series([5]), pd.Series([2]), pd.Series([10])).iloc[0]
     assert out["inps"] == pytest.approx(30.0)
-    assert out["inps_ci_low"] == pytest.approx(30 - 48.40843, abs=1e-4)
-    assert out["inps_ci_high"] == pytest.approx(30 + 48.40843, abs=1e-4)
+    assert out["inps_ci_low"] == pytest.approx(100 * (0.230769 - 0.421278), abs=1e-3)
+    assert out["inps_ci_high"] == pytest.approx(100 * (0.230769 + 0.421278), abs=1e-3)
+
+
+def test_inps_interval_never_has_zero_width_and_stays_on_the_scale():
+    # 18 passives: the plain Wald interval was "0 [0, 0]". Adjusted: n' = 21, p' = d' = 0.75 / 21,
+    # var = 1.5 / 21 = 0.071429, half = 1.959964 * sqrt(0.071429 / 21) = 0.114308.
+    out = nps_from_counts(pd.Series([0]), pd.Series([0]), pd.Series([18])).iloc[0]
+    assert out["inps"] == 0
+    assert (out["inps_ci_low"], out["inps_ci_high"]) == pytest.approx((-11.4308, 11.4308), abs=1e-3)
+    # all promoters at n = 1, 2, 5: a real width, never beyond +100 (at n = 5 the adjusted centre
+    # puts the upper bound at 98.5)
+    for n in (1, 2, 5):
+        row = nps_from_counts(pd.Series([n]), pd.Series([0]), pd.Series([n])).iloc[0]
+        assert row["inps"] == 100 and 98 < row["inps_ci_high"] <= 100
+        assert -100 <= row["inps_ci_low"] < 100 - 10
+    widths = [nps_from_counts(pd.Series([n]), pd.Series([0]), pd.Series([n])).iloc[0]["inps_ci_low"] for n in (1, 2, 5)]
+    assert widths[0] < widths[1] < widths[2]  # more answers, a narrower interval
+    # n = 1 promoter by hand: n' = 4, p' = 1.75 / 4, d' = 0.75 / 4, iNPS' = 0.25,
+    # var = 0.625 - 0.0625 = 0.5625, half = 1.959964 * sqrt(0.5625 / 4) = 0.734987 -> low = -48.50
+    assert widths[0] == pytest.approx(100 * (0.25 - 0.734987), abs=1e-3)
+    all_detractors = nps_from_counts(pd.Series([0]), pd.Series([3]), pd.Series([3])).iloc[0]
+    assert all_detractors["inps_ci_low"] == -100 and all_detractors["inps_ci_high"] > -100
+    assert np.isnan(nps_from_counts(pd.Series([0]), pd.Series([0]), pd.Series([0])).iloc[0]["inps_ci_low"])
+
+
+def test_mean_intervals_at_small_n_stay_on_the_scale():
+    one = cell_stats(_scores([100.0], [10])).iloc[0]
+    assert one["mean"] == 100 and np.isnan(one["ci_low"]) and np.isnan(one["ci_high"])  # no spread at n = 1
+    two = cell_stats(_scores([0.0, 25.0], [3, 4])).iloc[0]
+    # t(0.975, 1) = 12.7062, sd = 17.6777, half = 12.7062 * 17.6777 / sqrt(2) = 158.83 -> [0, 100]
+    assert (two["ci_low"], two["ci_high"]) == (0.0, 100.0)
+    five = cell_stats(_scores([100.0, 100.0, 100.0, 75.0, 100.0], [10] * 5)).iloc[0]
+    assert five["ci_high"] == 100.0 and 0 < five["ci_low"] < 95
 
 
 def test_inps_bands_from_recommend_scores_and_configurable_bands():

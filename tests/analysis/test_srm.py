@@ -86,3 +86,59 @@ def test_srm_refuses_bad_input():
         fit_srm(pd.DataFrame({"rater_dept": ["A"]}))
     with pytest.raises(ValueError, match="at least one cell"):
         fit_srm(pd.DataFrame(columns=["rater_dept", "provider_dept", "n", "mean", "sd"]))
+
+
+def _direct_leave_pair_out(cells: pd.DataFrame) -> pd.DataFrame:
+    """Leave-pair-out residuals and n_eff by refitting without each pair (no leverage shortcut).
+
+    For each cell i: fit mu + a + b by weighted least squares (weights n) on the other cells, with
+    drop-first dummies and numpy's lstsq; r_i = mean_i - prediction; Var(r_i) = sigma2 * (1 / n_i +
+    x_i' (X' W X)^-1 x_i) for the fit without i, so n_eff_i = 1 / (1 / n_i + x_i' (X' W X)^-1 x_i).
+    """
+    design = pd.get_dummies(cells[["rater_dept", "provider_dept"]], drop_first=True).astype(float)
+    design.insert(0, "const", 1.0)
+    x = design.to_numpy()
+    y = cells["mean"].to_numpy(float)
+    n = cells["n"].to_numpy(float)
+    r, n_eff, weight = (np.full(len(cells), np.nan) for _ in range(3))
+    for i in range(len(cells)):
+        keep = np.arange(len(cells)) != i
+        xw = x[keep] * np.sqrt(n[keep])[:, None]
+        beta, *_ = np.linalg.lstsq(xw, y[keep] * np.sqrt(n[keep]), rcond=None)
+        r[i] = y[i] - x[i] @ beta
+        n_eff[i] = 1.0 / (1.0 / n[i] + x[i] @ np.linalg.inv(xw.T @ xw) @ x[i])
+        # the prediction is sum_j L_j mean_j over the other cells; each mean carries its pair's own
+        # relationship effect, so Var(prediction) gets sigma2_relationship * sum_j L_j^2
+        loadings = x[i] @ np.linalg.inv(xw.T @ xw) @ (x[keep] * n[keep][:, None]).T
+        weight[i] = (loadings**2).sum()
+    return pd.DataFrame({"loo": r, "n_eff": n_eff, "other_pairs_weight": weight}, index=cells.index)
+
+
+def test_shrinkage_uses_n_eff_and_the_proper_variance_components():
+    responses, *_ = _synthetic(seed=5, depts=6, n_range=(5, 30))
+    cells = cell_stats(responses)
+    fit = fit_srm(cells)
+    got = fit.cells.set_index(["rater_dept", "provider_dept"])
+    direct = _direct_leave_pair_out(cells).set_index(pd.MultiIndex.from_frame(cells[["rater_dept", "provider_dept"]]))
+    np.testing.assert_allclose(got.loc[direct.index, "loo_residual"], direct["loo"], atol=1e-8)
+    np.testing.assert_allclose(got.loc[direct.index, "n_eff"], direct["n_eff"], rtol=1e-8)
+    np.testing.assert_allclose(got.loc[direct.index, "other_pairs_weight"], direct["other_pairs_weight"], rtol=1e-7)
+    # Variance components by hand: E[sum n_i e_i^2] = sigma2_w * (cells - rank) + sigma2_g * sum n_eff_i
+    # (the trace of (I - H) W with W = diag(n)), so sigma2_g = (sum n e^2 - sigma2_w (cells - rank)) / sum n_eff.
+    n = cells["n"].to_numpy(float)
+    sigma2_w = float(((n - 1) * cells["sd"].to_numpy(float) ** 2).sum() / (n - 1).sum())
+    e = got.loc[direct.index, "residual"].to_numpy()
+    rank = 1 + (cells["rater_dept"].nunique() - 1) + (cells["provider_dept"].nunique() - 1)
+    sigma2_g = ((n * e**2).sum() - sigma2_w * (len(cells) - rank)) / direct["n_eff"].sum()
+    assert fit.sigma2_within == pytest.approx(sigma2_w, rel=1e-10)
+    assert fit.sigma2_relationship == pytest.approx(sigma2_g, rel=1e-8)
+    lam = sigma2_w / sigma2_g
+    assert fit.shrinkage_lambda == pytest.approx(lam, rel=1e-8)
+    shrunk = direct["loo"] * direct["n_eff"] / (direct["n_eff"] + lam)
+    np.testing.assert_allclose(got.loc[direct.index, "relationship_effect"], shrunk, atol=1e-8)
+    half = 1.959963984540054 * np.sqrt(sigma2_w / (direct["n_eff"] + lam))
+    np.testing.assert_allclose(got.loc[direct.index, "relationship_ci_high"], shrunk + half, atol=1e-8)
+    # standard error of r: within-cell noise of the pair and of the cells that predict it, plus the
+    # other pairs' own relationship effects in that prediction
+    se = np.sqrt(sigma2_w / direct["n_eff"] + sigma2_g * direct["other_pairs_weight"])
+    np.testing.assert_allclose(got.loc[direct.index, "loo_se"], se, rtol=1e-7)

@@ -9,6 +9,7 @@ from scipy import stats
 from analysis.reliability import icc1_from_moments
 from analysis.stats_adapter import (
     cronbach_alpha,
+    fdr_bh,
     relative_importance,
     relative_importance_by_group,
     t_quantile,
@@ -95,3 +96,25 @@ def test_batched_relative_importance_equals_pingouin_per_group():
         np.testing.assert_allclose(mine["relimp_perc"], reference["relimp_perc"], rtol=1e-8)
         np.testing.assert_allclose(mine["coef"], reference["coef"], rtol=1e-8)
         assert mine["r2"].iloc[0] == pytest.approx(reference["r2"].iloc[0])
+
+
+def test_benjamini_hochberg_matches_statsmodels_and_ignores_missing_p_values():
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(3)
+    p = np.concatenate([rng.uniform(size=60), rng.uniform(0, 0.002, size=8)])
+    p[[4, 17]] = np.nan  # cells without a test are not part of the family
+    reject, adjusted = fdr_bh(p, 0.10)
+    tested = ~np.isnan(p)
+    # statsmodels.stats.multitest.multipletests(p, alpha=0.1, method="fdr_bh") on the tested p-values
+    want_reject, want_adjusted, *_ = multipletests(p[tested], alpha=0.10, method="fdr_bh")
+    np.testing.assert_array_equal(reject[tested], want_reject)
+    np.testing.assert_allclose(adjusted[tested], want_adjusted, rtol=1e-12)
+    assert not reject[~tested].any() and np.isnan(adjusted[~tested]).all()
+    assert 8 <= reject.sum() < 12
+    # Hand calculation: p = (0.01, 0.04, 0.03) -> sorted 0.01, 0.03, 0.04; adjusted min(p * 3 / rank)
+    # from the top: 0.04 * 3 / 3 = 0.04, 0.03 * 3 / 2 = 0.045 -> 0.04, 0.01 * 3 = 0.03.
+    reject, adjusted = fdr_bh(np.array([0.01, 0.04, 0.03]), 0.05)
+    np.testing.assert_allclose(adjusted, [0.03, 0.04, 0.04])
+    assert reject.all()
+    assert fdr_bh(np.array([]), 0.1)[0].size == 0

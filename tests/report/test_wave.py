@@ -56,7 +56,8 @@ def test_tables_have_the_documented_columns(report):
         report.hotspots.columns
     )
     assert set(report.reliability["measure"]) == {"alpha", "icc1"}
-    assert set(report.drivers["quadrant"]) <= {"fix_first", "keep_up", "secondary", "possible_overkill"}
+    assert set(report.drivers["quadrant"]) <= {"fix_first", "keep_up", "secondary", "possible_overkill", "unclear"}
+    assert {"importance_ci_low", "importance_ci_high"} <= set(report.drivers.columns)
     assert set(report.trends["level"]) == {"cell", "provider", "rater", "organisation"}
     assert {"dept_code", "invited", "responded", "rate", "low_participation"} <= set(report.participation.columns)
     assert report.names("zh")["SALES"] == "销售部"
@@ -227,3 +228,35 @@ def test_trends_compare_with_the_previous_waves_own_report(db, filters):
         np.testing.assert_array_equal(merged["previous_n"], merged["n_own"])
     org = now.trends[now.trends["level"] == "organisation"]
     np.testing.assert_allclose(org["previous_mean"], before.org["mean"], rtol=1e-9)
+
+
+def test_a_pilot_draft_or_an_empty_wave_never_becomes_the_comparison(demo_db_path):
+    # issue 17: a draft that opened just before the latest wave emptied the trends and removed every
+    # `declining` flag. The comparison is the latest closed wave with responses that opened earlier.
+    import datetime as dt
+
+    from data.waves import create_wave, get_wave
+
+    db = Database(demo_db_path)
+    version = get_wave(db, LATEST).survey_version
+    for wave_id, opens_on, status in (
+        ("PILOT", dt.date(2026, 10, 1), "draft"),
+        ("EMPTY", dt.date(2026, 9, 1), "closed"),
+    ):
+        create_wave(
+            db,
+            wave_id,
+            name_en=wave_id,
+            name_zh=wave_id,
+            survey_version=version,
+            opens_on=opens_on,
+            closes_on=opens_on + dt.timedelta(days=5),
+            status=status,
+        )
+    report = build_wave_report(db, LATEST)
+    db.close()
+    assert report.previous_wave_id == WAVES[-2][0]
+    cell = report.trends[report.trends["level"] == "cell"]
+    assert cell["previous_mean"].notna().sum() > 40
+    declining = report.hotspots.set_index(["rater_dept", "provider_dept"]).loc[PLANTED["declining"]]
+    assert declining["declining"]

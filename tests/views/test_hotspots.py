@@ -23,6 +23,8 @@ def test_hotspots_rank_the_planted_conflicts_with_flags_and_reasons(demo_db_path
     assert "Sales" in friction["reason"] and "Production" in friction["reason"]
     declining = ranked[ranked["pair"] == "Customer Service → Logistics"].iloc[0]
     assert "declining" in declining["flags"]
+    # the page says which wave `declining` compares with (the latest closed wave before 2026 Q4)
+    assert any(c.value.startswith("Declining compares with 2026 Q3,") for c in at.caption)
 
 
 def test_hotspots_pair_shows_both_directions_trend_and_comments_as_text(demo_db_path):
