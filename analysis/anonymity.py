@@ -42,7 +42,6 @@ KEY_COLUMNS = (
     "dimension",
     "scope",
     "measure",
-    "hidden_figures",
 )
 HIDDEN_FIGURES = "hidden_figures"
 RECOMMEND = "recommend"  # the name of the loyalty group in `hidden_figures`
@@ -154,8 +153,8 @@ def published_stats(moments: pd.DataFrame, gated: pd.DataFrame, k: int) -> pd.Da
     a hidden loyalty or dimension figure is blank and named in hidden_figures.
     """
     stats = stats_from_moments(gated)
-    n_all = moments["n"].fillna(0).to_numpy(dtype=float)
-    row_hidden = (gated["n"].fillna(0).to_numpy(dtype=float) == 0) & (n_all > 0)
+    # a row is there because people answered it; with no shown group left it is hidden, not "no data"
+    row_hidden = gated["n"].fillna(0).to_numpy(dtype=float) == 0
     names: list[tuple[str, np.ndarray]] = []
     if "n_recommend" in moments.columns:
         rec_hidden = (
@@ -250,7 +249,9 @@ def driver_sample(gated: pd.DataFrame, dimensions: tuple[str, ...], k: int) -> p
     rest = per_cell.sub(complete_n, axis=0)
     ok = (complete_n >= k) & ((rest == 0) | (rest >= k)).all(axis=1)
     usable = ok.reindex(pd.MultiIndex.from_arrays(keys)).to_numpy(dtype=bool)
-    return gated.loc[usable & complete.to_numpy()]
+    # In a canonical order (keys, then answers): storage order is arbitrary, and the drivers'
+    # bootstrap draws by position, so the same answers must give the same rows in the same order.
+    return gated.loc[usable & complete.to_numpy()].sort_values(["rater_dept", "provider_dept", *columns], kind="stable")
 
 
 def suppress_small_cells(

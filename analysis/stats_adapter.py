@@ -100,7 +100,13 @@ def cronbach_alpha(items: pd.DataFrame, ci: float = 0.95) -> tuple[float, float,
     data = items.dropna(how="all")
     if data.shape[1] < 2 or data.shape[0] < 2:
         return np.nan, np.nan, np.nan
-    alpha, interval = pg.cronbach_alpha(data=data.astype(float), ci=ci)
+    # Alpha divides by the variance of the total score: when (pairwise) that is about zero, e.g. a few
+    # respondents who all answered alike, the quotient is rounding noise (1e16 was seen), not a value.
+    covariance = data.astype(float).cov()
+    if not covariance.sum().sum() > 1e-9 * max(float(np.trace(covariance.fillna(0))), 1e-12):
+        return np.nan, np.nan, np.nan
+    with np.errstate(invalid="ignore", divide="ignore"):
+        alpha, interval = pg.cronbach_alpha(data=data.astype(float), ci=ci)
     return float(alpha), float(interval[0]), float(interval[1])
 
 

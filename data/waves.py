@@ -122,16 +122,6 @@ def list_waves(db: Database) -> list[Wave]:
     return [Wave(*row) for row in rows]
 
 
-def previous_wave(db: Database, wave_id: str) -> Wave | None:
-    """The wave that opened just before `wave_id`, or None."""
-    waves = list_waves(db)
-    ids = [w.wave_id for w in waves]
-    if wave_id not in ids:
-        return None
-    position = ids.index(wave_id)
-    return waves[position - 1] if position > 0 else None
-
-
 def comparison_wave(db: Database, wave_id: str) -> Wave | None:
     """The wave `wave_id` is compared with (trends, `declining`): the latest closed wave with responses
     that opened earlier (by opening date, then id, as `list_waves` orders them), or None.

@@ -67,7 +67,8 @@ def make_org(seed: int, *, departments: int | None = None, density: float | None
     depts = [f"D{i}" for i in range(n_depts)]
     k = int(rng.integers(3, 7))
     density = density if density is not None else float(rng.uniform(0.3, 1.0))
-    pairs = [(a, b) for a in depts for b in depts if a != b and rng.random() < density]
+    every_pair = [(a, b) for a in depts for b in depts if a != b]
+    pairs = [pair for pair in every_pair if rng.random() < density] or every_pair[:3]
     typed = [(a, b, TYPES[int(rng.integers(0, len(TYPES)))]) for a, b in pairs if rng.random() < 0.7]
     relationships = pd.DataFrame(typed, columns=["customer_dept", "provider_dept", "type"])
     skip = {d: float(rng.choice([0.05, 0.3, 0.8])) for d in DIMS}  # some dimensions mostly skipped
