@@ -14,7 +14,7 @@ from html import escape
 import streamlit as st
 
 from ui.access import cookie_session_user, current_user, sign_out
-from ui.frame import init_session, lang, t
+from ui.frame import init_session, lang, md_escape, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 from ui.navigation import PAGES, home_page, visible_pages
 from ui.routes import sign_out_action
@@ -39,7 +39,7 @@ user = current_user()
 role = user["role"] if user else None
 if user:
     with st.sidebar:
-        st.markdown(t("auth_signed_in_as", name=user["display_name"], role=t(f"role_{role}")))
+        st.markdown(t("auth_signed_in_as", name=md_escape(user["display_name"]), role=t(f"role_{role}")))
         if cookie_session_user() is not None:
             # A password session ends through the sign-out route, which also deletes the HttpOnly cookie.
             st.html(

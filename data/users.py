@@ -25,6 +25,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from data.audit import record_event
 from data.db import Database
 from data.sessions import end_sessions_of
+from data.text_rules import has_bidi_control
 
 ROLES = ("leader", "analyst", "admin")
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
@@ -179,13 +180,16 @@ def add_user(
 ) -> dict:
     """Create an account; `password` None makes a single-sign-on-only account (needs `email`).
 
-    Raises UserError: bad_username, bad_role, password_too_short, needs_password_or_email, exists, email_taken.
+    Raises UserError: bad_username, bad_role, the password policy's codes, needs_password_or_email,
+    bidi_control (in the display name), exists, email_taken.
     """
     name = _check_username(username)
     _check_role(role)
     mail = email.strip().lower() if email and email.strip() else None
     if password is None and mail is None:
         raise UserError("needs_password_or_email")
+    if has_bidi_control(display_name or ""):
+        raise UserError("bidi_control")
     password_hash = hash_password(password, name) if password is not None else None
     con = db.connection()
     if con.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():

@@ -16,13 +16,13 @@ from ui.access import (
     current_user,
     sso_enabled,
 )
-from ui.frame import preload_chart_library, t
+from ui.frame import md_escape, preload_chart_library, t
 from ui.routes import problem_from_query, sign_in_action
 
 st.title(t("auth_title"))
 user = current_user()
 if user is not None:
-    st.success(t("auth_already", name=user["display_name"], role=t(f"role_{user['role']}")))
+    st.success(t("auth_already", name=md_escape(user["display_name"]), role=t(f"role_{user['role']}")))
     st.stop()
 
 # The routes come back here with ?signed_out=1 or ?problem=...&wait=... (harmless if typed: they only

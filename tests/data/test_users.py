@@ -214,3 +214,10 @@ def test_the_password_policy_refuses_weak_passwords_with_a_reason(memory_db, pas
     with pytest.raises(UserError) as caught:
         set_password(memory_db, "wang.fang.long", password)
     assert caught.value.code == code
+
+
+def test_a_display_name_with_bidi_control_characters_is_refused(memory_db):
+    with pytest.raises(UserError) as caught:
+        add_user(memory_db, "eve", "leader", display_name="Eve \u202enimdA", password=PASSWORD)
+    assert caught.value.code == "bidi_control"
+    assert get_user(memory_db, "eve") is None
