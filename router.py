@@ -10,6 +10,7 @@ The menu is built from the signed-in user's role. Each page still checks the rol
 """
 
 from html import escape
+from pathlib import Path
 
 import streamlit as st
 
@@ -19,7 +20,11 @@ from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 from ui.navigation import PAGES, home_page, visible_pages
 from ui.routes import sign_out_action
 
-st.set_page_config(page_title="ICSAT", page_icon=":material/hub:", layout="wide")
+ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icsat.png"
+
+# A file of our own: a Material icon as page_icon makes every browser fetch the favicon from
+# fonts.gstatic.com (nothing is fetched from outside hosts; tests/browser/test_outside_hosts_browser.py).
+st.set_page_config(page_title="ICSAT", page_icon=str(ICON), layout="wide")
 init_session()
 
 with st.sidebar:

@@ -13,7 +13,7 @@ import streamlit as st
 from surveys.answers import NEVER, NOT_APPLICABLE
 from surveys.definition import Text
 from ui import survey_flow as flow
-from ui.frame import lang, t
+from ui.frame import lang, md_escape, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 
 REFUSALS = {
@@ -76,8 +76,10 @@ def header(ctx: flow.SurveyContext) -> dict[str, str]:
     st.caption(
         t("survey_wave", wave=ctx.check.wave.name(lang()))
         + " · "
-        + t("survey_department", dept=names.get(ctx.rater_dept, ctx.rater_dept))
+        + t("survey_department", dept=md_escape(names.get(ctx.rater_dept, ctx.rater_dept)))
     )
+    # The unfinished answers belong to the link, not to the browser: say so (issue 16).
+    st.caption(t("survey_link_personal"))
     notice = st.session_state.get("survey.notice")
     if notice:
         st.info(t(notice))

@@ -87,6 +87,15 @@ def test_the_token_is_taken_from_the_link_and_removed_from_the_address_bar(demo_
     assert_serialisable_state(at)
 
 
+def test_the_survey_says_plainly_that_the_link_is_personal(demo_db_path):
+    # Issue 16, problem 7: the draft (comments included) belongs to the link, so whoever opens the same
+    # link sees it; the page says so instead of pretending otherwise.
+    at = _open(demo_db_path, _invite(demo_db_path))
+    assert "This link is personal" in _texts(at) and "sees your unfinished answers" in _texts(at)
+    zh = _open(demo_db_path, _invite(demo_db_path), lang="zh")
+    assert "此链接仅供您本人使用" in _texts(zh)
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
