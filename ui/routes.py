@@ -11,12 +11,13 @@ another site cannot sign someone in or out). The pages read the cookie through `
 (ui/access.py).
 
 The upload guard refuses Streamlit's file-upload endpoint to any browser without a signed-in session
-whose role may upload (a survey session cannot fill the server's memory with files).
+(password, or single sign-on) whose role may upload: a survey session cannot fill the server's memory.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from urllib.parse import urlencode, urlsplit
@@ -31,7 +32,7 @@ from streamlit import config
 from data.audit import record_event
 from data.connection import get_database
 from data.sessions import SESSION_HOURS, end_session, session_user, start_session
-from data.users import verify
+from data.users import user_for_email, verify
 
 SESSION_COOKIE = "icsat_session"
 UPLOAD_ROLES = ("analyst", "admin")  # the roles whose pages have file uploaders (imports)
@@ -150,6 +151,35 @@ def problem_from_query(value: object) -> str | None:
     return str(value) if value in _PROBLEMS else None
 
 
+def _uploading_user(request: Request) -> dict | None:
+    """The account behind a request: its password session cookie, or its single-sign-on cookie."""
+    return session_user(get_database(), request.cookies.get(SESSION_COOKIE)) or _sso_account(request)
+
+
+def _sso_account(request: Request) -> dict | None:
+    """The active account of a browser signed in through single sign-on, or None.
+
+    Streamlit keeps that sign-in in its own signed cookie (`_streamlit_user`, HttpOnly); its reader
+    checks the signature with the server's cookie secret. It is a private helper of Streamlit: if a
+    later version moves it, single-sign-on users lose uploads rather than get unchecked ones.
+    """
+    try:
+        from streamlit.web.server.starlette import starlette_auth_routes as auth
+    except ImportError:
+        return None
+    reader = getattr(auth, "_get_cookie_value_from_request", None)
+    name = getattr(auth, "USER_COOKIE_NAME", None)
+    if reader is None or name is None or name not in request.cookies:
+        return None
+    try:
+        payload = json.loads(reader(request, name) or b"{}")
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict) or not payload.get("is_logged_in") or not payload.get("email"):
+        return None
+    return user_for_email(get_database(), str(payload["email"]))
+
+
 class UploadGuard:
     """ASGI middleware: Streamlit's upload endpoint only for a signed-in session whose role may upload.
 
@@ -164,7 +194,7 @@ class UploadGuard:
         if scope["type"] == "http" and scope["path"].startswith(f"{base_path()}/_stcore/upload_file"):
             request = Request(scope)
             if request.method not in ("GET", "HEAD", "OPTIONS"):
-                user = await run_in_threadpool(session_user, get_database(), request.cookies.get(SESSION_COOKIE))
+                user = await run_in_threadpool(_uploading_user, request)
                 if user is None or user["role"] not in UPLOAD_ROLES:
                     await PlainTextResponse("Uploads need a signed-in account that may upload.", 403)(
                         scope, receive, send

@@ -132,3 +132,19 @@ def test_uploads_need_a_signed_in_session_whose_role_may_upload(app_db):
     assert call_asgi(_app(), "PUT", path, headers=leader)[0] == 403
     analyst = {"Cookie": f"{SESSION_COOKIE}={start_session(app_db, 'alice')}"}
     assert call_asgi(_app(), "PUT", path, headers=analyst)[:1] == (200,)
+
+
+def test_a_single_sign_on_analyst_may_upload_and_a_forged_sso_cookie_may_not(app_db, monkeypatch):
+    from streamlit.web.server.starlette import starlette_auth_routes as auth
+
+    from data.users import add_user
+
+    add_user(app_db, "li.na", "analyst", email="li.na@example.com")
+    signed = {"good-signature": b'{"is_logged_in": true, "email": "Li.Na@example.com"}'}
+    # Streamlit's reader returns the payload only when the signature checks out (else None)
+    monkeypatch.setattr(auth, "_get_cookie_value_from_request", lambda request, name: signed.get(request.cookies[name]))
+    path = "/_stcore/upload_file/some-session/some-file"
+    good = {"Cookie": f"{auth.USER_COOKIE_NAME}=good-signature"}
+    forged = {"Cookie": f"{auth.USER_COOKIE_NAME}=forged"}
+    assert call_asgi(_app(), "PUT", path, headers=good)[0] == 200
+    assert call_asgi(_app(), "PUT", path, headers=forged)[0] == 403
