@@ -23,6 +23,13 @@ def init_session() -> None:
     """Set the default session state keys (once per session)."""
     for key, value in DEFAULT_STATE.items():
         st.session_state.setdefault(key, value)
+    chosen = st.query_params.get("lang")
+    if chosen is not None:
+        # The sign-in route brings the language chosen on the sign-in page back in the address.
+        st.query_params.pop("lang", None)
+        if chosen in LANGUAGES:
+            st.session_state["lang"] = chosen
+            st.session_state["lang_chosen"] = True
     if "lang_chosen" not in st.session_state:
         # The browser's locale decides until the person picks a language.
         locale = (st.context.locale or "") if hasattr(st.context, "locale") else ""

@@ -20,6 +20,7 @@ import asyncio
 import json
 import math
 import time
+from html import escape
 from urllib.parse import urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +34,7 @@ from data.audit import record_event
 from data.connection import get_database
 from data.sessions import SESSION_HOURS, end_session, session_user, start_session
 from data.users import user_for_email, verify
+from ui.i18n import LANGUAGES
 
 SESSION_COOKIE = "icsat_session"
 UPLOAD_ROLES = ("analyst", "admin")  # the roles whose pages have file uploaders (imports)
@@ -57,6 +59,27 @@ def sign_in_action() -> str:
 def sign_out_action() -> str:
     """Where the sign-out button posts."""
     return f"{base_path()}/auth/sign-out"
+
+
+def sign_in_form(username_label: str, password_label: str, submit_label: str, lang: str) -> str:
+    """The sign-in form's HTML for the sign-in page: labels in the page's language (escaped), the
+    field names `_sign_in` reads, and the language, so that the answer comes back in it."""
+    return (
+        f'<form method="post" action="{escape(sign_in_action())}" class="icsat-sign-in">'
+        f'<input type="hidden" name="lang" value="{escape(lang)}">'
+        f'<label for="icsat-username">{escape(username_label)}</label>'
+        '<input id="icsat-username" name="username" autocomplete="username" maxlength="64" required>'
+        f'<label for="icsat-password">{escape(password_label)}</label>'
+        '<input id="icsat-password" name="password" type="password" autocomplete="current-password"'
+        ' maxlength="256" required>'
+        f'<button type="submit">{escape(submit_label)}</button></form>'
+        "<style>.icsat-sign-in {display: flex; flex-direction: column; gap: 0.4rem; max-width: 24rem;}"
+        " .icsat-sign-in input {padding: 0.5rem; border-radius: 0.5rem; border: 1px solid rgba(49, 51, 63, 0.2);"
+        " font: inherit; background: rgb(240, 242, 246);}"
+        " .icsat-sign-in button {margin-top: 0.6rem; align-self: flex-start; padding: 0.4rem 1rem;"
+        " border-radius: 0.5rem; border: none; background: rgb(255, 75, 75); color: white; font: inherit;"
+        " cursor: pointer;}</style>"
+    )
 
 
 def _same_origin(request: Request) -> bool:
@@ -95,9 +118,11 @@ async def _sign_in(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=8)
     username = str(form.get("username") or "")[:64]
     password = str(form.get("password") or "")[:256]
+    # the page's language comes along, so the answer is in the language the person chose
+    chosen = {"lang": str(form.get("lang"))} if form.get("lang") in LANGUAGES else {}
     old_token = request.cookies.get(SESSION_COOKIE)
     if not username.strip() or not password:
-        return _to_sign_in_page(problem="auth_missing")
+        return _to_sign_in_page(problem="auth_missing", **chosen)
     db = get_database()
     result = await run_in_threadpool(verify, db, username, password, address=_client_address(request))
     token = None
@@ -111,9 +136,11 @@ async def _sign_in(request: Request) -> Response:
         await asyncio.sleep(remaining)
     if token is None:
         if result.status == "throttled":
-            return _to_sign_in_page(problem="auth_throttled", wait=str(max(1, math.ceil(result.wait_seconds))))
-        return _to_sign_in_page(problem="auth_failed")
-    response = RedirectResponse(f"{base_path()}/", status_code=303)
+            wait = str(max(1, math.ceil(result.wait_seconds)))
+            return _to_sign_in_page(problem="auth_throttled", wait=wait, **chosen)
+        return _to_sign_in_page(problem="auth_failed", **chosen)
+    suffix = f"?{urlencode(chosen)}" if chosen else ""
+    response = RedirectResponse(f"{base_path()}/{suffix}", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

@@ -173,3 +173,17 @@ def test_a_single_sign_on_email_without_an_account_gets_no_access(empty_db_path,
     at = run_page("views/sign_in.py", empty_db_path, role=None, state={"auth.sso_refused": "stranger@example.com"})
     assert "stranger@example.com" in at.error[0].value and "no ICSAT account" in at.error[0].value
     assert _events(empty_db_path, "sign_in_failed") == ["stranger@example.com"]
+
+
+def test_the_sign_in_form_carries_the_language_and_the_answer_comes_back_in_it(empty_db_path):
+    assert 'name="lang" value="zh"' in _form(run_page("views/sign_in.py", empty_db_path, role=None, lang="zh"))
+    # the whole app (router.py sets the language before the page runs), as a browser's first run
+    at = run_page(
+        "router.py",
+        empty_db_path,
+        role=None,
+        query={"problem": "auth_failed", "lang": "zh"},
+        state={"lang_chosen": False},
+    )
+    assert at.session_state["lang"] == "zh" and at.session_state["lang_chosen"] is True
+    assert "lang" not in at.query_params

@@ -148,3 +148,14 @@ def test_a_single_sign_on_analyst_may_upload_and_a_forged_sso_cookie_may_not(app
     forged = {"Cookie": f"{auth.USER_COOKIE_NAME}=forged"}
     assert call_asgi(_app(), "PUT", path, headers=good)[0] == 200
     assert call_asgi(_app(), "PUT", path, headers=forged)[0] == 403
+
+
+def test_the_language_chosen_on_the_sign_in_page_comes_back_with_the_answer(app_db):
+    def answer(form):
+        return dict(call_asgi(_app(), "POST", "/auth/sign-in", form=form, headers=ORIGIN)[1])["location"]
+
+    assert answer({"username": "alice", "password": PASSWORD, "lang": "zh"}) == "/?lang=zh"
+    assert (
+        answer({"username": "alice", "password": "wrong wrong", "lang": "zh"}) == "/sign_in?problem=auth_failed&lang=zh"
+    )
+    assert answer({"username": "alice", "password": PASSWORD, "lang": "<script>"}) == "/"  # only our languages
