@@ -72,7 +72,7 @@ def session_user(db: Database, token: str | None, *, now: dt.datetime | None = N
     }
 
 
-def session_state(db: Database, token: str | None, *, now: dt.datetime | None = None) -> str:
+def session_status(db: Database, token: str | None, *, now: dt.datetime | None = None) -> str:
     """'valid', 'expired' (issued by us, ran out) or 'unknown' (never issued, or ended)."""
     if not token or len(token) > 256:
         return "unknown"

@@ -19,7 +19,7 @@ import datetime as dt
 import streamlit as st
 
 from data.audit import record_event
-from data.sessions import SESSION_HOURS, end_session, session_state, session_user
+from data.sessions import SESSION_HOURS, end_session, session_status, session_user
 from data.users import account_status, user_for_email, utc_now
 from ui.frame import db, t
 from ui.routes import SESSION_COOKIE
@@ -48,7 +48,7 @@ def cookie_session_user() -> dict | None:
     if token is None:
         return None
     user = session_user(db(), token)
-    if user is None and session_state(db(), token) == "expired":
+    if user is None and session_status(db(), token) == "expired":
         username = end_session(db(), token)
         if username:
             record_event(db(), username, "session_expired")
