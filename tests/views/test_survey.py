@@ -365,3 +365,19 @@ def test_control_characters_are_removed_from_text_with_a_notice(demo_db_path):
     at = _click(at, "Next")
     assert "Invisible control characters were removed from your text." in at.info[0].value
     assert load_draft(_db(), hash_token(token))["ratings"]["PROD"]["comments"] == {"change": "late again"}
+
+
+def test_department_names_are_shown_as_typed_on_the_survey_forms(demo_db_path):
+    # Issue 16: names go into Markdown (headings, question labels, the screener); a name written as a
+    # link or with a bare URL must stay text there too.
+    from ui.frame import md_escape
+
+    name = "IT [x](https://evil.example) www.evil.example"
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE departments SET name_en = ? WHERE code = 'IT'", [name])
+    db.close()
+    at = _open(demo_db_path, _invite(demo_db_path))
+    assert md_escape(name) in [r.label for r in at.radio]  # the screener
+    at = _screener(at, {"IT": "daily"})
+    assert at.subheader[0].value == md_escape(name)
+    assert at.radio(key="survey.item.IT.reliability_1").label == f"{md_escape(name)} delivers what they promised."
