@@ -90,6 +90,25 @@ def _same_origin(request: Request) -> bool:
     return bool(host) and urlsplit(source).netloc == host
 
 
+MAX_SIGN_IN_BYTES = 16 * 1024  # a username, a password of 256 characters and the language: far less
+
+
+async def _small_body(request: Request) -> bool:
+    """Read the body (kept by Starlette for `request.form()`) only up to MAX_SIGN_IN_BYTES."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_SIGN_IN_BYTES:
+        return False
+    size = 0
+    chunks = []
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_SIGN_IN_BYTES:
+            return False
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # what Request.body() caches; form() reads it from there
+    return True
+
+
 def _client_address(request: Request) -> str:
     # Behind a reverse proxy uvicorn puts the X-Forwarded-For address here for trusted proxies only
     # (--forwarded-allow-ips); see deploy/nginx.conf.
@@ -115,6 +134,8 @@ async def _sign_in(request: Request) -> Response:
     started = time.monotonic()
     if not _same_origin(request):
         return _to_sign_in_page(problem="auth_refused_request")
+    if not await _small_body(request):
+        return PlainTextResponse("A sign-in is a few hundred bytes.", 413)
     form = await request.form(max_files=0, max_fields=8)
     username = str(form.get("username") or "")[:64]
     password = str(form.get("password") or "")[:256]

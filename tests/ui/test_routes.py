@@ -159,3 +159,11 @@ def test_the_language_chosen_on_the_sign_in_page_comes_back_with_the_answer(app_
         answer({"username": "alice", "password": "wrong wrong", "lang": "zh"}) == "/sign_in?problem=auth_failed&lang=zh"
     )
     assert answer({"username": "alice", "password": PASSWORD, "lang": "<script>"}) == "/"  # only our languages
+
+
+def test_a_huge_sign_in_body_is_refused_unread(app_db):
+    status, _, _ = _sign_in("alice", "x" * 100_000)
+    assert status == 413
+    assert list_events(app_db).empty  # refused before any attempt was counted
+    status, headers, _ = _sign_in("alice", PASSWORD)  # a normal one: its body read once, then parsed
+    assert status == 303 and _location(headers) == "/"
