@@ -1,66 +1,20 @@
-"""ICSAT: the router and frame. Pages live in views/; this file only sets up and routes.
+"""ICSAT's server: the Streamlit app (router.py) as an ASGI application, with what Streamlit alone
+cannot give (ui/routes.py): sign-in and sign-out routes that set and clear an HttpOnly session
+cookie, a guard on the upload endpoint, and an error display without outside links.
 
-The page folder is not called pages/: Streamlit treats a pages/ folder beside the entry script as a
-legacy multipage app until st.navigation has run once in the process, so the first request after a
-restart that is a deep link (a staff member's survey link) would run the page without this frame.
-
-The menu is built from the signed-in user's role. Each page still checks the role itself
-(ui/access.py), so opening a page's URL directly gets the same answer as the menu.
+`streamlit run app.py` finds `app` below and serves it with uvicorn (Streamlit's st.App); the pages
+run in router.py, the router and frame.
 """
 
 import streamlit as st
+from starlette.middleware import Middleware
 
-from ui.access import current_user, sign_out
-from ui.frame import init_session, lang, t
-from ui.i18n import LANGUAGE_NAMES, LANGUAGES
-from ui.navigation import PAGES, home_page, visible_pages
+from ui.routes import UploadGuard, auth_routes
+from ui.script_errors import show_script_error
 
-st.set_page_config(page_title="ICSAT", page_icon=":material/hub:", layout="wide")
-init_session()
-
-with st.sidebar:
-    choice = st.segmented_control(
-        t("language"),
-        options=list(LANGUAGES),
-        format_func=LANGUAGE_NAMES.get,
-        default=lang(),
-        key="app.lang_picker",
-    )
-    if choice and choice != lang():
-        st.session_state["lang"] = choice
-        st.session_state["lang_chosen"] = True
-        st.rerun()
-
-user = current_user()
-role = user["role"] if user else None
-if user:
-    with st.sidebar:
-        st.markdown(t("auth_signed_in_as", name=user["display_name"], role=t(f"role_{role}")))
-        if st.button(t("auth_sign_out"), icon=":material/logout:", key="app.sign_out"):
-            sign_out()
-            st.switch_page(home_page(None).path)
-
-# Pages the role may not open stay routable but hidden, so a direct URL gets the page's own refusal.
-shown, home = visible_pages(role), home_page(role)
-
-
-def go_home() -> None:
-    """The root URL: on to the sign-in page or the first page of the menu. (Streamlit serves its
-    default page at "/" only, so no real page is the default: each keeps its own address.)"""
-    st.switch_page(home.path)
-
-
-sections: dict[str, list] = {}
-for entry in PAGES:
-    sections.setdefault(t(entry.section), []).append(
-        st.Page(
-            entry.path,
-            title=t(entry.title),
-            icon=entry.icon,
-            url_path=entry.url_path,
-            visibility="visible" if entry in shown else "hidden",
-        )
-    )
-first_section = next(iter(sections))
-sections[first_section].insert(0, st.Page(go_home, title="ICSAT", url_path="home", default=True, visibility="hidden"))
-st.navigation(sections).run()
+app = st.App(
+    "router.py",
+    routes=auth_routes(),
+    middleware=[Middleware(UploadGuard)],
+    on_script_error=show_script_error,
+)

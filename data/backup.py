@@ -9,7 +9,11 @@ even read-only. So a backup is always made by the process that owns the database
   and renamed only when complete and checked, so a half-made backup never looks like a backup;
 - the running app starts `start_backup_watcher(db)` once per process (data/connection.py). It looks
   every second for request files in a spool folder beside the database (`.<db name>.backup-spool/`)
-  and answers each with a result file;
+  and answers each with a result file. The spool is a door into the app's process, so it is read only
+  when it is a real folder owned by the app's user with mode 0700; request ids must be 32 hex digits;
+  a request's `out_dir` must be an absolute path inside the backup folder (`ICSAT_BACKUP_DIR`, by
+  default the database's own folder); answers are created with O_EXCL|O_NOFOLLOW (a planted symlink
+  is not written through); backups are 0600 in 0700 folders (they hold raw responses and hashes);
 - `python cli.py backup` opens the file itself when the app is not running, and otherwise (the file
   is locked) drops a request into the spool folder and waits for the app's answer.
 
@@ -23,8 +27,12 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
+import re
 import shutil
+import stat
+import tempfile
 import threading
 import time
 import uuid
@@ -41,6 +49,9 @@ BACKUP_SUFFIX = ".duckdb"
 POLL_SECONDS = 1.0
 REQUEST_SUFFIX = ".request.json"
 RESULT_SUFFIX = ".result.json"
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")  # uuid4().hex, as request_backup names them
+_PRIVATE_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+_LOG = logging.getLogger("icsat.backup")
 
 
 class BackupError(RuntimeError):
@@ -59,6 +70,33 @@ def spool_dir(db_path: str | Path) -> Path:
     """The folder beside the database where backup requests and answers are exchanged."""
     path = Path(db_path).resolve()
     return path.parent / f".{path.name}.backup-spool"
+
+
+def backup_root(db_path: str | Path) -> Path:
+    """The folder the running app may write backups into, for requests from the command line:
+    `ICSAT_BACKUP_DIR` when set, else the database's own folder."""
+    value = os.environ.get("ICSAT_BACKUP_DIR", "").strip()
+    return (Path(value).expanduser() if value else Path(db_path).parent).resolve()
+
+
+def _inside_backup_root(db_path: str | Path, out_dir: object) -> Path:
+    """`out_dir` of a request, resolved, when it is an absolute path inside the backup folder."""
+    root = backup_root(db_path)
+    if not isinstance(out_dir, str) or not os.path.isabs(out_dir):
+        raise BackupError(f"the backup folder must be an absolute path inside the backup folder {root}")
+    out = Path(out_dir).resolve()
+    if not out.is_relative_to(root):
+        raise BackupError(f"{out} is not inside the backup folder {root} (set ICSAT_BACKUP_DIR to change it)")
+    return out
+
+
+def spool_is_private(spool: Path) -> bool:
+    """The spool is a real folder (not a symlink), owned by this process's user, mode 0700."""
+    try:
+        info = os.lstat(spool)
+    except OSError:
+        return False
+    return stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() and stat.S_IMODE(info.st_mode) == 0o700
 
 
 def _quote(identifier: str) -> str:
@@ -93,16 +131,22 @@ def backup_database(db: Database, out_dir: str | Path, *, now: dt.datetime | Non
     """
     out = Path(out_dir).expanduser().resolve()
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        out.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError as exc:
         raise BackupError(f"cannot create the backup folder {out}: {exc.strerror}") from exc
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%S%fZ")
     target = out / f"{BACKUP_PREFIX}{stamp}{BACKUP_SUFFIX}"
-    partial = out / f".{target.name}.{uuid.uuid4().hex}.partial"
     alias = f"icsat_backup_{uuid.uuid4().hex}"
     con = db.connection()
     con.complete()  # a half-read result on this thread's connection would block the statements below
     source = con.execute("SELECT current_database()").fetchone()[0]
+    try:
+        # DuckDB creates the file itself (no O_EXCL to ask for), so it does so inside a new folder
+        # that only this user can enter (mkdtemp: 0700, a random name): nothing can be planted there.
+        workdir = Path(tempfile.mkdtemp(prefix=".icsat-backup-", dir=out))
+    except OSError as exc:
+        raise BackupError(f"cannot write the backup into {out}: {exc.strerror}") from exc
+    partial = workdir / target.name
     try:
         con.execute(f"ATTACH {_literal(str(partial))} AS {_quote(alias)} (READ_WRITE)")
         try:
@@ -120,14 +164,14 @@ def backup_database(db: Database, out_dir: str | Path, *, now: dt.datetime | Non
             con.execute(f"DETACH {_quote(alias)}")
         if copied != expected:
             raise BackupError(f"the copy does not match the database: {copied} != {expected}")
+        os.chmod(partial, 0o600)  # raw responses, comments and password hashes: the owner only
         os.replace(partial, target)
     except duckdb.Error as exc:
         raise BackupError(f"the backup failed: {exc}") from exc
     except OSError as exc:
         raise BackupError(f"cannot write the backup into {out}: {exc.strerror}") from exc
     finally:
-        for leftover in (partial, partial.with_name(partial.name + ".wal")):
-            leftover.unlink(missing_ok=True)
+        shutil.rmtree(workdir, ignore_errors=True)
     return BackupResult(target, copied)
 
 
@@ -275,31 +319,56 @@ def _watch() -> None:
 
 
 def answer_requests(db: Database) -> int:
-    """Make the backups requested in the spool folder and write their result files; return how many."""
+    """Make the backups requested in the spool folder and write their result files; return how many.
+
+    Reads nothing unless the spool is private to this user (`spool_is_private`); skips files whose
+    id is not 32 hex digits; refuses an `out_dir` outside the backup folder (answered with the reason).
+    """
     spool = spool_dir(db.path)
-    if not spool.is_dir():
+    if not spool.exists() and not spool.is_symlink():
+        return 0
+    if not spool_is_private(spool):
+        _LOG.warning("backup spool %s is not a folder of this user with mode 0700: requests ignored", spool)
         return 0
     answered = 0
     for request in sorted(spool.glob(f"*{REQUEST_SUFFIX}")):
         request_id = request.name[: -len(REQUEST_SUFFIX)]
+        if not REQUEST_ID.fullmatch(request_id):
+            continue
         try:
-            wanted = json.loads(request.read_text(encoding="utf-8"))
-            out_dir = wanted["out_dir"]
+            wanted = json.loads(_read_private(request))
+            out_dir = _inside_backup_root(db.path, wanted["out_dir"])
             result = backup_database(db, out_dir)
             answer = {"ok": True, "path": str(result.path), "tables": result.tables}
         except BackupError as exc:
             answer = {"ok": False, "error": str(exc)}
         except (OSError, ValueError, KeyError, TypeError) as exc:
             answer = {"ok": False, "error": f"unreadable backup request: {exc}"}
-        _write_json(spool / f"{request_id}{RESULT_SUFFIX}", answer)
+        try:
+            _write_json(spool / f"{request_id}{RESULT_SUFFIX}", answer)
+        except OSError as exc:  # e.g. a planted file where the answer goes: leave it, answer nothing
+            _LOG.warning("backup answer %s not written: %s", request_id, exc)
         request.unlink(missing_ok=True)
         answered += 1
     return answered
 
 
+def _read_private(path: Path) -> str:
+    """A request file's text, opened without following a symlink; only a regular file of this user."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+            raise ValueError("not a regular file of this user")
+        return handle.read(64 * 1024)
+
+
 def _write_json(path: Path, value: dict) -> None:
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(value), encoding="utf-8")
+    # O_EXCL|O_NOFOLLOW: a file or symlink planted under this name makes this fail instead of writing through it.
+    fd = os.open(partial, _PRIVATE_FILE, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(value))
     os.replace(partial, path)  # the command line never reads half an answer
 
 
@@ -307,6 +376,12 @@ def request_backup(db_path: str | Path, out_dir: str | Path, *, timeout: float =
     """Ask the process that holds `db_path` (the running app) for a backup and wait for its answer."""
     spool = spool_dir(db_path)
     spool.mkdir(mode=0o700, exist_ok=True)
+    if not spool_is_private(spool):
+        raise BackupError(
+            f"the backup spool {spool} must be a folder of this user with mode 0700 (the app ignores it"
+            " otherwise): remove it and run the backup again"
+        )
+    _inside_backup_root(db_path, str(Path(out_dir).expanduser().resolve()))  # the app would refuse it
     request_id = uuid.uuid4().hex
     result_file = spool / f"{request_id}{RESULT_SUFFIX}"
     _write_json(spool / f"{request_id}{REQUEST_SUFFIX}", {"out_dir": str(Path(out_dir).expanduser().resolve())})

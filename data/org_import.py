@@ -25,6 +25,7 @@ import pandas as pd
 
 from data.db import Database
 from data.org import RELATIONSHIP_TYPES, list_departments, list_relationships
+from data.text_rules import has_bidi_control
 
 DEPARTMENT_COLUMNS = ("code", "name_en", "name_zh", "parent_code", "active")
 RELATIONSHIP_COLUMNS = ("customer_dept", "provider_dept", "type")
@@ -198,6 +199,8 @@ def _check_departments(
                 problems.append(Problem("missing_name", file, number, {"code": code, "column": column}))
             elif len(name) > MAX_NAME:
                 problems.append(Problem("name_too_long", file, number, {"code": code, "column": column, "n": MAX_NAME}))
+            elif has_bidi_control(name):
+                problems.append(Problem("bidi_control", file, number, {"code": code, "column": column}))
         active_text = row.get("active", "").strip().lower()
         if active_text and active_text not in TRUE_WORDS | FALSE_WORDS:
             problems.append(Problem("bad_active", file, number, {"code": code, "value": row.get("active", "")}))

@@ -1,33 +1,83 @@
 """Sign-in accounts: argon2id password hashes, roles, and the brake on guessing passwords.
 
-Passwords are hashed with argon2id (argon2-cffi's defaults, salted per hash); nothing stores or logs
-a password. Repeated failed sign-ins first slow down (a growing pause before the answer) and then
-lock the account for `LOCK_MINUTES`. The answer to a failed sign-in never says whether the username
-exists: unknown names, wrong passwords, disabled and locked accounts all give the same `SignIn`
-status "refused", and an unknown name still costs one hash verification so timing does not tell.
+Passwords are hashed with argon2id (argon2-cffi's defaults, salted per hash) after one password
+policy (`check_password_policy`); nothing stores or logs a password. Failed sign-ins are braked (see
+`verify`): growing waits per username and client address, short pauses per account, ceilings per
+address and overall; never a long lock that anyone could set off on a colleague. The answer never
+says whether the username exists: unknown names go through the same steps (and one hash check) as
+known ones, so neither the answer nor its timing tells.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import time
-from collections.abc import Callable
+import threading
+import weakref
+import zlib
+from collections import OrderedDict, deque
 from dataclasses import dataclass
 
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from data.audit import record_event
 from data.db import Database
+from data.sessions import end_sessions_of
+from data.text_rules import has_bidi_control
 
 ROLES = ("leader", "analyst", "admin")
 USERNAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9._@-]{1,63}")
 MIN_PASSWORD_LENGTH = 10
-SLOW_AFTER = 3  # failures before each further attempt waits
-SLOW_SECONDS = 1.0  # the pause grows by this much per failure beyond SLOW_AFTER
-LOCK_AFTER = 6  # failures in a row that lock the account
-LOCK_MINUTES = 15
+# Refused whatever their length: the most common passwords of 10+ characters in breach lists, and this
+# product's own name. (Shorter ones are refused by MIN_PASSWORD_LENGTH already.)
+COMMON_PASSWORDS = frozenset(
+    {
+        "password123",
+        "password1234",
+        "password12345",
+        "passw0rd123",
+        "1234567890",
+        "0123456789",
+        "12345678910",
+        "123456789a",
+        "a123456789",
+        "1q2w3e4r5t",
+        "q1w2e3r4t5",
+        "qwertyuiop",
+        "qwerty1234",
+        "qwerty12345",
+        "qwerty123456",
+        "1qaz2wsx3edc",
+        "zaq12wsxcde3",
+        "asdfghjkl1",
+        "iloveyou12",
+        "iloveyou123",
+        "abc1234567",
+        "abcd123456",
+        "abcdefghij",
+        "welcome123",
+        "welcome1234",
+        "changeme123",
+        "letmein123",
+        "administrator",
+        "admin12345",
+        "admin123456",
+        "football123",
+        "princess123",
+        "sunshine123",
+        "monkey12345",
+        "dragon12345",
+        "baseball123",
+        "trustno1234",
+        "superman123",
+        "p@ssw0rd123",
+        "icsat12345",
+        "icsatpassword",
+        "icsat123456",
+    }
+)
 
 _HASHER = PasswordHasher()
 # Verified against when the username is unknown, so that an unknown name takes as long as a known one.
@@ -54,10 +104,12 @@ class UserError(ValueError):
 
 @dataclass(frozen=True)
 class SignIn:
-    """The outcome of a sign-in attempt: status "ok" (with `user`) or "refused" (nothing more)."""
+    """The outcome of a sign-in attempt: status "ok" (with `user`), "refused" (nothing more), or
+    "throttled" (not checked; try again after at most `wait_seconds`)."""
 
     status: str
     user: dict | None = None
+    wait_seconds: float = 0.0
 
 
 def utc_now() -> dt.datetime:
@@ -65,10 +117,26 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def hash_password(password: str) -> str:
-    """The argon2id hash of `password`; refuses one shorter than MIN_PASSWORD_LENGTH."""
-    if len(password) < MIN_PASSWORD_LENGTH:
+def check_password_policy(password: str, username: str | None = None) -> None:
+    """The password policy, in its one place (cli.py and the Users page both come through here).
+
+    Raises UserError: password_too_short (fewer than MIN_PASSWORD_LENGTH characters, or only
+    spaces), password_one_character ("aaaaaaaaaa"), password_is_username, password_common.
+    """
+    if len(password) < MIN_PASSWORD_LENGTH or not password.strip():
         raise UserError("password_too_short", n=MIN_PASSWORD_LENGTH)
+    if len(set(password)) == 1:
+        raise UserError("password_one_character")
+    folded = password.strip().casefold()
+    if username and folded == username.strip().casefold():
+        raise UserError("password_is_username")
+    if folded in COMMON_PASSWORDS:
+        raise UserError("password_common")
+
+
+def hash_password(password: str, username: str | None = None) -> str:
+    """The argon2id hash of `password`, after `check_password_policy`."""
+    check_password_policy(password, username)
     return _HASHER.hash(password)
 
 
@@ -112,14 +180,17 @@ def add_user(
 ) -> dict:
     """Create an account; `password` None makes a single-sign-on-only account (needs `email`).
 
-    Raises UserError: bad_username, bad_role, password_too_short, needs_password_or_email, exists, email_taken.
+    Raises UserError: bad_username, bad_role, the password policy's codes, needs_password_or_email,
+    bidi_control (in the display name), exists, email_taken.
     """
     name = _check_username(username)
     _check_role(role)
     mail = email.strip().lower() if email and email.strip() else None
     if password is None and mail is None:
         raise UserError("needs_password_or_email")
-    password_hash = hash_password(password) if password is not None else None
+    if has_bidi_control(display_name or ""):
+        raise UserError("bidi_control")
+    password_hash = hash_password(password, name) if password is not None else None
     con = db.connection()
     if con.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
         raise UserError("exists", username=name)
@@ -154,6 +225,8 @@ def set_active(db: Database, username: str, active: bool) -> None:
     if not active:
         _keep_an_admin(db, name)
     db.connection().execute("UPDATE users SET active = ? WHERE username = ?", [active, name])
+    if not active:
+        end_sessions_of(db, name)
 
 
 def disable_user(db: Database, username: str) -> None:
@@ -166,14 +239,17 @@ def set_password(db: Database, username: str, password: str) -> None:
     name = _require(db, username)
     db.connection().execute(
         "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
-        [hash_password(password), name],
+        [hash_password(password, name), name],
     )
+    _guard(db).forget_name(name)
+    end_sessions_of(db, name)  # a new password signs out every browser that had the old one
 
 
 def unlock_user(db: Database, username: str) -> None:
     """Lift a lock and forget failed attempts."""
     name = _require(db, username)
     db.connection().execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
+    _guard(db).forget_name(name)
 
 
 def _keep_an_admin(db: Database, leaving: str) -> None:
@@ -189,71 +265,210 @@ def _keep_an_admin(db: Database, leaving: str) -> None:
         raise UserError("last_admin")
 
 
-def slowdown_seconds(failed_attempts: int) -> float:
-    """The pause before answering an attempt on an account with `failed_attempts` failures in a row."""
-    return max(0, failed_attempts - SLOW_AFTER + 1) * SLOW_SECONDS if failed_attempts >= SLOW_AFTER else 0.0
+# The brakes on guessing (issue 16). Every attempt is counted before its password is checked, one at a
+# time per username, and audited whatever its outcome. A guesser is slowed per username *and* client
+# address (growing waits), so nobody can lock a colleague out from another address for more than
+# ACCOUNT_MAX_PAUSE_SECONDS; a name guessed from many addresses is spaced out per account; each address
+# and the whole server have a ceiling of failures. Unknown names go through the same steps with an
+# in-memory count, so neither the answer nor its timing tells which names exist.
+PAIR_FREE_FAILURES = 3  # failures of one name from one address before each further attempt must wait
+PAIR_MAX_WAIT_SECONDS = 15 * 60  # the wait doubles from 1 s up to this
+ACCOUNT_PAUSE_AFTER = 10  # failures in a row on one name (from anywhere) before its attempts are spaced
+ACCOUNT_MAX_PAUSE_SECONDS = 60  # the space doubles from 1 s up to this: never a long lock
+ADDRESS_MAX_FAILURES, ADDRESS_WINDOW_SECONDS = 30, 10 * 60  # per client address
+OVERALL_MAX_FAILURES, OVERALL_WINDOW_SECONDS = 300, 60  # the whole server
+_NAME_LOCKS = 64  # striped per-username locks: bounded memory, one attempt at a time per name
+_MEMORY_MAX = 10_000  # names and (name, address) pairs remembered; the oldest are forgotten first
+
+
+def pair_wait_seconds(failures: int) -> float:
+    """How long one name must wait at one address after `failures` failures there in a row."""
+    return (
+        0.0
+        if failures < PAIR_FREE_FAILURES
+        else float(min(2 ** (failures - PAIR_FREE_FAILURES), PAIR_MAX_WAIT_SECONDS))
+    )
+
+
+def account_pause_seconds(failures: int) -> float:
+    """How long every attempt on a name waits after `failures` failures in a row from anywhere."""
+    return (
+        0.0
+        if failures < ACCOUNT_PAUSE_AFTER
+        else float(min(2 ** (failures - ACCOUNT_PAUSE_AFTER), ACCOUNT_MAX_PAUSE_SECONDS))
+    )
+
+
+class _AttemptGuard:
+    """The in-process part of the brakes for one database: per-name locks, the per-(name, address)
+    waits, the per-address and overall windows, and the counts of names without an account."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.name_locks = [threading.Lock() for _ in range(_NAME_LOCKS)]
+        self.pairs: OrderedDict[tuple[str, str], tuple[int, dt.datetime]] = OrderedDict()
+        self.unknown: OrderedDict[str, tuple[int, dt.datetime | None]] = OrderedDict()
+        self.addresses: dict[str, deque[dt.datetime]] = {}
+        self.overall: deque[dt.datetime] = deque()
+
+    def name_lock(self, name: str) -> threading.Lock:
+        return self.name_locks[zlib.crc32(name.encode("utf-8", "surrogatepass")) % _NAME_LOCKS]
+
+    def over_limit(self, address: str, now: dt.datetime) -> str | None:
+        with self.lock:
+            _trim(self.overall, now - dt.timedelta(seconds=OVERALL_WINDOW_SECONDS))
+            if len(self.overall) >= OVERALL_MAX_FAILURES:
+                return "overall"
+            window = self.addresses.get(address)
+            if window is not None:
+                _trim(window, now - dt.timedelta(seconds=ADDRESS_WINDOW_SECONDS))
+                if len(window) >= ADDRESS_MAX_FAILURES:
+                    return "address"
+            return None
+
+    def pair_wait(self, name: str, address: str, now: dt.datetime) -> float:
+        with self.lock:
+            failures, not_before = self.pairs.get((name, address), (0, now))
+        return max(0.0, (not_before - now).total_seconds()) if failures else 0.0
+
+    def failed(self, name: str, address: str, now: dt.datetime) -> None:
+        with self.lock:
+            failures = self.pairs.pop((name, address), (0, now))[0] + 1
+            self.pairs[(name, address)] = (failures, now + dt.timedelta(seconds=pair_wait_seconds(failures)))
+            _bound(self.pairs)
+            self.overall.append(now)
+            window = self.addresses.setdefault(address, deque())
+            window.append(now)
+            if len(self.addresses) > _MEMORY_MAX:
+                self.addresses = {
+                    a: w
+                    for a, w in self.addresses.items()
+                    if w and w[-1] > now - dt.timedelta(seconds=ADDRESS_WINDOW_SECONDS)
+                }
+
+    def forget_name(self, name: str) -> None:
+        """An admin unlocked the account or set its password: its waits at every address go."""
+        with self.lock:
+            for pair in [p for p in self.pairs if p[0] == name]:
+                del self.pairs[pair]
+
+    def succeeded(self, name: str, address: str) -> None:
+        with self.lock:
+            self.pairs.pop((name, address), None)
+
+    def count_unknown(self, name: str) -> tuple[int, dt.datetime | None]:
+        """Count an attempt on a name without an account (the caller holds the name's lock)."""
+        with self.lock:
+            failures, paused_until = self.unknown.pop(name, (0, None))
+            self.unknown[name] = (failures + 1, paused_until)
+            _bound(self.unknown)
+            return failures + 1, paused_until
+
+    def pause_unknown(self, name: str, until: dt.datetime | None) -> None:
+        with self.lock:
+            failures = self.unknown.get(name, (0, None))[0]
+            self.unknown[name] = (failures, until)
+
+
+def _trim(window: deque[dt.datetime], since: dt.datetime) -> None:
+    while window and window[0] <= since:
+        window.popleft()
+
+
+def _bound(memory: OrderedDict) -> None:
+    while len(memory) > _MEMORY_MAX:
+        memory.popitem(last=False)
+
+
+_GUARDS: weakref.WeakKeyDictionary[Database, _AttemptGuard] = weakref.WeakKeyDictionary()
+_GUARDS_LOCK = threading.Lock()
+
+
+def _guard(db: Database) -> _AttemptGuard:
+    with _GUARDS_LOCK:
+        guard = _GUARDS.get(db)
+        if guard is None:
+            guard = _GUARDS[db] = _AttemptGuard()
+        return guard
 
 
 def verify(
-    db: Database,
-    username: str,
-    password: str,
-    *,
-    now: dt.datetime | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    db: Database, username: str, password: str, *, address: str = "local", now: dt.datetime | None = None
 ) -> SignIn:
-    """Check a username and password.
+    """Check a username and password from a client `address`, and audit the attempt.
 
-    Success returns status "ok" and the user (username, display_name, role) and forgets failed
-    attempts. Anything else returns "refused": unknown name, wrong password, disabled account,
-    account without a password, or a locked account (even with the right password). A wrong password
-    counts a failure; the SLOW_AFTER-th and later failures make the next attempts wait, and the
-    LOCK_AFTER-th locks the account for LOCK_MINUTES.
+    Returns status "ok" (with the user: username, display_name, role), "refused" (unknown name, wrong
+    password, disabled account, account without a password: one answer for all) or "throttled" (not
+    checked: this name failed too often from this address, or on this account from anywhere, or this
+    address or the whole server failed too often; `wait_seconds` says for how long at most). The
+    attempt is counted atomically before the password is checked (UPDATE ... RETURNING, attempts on
+    one name one at a time), and audited as sign_in or sign_in_failed whatever happens, even an error.
     """
     now = now or utc_now()
     name = username.strip().lower()
-    row = (
-        db.connection()
-        .execute(
-            "SELECT username, display_name, role, password_hash, active, failed_attempts, locked_until"
-            " FROM users WHERE username = ?",
-            [name],
-        )
-        .fetchone()
-    )
-    if row is None:
-        # The same pauses as for a real account, so the slow-down does not tell which names exist.
-        failures = _unknown_failures.get(name, 0)
-        pause = slowdown_seconds(failures % LOCK_AFTER)
-        if pause:
-            sleep(pause)
-        _password_matches(_DUMMY_HASH, password)
-        if len(_unknown_failures) >= _UNKNOWN_MAX:
-            _unknown_failures.clear()  # bounded memory; forgetting only makes guessing slower to notice
-        _unknown_failures[name] = failures + 1
-        return SignIn("refused")
-    _, display_name, role, password_hash, active, failed, locked_until = row
-    if locked_until is not None and locked_until > now:
-        _password_matches(_DUMMY_HASH, password)  # as long as any other answer
-        return SignIn("refused")
-    if locked_until is not None:
-        # The lock has run out: a fresh start, so one typo does not lock the account again at once.
-        failed = 0
-    pause = slowdown_seconds(failed)
-    if pause:
-        sleep(pause)
-    if not active or password_hash is None or not _password_matches(password_hash, password):
-        failed += 1
-        lock = now + dt.timedelta(minutes=LOCK_MINUTES) if failed >= LOCK_AFTER else None
-        db.connection().execute(
-            "UPDATE users SET failed_attempts = ?, locked_until = ? WHERE username = ?",
-            [0 if lock else failed, lock, name],
-        )
-        return SignIn("refused")
-    if _HASHER.check_needs_rehash(password_hash):
-        db.connection().execute("UPDATE users SET password_hash = ? WHERE username = ?", [_HASHER.hash(password), name])
-    db.connection().execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
-    return SignIn("ok", {"username": name, "display_name": display_name, "role": role})
+    address = (address or "-")[:64]
+    guard = _guard(db)
+    outcome = SignIn("refused")
+    detail = "error"
+    try:
+        limit = guard.over_limit(address, now)
+        if limit is not None:
+            detail = f"throttled ({limit})"
+            outcome = SignIn(
+                "throttled",
+                wait_seconds=float(ADDRESS_WINDOW_SECONDS if limit == "address" else OVERALL_WINDOW_SECONDS),
+            )
+            return outcome
+        with guard.name_lock(name):
+            wait = guard.pair_wait(name, address, now)
+            if wait:
+                detail = "throttled (name and address)"
+                outcome = SignIn("throttled", wait_seconds=wait)
+                return outcome
+            row = (
+                db.connection()
+                .execute(
+                    "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?"
+                    " RETURNING failed_attempts, locked_until, password_hash, active, display_name, role",
+                    [name],
+                )
+                .fetchone()
+            )
+            if row is None:
+                failures, paused_until = guard.count_unknown(name)
+                password_hash, active, display_name, role = None, False, None, None
+            else:
+                failures, paused_until, password_hash, active, display_name, role = row
+            if paused_until is not None and paused_until > now:
+                detail = "throttled (account)"
+                outcome = SignIn("throttled", wait_seconds=(paused_until - now).total_seconds())
+                return outcome
+            matches = _password_matches(password_hash or _DUMMY_HASH, password)
+            if matches and active and password_hash is not None:
+                if _HASHER.check_needs_rehash(password_hash):
+                    db.connection().execute(
+                        "UPDATE users SET password_hash = ? WHERE username = ?", [_HASHER.hash(password), name]
+                    )
+                db.connection().execute(
+                    "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name]
+                )
+                guard.succeeded(name, address)
+                detail = "password"
+                outcome = SignIn("ok", {"username": name, "display_name": display_name, "role": role})
+                return outcome
+            pause = account_pause_seconds(failures)
+            until = now + dt.timedelta(seconds=pause) if pause else None
+            if row is None:
+                guard.pause_unknown(name, until)
+            elif until is not None:
+                db.connection().execute("UPDATE users SET locked_until = ? WHERE username = ?", [until, name])
+            guard.failed(name, address, now)
+            detail = "password"
+            return outcome
+    finally:
+        actor = name[:64] or "-"
+        action = "sign_in" if outcome.status == "ok" else "sign_in_failed"
+        record_event(db, actor, action, detail=f"{detail} from {address}")
 
 
 def _password_matches(password_hash: str, password: str) -> bool:

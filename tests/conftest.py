@@ -77,9 +77,14 @@ def run_page(
     role: str | None = "leader",
     lang: str = "en",
     state: dict | None = None,
+    query: dict | None = None,
     timeout: float = 60,
 ):
-    """Run one page file in AppTest against `db_path`, signed in with `role` (None: signed out)."""
+    """Run one page file in AppTest against `db_path`, signed in with `role` (None: signed out), with
+    `query` as the URL's query parameters.
+
+    The signed-in user is put in the Streamlit session's own state (ui/access.py's server-side path,
+    which single sign-on uses too): AppTest has no HTTP layer, so it cannot carry the session cookie."""
     from streamlit import config
     from streamlit.testing.v1 import AppTest
 
@@ -107,6 +112,8 @@ def run_page(
         }
     for key, value in (state or {}).items():
         at.session_state[key] = value
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     return at.run()
 
 
@@ -297,4 +304,50 @@ def wait_for_app(pg, timeout: float = 30000) -> None:
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " || !document.querySelector('[data-testid=\"stStatusWidget\"]').innerText.includes('Running')",
         timeout=timeout,
+    )
+
+
+def call_asgi(app, method: str, path: str, *, form: dict | None = None, headers: dict | None = None, client=None):
+    """One HTTP request straight into an ASGI app (no server, no httpx): returns (status, headers as
+    a list of (name, value) text pairs, body bytes). `form` is sent url-encoded."""
+    import asyncio
+    from urllib.parse import urlencode
+
+    body = urlencode(form or {}).encode()
+    raw_headers = [(b"host", b"127.0.0.1:8501")]
+    if form is not None:
+        raw_headers.append((b"content-type", b"application/x-www-form-urlencoded"))
+    raw_headers += [(k.lower().encode(), str(v).encode()) for k, v in (headers or {}).items()]
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": raw_headers,
+        "client": client or ("10.0.0.1", 50000),
+        "server": ("127.0.0.1", 8501),
+    }
+    sent: list[dict] = []
+    chunks = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive():
+        return chunks.pop(0) if chunks else {"type": "http.disconnect"}
+
+    async def send(message):
+        sent.append(message)
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, app(scope, receive, send)).result()
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    return (
+        start["status"],
+        [(k.decode(), v.decode()) for k, v in start.get("headers", [])],
+        b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body"),
     )

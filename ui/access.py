@@ -1,22 +1,28 @@
 """Who may see what: roles, the signed-in user, and the check every page makes first.
 
-The signed-in user lives in session state under `auth.user` as a small dict (username,
-display_name, role, signed_in_at as ISO text): serialisable, and nothing secret in it.
-Every results or admin page calls `require_role(...)` itself, so opening a page's URL directly
-gets the same answer as the menu.
+A password sign-in is a server-side session (data/sessions.py) named by an HttpOnly cookie that the
+sign-in route sets (ui/routes.py); every run reads the cookie through `st.context.cookies` and looks
+the session up, so a sign-out, an expiry, a disabled account or a role change applies at the next
+click in every tab. No cookie a page script can read (such as Streamlit's XSRF cookie) is trusted.
+
+A single-sign-on user, whose identity comes from `st.user`, is kept in this Streamlit session's state
+under `auth.user` as a small dict (username, display_name, role, signed_in_at as ISO text):
+serialisable, nothing secret, and only ever written here, on the server (page tests in AppTest,
+which has no HTTP layer, sign in the same way). Every results or admin page calls
+`require_role(...)` itself, so opening a page's URL directly gets the same answer as the menu.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import threading
 
 import streamlit as st
 
 from data.audit import record_event
-from data.users import account_status, user_for_email, utc_now, verify
+from data.sessions import SESSION_HOURS, end_session, session_status, session_user
+from data.users import account_status, user_for_email, utc_now
 from ui.frame import db, t
+from ui.routes import SESSION_COOKIE
 
 ROLES = ("leader", "analyst", "admin")
 DASHBOARD_ROLES = ("leader", "analyst", "admin")
@@ -24,29 +30,45 @@ EXPORT_ROLES = ("analyst", "admin")
 ADMIN_ROLES = ("admin",)
 USER_KEY = "auth.user"
 EVERYONE = None  # a page open to visitors without an account (the staff survey, the sign-in page)
-SESSION_HOURS = 8  # a sign-in lasts one working day
 EXPIRED_KEY = "auth.expired"  # set when a session ran out, so the sign-in page can say why
 SSO_REFUSED_KEY = "auth.sso_refused"  # the single-sign-on email that has no account here
 SIGNED_OUT_KEY = "auth.signed_out"  # set by sign_out, so the sign-in page can confirm it
 
 
+def _session_cookie() -> str | None:
+    cookies = st.context.cookies
+    value = cookies.get(SESSION_COOKIE) if cookies else None
+    return str(value) if value else None
+
+
+def cookie_session_user() -> dict | None:
+    """The user of this browser's password session (the HttpOnly cookie), or None. An expired
+    session is ended and audited here, and the sign-in page is told why."""
+    token = _session_cookie()
+    if token is None:
+        return None
+    user = session_user(db(), token)
+    if user is None and session_status(db(), token) == "expired":
+        username = end_session(db(), token)
+        if username:
+            record_event(db(), username, "session_expired")
+        st.session_state[EXPIRED_KEY] = True
+    return user
+
+
 def current_user() -> dict | None:
     """The signed-in user, or None.
 
-    Also ends the session when it is older than SESSION_HOURS, when the account has been disabled
-    since, and follows a role change made by an admin, so that a change takes effect at the next
-    click rather than at the next sign-in. With single sign-on the identity comes from `st.user`.
+    A password session is looked up on every run (see the module's docstring). A single-sign-on
+    session also ends when it is older than SESSION_HOURS or the account has been disabled since,
+    and follows a role change made by an admin at the next click.
     """
+    user = cookie_session_user()
+    if user is not None:
+        return user
     user = st.session_state.get(USER_KEY)
     if not (isinstance(user, dict) and user.get("role") in ROLES):
-        user = _remembered_user()
-        if user is None:
-            return _sso_user() if sso_enabled() else None
-        st.session_state[USER_KEY] = user
-    elif _browser_key() is not None and (_remembered_user() or {}).get("username") != user["username"]:
-        # Signed out in another tab of this browser (or someone else signed in there): this tab too.
-        st.session_state.pop(USER_KEY, None)
-        return None
+        return _sso_user() if sso_enabled() else None
     if _expired(user.get("signed_in_at")):
         record_event(db(), user["username"], "session_expired")
         _forget_user()
@@ -82,11 +104,6 @@ def _start_session(user: dict) -> dict:
         "signed_in_at": utc_now().isoformat(timespec="seconds"),
     }
     st.session_state[USER_KEY] = session
-    key = _browser_key()
-    if key is not None:
-        sessions, lock = _browser_sessions()
-        with lock:
-            sessions[key] = session
     st.session_state.pop(EXPIRED_KEY, None)
     st.session_state.pop(SSO_REFUSED_KEY, None)
     return session
@@ -94,68 +111,11 @@ def _start_session(user: dict) -> dict:
 
 def _forget_user() -> None:
     st.session_state.pop(USER_KEY, None)
-    key = _browser_key()
-    if key is not None:
-        sessions, lock = _browser_sessions()
-        with lock:
-            sessions.pop(key, None)
-
-
-# Reloading the page or opening a link in the same browser starts a new Streamlit session, which
-# would sign the person out. So the server remembers signed-in browsers (in memory: a restart signs
-# everyone out), keyed by the SHA-256 of the token in the XSRF cookie Streamlit sets for the browser:
-# a random value per browser, sent with every connection, gone when the browser closes. Expiry,
-# disabling and role changes are still checked on every run (current_user), and sign-out forgets it.
-BROWSER_COOKIE = "_streamlit_xsrf"
-
-
-@st.cache_resource(show_spinner=False)
-def _browser_sessions() -> tuple[dict[str, dict], threading.Lock]:
-    return {}, threading.Lock()
-
-
-def _browser_key() -> str | None:
-    token = _xsrf_token(st.context.cookies.get(BROWSER_COOKIE) if st.context.cookies else None)
-    return hashlib.sha256(token).hexdigest() if token else None
-
-
-def _xsrf_token(value: object) -> bytes | None:
-    """The random bytes inside a version-2 XSRF cookie ("2|mask|masked token|timestamp")."""
-    parts = str(value or "").strip("\"'").split("|")
-    if len(parts) != 4 or parts[0] != "2":
-        return None
-    try:
-        mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
-    except ValueError:
-        return None
-    if len(mask) != 4 or len(masked) < 16:
-        return None
-    return bytes(b ^ mask[i % 4] for i, b in enumerate(masked))
-
-
-def _remembered_user() -> dict | None:
-    key = _browser_key()
-    if key is None:
-        return None
-    sessions, lock = _browser_sessions()
-    with lock:
-        user = sessions.get(key)
-    return dict(user) if user else None
-
-
-def sign_in_with_password(username: str, password: str) -> dict | None:
-    """Check a local account's password; on success start the session. Both outcomes are audited
-    (the failed name is recorded as typed: it may be a typo of a real name, never a password)."""
-    result = verify(db(), username, password)
-    if result.status != "ok":
-        record_event(db(), username.strip().lower()[:64] or "-", "sign_in_failed")
-        return None
-    record_event(db(), result.user["username"], "sign_in", detail="password")
-    return _start_session(result.user)
 
 
 def sign_out() -> None:
-    """End the session (and the single-sign-on cookie, when there is one)."""
+    """End a single-sign-on session (a password session ends through the sign-out route, which also
+    deletes its cookie)."""
     user = st.session_state.get(USER_KEY)
     if isinstance(user, dict) and user.get("username"):
         record_event(db(), user["username"], "sign_out")

@@ -4,10 +4,16 @@ Every builder takes already suppressed figures (hidden rows carry `suppressed = 
 value) and the texts to show, so the same figure works in English and Chinese. Colours: one
 red-to-blue diverging scale centred on the organisation's mean (readable with red-green colour
 blindness), a neutral grey for hidden cells, and the CJK font family so Chinese never shows as boxes.
+
+Plotly reads every text of a figure (axis ticks, hover, labels, legend) as its own small HTML:
+`<a href>` becomes a live link, `<b>` bold, `<br>` a line break. So every text people typed
+(department names and codes, wave names, labels) is HTML-escaped on the way in (`plain`), here,
+and only this module's own markup (`<br>` between hover lines, `<b>` on weak nodes) stays markup.
 """
 
 from __future__ import annotations
 
+import html
 import math
 import unicodedata
 
@@ -27,6 +33,27 @@ MARK_COLOUR = "#111111"
 DETRACTOR_COLOUR, PASSIVE_COLOUR, PROMOTER_COLOUR = "#d6604d", "#c9c9c9", "#4393c3"
 PROVIDER_COLOUR, ORG_COLOUR, SELF_COLOUR = "#2166ac", "#555555", "#e08214"
 MIN_SPREAD = 10.0  # the colour scale spans at least +-10 points, so tiny differences stay pale
+
+
+def plain(text: object) -> str:
+    """`text` as Plotly shows it literally: HTML-escaped, so `<a href=...>` is text, not a link."""
+    return html.escape(str(text), quote=False)
+
+
+def _plain_names(names: dict[str, str], codes: object) -> dict[str, str]:
+    """Department code -> escaped name, for every code that may be drawn (a code without a name shows itself)."""
+    return {str(c): plain(names.get(c, c)) for c in codes}
+
+
+def _plain_texts(texts: dict[str, str]) -> dict[str, str]:
+    """The caller's texts escaped too: they are translations, but some carry names (a direction
+    "Sales → IT" as a legend entry, the provider's name beside the organisation's)."""
+    return {key: plain(value) for key, value in texts.items()}
+
+
+def _plain_columns(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
+    """A copy of `frame` with the given text columns escaped (see `plain`); the input is not changed."""
+    return frame.assign(**{c: frame[c].map(lambda v: v if v != v else plain(v)) for c in columns if c in frame})
 
 
 def _layout(fig: go.Figure, *, height: int, **extra: object) -> go.Figure:
@@ -87,7 +114,9 @@ def satisfaction_heatmap(
     point per cell carrying the hover text and customdata [rater code, provider code], which is
     what a click selects (Plotly cannot select heatmap cells).
     """
+    texts = _plain_texts(texts)
     raters, providers = heatmap_order(cells, departments)
+    names = _plain_names(names, [*raters, *providers])
     status = matrix_status(cells, raters, providers)
     shown = cells[~cells["suppressed"]]
     z = shown.pivot(index="rater_dept", columns="provider_dept", values="mean").reindex(index=raters, columns=providers)
@@ -226,6 +255,8 @@ def loyalty_bar(loyalty: pd.DataFrame, *, texts: dict[str, str]) -> go.Figure:
     `loyalty` has label, promoters, passives, detractors (counts) and inps. `texts` holds
     detractors, passives, promoters and share (axis title).
     """
+    texts = _plain_texts(texts)
+    loyalty = _plain_columns(loyalty, "label")
     total = (loyalty["promoters"] + loyalty["passives"] + loyalty["detractors"]).replace(0, np.nan)
     fig = go.Figure()
     for column, colour in (
@@ -262,6 +293,8 @@ def dimension_bars(dimensions: pd.DataFrame, *, texts: dict[str, str]) -> go.Fig
 
     `dimensions` has label, score, org_score (0-100). `texts` holds provider, org, score.
     """
+    texts = _plain_texts(texts)
+    dimensions = _plain_columns(dimensions, "label")
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
@@ -302,6 +335,8 @@ def customer_view_bars(view: pd.DataFrame, *, centre: float, texts: dict[str, st
     `texts["hidden"]` and no bar. The dashed line is the organisation's mean `centre`. `texts`
     holds hidden, mean, org.
     """
+    texts = _plain_texts(texts)
+    view = _plain_columns(view, "label")
     shown = view[~view["suppressed"]]
     spread = max(float((shown["mean"] - centre).abs().max()) if len(shown) else 0.0, MIN_SPREAD)
     colours = [
@@ -469,6 +504,8 @@ def importance_performance(matrix: pd.DataFrame, *, texts: dict[str, str]) -> go
     quadrant (fix_first, keep_up, secondary, possible_overkill). Lines cross at the mean importance and the
     mean performance. `texts` holds importance, performance and one text per quadrant.
     """
+    texts = _plain_texts(texts)
+    matrix = _plain_columns(matrix, "label")
     cut_x = float(matrix["performance"].mean())
     cut_y = float(matrix["importance"].mean())
     colours = {
@@ -537,6 +574,8 @@ def perception_gap(gaps: pd.DataFrame, *, texts: dict[str, str]) -> go.Figure:
     `gaps` has label, self_score, customer_score (0-100) and gap (self - customers). `texts` holds
     self, customers, score.
     """
+    texts = _plain_texts(texts)
+    gaps = _plain_columns(gaps, "label")
     fig = go.Figure()
     for row in gaps.itertuples(index=False):
         fig.add_trace(
@@ -584,6 +623,8 @@ def pair_directions(dimensions: pd.DataFrame, *, texts: dict[str, str]) -> go.Fi
     `dimensions` has label, forward (A rates B) and backward (B rates A); NaN where hidden or no
     data. `texts` holds forward, backward (the two direction names) and score.
     """
+    texts = _plain_texts(texts)
+    dimensions = _plain_columns(dimensions, "label")
     fig = go.Figure()
     for column, colour in (("forward", PROVIDER_COLOUR), ("backward", SELF_COLOUR)):
         fig.add_trace(
@@ -615,6 +656,8 @@ def trend_lines(trend: pd.DataFrame, *, texts: dict[str, str], centre: float | N
     significant (True where the change from the series' previous wave is significant; Welch
     t-test). Hidden waves have no mean and leave a gap. `texts` holds mean, wave, significant.
     """
+    texts = _plain_texts(texts)
+    trend = _plain_columns(trend, "series", "wave")
     fig = go.Figure()
     palette = ["#2166ac", "#e08214", "#1b7837", "#762a83", "#b2182b", "#4d4d4d"]
     wave_order = list(dict.fromkeys(trend["wave"]))
@@ -720,6 +763,8 @@ def network_graph(
     incoming arrows significantly below the mean) enlarges and rings the nodes that stand out.
     `texts` holds mean, hidden, hover (with {rater} and {provider}), weak (with {count}), interaction.
     """
+    texts = _plain_texts(texts)
+    names = _plain_names(names, [*positions, *edges["rater_dept"], *edges["provider_dept"]])
     fig = go.Figure()
     shown = edges[~edges["suppressed"]]
     spread = max(float((shown["mean"] - centre).abs().max()) if len(shown) else 0.0, MIN_SPREAD)

@@ -23,6 +23,13 @@ def init_session() -> None:
     """Set the default session state keys (once per session)."""
     for key, value in DEFAULT_STATE.items():
         st.session_state.setdefault(key, value)
+    chosen = st.query_params.get("lang")
+    if chosen is not None:
+        # The sign-in route brings the language chosen on the sign-in page back in the address.
+        st.query_params.pop("lang", None)
+        if chosen in LANGUAGES:
+            st.session_state["lang"] = chosen
+            st.session_state["lang_chosen"] = True
     if "lang_chosen" not in st.session_state:
         # The browser's locale decides until the person picks a language.
         locale = (st.context.locale or "") if hasattr(st.context, "locale") else ""
@@ -45,10 +52,20 @@ def t(key: str, **values: object) -> str:
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=])")
 
 
+# GFM turns bare URLs and email addresses into links *after* parsing (remark-gfm's autolink literal
+# looks for "http(s)://", "www." and "x@y.z" in the text, where backslash escapes are already gone),
+# so escaping cannot stop it. A word joiner (U+2060: invisible, no width) inside each trigger does:
+# "https:⁠//", "www⁠.", "a⁠@b.c" match none of its patterns, and the text reads the same.
+_WORD_JOINER = "\u2060"
+_AUTOLINK_TRIGGERS = re.compile(r"(?i)(?<=:)(?=\\?/\\?/)|(?<=www)(?=\\?\.)|(?=@)")
+
+
 def md_escape(text: object) -> str:
     """Text that Streamlit's Markdown (markdown, caption, metric labels) shows exactly as typed: for
-    names and other text people set, so that `[x](https://...)` stays text instead of becoming a link."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    names and other text people set, so that `[x](https://...)` stays text instead of becoming a link,
+    and a bare `https://...`, `www.` address or email address is not made a link either."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+    return _AUTOLINK_TRIGGERS.sub(_WORD_JOINER, escaped)
 
 
 def db() -> Database:

@@ -13,7 +13,7 @@ import streamlit as st
 from surveys.answers import NEVER, NOT_APPLICABLE
 from surveys.definition import Text
 from ui import survey_flow as flow
-from ui.frame import lang, t
+from ui.frame import lang, md_escape, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 
 REFUSALS = {
@@ -70,14 +70,17 @@ def thank_you() -> None:
 
 
 def header(ctx: flow.SurveyContext) -> dict[str, str]:
-    """Title, wave and department; returns the department names in the current language."""
-    names = flow.department_names()
+    """Title, wave and department; returns the department names in the current language, escaped for
+    Markdown (every place the forms show a name renders Markdown: headings, labels, captions)."""
+    names = {code: md_escape(name) for code, name in flow.department_names().items()}
     st.header(_text(ctx.survey.title))
     st.caption(
         t("survey_wave", wave=ctx.check.wave.name(lang()))
         + " · "
-        + t("survey_department", dept=names.get(ctx.rater_dept, ctx.rater_dept))
+        + t("survey_department", dept=names.get(ctx.rater_dept, md_escape(ctx.rater_dept)))
     )
+    # The unfinished answers belong to the link, not to the browser: say so (issue 16).
+    st.caption(t("survey_link_personal"))
     notice = st.session_state.get("survey.notice")
     if notice:
         st.info(t(notice))

@@ -94,10 +94,16 @@ if pair and len(pair) == 2:
     rater, provider = pair
     with st.container(border=True):
         st.markdown(
-            "**" + t("dash_selected_cell", rater=names.get(rater, rater), provider=names.get(provider, provider)) + "**"
+            "**"
+            + t(
+                "dash_selected_cell",
+                rater=md_escape(names.get(rater, rater)),
+                provider=md_escape(names.get(provider, provider)),
+            )
+            + "**"
         )
         for column, summary in zip(st.columns(2), pair_summary(report, rater, provider, lang()), strict=True):
-            column.metric(summary["label"], summary["value"], help=summary["help"])
+            column.metric(md_escape(summary["label"]), summary["value"], help=summary["help"])
         if st.button(t("dash_open_pair"), key="overview.open_pair"):
             st.session_state["hotspots.focus"] = [rater, provider]
             st.switch_page("views/hotspots.py")

@@ -71,3 +71,59 @@ def test_markup_in_names_and_comments_is_shown_as_text(demo_db_path, live_server
     # the payloads are there, as the characters people typed
     assert "<img src=x onerror=window.__pwned=1> Logistics" in seen_text
     assert "please reply sooner" in seen_text and "<script>window.__pwned=1</script>" in seen_text
+
+
+# Issue 16, problem 6: Plotly reads names as its own HTML (links, bold), GFM turns bare URLs into links
+# after Markdown escaping, and a display name is Markdown in the sidebar.
+HTML_LINK = '<a href="https://evil.example/a">Legal</a>'
+BOLD = "<b>BOLDNAME</b>"
+AUTOLINK = "see https://evil.example/auto or www.evil.example"
+MD_NAME = "[Boss](https://evil.example/boss)"
+LINK_PROBE = """() => ({
+    evil_links: [...document.querySelectorAll('a')].filter(a => ((a.getAttribute('href') || '')
+        + (a.getAttribute('xlink:href') || '')).includes('evil.example')).length,
+    bold: [...document.querySelectorAll('svg tspan, svg text, b, strong')].filter(
+        e => e.textContent.trim() === 'BOLDNAME').length,
+    text: document.body.innerText,
+    svg: [...document.querySelectorAll('svg text')].map(t => t.textContent).join(' '),
+})"""
+
+
+def _plant_links(db_path) -> None:
+    db = Database(db_path)
+    con = db.connection()
+    con.execute("UPDATE departments SET name_en = ? WHERE code = 'LOG'", [HTML_LINK])
+    con.execute("UPDATE departments SET name_en = ? WHERE code = 'QA'", [BOLD])
+    con.execute("UPDATE departments SET name_en = ? WHERE code = 'HR'", [AUTOLINK])
+    db.close()
+    db = Database(db_path)
+    from argon2 import PasswordHasher
+
+    db.connection().execute(
+        "INSERT INTO users (username, display_name, role, password_hash) VALUES (?, ?, ?, ?)",
+        ["lead", MD_NAME, "leader", PasswordHasher().hash("correct horse battery")],
+    )
+    db.close()
+
+
+@pytest.mark.browser
+def test_links_bold_and_bare_urls_in_names_are_shown_as_text(demo_db_path, live_server_factory, page):
+    _plant_links(demo_db_path)
+    server = live_server_factory(demo_db_path)
+    sign_in(page, server.url, "lead")
+    seen = ""
+    for url_path in ("overview", "hotspots", "department", "network", "trends"):
+        page.goto(f"{server.url}/{url_path}")
+        wait_for_app(page)
+        page.locator('[data-testid="stMain"] h1').first.wait_for(timeout=60000)
+        if url_path in ("overview", "network"):
+            page.locator('[data-testid="stPlotlyChart"] svg text').first.wait_for(timeout=60000)
+        page.wait_for_timeout(1000)
+        wait_for_app(page)
+        found = page.evaluate(LINK_PROBE)
+        screenshot(page, f"injection_links_{url_path}_en")
+        assert found["evil_links"] == 0, (url_path, found["evil_links"])
+        assert found["bold"] == 0, url_path
+        seen += found["text"] + " " + found["svg"]
+    assert "BOLDNAME" in seen and "Legal" in seen and "evil.example" in seen
+    assert "[Boss](https://evil.example/boss)" in seen.replace("\u2060", "")  # the sidebar's display name, as typed

@@ -201,3 +201,23 @@ def test_a_file_the_csv_reader_cannot_parse_is_a_problem_not_an_exception(memory
     # character made csv.reader raise "new-line character seen in unquoted field".
     changes = read_organisation(memory_db, b"\r\x01", None)
     assert [p.code for p in changes.problems] == ["not_csv"]
+
+
+@pytest.mark.parametrize("control", ["\u202e", "\u2066", "\u200f", "\u061c"])
+def test_names_with_bidi_control_characters_are_refused(memory_db, control):
+    # "\u202e" (right-to-left override) makes "Sales\u202eytiruceS" read as "SalesSecurity" backwards:
+    # a name that shows something other than what it is, in every table, chart and export.
+    bad = DEPARTMENTS.replace("Sales,", f"Sales{control}ytiruceS,")
+    changes = read_organisation(memory_db, bad.encode(), None)
+    assert _codes(changes) == [("bidi_control", 3)]
+    edited = pd.DataFrame(
+        {
+            "code": ["HQ"],
+            "name_en": ["Head Office"],
+            "name_zh": [f"总部{control}"],
+            "parent_code": [None],
+            "active": [True],
+        }
+    )
+    assert [p.code for p in check_department_table(memory_db, edited).problems] == ["bidi_control"]
+    assert _stored(memory_db) == (0, 0)

@@ -6,9 +6,9 @@ import pytest
 
 from data import users
 from data.users import (
-    LOCK_AFTER,
-    LOCK_MINUTES,
-    SLOW_AFTER,
+    ACCOUNT_MAX_PAUSE_SECONDS,
+    ACCOUNT_PAUSE_AFTER,
+    PAIR_FREE_FAILURES,
     UserError,
     add_user,
     get_user,
@@ -16,6 +16,7 @@ from data.users import (
     set_active,
     set_password,
     set_role,
+    unlock_user,
     user_for_email,
     verify,
 )
@@ -24,14 +25,8 @@ PASSWORD = "correct horse battery"
 T0 = dt.datetime(2026, 11, 27, 9, 0, 0)
 
 
-class Sleeps:
-    """Records the pauses verify() asks for instead of waiting."""
-
-    def __init__(self) -> None:
-        self.calls: list[float] = []
-
-    def __call__(self, seconds: float) -> None:
-        self.calls.append(seconds)
+def _seconds(n: float) -> dt.timedelta:
+    return dt.timedelta(seconds=n)
 
 
 def test_password_is_stored_as_an_argon2id_hash(memory_db):
@@ -44,9 +39,9 @@ def test_password_is_stored_as_an_argon2id_hash(memory_db):
 
 def test_right_password_signs_in_and_wrong_one_is_refused(memory_db):
     add_user(memory_db, "alice", "leader", display_name="Alice Wang", password=PASSWORD)
-    ok = verify(memory_db, "ALICE ", PASSWORD, now=T0, sleep=Sleeps())
+    ok = verify(memory_db, "ALICE ", PASSWORD, now=T0)
     assert ok.status == "ok" and ok.user == {"username": "alice", "display_name": "Alice Wang", "role": "leader"}
-    assert verify(memory_db, "alice", "wrong password!", now=T0, sleep=Sleeps()).status == "refused"
+    assert verify(memory_db, "alice", "wrong password!", now=T0).status == "refused"
 
 
 def test_unknown_user_disabled_user_and_wrong_password_get_the_same_answer(memory_db):
@@ -54,45 +49,96 @@ def test_unknown_user_disabled_user_and_wrong_password_get_the_same_answer(memor
     add_user(memory_db, "bob", "leader", password=PASSWORD)
     set_active(memory_db, "bob", False)
     answers = {
-        verify(memory_db, "nobody", PASSWORD, now=T0, sleep=Sleeps()),
-        verify(memory_db, "bob", PASSWORD, now=T0, sleep=Sleeps()),
-        verify(memory_db, "alice", "not the password", now=T0, sleep=Sleeps()),
+        verify(memory_db, "nobody", PASSWORD, now=T0),
+        verify(memory_db, "bob", PASSWORD, now=T0),
+        verify(memory_db, "alice", "not the password", now=T0),
     }
     assert answers == {users.SignIn("refused")}
 
 
-def test_failures_slow_down_then_lock_even_the_right_password(memory_db):
+def test_failures_from_one_address_wait_longer_and_longer_unchecked(memory_db):
     add_user(memory_db, "alice", "admin", password=PASSWORD)
-    sleeps = Sleeps()
-    for _ in range(LOCK_AFTER):
-        assert verify(memory_db, "alice", "guess guess guess", now=T0, sleep=sleeps).status == "refused"
-    # the first SLOW_AFTER attempts answer at once, then each waits longer (1 s, 2 s, ...)
-    assert sleeps.calls == [float(n) for n in range(1, LOCK_AFTER - SLOW_AFTER + 1)]
-    assert get_user(memory_db, "alice")["locked_until"] == T0 + dt.timedelta(minutes=LOCK_MINUTES)
-    # locked: the right password is refused too, with the same answer
-    assert verify(memory_db, "alice", PASSWORD, now=T0 + dt.timedelta(minutes=5), sleep=sleeps).status == "refused"
-    # after the lock the right password works and the counter starts again
-    later = T0 + dt.timedelta(minutes=LOCK_MINUTES + 1)
-    assert verify(memory_db, "alice", PASSWORD, now=later, sleep=sleeps).status == "ok"
+    for _ in range(PAIR_FREE_FAILURES):
+        assert verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0).status == "refused"
+    # from now on this name waits at this address: 1 s, then 2 s, 4 s ... (up to 15 minutes)
+    braked = verify(memory_db, "alice", PASSWORD, address="1.2.3.4", now=T0)
+    assert braked.status == "throttled" and braked.wait_seconds == 1.0  # the right password was not even checked
+    assert verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0 + _seconds(1)).status == "refused"
+    assert verify(memory_db, "alice", PASSWORD, address="1.2.3.4", now=T0 + _seconds(2)).wait_seconds == 1.0
+    # the owner at another address is not held up by the guesser
+    assert verify(memory_db, "alice", PASSWORD, address="10.0.0.7", now=T0 + _seconds(2)).status == "ok"
     assert get_user(memory_db, "alice")["failed_attempts"] == 0
+
+
+def test_an_account_guessed_from_many_addresses_is_paused_briefly_never_locked_long(memory_db):
+    add_user(memory_db, "ceo", "admin", password=PASSWORD)
+    for n in range(ACCOUNT_PAUSE_AFTER):
+        assert verify(memory_db, "ceo", "guess guess guess", address=f"10.0.0.{n}", now=T0).status == "refused"
+    paused = verify(memory_db, "ceo", PASSWORD, address="192.168.1.1", now=T0)
+    assert paused.status == "throttled" and 0 < paused.wait_seconds <= ACCOUNT_MAX_PAUSE_SECONDS
+    # a persistent guesser keeps it paused for at most a minute at a time
+    for n in range(20):
+        verify(memory_db, "ceo", "guess guess guess", address=f"10.1.0.{n}", now=T0 + _seconds(60 * (n + 1)))
+    assert get_user(memory_db, "ceo")["locked_until"] <= T0 + _seconds(60 * 21 + ACCOUNT_MAX_PAUSE_SECONDS)
+    later = T0 + _seconds(60 * 21 + ACCOUNT_MAX_PAUSE_SECONDS)
+    assert verify(memory_db, "ceo", PASSWORD, address="192.168.1.1", now=later).status == "ok"
+
+
+def test_an_address_and_the_whole_server_have_a_ceiling_of_failures(memory_db):
+    for n in range(users.ADDRESS_MAX_FAILURES):
+        verify(memory_db, f"name{n}", "guess guess guess", address="6.6.6.6", now=T0)
+    assert verify(memory_db, "another", "guess guess guess", address="6.6.6.6", now=T0).status == "throttled"
+    assert verify(memory_db, "another", "guess guess guess", address="7.7.7.7", now=T0).status == "refused"
+    window = _seconds(users.ADDRESS_WINDOW_SECONDS + 1)
+    assert verify(memory_db, "another", "guess guess guess", address="6.6.6.6", now=T0 + window).status == "refused"
+
+
+def test_every_attempt_is_audited_with_its_address_and_outcome(memory_db):
+    add_user(memory_db, "alice", "admin", password=PASSWORD)
+    for _ in range(PAIR_FREE_FAILURES + 1):
+        verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0)
+    verify(memory_db, "alice", PASSWORD, address="10.0.0.7", now=T0)
+    events = users_events(memory_db)
+    assert events == [
+        ("sign_in_failed", "password from 1.2.3.4"),
+        ("sign_in_failed", "password from 1.2.3.4"),
+        ("sign_in_failed", "password from 1.2.3.4"),
+        ("sign_in_failed", "throttled (name and address) from 1.2.3.4"),
+        ("sign_in", "password from 10.0.0.7"),
+    ]
+
+
+def users_events(db) -> list[tuple[str, str]]:
+    from data.audit import list_events
+
+    frame = list_events(db).sort_values("event_id")
+    return list(zip(frame["action"], frame["detail"], strict=True))
+
+
+def test_unlock_lifts_the_waits(memory_db):
+    add_user(memory_db, "alice", "admin", password=PASSWORD)
+    for _ in range(ACCOUNT_PAUSE_AFTER):
+        verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0)
+    unlock_user(memory_db, "alice")
+    assert verify(memory_db, "alice", PASSWORD, address="1.2.3.4", now=T0).status == "ok"
 
 
 def test_a_success_forgets_earlier_failures(memory_db):
     add_user(memory_db, "alice", "admin", password=PASSWORD)
-    for _ in range(SLOW_AFTER):
-        verify(memory_db, "alice", "typo typo typo", now=T0, sleep=Sleeps())
-    assert get_user(memory_db, "alice")["failed_attempts"] == SLOW_AFTER
-    assert verify(memory_db, "alice", PASSWORD, now=T0, sleep=Sleeps()).status == "ok"
+    for _ in range(PAIR_FREE_FAILURES - 1):
+        verify(memory_db, "alice", "typo typo typo", now=T0)
+    assert get_user(memory_db, "alice")["failed_attempts"] == PAIR_FREE_FAILURES - 1
+    assert verify(memory_db, "alice", PASSWORD, now=T0).status == "ok"
     assert get_user(memory_db, "alice")["failed_attempts"] == 0
 
 
 def test_set_password_replaces_the_old_one_and_lifts_a_lock(memory_db):
     add_user(memory_db, "alice", "admin", password=PASSWORD)
-    for _ in range(LOCK_AFTER):
-        verify(memory_db, "alice", "guess guess guess", now=T0, sleep=Sleeps())
+    for _ in range(ACCOUNT_PAUSE_AFTER):
+        verify(memory_db, "alice", "guess guess guess", now=T0)
     set_password(memory_db, "alice", "a brand new passphrase")
-    assert verify(memory_db, "alice", PASSWORD, now=T0, sleep=Sleeps()).status == "refused"
-    assert verify(memory_db, "alice", "a brand new passphrase", now=T0, sleep=Sleeps()).status == "ok"
+    assert verify(memory_db, "alice", PASSWORD, now=T0).status == "refused"
+    assert verify(memory_db, "alice", "a brand new passphrase", now=T0).status == "ok"
 
 
 @pytest.mark.parametrize(
@@ -135,13 +181,43 @@ def test_single_sign_on_maps_an_email_to_an_active_account_only(memory_db):
     set_active(memory_db, "li.na", False)
     assert user_for_email(memory_db, "li.na@example.com") is None
     # an account without a password cannot sign in with one
-    assert verify(memory_db, "li.na", "", now=T0, sleep=Sleeps()).status == "refused"
+    assert verify(memory_db, "li.na", "", now=T0).status == "refused"
 
 
-def test_an_unknown_name_slows_down_like_a_real_account(memory_db):
+def test_an_unknown_name_is_braked_exactly_like_a_real_account(memory_db):
     add_user(memory_db, "alice", "admin", password=PASSWORD)
-    known, unknown = Sleeps(), Sleeps()
-    for _ in range(LOCK_AFTER):
-        verify(memory_db, "alice", "guess guess guess", now=T0, sleep=known)
-        verify(memory_db, "no.such.person", "guess guess guess", now=T0, sleep=unknown)
-    assert unknown.calls == known.calls and known.calls
+    known, unknown = [], []
+    for n in range(2 * ACCOUNT_PAUSE_AFTER):
+        at = T0 + _seconds(n // 4)
+        address = f"10.0.0.{n % 3}"
+        known.append(verify(memory_db, "alice", "guess guess guess", address=address, now=at))
+        unknown.append(verify(memory_db, "no.such.person", "guess guess guess", address=address, now=at))
+    assert known == unknown and {a.status for a in known} == {"refused", "throttled"}
+
+
+@pytest.mark.parametrize(
+    ("password", "code"),
+    [
+        (" " * 12, "password_too_short"),
+        ("short", "password_too_short"),
+        ("a" * 12, "password_one_character"),
+        ("Wang.Fang.Long", "password_is_username"),
+        ("Password123", "password_common"),
+        ("qwertyuiop", "password_common"),
+    ],
+)
+def test_the_password_policy_refuses_weak_passwords_with_a_reason(memory_db, password, code):
+    with pytest.raises(UserError) as caught:
+        add_user(memory_db, "wang.fang.long", "leader", password=password)
+    assert caught.value.code == code
+    add_user(memory_db, "wang.fang.long", "leader", password=PASSWORD)
+    with pytest.raises(UserError) as caught:
+        set_password(memory_db, "wang.fang.long", password)
+    assert caught.value.code == code
+
+
+def test_a_display_name_with_bidi_control_characters_is_refused(memory_db):
+    with pytest.raises(UserError) as caught:
+        add_user(memory_db, "eve", "leader", display_name="Eve \u202enimdA", password=PASSWORD)
+    assert caught.value.code == "bidi_control"
+    assert get_user(memory_db, "eve") is None

@@ -152,3 +152,103 @@ def test_backup_while_the_app_runs_is_made_by_the_app_and_restores_every_table(
     restored = tmp_path / "restored.duckdb"
     restore_database(latest_backup(tmp_path / "live"), restored)
     assert compare_databases(demo_db_path, restored) == {}
+
+
+# --- issue 16, problem 3: the spool folder is a door into the app's process; these attacks must fail --
+
+
+def _spool_with_request(db_path, out_dir, *, request_id: str = "0123456789abcdef0123456789abcdef"):
+    import json
+
+    from data.backup import REQUEST_SUFFIX, spool_dir
+
+    spool = spool_dir(db_path)
+    spool.mkdir(mode=0o700, exist_ok=True)
+    spool.chmod(0o700)
+    (spool / f"{request_id}{REQUEST_SUFFIX}").write_text(json.dumps({"out_dir": str(out_dir)}))
+    return spool
+
+
+def _backups_under(folder) -> list:
+    return sorted(folder.rglob("icsat-backup-*.duckdb")) if folder.exists() else []
+
+
+@pytest.fixture
+def spool_db(empty_db_path, monkeypatch):
+    monkeypatch.setenv("ICSAT_BACKUP_DIR", str(empty_db_path.parent / "backups"))
+    db = Database(empty_db_path)
+    yield db
+    db.close()
+
+
+def test_the_spool_answers_a_good_request_with_a_private_backup_in_the_backup_folder(spool_db, empty_db_path):
+    import json
+    import stat
+
+    from data.backup import RESULT_SUFFIX, answer_requests
+
+    spool = _spool_with_request(empty_db_path, empty_db_path.parent / "backups" / "nightly")
+    assert answer_requests(spool_db) == 1
+    answer = json.loads((spool / f"{'0123456789abcdef' * 2}{RESULT_SUFFIX}").read_text())
+    assert answer["ok"], answer
+    made = _backups_under(empty_db_path.parent / "backups")
+    assert len(made) == 1 and stat.S_IMODE(made[0].stat().st_mode) == 0o600  # raw responses: owner only
+    assert stat.S_IMODE(made[0].parent.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("where", ["outside", "relative", "dotdot"])
+def test_the_spool_refuses_an_out_dir_outside_the_backup_folder(spool_db, empty_db_path, tmp_path, where):
+    import json
+
+    from data.backup import RESULT_SUFFIX, answer_requests
+
+    target = {
+        "outside": tmp_path.parent / f"{tmp_path.name}-elsewhere",
+        "relative": "backups-here",
+        "dotdot": empty_db_path.parent / "backups" / ".." / ".." / f"{tmp_path.name}-escaped",
+    }[where]
+    spool = _spool_with_request(empty_db_path, target)
+    answer_requests(spool_db)
+    answer = json.loads((spool / f"{'0123456789abcdef' * 2}{RESULT_SUFFIX}").read_text())
+    assert not answer["ok"] and "backup folder" in answer["error"]
+    assert not (tmp_path.parent / f"{tmp_path.name}-elsewhere").exists()
+    assert not (tmp_path.parent / f"{tmp_path.name}-escaped").exists()
+    assert not (ROOT / "backups-here").exists()
+
+
+@pytest.mark.parametrize("spool_kind", ["loose mode", "foreign owner", "symlink"])
+def test_a_spool_folder_not_private_to_the_app_is_not_read(spool_db, empty_db_path, tmp_path, spool_kind):
+    import os
+
+    from data.backup import answer_requests, spool_dir
+
+    inside = empty_db_path.parent / "backups"
+    if spool_kind == "symlink":
+        real = tmp_path / "planted-spool"
+        real.mkdir(mode=0o700)
+        spool_dir(empty_db_path).symlink_to(real)
+        _spool_with_request(empty_db_path, inside)
+    else:
+        spool = _spool_with_request(empty_db_path, inside)
+        if spool_kind == "loose mode":
+            spool.chmod(0o777)
+        else:
+            os.chown(spool, 65534, 65534)  # nobody (the tests run as root, as make test does)
+    assert answer_requests(spool_db) == 0
+    assert _backups_under(inside) == []
+    assert not list(spool_dir(empty_db_path).glob("*.result.json"))
+
+
+def test_bad_request_ids_are_ignored_and_a_planted_symlink_is_not_written_through(spool_db, empty_db_path, tmp_path):
+    from data.backup import RESULT_SUFFIX, answer_requests
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    good = "fedcba9876543210" * 2
+    spool = _spool_with_request(empty_db_path, empty_db_path.parent / "backups", request_id="not-an-id")
+    _spool_with_request(empty_db_path, empty_db_path.parent / "backups", request_id=good)
+    (spool / f"{good}{RESULT_SUFFIX}.partial").symlink_to(victim)  # the answer's temporary file, planted
+    answer_requests(spool_db)
+    assert victim.read_text() == "keep me"
+    assert not (spool / f"not-an-id{RESULT_SUFFIX}").exists()
+    assert (spool / "not-an-id.request.json").exists()  # not ours to read

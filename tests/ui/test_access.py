@@ -1,20 +1,14 @@
-"""Signing in and out through the sign-in page, session expiry, and changes to an account taking effect."""
+"""The sign-in page, sessions (the cookie session and the server-side one of single sign-on), expiry,
+and changes to an account taking effect."""
 
 import datetime as dt
 
 from data.audit import list_events
 from data.db import Database
 from data.users import add_user, set_active, set_role
-from tests.conftest import add_test_user, assert_serialisable_state, run_page
+from tests.conftest import add_test_user, run_page
 
 PASSWORD = "correct horse battery"
-
-
-def _sign_in(at, username: str, password: str):
-    inputs = {t.label: t for t in at.text_input}
-    inputs["Username"].input(username)
-    inputs["Password"].input(password)
-    return at.button[0].click().run()
 
 
 def _events(db_path, action: str) -> list[str]:
@@ -24,48 +18,84 @@ def _events(db_path, action: str) -> list[str]:
     return list(events["actor"])
 
 
-def test_the_sign_in_page_has_the_labels_the_browser_tests_use(empty_db_path):
+def _form(at) -> str:
+    return "".join(h.proto.body for h in at.get("html") if "icsat-sign-in" in h.proto.body)
+
+
+def test_the_sign_in_page_posts_a_form_with_the_labels_the_browser_tests_use(empty_db_path):
     at = run_page("views/sign_in.py", empty_db_path, role=None)
-    assert [t.label for t in at.text_input] == ["Username", "Password"]
-    assert [b.label for b in at.button] == ["Sign in"]
-    zh = run_page("views/sign_in.py", empty_db_path, role=None, lang="zh")
-    assert [t.label for t in zh.text_input] == ["用户名", "密码"]
-    assert [b.label for b in zh.button] == ["登录"]
+    form = _form(at)
+    assert 'method="post" action="/auth/sign-in"' in form  # the route that can set an HttpOnly cookie
+    assert 'name="username"' in form and 'name="password" type="password"' in form
+    assert ">Username</label>" in form and ">Password</label>" in form and ">Sign in</button>" in form
+    zh = _form(run_page("views/sign_in.py", empty_db_path, role=None, lang="zh"))
+    assert ">用户名</label>" in zh and ">密码</label>" in zh and ">登录</button>" in zh
 
 
-def test_the_right_password_signs_in_and_is_audited(empty_db_path):
-    add_test_user(empty_db_path, "alice", "analyst", PASSWORD)
-    at = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "alice", PASSWORD)
-    assert not at.exception
-    user = at.session_state["auth.user"]
-    assert user["username"] == "alice" and user["role"] == "analyst"
-    assert set(user) == {"username", "display_name", "role", "signed_in_at"}  # nothing secret kept
-    assert_serialisable_state(at)
-    assert _events(empty_db_path, "sign_in") == ["alice"]
-
-
-def test_a_wrong_password_and_an_unknown_name_get_the_same_message(empty_db_path):
-    add_test_user(empty_db_path, "alice", "analyst", PASSWORD)
-    wrong = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "alice", "not the password")
-    unknown = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "nobody", PASSWORD)
-    assert [e.value for e in wrong.error] == [e.value for e in unknown.error]
-    assert "Sign-in failed" in wrong.error[0].value
-    assert "auth.user" not in wrong.session_state
-    assert wrong.session_state["sign_in.password"] == ""  # the typed password is not kept after the check
-    assert sorted(_events(empty_db_path, "sign_in_failed")) == ["alice", "nobody"]
-
-
-def test_a_locked_account_is_refused_even_with_the_right_password(empty_db_path):
-    add_test_user(empty_db_path, "alice", "admin", PASSWORD)
-    db = Database(empty_db_path)
-    db.connection().execute(
-        "UPDATE users SET locked_until = ? WHERE username = 'alice'",
-        [dt.datetime.now(dt.UTC).replace(tzinfo=None) + dt.timedelta(minutes=10)],
-    )
-    db.close()
-    at = _sign_in(run_page("views/sign_in.py", empty_db_path, role=None), "alice", PASSWORD)
+def test_the_route_s_answers_are_worded_on_the_page(empty_db_path):
+    at = run_page("views/sign_in.py", empty_db_path, role=None, query={"problem": "auth_failed"})
     assert "Sign-in failed" in at.error[0].value
-    assert "auth.user" not in at.session_state
+    at = run_page("views/sign_in.py", empty_db_path, role=None, query={"problem": "auth_throttled", "wait": "8"})
+    assert "wait 8 seconds" in at.error[0].value
+    at = run_page("views/sign_in.py", empty_db_path, role=None, query={"problem": "<b>made up</b>"})
+    assert not at.error  # only our own problem keys are shown
+    at = run_page("views/sign_in.py", empty_db_path, role=None, query={"signed_out": "1"})
+    assert [s.value for s in at.success] == ["You have signed out."]
+
+
+def _cookie_session(monkeypatch, db_path, username: str, **kwargs) -> str:
+    """Pretend the browser sent the session cookie of a session started for `username`."""
+    import ui.access
+    from data.sessions import start_session
+
+    db = Database(db_path)
+    token = start_session(db, username, **kwargs)
+    db.close()
+    monkeypatch.setattr(ui.access, "_session_cookie", lambda: token)
+    return token
+
+
+def test_a_cookie_session_signs_in_and_a_made_up_value_does_not(empty_db_path, monkeypatch):
+    add_test_user(empty_db_path, "alice", "admin", PASSWORD)
+    _cookie_session(monkeypatch, empty_db_path, "alice")
+    at = run_page("views/admin_users.py", empty_db_path, role=None)
+    assert not at.warning and not at.error
+    assert "auth.user" not in at.session_state  # looked up on every run, not copied into the session
+    import ui.access
+
+    monkeypatch.setattr(ui.access, "_session_cookie", lambda: "a-value-the-server-never-issued")
+    at = run_page("views/admin_users.py", empty_db_path, role=None)
+    assert [w.value for w in at.warning] == ["Please sign in to see this page."]
+
+
+def test_an_expired_cookie_session_is_ended_audited_and_explained(empty_db_path, monkeypatch):
+    add_test_user(empty_db_path, "alice", "admin", PASSWORD)
+    nine_hours_ago = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(hours=9)
+    _cookie_session(monkeypatch, empty_db_path, "alice", now=nine_hours_ago)
+    at = run_page("views/admin_users.py", empty_db_path, role=None)
+    assert [w.value for w in at.warning] == ["Please sign in to see this page."]
+    assert _events(empty_db_path, "session_expired") == ["alice"]
+    at = run_page("views/sign_in.py", empty_db_path, role=None, state={"auth.expired": True})
+    assert "session has ended" in at.info[0].value
+
+
+def test_disabling_an_account_or_changing_its_role_applies_to_its_cookie_session(empty_db_path, monkeypatch):
+    db = Database(empty_db_path)
+    add_user(db, "boss", "admin", password=PASSWORD)
+    add_user(db, "alice", "admin", password=PASSWORD)
+    db.close()
+    _cookie_session(monkeypatch, empty_db_path, "alice")
+    assert not run_page("views/admin_users.py", empty_db_path, role=None).error
+    db = Database(empty_db_path)
+    set_role(db, "alice", "leader")
+    db.close()
+    at = run_page("views/admin_users.py", empty_db_path, role=None)
+    assert [e.value for e in at.error] == ["Your role does not give access to this page."]
+    db = Database(empty_db_path)
+    set_active(db, "alice", False)
+    db.close()
+    at = run_page("views/overview.py", empty_db_path, role=None)
+    assert [w.value for w in at.warning] == ["Please sign in to see this page."]
 
 
 def test_an_expired_session_is_ended_and_the_sign_in_page_says_why(empty_db_path):
@@ -143,3 +173,17 @@ def test_a_single_sign_on_email_without_an_account_gets_no_access(empty_db_path,
     at = run_page("views/sign_in.py", empty_db_path, role=None, state={"auth.sso_refused": "stranger@example.com"})
     assert "stranger@example.com" in at.error[0].value and "no ICSAT account" in at.error[0].value
     assert _events(empty_db_path, "sign_in_failed") == ["stranger@example.com"]
+
+
+def test_the_sign_in_form_carries_the_language_and_the_answer_comes_back_in_it(empty_db_path):
+    assert 'name="lang" value="zh"' in _form(run_page("views/sign_in.py", empty_db_path, role=None, lang="zh"))
+    # the whole app (router.py sets the language before the page runs), as a browser's first run
+    at = run_page(
+        "router.py",
+        empty_db_path,
+        role=None,
+        query={"problem": "auth_failed", "lang": "zh"},
+        state={"lang_chosen": False},
+    )
+    assert at.session_state["lang"] == "zh" and at.session_state["lang_chosen"] is True
+    assert "lang" not in at.query_params

@@ -26,7 +26,7 @@ def test_chinese_texts_are_chinese():
 
 def test_every_text_key_used_in_code_exists():
     used = set()
-    for path in [*ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py"]:
+    for path in [*ROOT.glob("views/*.py"), *ROOT.glob("ui/*.py"), ROOT / "app.py", ROOT / "router.py"]:
         used |= set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']""", path.read_text(encoding="utf-8")))
     missing = sorted(k for k in used if k not in catalogue())
     assert not missing, f"text keys used but not defined: {missing}"

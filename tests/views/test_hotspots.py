@@ -34,9 +34,10 @@ def test_hotspots_pair_shows_both_directions_trend_and_comments_as_text(demo_db_
     assert int(labels["R&D → Quality"]) < 55 and int(labels["Quality → R&D"]) < 55
     charts = chart_specs(at)
     by_dimension = charts[0]["data"]
-    assert [trace["name"] for trace in by_dimension] == ["R&D → Quality", "Quality → R&D"]
+    # chart texts are escaped for Plotly, which reads them as HTML (the browser shows "R&D")
+    assert [trace["name"] for trace in by_dimension] == ["R&amp;D → Quality", "Quality → R&amp;D"]
     trend = charts[1]
-    assert {trace["name"] for trace in trend["data"]} >= {"R&D → Quality", "Quality → R&D"}
+    assert {trace["name"] for trace in trend["data"]} >= {"R&amp;D → Quality", "Quality → R&amp;D"}
     assert len(set(trend["data"][0]["x"])) == 3  # three waves
     # both cells have more than k_comments = 10 responses, so comments show, as plain text elements
     assert len(at.text) >= 2

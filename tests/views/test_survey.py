@@ -87,6 +87,15 @@ def test_the_token_is_taken_from_the_link_and_removed_from_the_address_bar(demo_
     assert_serialisable_state(at)
 
 
+def test_the_survey_says_plainly_that_the_link_is_personal(demo_db_path):
+    # Issue 16, problem 7: the draft (comments included) belongs to the link, so whoever opens the same
+    # link sees it; the page says so instead of pretending otherwise.
+    at = _open(demo_db_path, _invite(demo_db_path))
+    assert "This link is personal" in _texts(at) and "sees your unfinished answers" in _texts(at)
+    zh = _open(demo_db_path, _invite(demo_db_path), lang="zh")
+    assert "此链接仅供您本人使用" in _texts(zh)
+
+
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
@@ -356,3 +365,19 @@ def test_control_characters_are_removed_from_text_with_a_notice(demo_db_path):
     at = _click(at, "Next")
     assert "Invisible control characters were removed from your text." in at.info[0].value
     assert load_draft(_db(), hash_token(token))["ratings"]["PROD"]["comments"] == {"change": "late again"}
+
+
+def test_department_names_are_shown_as_typed_on_the_survey_forms(demo_db_path):
+    # Issue 16: names go into Markdown (headings, question labels, the screener); a name written as a
+    # link or with a bare URL must stay text there too.
+    from ui.frame import md_escape
+
+    name = "IT [x](https://evil.example) www.evil.example"
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE departments SET name_en = ? WHERE code = 'IT'", [name])
+    db.close()
+    at = _open(demo_db_path, _invite(demo_db_path))
+    assert md_escape(name) in [r.label for r in at.radio]  # the screener
+    at = _screener(at, {"IT": "daily"})
+    assert at.subheader[0].value == md_escape(name)
+    assert at.radio(key="survey.item.IT.reliability_1").label == f"{md_escape(name)} delivers what they promised."

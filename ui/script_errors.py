@@ -1,0 +1,20 @@
+"""What a person sees when a page fails: one sentence in their language, no traceback and no
+outside links (Streamlit's own display offers "Ask Google" and "Ask ChatGPT" buttons, which send
+the error text to outside hosts). The exception goes to the server log for the admin."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from ui.frame import t
+
+_LOG = logging.getLogger("icsat")
+
+
+def show_script_error(error: Exception) -> bool:
+    """st.App's on_script_error: log the error, show a plain message, suppress Streamlit's display."""
+    _LOG.error("a page failed", exc_info=error)
+    st.error(t("error_generic"), icon=":material/error:")
+    return True
