@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from analysis.anonymity import participation_shown
 from data.audit import record_event
 from data.invitations import RosterError, create_invitations, invitation_counts, parse_roster_for
 from data.wave_setup import response_rates
@@ -83,6 +84,7 @@ if counts.empty:
     st.info(t("admin_inv_no_invitations"))
     st.stop()
 rates = response_rates(counts)
+shown = participation_shown(rates.rename(columns={"used": "responded"}), by_id[wave_id].k_min)
 invited, used = int(rates["invited"].sum()), int(rates["used"].sum())
 st.write(t("admin_inv_overall", used=used, invited=invited, rate=f"{used / invited:.0%}"))
 remind = rates[rates["remind"]]
@@ -97,8 +99,10 @@ st.dataframe(
         {
             t("admin_col_department"): [names.get(c, c) for c in rates["dept_code"]],
             t("admin_col_invited"): rates["invited"],
-            t("admin_col_answered"): rates["used"],
-            t("admin_col_rate"): rates["rate"] * 100,
+            # how many answered, per department, only from k people on (analysis.anonymity, the
+            # same rule as the results pages): a count that moves by one tells who just answered
+            t("admin_col_answered"): shown["responded"],
+            t("admin_col_rate"): shown["rate"] * 100,
             t("admin_col_remind"): rates["remind"],
         }
     ),

@@ -78,6 +78,8 @@ def test_rates_list_departments_below_sixty_percent_for_a_reminder(empty_db_path
     assert at.warning[0].value == "Below 60% — worth a reminder: IT"
     table = at.dataframe[0].value
     assert list(table["Department"]) == ["IT", "Sales"]  # lowest rate first
-    assert list(table["Response rate"]) == [25.0, 80.0]
+    # 1 and 4 people answered, both fewer than the wave's k = 5: the counts that would move by one
+    # as each person answers are not shown per department (only the overall line above)
+    assert table["Response rate"].isna().all() and table["Answered"].isna().all()
     zh = run_page(PAGE, empty_db_path, role="admin", lang="zh")
     assert zh.warning[0].value == "低于60%，建议发送提醒：信息技术部"
