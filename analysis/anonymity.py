@@ -175,6 +175,16 @@ def published_stats(moments: pd.DataFrame, gated: pd.DataFrame, k: int) -> pd.Da
     return suppress_small_cells(stats, k, hide=pd.Series(row_hidden, index=stats.index))
 
 
+def _rows_of_shown_cells(scores: pd.DataFrame, gates: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(mask of the responses in shown cells, the row of `gates` of each of those responses)."""
+    keys = ["rater_dept", "provider_dept"]
+    position = pd.MultiIndex.from_frame(gates[keys]).get_indexer(pd.MultiIndex.from_frame(scores[keys]))
+    found = position >= 0
+    shown = np.zeros(len(scores), dtype=bool)
+    shown[found] = gates["shown"].to_numpy(dtype=bool)[position[found]]
+    return shown, position[shown]
+
+
 def gate_scores(scores: pd.DataFrame, gates: pd.DataFrame) -> pd.DataFrame:
     """Response-level scores with every hidden group taken out.
 
@@ -191,14 +201,8 @@ def gate_scores(scores: pd.DataFrame, gates: pd.DataFrame) -> pd.DataFrame:
     and dim_<d> blank where the cell's dimension group is hidden. Satisfaction is kept: it is the
     cell's own group, shown.
     """
-    keys = ["rater_dept", "provider_dept"]
-    index = pd.MultiIndex.from_frame(gates[keys])
-    position = index.get_indexer(pd.MultiIndex.from_frame(scores[keys]))
-    found = position >= 0
-    shown = np.zeros(len(scores), dtype=bool)
-    shown[found] = gates["shown"].to_numpy(dtype=bool)[position[found]]
+    shown, at = _rows_of_shown_cells(scores, gates)
     out = scores.loc[shown].copy()
-    at = position[shown]
     blank = {RECOMMEND: "recommend"} | {
         c.removeprefix(DIMENSION_PREFIX): c for c in scores.columns if c.startswith(DIMENSION_PREFIX)
     }
@@ -214,14 +218,8 @@ def gate_values(
 ) -> np.ndarray:
     """Item answers (responses x items) restricted like `gate_scores`: rows of shown cells only, and
     the items of a dimension blank where that cell's dimension group is hidden (for reliability)."""
-    keys = ["rater_dept", "provider_dept"]
-    index = pd.MultiIndex.from_frame(gates[keys])
-    position = index.get_indexer(pd.MultiIndex.from_frame(scores[keys]))
-    found = position >= 0
-    shown = np.zeros(len(scores), dtype=bool)
-    shown[found] = gates["shown"].to_numpy(dtype=bool)[position[found]]
+    shown, at = _rows_of_shown_cells(scores, gates)
     out = np.array(values[shown], dtype=float, order="F")
-    at = position[shown]
     for j, dim in enumerate(item_dimensions):
         if dim in gates.columns:
             out[~gates[dim].to_numpy(dtype=bool)[at], j] = np.nan
