@@ -1,5 +1,6 @@
 """Anonymity over time and in the self-assessment (issue 15, routes 5 to 7), on the demo organisation
-(built by `cli.py demo`): a wave still collecting answers publishes nothing but how many answered,
+(`data.demo.build_demo`, what `cli.py demo` writes; the import commands carry no self-assessments)
+and through the survey's own submission writer: a wave still collecting answers publishes nothing but how many answered,
 two readings around one submission differ in nothing a person said, a closed wave with answers is
 not opened again, and perception gaps hold only self-assessment groups of at least k people."""
 
