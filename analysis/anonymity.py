@@ -247,9 +247,7 @@ def driver_sample(gated: pd.DataFrame, dimensions: tuple[str, ...], k: int) -> p
     rest = per_cell.sub(complete_n, axis=0)
     ok = (complete_n >= k) & ((rest == 0) | (rest >= k)).all(axis=1)
     usable = ok.reindex(pd.MultiIndex.from_arrays(keys)).to_numpy(dtype=bool)
-    # In a canonical order (keys, then answers): storage order is arbitrary, and the drivers'
-    # bootstrap draws by position, so the same answers must give the same rows in the same order.
-    return gated.loc[usable & complete.to_numpy()].sort_values(["rater_dept", "provider_dept", *columns], kind="stable")
+    return gated.loc[usable & complete.to_numpy()]
 
 
 def suppress_small_cells(

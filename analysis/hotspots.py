@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.srm import fit_srm
+from analysis.srm import SRMFit, fit_srm
 from analysis.stats_adapter import fdr_bh
 
 FLAGS = ("friction", "mutual", "asymmetric", "polarised", "declining")  # conflicts; `low` is a level
@@ -198,6 +198,17 @@ def _per_pair_bh(c: pd.DataFrame, p: pd.Series, first: np.ndarray, fdr: float) -
     return pair_q.reindex(key).to_numpy()
 
 
+def _fitted_on(fit: SRMFit | None, cells: pd.DataFrame) -> bool:
+    """True when `fit` was fitted on exactly `cells` (same pairs in the same order)."""
+    if fit is None or len(fit.cells) != len(cells):
+        return False
+    return bool(
+        (fit.cells["rater_dept"].to_numpy() == cells["rater_dept"].to_numpy()).all()
+        and (fit.cells["provider_dept"].to_numpy() == cells["provider_dept"].to_numpy()).all()
+        and np.allclose(fit.cells["n"].to_numpy(dtype=float), cells["n"].to_numpy(dtype=float))
+    )
+
+
 def flag_cells(
     cells: pd.DataFrame,
     hidden: pd.Series,
@@ -206,6 +217,7 @@ def flag_cells(
     k: int,
     previous_cells: pd.DataFrame | None = None,
     config: HotspotConfig = HotspotConfig(),
+    fit: SRMFit | None = None,
 ) -> pd.DataFrame:
     """Every flag for every cell, before any is dropped.
 
@@ -224,6 +236,9 @@ def flag_cells(
         The anonymity threshold.
     previous_cells : DataFrame, optional
         The comparison wave's suppressed cells (rater_dept, provider_dept, n, mean, sd, suppressed).
+    fit : SRMFit, optional
+        The SRM already fitted on exactly the eligible cells, in their order (the report has it);
+        used when its cells are those, refitted otherwise.
 
     Returns
     -------
@@ -251,7 +266,9 @@ def flag_cells(
     fitted = {column: np.full(len(c), np.nan) for column in fit_columns}
     sigma2_relationship = 0.0
     if eligible.any():
-        fit = fit_srm(c.loc[eligible, ["rater_dept", "provider_dept", "n", "mean", "sd"]])
+        chosen = c.loc[eligible, ["rater_dept", "provider_dept", "n", "mean", "sd"]]
+        if not _fitted_on(fit, chosen):
+            fit = fit_srm(chosen)
         if np.isfinite(fit.sigma2_relationship):
             sigma2_relationship = max(fit.sigma2_relationship, 0.0)
         for column in fit_columns:
@@ -429,6 +446,7 @@ def find_hotspots(
     names_en: dict[str, str] | None = None,
     names_zh: dict[str, str] | None = None,
     config: HotspotConfig = HotspotConfig(),
+    fit: SRMFit | None = None,
 ) -> pd.DataFrame:
     """The flagged cells of one wave, most severe first, with a reason in English and Chinese.
 
@@ -446,7 +464,7 @@ def find_hotspots(
     """
     if cells.empty:
         return pd.DataFrame(columns=HOTSPOT_COLUMNS)
-    flagged = flag_cells(cells, hidden, org_mean=org_mean, k=k, previous_cells=previous_cells, config=config)
+    flagged = flag_cells(cells, hidden, org_mean=org_mean, k=k, previous_cells=previous_cells, config=config, fit=fit)
     flagged = flagged[flagged["flags"] != ""].copy()
     if flagged.empty:
         return pd.DataFrame(columns=HOTSPOT_COLUMNS)

@@ -182,6 +182,17 @@ def poisson_weights(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndar
     return np.searchsorted(_POISSON_ONE_CDF, rng.random(shape), side="right").astype(float)
 
 
+def _canonical_order(values: np.ndarray) -> np.ndarray:
+    """An order of the rows that depends only on their values: by a 64-bit key built from each row's
+    bits (equal rows are interchangeable, so their order among themselves does not matter). One
+    argsort of integers, several times cheaper than sorting on every column."""
+    bits = np.ascontiguousarray(values, dtype=np.float64).view(np.uint64)
+    key = np.zeros(len(values), dtype=np.uint64)
+    for column in bits.T:
+        key = key * np.uint64(1_000_003) + column  # wraps modulo 2**64, as a hash should
+    return np.argsort(key, kind="stable")
+
+
 def bootstrap_moments(
     values: np.ndarray, resamples: int, rng: np.random.Generator, max_buckets: int = 500
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -196,9 +207,14 @@ def bootstrap_moments(
     as the row sums they add up, so the intervals stay right while the cost no longer grows with
     resamples x rows.
 
+    The rows are first put in a canonical order (by a 64-bit key of their values), so the weights
+    depend on the data, not on the order storage returned it in: the same answers give the same
+    intervals.
+
     Returns (means (resamples, q), cov (resamples, q, q)), the weighted (population) moments.
     """
     n, q = values.shape
+    values = values[_canonical_order(values)] if n > 1 else values
     centre = values.mean(axis=0)
     z = values - centre
     if n > max_buckets:

@@ -289,6 +289,11 @@ def _published_levels(moments: pd.DataFrame, k: int) -> dict[str, pd.DataFrame]:
     return levels
 
 
+def _drivers(gated: pd.DataFrame, dimensions: tuple[str, ...], wave_id: str, k: int) -> pd.DataFrame:
+    """Drivers from the responses the anonymity rule lets them use (in a worker thread)."""
+    return driver_table(driver_sample(gated, dimensions, k), dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k))
+
+
 def _collecting(wave) -> bool:
     """Results of a wave that still collects answers are not published (each new answer would change
     them, and two readings apart would give that person's answers): they appear when it closes."""
@@ -413,9 +418,7 @@ def build_wave_report(
         gated = gate_scores(current, gates)
         # Drivers need only the shown scores, reliability only the shown answers and cells: both are
         # computed beside the rest (their matrix algebra and sorts release the GIL for most of their time).
-        driving = pool.submit(
-            driver_table, driver_sample(gated, dimensions, k), dimensions, wave_id=wave_id, min_n=max(MIN_DRIVER_N, k)
-        )
+        driving = pool.submit(_drivers, gated, dimensions, wave_id, k)
         shown = _published_levels(now, k)
         cells = shown["cell"]
         checking = pool.submit(
@@ -432,7 +435,7 @@ def build_wave_report(
         providers, raters, org = shown["provider"], shown["rater"], shown["organisation"]
         providers["n_raters"] = providers["provider_dept"].map(visible.groupby("provider_dept")["rater_dept"].nunique())
         raters["n_providers"] = raters["rater_dept"].map(visible.groupby("rater_dept")["provider_dept"].nunique())
-        cells, providers, raters, _ = _attach_effects(cells, providers, raters)
+        cells, providers, raters, fit = _attach_effects(cells, providers, raters)
 
         departments = list_departments(db)[["code", "name_en", "name_zh"]]
         self_means = self_assessment_means(db, wave_id)
@@ -456,6 +459,7 @@ def build_wave_report(
         names_en=dict(zip(departments["code"], departments["name_en"], strict=True)),
         names_zh=dict(zip(departments["code"], departments["name_zh"], strict=True)),
         config=config,
+        fit=fit,  # fitted on the shown cells, the ones the flags may test
     )
     trends, trend_hidden = trend_table(
         shown, shown_before, wave_id=wave_id, previous_wave_id=previous.wave_id if previous else None

@@ -53,10 +53,14 @@ def test_poisson_weights_follow_the_poisson_distribution():
 
 
 def test_poisson_bootstrap_moments_by_direct_computation():
-    from analysis.stats_adapter import bootstrap_moments, poisson_weights
+    from analysis.stats_adapter import _canonical_order, bootstrap_moments, poisson_weights
 
     values = np.random.default_rng(1).normal(size=(50, 3))
     means, cov = bootstrap_moments(values, 4, np.random.default_rng(9))
+    # the rows in any order give the same resamples: weights go to the rows sorted by their values
+    again, _ = bootstrap_moments(values[np.random.default_rng(2).permutation(50)], 4, np.random.default_rng(9))
+    np.testing.assert_allclose(again, means, rtol=1e-12)
+    values = values[_canonical_order(values)]
     weights = poisson_weights(np.random.default_rng(9), (4, 50))  # 50 rows, no buckets: the same draws
     for b in range(4):
         w = weights[b] / weights[b].sum()
