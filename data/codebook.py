@@ -274,7 +274,13 @@ COLUMN_MEANINGS: dict[str, tuple[str, str, str, str]] = {
     "change_ci_high": ("figure", "points", "Upper bound of the 95% interval of the change.", "变化量95%区间上限。"),
     "significant": ("flag", "true/false", "True when the Welch test gives p < 0.05.", "Welch检验p<0.05时为true。"),
     "invited": ("figure", "whole number", "Invitations sent to the department.", "发给该部门的邀请数。"),
-    "responded": ("figure", "whole number", "Invitations used to answer.", "已用于作答的邀请数。"),
+    "responded": (
+        "figure",
+        "whole number",
+        "Invitations used to answer; empty (suppressed) where fewer than k people of the department answered,"
+        " or to keep the hidden departments together at 0 or at least k.",
+        "已用于作答的邀请数；该部门作答人数少于k时为空（已隐藏），或为使隐藏部门合计为0或至少k而隐藏。",
+    ),
     "rate": (
         "figure",
         "share 0-1",
