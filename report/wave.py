@@ -394,10 +394,9 @@ def build_wave_report(
     # second thread while this one analyses the current wave; DuckDB runs without the GIL, so on two
     # cores the two overlap. Items match across survey versions by stable id.
     with ThreadPoolExecutor(max_workers=3, thread_name_prefix="icsat-report") as pool:
-        data = response_items(db, [wave_id], item_ids, relationship_type=relationship_type)
+        # nothing of an open wave is published: it is analysed as if it had no answers (not even read)
+        data = response_items(db, [] if collecting else [wave_id], item_ids, relationship_type=relationship_type)
         responses, values = data.responses, data.values
-        if collecting:  # nothing of an open wave is published: it is analysed as if it had no answers
-            responses, values = responses.iloc[0:0], values[0:0]
         pending = (
             pool.submit(
                 cell_moments,
@@ -498,7 +497,7 @@ def published_groups(db: Database, wave_id: str, relationship_type: str | None =
     Returns one row per cell with responses: rater_dept, provider_dept, n (people with a satisfaction
     score; blank where the cell is hidden), shown, recommend and one bool column per dimension
     (`analysis.anonymity.group_gates`), hidden_figures, and comments (shown and at least k_comments
-    people). A wave still collecting answers publishes nothing: every cell is reported as not shown.
+    people). A wave still collecting answers publishes nothing: no cell at all (its answers are not read).
     The responses export uses this, so files and pages decide with the same counts and the same rule.
     """
     wave = get_wave(db, wave_id)
@@ -507,12 +506,11 @@ def published_groups(db: Database, wave_id: str, relationship_type: str | None =
     check_relationship_type(relationship_type)
     k = check_threshold(wave.k_min)
     item_ids, item_dims, _ = _survey_items(db, wave.survey_version)
-    data = response_items(db, [wave_id], item_ids, relationship_type=relationship_type)
+    # a wave still collecting answers publishes nothing: its answers are not even read
+    waves = [] if _collecting(wave) else [wave_id]
+    data = response_items(db, waves, item_ids, relationship_type=relationship_type)
     now = moments_from_scores(score_responses(data.responses, data.values, item_dims), CELL_KEYS)
     gates = group_gates(now, k)
-    if _collecting(wave):
-        flags = gates.select_dtypes("bool").columns
-        gates[flags] = False
     out = pd.concat([now[["rater_dept", "provider_dept"]].astype(str), gates], axis=1)
     out.insert(2, "n", now["n"].where(gates["shown"]).to_numpy(dtype=float))
     out["comments"] = out["shown"] & comments_allowed(now["n"], wave.k_comments).to_numpy()
