@@ -72,6 +72,8 @@ SETTINGS = [  # name, rater sd, provider sd, recommend sd within a cell
     ("8/6, recommend sd 1.7", 8.0, 6.0, 1.7),
 ]
 PLANTED_KINDS = ("friction", "mutual", "asymmetric", "declining", "polarised")
+ORACLE_KINDS = ("friction", "declining", "polarised")
+ORACLE_FALSE_ALARMS = 0.02  # the issue's most a single flag may raise on null cells
 
 
 @dataclass
@@ -181,6 +183,34 @@ def _wave(rng: np.random.Generator, org: Org, wave: str, recommend_noise: float)
     return out.assign(org_mean=org_mean)
 
 
+def _oracle_statistics(org: Org, before: pd.DataFrame, now: pd.DataFrame) -> pd.DataFrame:
+    """Per shown cell, the test statistic an oracle would use for each kind (larger = more alarming).
+
+    The oracle knows what no product can: every department's true harshness and quality (friction:
+    the cell mean against 63 + a + b, in standard errors of the cell's own answers) and the true
+    within-cell spread (polarised: the cell's variance against the within-cell variance of the wave,
+    as a chi-square z). Declining needs no knowledge: the cell's fall in standard errors. Each
+    statistic is tested one cell at a time with no multiple-testing correction; `run` sets its
+    threshold so that exactly 2% of null cells exceed it, so its recall is the most any test built on
+    the same answers can find while raising at most the 2% of false alarms the goal allows.
+    """
+    from scipy import stats
+
+    shown = now[~now["suppressed"] & (now["n"] >= 2)].set_index(["rater_dept", "provider_dept"])
+    se = shown["sd"] / np.sqrt(shown["n"])
+    expected = MU + org.a[shown.index.get_level_values(0)] + org.b[shown.index.get_level_values(1)]
+    friction = (expected - shown["mean"]) / se
+    prior = before[~before["suppressed"] & (before["n"] >= 2)].set_index(["rater_dept", "provider_dept"])
+    joined = shown.join(prior[["mean", "sd", "n"]].add_suffix("_before"), how="left")
+    declining = (joined["mean_before"] - joined["mean"]) / np.sqrt(
+        joined["sd_before"] ** 2 / joined["n_before"] + joined["sd"] ** 2 / joined["n"]
+    )
+    within = float(np.average(shown["sd"] ** 2, weights=shown["n"] - 1))
+    dof = shown["n"] - 1
+    polarised = pd.Series(stats.norm.isf(stats.chi2.sf(dof * shown["sd"] ** 2 / within, dof)), index=shown.index)
+    return pd.DataFrame({"friction": friction, "declining": declining, "polarised": polarised})
+
+
 def _recommend_noise(target_sd: float) -> float:
     # Within a cell the latent varies with sd ~13.4 (person noise plus item noise averaged over the
     # items), i.e. 13.4 / 18 on the recommend scale; the noise adds the rest.
@@ -200,6 +230,8 @@ def run(orgs_per_setting: int, seed: int, config: HotspotConfig, sizes: tuple[fl
             found = {kind: 0 for kind in PLANTED_KINDS}
             total = {kind: 0 for kind in PLANTED_KINDS}
             measured_sd = []
+            oracle_null: dict[str, list[np.ndarray]] = {kind: [] for kind in ORACLE_KINDS}
+            oracle_planted: dict[str, list[float]] = {kind: [] for kind in ORACLE_KINDS}
             for index in range(orgs_per_setting):
                 org = _organisation(rng, index, sd_a, sd_b, plant)
                 before = _wave(rng, org, "before", noise)
@@ -228,13 +260,30 @@ def run(orgs_per_setting: int, seed: int, config: HotspotConfig, sizes: tuple[fl
                 counts["harsh_weak_cells"] += int(harsh_weak.sum())
                 counts["harsh_weak_flagged"] += int((harsh_weak & conflict).sum())
                 index_of = {cell: i for i, cell in enumerate(key)}
+                statistics = _oracle_statistics(org, before, now)
+                planted_index = statistics.index.isin(list(planted_cells))
+                for kind in ORACLE_KINDS:
+                    oracle_null[kind].append(statistics.loc[~planted_index, kind].dropna().to_numpy())
+                    for cell in org.planted.get(kind, []):
+                        oracle_planted[kind].append(
+                            float(statistics[kind].get(cell, np.nan)) if cell in statistics.index else np.nan
+                        )
                 for kind, cells in org.planted.items():
                     for cell in cells:
                         i = index_of.get(cell)
                         total[kind] += 1
                         found[kind] += int(i is not None and bool(flagged[kind].iloc[i]))
+            if not plant:  # the null run comes first: it sets each oracle test's 2% threshold
+                thresholds = {
+                    k: float(np.quantile(np.concatenate(v), 1 - ORACLE_FALSE_ALARMS)) for k, v in oracle_null.items()
+                }
+            oracle = {
+                f"oracle_{k}": float(np.mean(np.nan_to_num(np.array(v), nan=-np.inf) > thresholds[k])) if v else np.nan
+                for k, v in oracle_planted.items()
+            }
             rows.append(  # one row per setting and run (null, or planted at one size)
                 {
+                    **oracle,
                     "setting": name,
                     "run": "planted" if plant else "null",
                     "size": plant,
@@ -280,6 +329,19 @@ def report(table: pd.DataFrame) -> str:
             f"| {row.setting} | {row.size:.0f} | {row.orgs} | "
             + " | ".join(found)
             + f" | {_percent(row.any, row.eligible)} |"
+        )
+    lines += [
+        "",
+        "| setting | planted size | "
+        + " | ".join(f"{k}: best possible at 2% false alarms" for k in ORACLE_KINDS)
+        + " |",
+        "| --- | --- | " + " | ".join("---" for _ in ORACLE_KINDS) + " |",
+    ]
+    for row in table[table["run"] == "planted"].itertuples():
+        lines.append(
+            f"| {row.setting} | {row.size:.0f} | "
+            + " | ".join(f"{100 * getattr(row, f'oracle_{k}'):.0f}%" for k in ORACLE_KINDS)
+            + " |"
         )
     return "\n".join(lines)
 
