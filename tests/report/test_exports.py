@@ -12,21 +12,20 @@ import pytest
 
 from data.audit import list_events
 from data.db import Database
-from data.exports import (
+from data.spreadsheet import neutralise_text, restore_text
+from data.waves import get_wave, survey_for_version
+from report.exports import (
     AGGREGATE_TABLES,
     BOM,
     FORMATS,
     ExportError,
     export_table,
-    neutralise_text,
     responses_shown,
-    restore_text,
     write_csv,
     write_parquet,
     write_responses,
     write_workbook,
 )
-from data.waves import get_wave, survey_for_version
 from report.wave import build_wave_report
 from tests.conftest import set_comments
 
@@ -337,7 +336,7 @@ def test_a_failed_export_leaves_an_existing_file_untouched(demo, tmp_path, monke
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("data.exports.tidy_counts", broken)
+    monkeypatch.setattr("report.exports.tidy_counts", broken)
     with pytest.raises(RuntimeError):
         export_table(demo, "cells", WAVE, "csv", path, actor="test")
     assert path.read_text(encoding="utf-8") == "old"
