@@ -12,7 +12,6 @@ import pytest
 
 from data.audit import list_events
 from data.db import Database
-from data.spreadsheet import neutralise_text, restore_text
 from data.waves import get_wave, survey_for_version
 from report.exports import (
     AGGREGATE_TABLES,
@@ -28,9 +27,10 @@ from report.exports import (
 )
 from report.wave import build_wave_report
 from tests.conftest import set_comments
+from tests.data.test_spreadsheet import PAYLOADS
 
 WAVE = "2026-Q4"  # the demo's latest closed wave
-PAYLOADS = ["=cmd|' /C calc'!A0", "+1", "-1+1", "@SUM(1)", "\tTAB", "\rCR"]
+
 # about 1000 characters (the comment limit) of Chinese with full-width punctuation, a line break and quotes
 CHINESE = ("跨部门协作是粘合剂、润滑剂和催化剂：“内部客户”的需求，我们要站在对方角度理解。\n" * 25)[:1000]
 
@@ -52,17 +52,6 @@ def demo(demo_db_path):
 
 
 # --- formula injection ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_a_formula_like_text_gets_a_leading_quote_and_comes_back_on_import(payload):
-    assert neutralise_text(payload) == "'" + payload
-    assert restore_text(neutralise_text(payload)) == payload
-
-
-@pytest.mark.parametrize("value", ["Sales", "销售部", "", "a=b", "'quoted", 0, -1, 1.5, None, True])
-def test_other_values_pass_unchanged(value):
-    assert neutralise_text(value) == value if value is not None else neutralise_text(value) is None
 
 
 def _mixed_frame() -> pd.DataFrame:
