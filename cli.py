@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from data.db import Database, db_path_from_env
+from settings import settings
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -53,7 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from data.exports import ExportError, export_table
+    from report.exports import ExportError, export_table
 
     db = open_db(args)
     try:
@@ -176,7 +177,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         set_role,
         unlock_user,
     )
-    from ui.admin import describe_user_error
+    from texts import describe_user_error
 
     db = open_db(args)
     try:
@@ -238,7 +239,7 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     """Departments and relationships from CSV; every problem printed, nothing written unless all is well."""
     from data.audit import record_event
     from data.org_import import read_organisation, write_organisation
-    from ui.admin import describe_problem
+    from texts import describe_problem
 
     def read(path: Path | None) -> bytes | None:
         return None if path is None else path.read_bytes()
@@ -273,7 +274,7 @@ def cmd_wave(args: argparse.Namespace) -> int:
     from data.audit import record_event
     from data.wave_setup import WaveError, change_status, create_checked_wave, register_survey_file
     from data.waves import list_waves
-    from ui.admin import describe_wave_error
+    from texts import describe_wave_error
 
     db = open_db(args)
     try:
@@ -295,7 +296,9 @@ def cmd_wave(args: argparse.Namespace) -> int:
                 opens_on=dt.date.fromisoformat(args.opens),
                 closes_on=dt.date.fromisoformat(args.closes),
                 k_min=args.k,
-                k_comments=args.k_comments if args.k_comments is not None else max(args.k, 10),
+                k_comments=args.k_comments
+                if args.k_comments is not None
+                else max(args.k, settings().default_k_comments),
                 self_assessment=args.self_assessment,
                 default_lang=args.lang,
             )
@@ -369,8 +372,15 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--survey-version", default=None, help="an already registered survey version instead of --survey")
     q.add_argument("--opens", required=True, help="opening date, YYYY-MM-DD")
     q.add_argument("--closes", required=True, help="closing date, YYYY-MM-DD")
-    q.add_argument("--k", type=int, default=5, help="anonymity threshold, at least 3 (default: 5)")
-    q.add_argument("--k-comments", type=int, default=None, help="comment threshold, at least k (default: max(k, 10))")
+    q.add_argument(
+        "--k", type=int, default=settings().default_k, help="anonymity threshold, at least 3 (default: ICSAT_DEFAULT_K)"
+    )
+    q.add_argument(
+        "--k-comments",
+        type=int,
+        default=None,
+        help="comment threshold, at least k (default: the larger of k and ICSAT_DEFAULT_K_COMMENTS)",
+    )
     q.add_argument("--self-assessment", action="store_true", help="include the self-assessment block")
     q.add_argument("--lang", choices=("en", "zh"), default="en", help="the survey's default language")
     q.set_defaults(handler=cmd_wave)
@@ -408,8 +418,8 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(p)
     p.set_defaults(handler=cmd_check)
 
-    from data.exports import ALL_TABLES, EXPORT_TABLES, FORMATS
     from data.org import RELATIONSHIP_TYPES
+    from report.exports import ALL_TABLES, EXPORT_TABLES, FORMATS
 
     p = sub.add_parser("export", help="write a privacy-safe table of a wave to CSV, Parquet or Excel")
     p.add_argument("table", choices=[*EXPORT_TABLES, ALL_TABLES], help="the table ('all': an xlsx workbook)")

@@ -1,6 +1,6 @@
 """Anonymity: the one place that decides what may be published, for every screen and every export.
 
-The rule (DESIGN.md section 4, docs/methodology.md "Anonymity"): suppression by construction.
+The rule (docs/methodology.md, "Anonymity"): suppression by construction.
 
 - A *group* is the set of people behind one statistic of one cell (wave, rater department, provider
   department): its satisfaction (the people with at least one answered item, n), its loyalty (the
@@ -18,7 +18,7 @@ The rule (DESIGN.md section 4, docs/methodology.md "Anonymity"): suppression by 
 - Comments are shown only for shown cells with at least k_comments people.
 
 Functions here work on the moments of analysis.cells (`moments_from_scores`, `rollup`) and on
-response-level scores; report/wave.py and data/exports.py call them and nothing else decides.
+response-level scores; report/wave.py and report/exports.py call them and nothing else decides.
 """
 
 from __future__ import annotations

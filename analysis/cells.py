@@ -1,7 +1,7 @@
 """Cell statistics: one row per (wave, rater department, provider department).
 
-Scores are on 0-100 (a Likert answer s maps to (s - 1) * 25). DESIGN.md section 4 defines every
-column; docs/methodology.md explains them in plain words.
+Scores are on 0-100 (a Likert answer s maps to (s - 1) * 25). docs/methodology.md ("Scores", "Cells,
+providers, raters and the organisation") defines every column in plain words.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _nps(promoters: np.ndarray, detractors: np.ndarray, n: np.ndarray) -> tuple[
 def nps_from_counts(promoters: pd.Series, detractors: pd.Series, n: pd.Series) -> pd.DataFrame:
     """Internal NPS and its 95% adjusted Wald interval from counts, vectorised.
 
-    iNPS = 100 * (p - d), p and d the promoter and detractor shares (DESIGN.md section 4). The
+    iNPS = 100 * (p - d), p and d the promoter and detractor shares (docs/methodology.md, "Loyalty"). The
     interval is the adjusted Wald of Rocks (2016, The American Statistician 70(4), the best of the
     simple methods he compared): add 3 answers to n, 3/4 to the promoters and 3/4 to the
     detractors, then centre +/- 1.96 * 100 * sqrt((p' + d' - (p' - d')^2) / n') on the adjusted
@@ -93,7 +93,7 @@ def nps_from_counts(promoters: pd.Series, detractors: pd.Series, n: pd.Series) -
 def score_responses(
     responses: pd.DataFrame, values: np.ndarray, item_dimensions: list[str], *, dimension: str | None = None
 ) -> pd.DataFrame:
-    """Score each response on 0-100 from its Likert answers (DESIGN.md section 4).
+    """Score each response on 0-100 from its Likert answers (docs/methodology.md, "Scores").
 
     Parameters
     ----------

@@ -9,12 +9,12 @@ scope's average dimension performance:
     important and weak  -> fix_first          important and strong   -> keep_up
     unimportant and weak -> secondary         unimportant and strong -> possible_overkill
 
-A quadrant is named only when the bootstrap supports it (DESIGN.md section 4): in 200 Poisson
-bootstrap resamples of the scope's responses (fixed seed, so a wave always gets the same labels),
-the 95% percentile interval of the importance lies wholly above or below the split, and that of the
-dimension's performance minus the scope's average performance wholly above or below 0. Otherwise the
-quadrant is "unclear": with six dimensions importances often sit near 1/6, and a label that a
-resample of the same answers would flip is noise, not a priority.
+A quadrant is named only when the bootstrap supports it (docs/methodology.md, "Drivers and
+priorities"): in 200 Poisson bootstrap resamples of the scope's responses (fixed seed, so a wave
+always gets the same labels), the 95% percentile interval of the importance lies wholly above or
+below the split, and that of the dimension's performance minus the scope's average performance
+wholly above or below 0. Otherwise the quadrant is "unclear": with six dimensions importances often
+sit near 1/6, and a label that a resample of the same answers would flip is noise, not a priority.
 """
 
 from __future__ import annotations

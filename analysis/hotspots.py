@@ -1,4 +1,4 @@
-"""Conflict hotspots: the department pairs where something is wrong, with the reason in plain words.
+"""Conflict hotspots: the department pairs where something is wrong, and what was found in each.
 
 Every conflict flag is a test on what the pair's own responses say once the rater's usual
 harshness and the provider's usual quality are taken out (the Social Relations Model, analysis.srm,
@@ -7,9 +7,10 @@ the leave-pair-out residual r; its standard error counts the noise of the pair's
 of the cells that predict it and their own relationship effects (see `flag_cells`). Each flag's
 p-values form one family across the wave's cells and the false discovery rate is controlled with
 Benjamini-Hochberg at `HotspotConfig.fdr` (10%). Thresholds live in `HotspotConfig`, the one
-configuration place (DESIGN.md section 4). Besides the correction, every flag needs its own 95%
-interval to exclude "no problem" (the interval its reason sentence shows): in a small family (a
-filtered view with a handful of pairs) BH at 10% alone would let a single test through at p < 0.10.
+configuration place (docs/methodology.md, "Conflict hotspots", explains them). Besides the
+correction, every flag needs its own 95% interval to exclude "no problem" (the interval its reason
+sentence shows): in a small family (a filtered view with a handful of pairs) BH at 10% alone would
+let a single test through at p < 0.10.
 
 - friction: r <= -10 points, its 95% interval (r +/- 1.96 se) below 0, and the one-sided test of
   r < 0 significant after the correction;
@@ -89,14 +90,14 @@ HOTSPOT_COLUMNS = [
     "low",
     "flags",
     "severity",
-    "reason_en",
-    "reason_zh",
+    "findings",
 ]
 
 
 @dataclass(frozen=True)
 class HotspotConfig:
-    """Every hotspot threshold, in points on the 0-100 scale unless said otherwise (DESIGN.md defaults)."""
+    """Every hotspot threshold, in points on the 0-100 scale unless said otherwise; the defaults are the
+    ones docs/methodology.md ("Conflict hotspots") states and bench/hotspots.py calibrates."""
 
     fdr: float = 0.10  # Benjamini-Hochberg false discovery rate per flag across the wave's cells
     friction_effect: float = -10.0  # pair effect at or below this (and its interval below 0)
@@ -106,74 +107,43 @@ class HotspotConfig:
     low_gap: float = 15.0  # level: cell mean at least this far below the organisation mean
 
 
-def _fmt(x: float) -> str:
-    return f"{abs(x):.0f}"
+REASONS = ("friction", "mutual", "asymmetric_more", "asymmetric_less", "declining", "polarised", "low")
 
 
-def _interval(low: float, high: float, zh: bool) -> str:
-    return f"95%区间{low:+.0f}至{high:+.0f}" if zh else f"95% interval {low:+.0f} to {high:+.0f}"
-
-
-def _reason(row: Mapping[str, Any], names: dict[str, str], lang: str) -> str:
-    """One sentence: the main finding with its effect, interval and n first, then the other flags."""
-    a = names.get(row["rater_dept"], row["rater_dept"])
-    b = names.get(row["provider_dept"], row["provider_dept"])
+def findings(row: Mapping[str, Any]) -> list[tuple[str, dict[str, float]]]:
+    """What makes a flagged cell a hotspot, main finding first: one (reason, numbers) per raised flag
+    and the `low` level, the reason one of REASONS. Numbers only (points are sizes, >= 0); the words,
+    with the departments' names, are the texts hotspot_reason_<reason> (report/reasons.py)."""
     n = int(row["n"])
-    zh = lang == "zh"
-    ci = _interval(row["pair_ci_low"], row["pair_ci_high"], zh) if pd.notna(row["pair_ci_low"]) else ""
-    parts: list[str] = []
+    found: list[tuple[str, dict[str, float]]] = []
     if row["friction"]:
-        parts.append(
-            f"{a}对{b}的评分比{b}通常得到的、{a}通常给出的低{_fmt(row['pair_effect'])}分（{ci}，n = {n}）"
-            if zh
-            else f"{a} rates {b} {_fmt(row['pair_effect'])} points below what {b} usually gets"
-            f" and what {a} usually gives ({ci}, n = {n})"
-        )
+        effect = {"points": abs(row["pair_effect"]), "low": row["pair_ci_low"], "high": row["pair_ci_high"]}
+        found.append(("friction", {**effect, "n": n}))
     if row["mutual"]:
-        parts.append(
-            f"{b}对{a}的评分同样低于预期{_fmt(row['reverse_pair_effect'])}分（n = {int(row['reverse_n'])}）"
-            if zh
-            else f"{b} rates {a} {_fmt(row['reverse_pair_effect'])} points below expectations too"
-            f" (n = {int(row['reverse_n'])})"
-        )
+        found.append(("mutual", {"points": abs(row["reverse_pair_effect"]), "reverse_n": int(row["reverse_n"])}))
     if row["asymmetric"]:
         d = row["asymmetry"]
-        dci = _interval(row["asymmetry_ci_low"], row["asymmetry_ci_high"], zh)
-        word = ("高" if d > 0 else "低") if zh else ("more" if d > 0 else "less")
-        parts.append(
-            f"相对各自的通常水平，{a}对{b}的评价比{b}对{a}的评价{word}{_fmt(d)}分"
-            f"（{dci}，n = {n} / {int(row['reverse_n'])}）"
-            if zh
-            else f"relative to what each usually gives and gets, {a} rates {b} {_fmt(d)} points {word} favourably"
-            f" than {b} rates {a} ({dci}, n = {n} / {int(row['reverse_n'])})"
+        found.append(
+            (
+                "asymmetric_more" if d > 0 else "asymmetric_less",
+                {
+                    "points": abs(d),
+                    "low": row["asymmetry_ci_low"],
+                    "high": row["asymmetry_ci_high"],
+                    "n": n,
+                    "reverse_n": int(row["reverse_n"]),
+                },
+            )
         )
     if row["declining"]:
-        cci = _interval(row["change_ci_low"], row["change_ci_high"], zh)
-        parts.append(
-            f"{a}对{b}的评分比对比轮次下降了{_fmt(row['change'])}分（{cci}，n = {int(row['previous_n'])} → {n}）"
-            if zh
-            else f"{a}'s rating of {b} fell {_fmt(row['change'])} points since the comparison wave"
-            f" ({cci}, n = {int(row['previous_n'])} -> {n})"
-        )
+        change = {"points": abs(row["change"]), "low": row["change_ci_low"], "high": row["change_ci_high"]}
+        found.append(("declining", {**change, "n": n, "previous_n": int(row["previous_n"])}))
     if row["polarised"]:
-        shares = (100 * row["promoter_share"], 100 * row["detractor_share"])
-        parts.append(
-            f"{a}对{b}的看法两极分化：评分离散度是通常的{row['spread_ratio']:.1f}倍，"
-            f"推荐者{shares[0]:.0f}%，贬损者{shares[1]:.0f}%（n = {n}）"
-            if zh
-            else f"{a} is split on {b}: the ratings spread {row['spread_ratio']:.1f} times as much as usual,"
-            f" {shares[0]:.0f}% promoters and {shares[1]:.0f}% detractors (n = {n})"
-        )
+        shares = {"promoters": 100 * row["promoter_share"], "detractors": 100 * row["detractor_share"]}
+        found.append(("polarised", {"ratio": row["spread_ratio"], **shares, "n": n}))
     if row["low"]:
-        parts.append(
-            f"其平均分也比全公司平均低{_fmt(row['org_gap'])}分"
-            if zh
-            else f"its mean is also {_fmt(row['org_gap'])} points below the organisation's average"
-        )
-    if zh:
-        return "；".join(parts) + "。"
-    sentence = "; ".join(parts) + "."
-    return sentence[0].upper() + sentence[1:]
+        found.append(("low", {"points": abs(row["org_gap"])}))
+    return found
 
 
 def _one_sided_normal_p(estimate: pd.Series, se: pd.Series) -> np.ndarray:
@@ -443,15 +413,12 @@ def find_hotspots(
     org_mean: float,
     k: int,
     previous_cells: pd.DataFrame | None = None,
-    names_en: dict[str, str] | None = None,
-    names_zh: dict[str, str] | None = None,
     config: HotspotConfig = HotspotConfig(),
     fit: SRMFit | None = None,
 ) -> pd.DataFrame:
-    """The flagged cells of one wave, most severe first, with a reason in English and Chinese.
+    """The flagged cells of one wave, most severe first, with what was found in each.
 
-    Parameters are those of `flag_cells`, plus `names_en` and `names_zh` (department code -> name,
-    used in the reasons; codes where a name is missing).
+    Parameters are those of `flag_cells`.
 
     Returns
     -------
@@ -460,7 +427,8 @@ def find_hotspots(
     pair_ci_low, pair_ci_high (the leave-pair-out estimate the flags test, 95% interval), change,
     change_ci_low, change_ci_high (since the comparison wave, Welch 95% interval), q_value (smallest
     BH-adjusted p-value of the raised flags), friction, mutual, asymmetric, polarised, declining
-    (conflict flags), low (level), flags, severity, reason_en, reason_zh.
+    (conflict flags), low (level), flags, severity, findings (see `findings`: reason codes and their
+    numbers, worded for people by report/reasons.py).
     """
     if cells.empty:
         return pd.DataFrame(columns=HOTSPOT_COLUMNS)
@@ -469,7 +437,6 @@ def find_hotspots(
     if flagged.empty:
         return pd.DataFrame(columns=HOTSPOT_COLUMNS)
     rows = flagged.to_dict("records")  # plain dicts: a Series per row (iterrows) cost ~0.4 ms each
-    flagged["reason_en"] = [_reason(row, names_en or {}, "en") for row in rows]
-    flagged["reason_zh"] = [_reason(row, names_zh or {}, "zh") for row in rows]
+    flagged["findings"] = [findings(row) for row in rows]
     flagged = flagged.sort_values(["severity", "rater_dept", "provider_dept"], ascending=[False, True, True])
     return flagged[HOTSPOT_COLUMNS].reset_index(drop=True)

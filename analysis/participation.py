@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-LOW_PARTICIPATION = 0.6
+LOW_PARTICIPATION = 0.6  # rates below this are flagged, and the department gets a reminder
 PARTICIPATION_COLUMNS = ["wave_id", "dept_code", "invited", "responded", "rate", "low_participation"]
+
+
+def response_rate(responded: int, invited: int) -> float | None:
+    """responded / invited; None when nobody was invited: a rate of no invitations is undefined (the
+    pages show "—"), not 0. `participation_table` computes the same per department (NaN there)."""
+    return responded / invited if invited else None
 
 
 def participation_table(counts: pd.DataFrame, *, wave_id: str, low: float = LOW_PARTICIPATION) -> pd.DataFrame:
@@ -17,7 +23,8 @@ def participation_table(counts: pd.DataFrame, *, wave_id: str, low: float = LOW_
         dept_code, invited, responded (see data.aggregates.participation_counts).
     wave_id : str
     low : float
-        Rates below this are flagged (DESIGN.md: 60%).
+        Rates below this are flagged (60%: results may not represent the department; docs/methodology.md,
+        "Participation").
 
     Returns
     -------

@@ -1,4 +1,5 @@
-"""Kenny's Social Relations Model, additive form, on one wave (DESIGN.md section 4).
+"""Kenny's Social Relations Model, additive form, on one wave (docs/methodology.md, "Rater harshness,
+provider quality and the relationship effect").
 
     score = mu + a[rater dept] + b[provider dept] + g[pair] + e
 
@@ -16,7 +17,8 @@ leave-pair-out residual avoids. It is exact and cheap: r = e / (1 - h), with e t
 and h the pair's leverage in the weighted fit; its sampling variance is sigma2_within / n_eff with
 n_eff = n * (1 - h).
 
-Relationship effects are then shrunk towards 0 as DESIGN.md says: g = r * n_eff / (n_eff + lambda),
+Relationship effects are then shrunk towards 0, so that small cells do not make dramatic effects by
+chance: g = r * n_eff / (n_eff + lambda),
 the empirical-Bayes posterior mean of a pair effect whose estimate r has variance sigma2_within /
 n_eff. lambda = sigma2_within / sigma2_relationship, with sigma2_relationship from the method of
 moments on the weighted residuals of the full fit:
@@ -40,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-DEFAULT_LAMBDA = 5.0  # when the variance components cannot be estimated (DESIGN.md)
+DEFAULT_LAMBDA = 5.0  # when the variance components cannot be estimated (docs/methodology.md)
 MAX_LAMBDA = 1000.0  # no relationship variance at all: shrink (almost) completely
 Z95 = 1.959963984540054
 

@@ -111,7 +111,7 @@ def generate(path: Path, responses: int, earlier: int) -> None:
 
 def child(fmt: str, db_path: str, out: str) -> None:
     """Export the big wave's responses in `fmt`; print the seconds the export took."""
-    from data.exports import export_table
+    from report.exports import export_table
 
     db = Database(db_path)
     start = time.perf_counter()

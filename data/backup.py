@@ -7,7 +7,7 @@ even read-only. So a backup is always made by the process that owns the database
   (`COPY FROM DATABASE`: tables, constraints, sequences) inside ONE transaction, so the copy is a
   consistent snapshot even while submissions are being written; it is written under a temporary name
   and renamed only when complete and checked, so a half-made backup never looks like a backup;
-- the running app starts `start_backup_watcher(db)` once per process (data/connection.py). It looks
+- the running app starts `start_backup_watcher(db)` once per process (ui/connection.py). It looks
   every second for request files in a spool folder beside the database (`.<db name>.backup-spool/`)
   and answers each with a result file. The spool is a door into the app's process, so it is read only
   when it is a real folder owned by the app's user with mode 0700; request ids must be 32 hex digits;
@@ -43,6 +43,7 @@ from pathlib import Path
 import duckdb
 
 from data.db import Database
+from settings import settings
 
 BACKUP_PREFIX = "icsat-backup-"
 BACKUP_SUFFIX = ".duckdb"
@@ -74,9 +75,8 @@ def spool_dir(db_path: str | Path) -> Path:
 
 def backup_root(db_path: str | Path) -> Path:
     """The folder the running app may write backups into, for requests from the command line:
-    `ICSAT_BACKUP_DIR` when set, else the database's own folder."""
-    value = os.environ.get("ICSAT_BACKUP_DIR", "").strip()
-    return (Path(value).expanduser() if value else Path(db_path).parent).resolve()
+    the `ICSAT_BACKUP_DIR` setting when set, else the database's own folder."""
+    return settings().backup_dir or Path(db_path).resolve().parent
 
 
 def _inside_backup_root(db_path: str | Path, out_dir: object) -> Path:

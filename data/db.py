@@ -8,13 +8,14 @@ downloaded at run time.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+
+from settings import settings
 
 DATA_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = DATA_DIR / "migrations"
@@ -27,9 +28,8 @@ _CONFIG = {
 
 
 def db_path_from_env() -> Path:
-    """The database path: `ICSAT_DB` when set, else `data/icsat.duckdb` beside this file."""
-    value = os.environ.get("ICSAT_DB", "").strip()
-    return Path(value).expanduser().resolve() if value else DEFAULT_DB_PATH
+    """The database path: the `ICSAT_DB` setting when set, else `data/icsat.duckdb` beside this file."""
+    return settings().db_path or DEFAULT_DB_PATH
 
 
 def migration_files() -> list[tuple[int, Path]]:

@@ -1,7 +1,8 @@
 """The demo organisation: a realistic company with three survey waves and planted patterns.
 
 `build_demo(db, seed)` fills an empty database. Same seed, same data. The responses follow an
-additive model on the 0-100 scale, the one the analysis fits (DESIGN.md section 4):
+additive model on the 0-100 scale, the one the analysis fits (docs/methodology.md, "Rater harshness,
+provider quality and the relationship effect"):
 
     latent = MU + rater effect + provider effect + pair effect + person noise (sd 13)
 

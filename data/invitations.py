@@ -21,7 +21,9 @@ from urllib.parse import quote
 import pandas as pd
 
 from data.db import Database
+from data.spreadsheet import neutralise_text
 from data.waves import Wave, get_wave
+from texts import translate
 
 TOKEN_BYTES = 32
 ROSTER_CONTACT_COLUMNS = ("email", "name")
@@ -31,58 +33,10 @@ TOKEN_STATUSES = ("ok", "unknown", "expired", "used", "wave_not_open")
 # What a token from token_urlsafe looks like; anything else is refused before it reaches SQL.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
-# Row-level messages for the admin, in both languages (data/ has no access to the UI's texts).
-_MESSAGES = {
-    "empty": ("The roster is empty.", "名单为空。"),
-    "xlsx": (
-        "This is an Excel workbook, not a CSV file. In Excel use Save As > CSV UTF-8.",
-        "这是Excel工作簿，不是CSV文件。请在Excel中选择“另存为 > CSV UTF-8”。",
-    ),
-    "utf16": (
-        "The file is UTF-16 text. Save it as CSV UTF-8 (or GBK) instead.",
-        "该文件是UTF-16文本。请另存为CSV UTF-8（或GBK）格式。",
-    ),
-    "encoding": (
-        "The file is neither UTF-8 nor GBK/GB18030 text. Save it as CSV UTF-8.",
-        "该文件既不是UTF-8也不是GBK/GB18030文本。请另存为CSV UTF-8格式。",
-    ),
-    "binary": (
-        "The file contains control characters; it does not look like a CSV file.",
-        "该文件包含控制字符，看起来不是CSV文件。",
-    ),
-    "csv": ("The file cannot be read as CSV: {detail}.", "无法按CSV读取该文件：{detail}。"),
-    "too_many": ("The roster has more than {limit} rows.", "名单超过{limit}行。"),
-    "missing_department": (
-        "Missing column 'department' (the department code of each person).",
-        "缺少“department”列（每个人的部门代码）。",
-    ),
-    "missing_contact": (
-        "Missing column 'email' or 'name' (who gets each link).",
-        "缺少“email”或“name”列（每个链接发给谁）。",
-    ),
-    "duplicate_column": ("Column '{column}' appears twice.", "“{column}”列出现了两次。"),
-    "no_rows": ("The roster has a header but no people.", "名单只有表头，没有人员。"),
-    "row_columns": (
-        "Row {row}: {found} fields, the header has {expected}.",
-        "第{row}行：有{found}个字段，表头有{expected}个。",
-    ),
-    "row_no_contact": ("Row {row}: no email or name.", "第{row}行：没有邮箱或姓名。"),
-    "row_no_department": ("Row {row}: no department code.", "第{row}行：没有部门代码。"),
-    "row_unknown_department": (
-        "Row {row}: unknown department code '{code}'.",
-        "第{row}行：未知的部门代码“{code}”。",
-    ),
-    "row_inactive_department": (
-        "Row {row}: department '{code}' is not active.",
-        "第{row}行：部门“{code}”未启用。",
-    ),
-    "row_duplicate": ("Row {row}: duplicate of row {first} ({who}).", "第{row}行：与第{first}行重复（{who}）。"),
-}
-
 
 def _message(key: str, lang: str, **values: object) -> str:
-    en, zh = _MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**values)
+    """A roster message in `lang`: the text roster_<key> (ui/locales/invitations.yaml)."""
+    return translate(f"roster_{key}", lang, **values)
 
 
 class RosterError(ValueError):
@@ -240,11 +194,11 @@ def create_invitations(
     """
     wave = get_wave(db, wave_id)
     if wave is None:
-        raise RosterError([f"unknown wave '{wave_id}'" if lang != "zh" else f"未知的调查轮次“{wave_id}”"])
+        raise RosterError([_message("unknown_wave", lang, wave_id=wave_id)])
     if wave.status == "closed":
-        raise RosterError([f"wave '{wave_id}' is closed" if lang != "zh" else f"调查轮次“{wave_id}”已结束"])
+        raise RosterError([_message("wave_closed", lang, wave_id=wave_id)])
     if expires_days < 1:
-        raise RosterError(["expires_days must be 1 or more" if lang != "zh" else "有效天数必须至少为1"])
+        raise RosterError([_message("expires_days", lang)])
     known, inactive = _department_codes(db)
     codes = roster["department"].astype(str).str.upper()
     rows = roster["row"] if "row" in roster.columns else pd.Series(range(2, len(roster) + 2), index=roster.index)
@@ -284,18 +238,11 @@ def create_invitations(
     return out
 
 
-def _neutralise(value: object) -> object:
-    # A cell starting with = + - @ tab or carriage return is a formula to Excel: make it text.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def write_links_csv(links: pd.DataFrame, path: str | Path) -> None:
     """Write the links file for the mail merge: email, name, department, link; UTF-8 with BOM so
     that Excel shows Chinese names correctly; formula-like cells neutralised."""
     frame = links[[c for c in ("email", "name", "department", "link") if c in links.columns]]
-    frame = frame.map(_neutralise)
+    frame = frame.map(neutralise_text)
     target = Path(path)
     partial = target.with_name(target.name + ".partial")
     frame.to_csv(partial, index=False, encoding="utf-8-sig")
@@ -352,11 +299,12 @@ def check_token(db: Database, token: str, *, now: dt.datetime | None = None) -> 
 
 
 def invitation_counts(db: Database, wave_id: str) -> pd.DataFrame:
-    """Invitations of one wave per department: dept_code, invited, used."""
+    """Invitations of one wave per department: dept_code, invited, responded (used invitations), the
+    counts `analysis.participation.participation_table` takes."""
     return (
         db.connection()
         .execute(
-            "SELECT dept_code, count(*) AS invited, count(*) FILTER (WHERE used) AS used"
+            "SELECT dept_code, count(*) AS invited, count(*) FILTER (WHERE used) AS responded"
             " FROM invitations WHERE wave_id = ? GROUP BY dept_code ORDER BY dept_code",
             [wave_id],
         )

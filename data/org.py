@@ -33,6 +33,13 @@ def departments_exist(db: Database, codes: Iterable[str]) -> bool:
     return wanted <= stored
 
 
+def names_by_code(departments: pd.DataFrame, lang: str) -> dict[str, str]:
+    """Department code -> name in `lang` ("zh": name_zh, otherwise name_en), from a frame with code,
+    name_en and name_zh such as `list_departments` returns."""
+    column = "name_zh" if lang == "zh" else "name_en"
+    return dict(zip(departments["code"], departments[column], strict=True))
+
+
 def list_departments(db: Database, *, active_only: bool = False) -> pd.DataFrame:
     """Departments ordered by code.
 

@@ -26,11 +26,11 @@ import pandas as pd
 
 from data.audit import record_event
 from data.db import Database
-from data.exports import OPEN_QUESTIONS, restore_text
 from data.org import list_departments
 from data.responses import insert_frames
+from data.spreadsheet import restore_text
 from data.waves import get_wave, survey_for_version
-from surveys.definition import Survey
+from surveys.definition import OPEN_QUESTION_IDS, Survey
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 KEY_COLUMNS = ("rater_dept", "provider_dept", "frequency", "recommend")
@@ -57,7 +57,7 @@ class ImportProblem:
 
     def message(self, lang: str = "en", *, with_row: bool = True) -> str:
         """The problem in plain words, in `lang` ('en' or 'zh'), starting with its row unless `with_row` is False."""
-        from ui.i18n import translate  # texts only; ui.i18n has no Streamlit
+        from texts import translate  # the one home of texts (no Streamlit)
 
         text = translate(f"exports_import_{self.code}", lang, column=self.column or "", **self.values)
         if self.row is None or not with_row:
@@ -126,7 +126,7 @@ def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[ImportProblem]]:
 
 def _column_problems(frame: pd.DataFrame, survey: Survey) -> list[ImportProblem]:
     expected = [*KEY_COLUMNS, *survey.item_ids]
-    allowed = {*expected, *OPEN_QUESTIONS, *IGNORED_COLUMNS}
+    allowed = {*expected, *OPEN_QUESTION_IDS, *IGNORED_COLUMNS}
     problems = [ImportProblem("missing_column", column=c) for c in expected if c not in frame.columns]
     problems += [ImportProblem("unknown_column", column=c) for c in frame.columns if c not in allowed]
     return problems

@@ -14,8 +14,9 @@ import hashlib
 import secrets
 
 from data.db import Database
+from settings import settings
 
-SESSION_HOURS = 8  # a sign-in lasts one working day
+SESSION_HOURS = settings().session_hours  # ICSAT_SESSION_HOURS; by default one working day (8)
 SESSION_METHODS = ("password", "sso")
 _TOKEN_BYTES = 32  # 256 random bits
 

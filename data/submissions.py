@@ -46,6 +46,7 @@ from data.db import Database
 from data.org import departments_exist
 from data.responses import COMMENT_COLUMNS
 from data.waves import forget_open_waves, open_wave_ids
+from settings import settings
 from surveys.answers import ValidSubmission
 
 RESULT_STATUSES = ("ok", "used", "unknown", "expired", "wave_not_open", "error")
@@ -187,14 +188,14 @@ _SMALLINT_COLUMNS = {"recommend", "value"}
 
 # The claim: one UPDATE that finds the group's invitations by token hash alone and marks them used.
 # DuckDB reaches rows through the primary-key index only when the indexed column is the sole filter;
-# with any other condition in WHERE it scans every invitation (measured: ~4.5 ms per group at 7,600
-# invitations, ~10 ms at 31,600; through the index about 4 ms whatever the table's size). So the
-# other conditions (unused, not expired, the submission's wave and department, wave open) are
-# checked in SET, on the group's rows only: a row that fails them raises CLAIM_REFUSED, the
-# statement and its transaction fail, and nothing of the group is written. An unknown token makes
-# the updated-row count fall short. Either way `write_submissions` then finds out which tokens
-# cannot be claimed and writes the rest again. The open waves are a bound list
-# (data/waves.open_wave_ids), not a subquery on waves: planning that subquery cost every group ~0.8 ms.
+# with any other condition in WHERE it scans every invitation, and the claim grows with the table
+# (docs/performance.md, "The writer's code, measured"). So the other conditions (unused, not
+# expired, the submission's wave and department, wave open) are checked in SET, on the group's rows
+# only: a row that fails them raises CLAIM_REFUSED, the statement and its transaction fail, and
+# nothing of the group is written. An unknown token makes the updated-row count fall short. Either
+# way `write_submissions` then finds out which tokens cannot be claimed and writes the rest again.
+# The open waves are a bound list (data/waves.open_wave_ids), not a subquery on waves, whose
+# planning costs every group time.
 CLAIM_REFUSED = "icsat: invitation cannot be claimed"
 _CLAIM = (
     "UPDATE invitations SET used = CASE WHEN NOT used AND expires_at > $now"
@@ -234,8 +235,8 @@ class ClaimShortfall(Exception):
 
 
 def _arrow(table: str, columns: dict[str, list]) -> pa.Table:
-    # Arrow columns scan faster than a DataFrame (measured: about 40% less time for a group's
-    # answers); the small-int columns are typed so that an all-missing column still casts.
+    # Arrow columns scan faster than a DataFrame (docs/performance.md); the small-int columns are
+    # typed so that an all-missing column still casts.
     return pa.table(
         {
             name: pa.array(columns[name], pa.int16() if name in _SMALLINT_COLUMNS else pa.string())
@@ -246,11 +247,11 @@ def _arrow(table: str, columns: dict[str, list]) -> pa.Table:
 
 def _insert_and_commit(con: duckdb.DuckDBPyConnection, rows: dict[str, dict[str, list]]) -> None:
     """Insert the group's rows and COMMIT, in one call: DuckDB runs the statements in order and stops
-    at the first that fails (the caller then rolls back). Each call costs a few tenths of a
-    millisecond of its own; one call instead of three saved ~0.8 ms per group, measured."""
+    at the first that fails (the caller then rolls back). Each call to DuckDB costs time of its own,
+    so one call instead of three (docs/performance.md)."""
     tables = [table for table in _FRAME_COLUMNS if rows[table][_FRAME_COLUMNS[table][0]]]
-    # DuckDB finds these locals by name (a replacement scan): register()+unregister() cost about
-    # 0.9 ms per table per group here, measured.
+    # DuckDB finds these locals by name (a replacement scan), cheaper than register()+unregister()
+    # per table per group (docs/performance.md).
     new_responses = _arrow("responses", rows["responses"])  # noqa: F841
     new_answers = _arrow("answers", rows["answers"])  # noqa: F841
     new_self_assessments = _arrow("self_assessments", rows["self_assessments"])  # noqa: F841
@@ -414,15 +415,16 @@ class SubmissionWriter:
         self,
         db: Database,
         *,
-        max_group: int = 512,
-        linger: float = 0.004,
-        gap: float = 0.001,
+        max_group: int | None = None,
+        linger: float | None = None,
+        gap: float | None = None,
         autostart: bool = True,
     ) -> None:
+        tuning = settings()  # ICSAT_WRITER_MAX_GROUP, ICSAT_WRITER_LINGER_MS, ICSAT_WRITER_GAP_MS
         self.db = db
-        self.max_group = max_group
-        self.linger = linger
-        self.gap = gap
+        self.max_group = tuning.writer_max_group if max_group is None else max_group
+        self.linger = tuning.writer_linger if linger is None else linger
+        self.gap = tuning.writer_gap if gap is None else gap
         self.autostart = autostart
         self.transactions = 0
         self.submissions = 0

@@ -12,16 +12,14 @@ import re
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
+from analysis.anonymity import MIN_K
 from data.db import Database
 from data.responses import response_count
 from data.waves import Wave, create_wave, get_wave, register_survey, set_wave_status
 from surveys.definition import DEFAULT_SURVEY_PATH, load_survey
 
 WAVE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
-MIN_K = 3
-REMINDER_BELOW = 0.60  # departments answering less than this share of their invitations get a reminder
 # Which status each step leads from. A closed wave may be opened again only while it has no
 # responses: its results are published when it closes, and figures read before and after one more
 # answer would give that person's answers (docs/methodology.md, "Anonymity").
@@ -152,14 +150,3 @@ def change_status(db: Database, wave_id: str, status: str) -> Wave:
         # Should not happen with this schema; say so rather than show a traceback.
         raise WaveError("not_saved", wave_id=wave_id) from exc
     return get_wave(db, wave_id)
-
-
-def response_rates(counts: pd.DataFrame, below: float = REMINDER_BELOW) -> pd.DataFrame:
-    """Per department: dept_code, invited, used, rate (used / invited), remind (rate below `below`).
-
-    `counts` has dept_code, invited, used (data.invitations.invitation_counts); lowest rate first.
-    """
-    frame = counts[["dept_code", "invited", "used"]].copy()
-    frame["rate"] = (frame["used"] / frame["invited"]).where(frame["invited"] > 0, 0.0)
-    frame["remind"] = frame["rate"] < below
-    return frame.sort_values(["rate", "dept_code"]).reset_index(drop=True)

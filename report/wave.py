@@ -60,8 +60,9 @@ from data.aggregates import (
     survey_definition_text,
 )
 from data.db import Database
-from data.org import list_departments
+from data.org import list_departments, names_by_code
 from data.waves import comparison_wave, get_wave, list_waves
+from report.reasons import word_hotspots
 from surveys.definition import parse_survey
 
 __all__ = [
@@ -186,8 +187,7 @@ class WaveReport:
 
     def names(self, lang: str = "en") -> dict[str, str]:
         """Department code -> name in `lang` ("en" or "zh")."""
-        column = "name_zh" if lang == "zh" else "name_en"
-        return dict(zip(self.departments["code"], self.departments[column], strict=True))
+        return names_by_code(self.departments, lang)
 
     def comments(
         self,
@@ -455,11 +455,10 @@ def build_wave_report(
         org_mean=float(org["mean"].iloc[0]) if len(org) else np.nan,
         k=k,
         previous_cells=shown_before["cell"],
-        names_en=dict(zip(departments["code"], departments["name_en"], strict=True)),
-        names_zh=dict(zip(departments["code"], departments["name_zh"], strict=True)),
         config=config,
         fit=fit,  # fitted on the shown cells, the ones the flags may test
     )
+    hotspots = word_hotspots(hotspots, departments)
     trends, trend_hidden = trend_table(
         shown, shown_before, wave_id=wave_id, previous_wave_id=previous.wave_id if previous else None
     )

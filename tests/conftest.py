@@ -93,7 +93,7 @@ def run_page(
     config.set_option("runner.enforceSerializableSessionState", False)
 
     os.environ["ICSAT_DB"] = str(db_path)
-    from data.connection import get_database
+    from ui.connection import get_database
 
     get_database.clear()
     import streamlit as st

@@ -15,8 +15,8 @@ import pytest
 import cli
 from data.audit import list_events
 from data.db import Database
-from data.exports import AGGREGATE_TABLES, BOM
 from data.waves import create_wave, get_wave
+from report.exports import AGGREGATE_TABLES, BOM
 
 ROOT = Path(__file__).resolve().parents[1]
 WAVE = "2026-Q4"

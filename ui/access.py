@@ -20,12 +20,11 @@ import streamlit as st
 
 from data.audit import record_event
 from data.sessions import SESSION_HOURS, end_session, session_status, session_user
-from data.users import account_status, user_for_email, utc_now
+from data.users import ROLES, account_status, user_for_email, utc_now
 from ui.frame import db, t
 from ui.routes import SESSION_COOKIE
 
-ROLES = ("leader", "analyst", "admin")
-DASHBOARD_ROLES = ("leader", "analyst", "admin")
+DASHBOARD_ROLES = ROLES  # every role sees the dashboards (data.users.ROLES is the one list of roles)
 EXPORT_ROLES = ("analyst", "admin")
 ADMIN_ROLES = ("admin",)
 USER_KEY = "auth.user"

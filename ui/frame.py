@@ -1,7 +1,9 @@
 """The frame every page shares: session state, language, database access and the role check.
 
 Session state is initialised here, in one place, and kept small and serialisable: the language,
-and the signed-in user (set by the sign-in page). Pages call `page_setup(...)` first.
+and the signed-in user (set by the sign-in page). `router.py` calls `init_session()` once per run,
+before any page; a page then starts with `ui.access.require_role(...)` and reads `lang()`, `t()` and
+`db()` from here.
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ import re
 
 import streamlit as st
 
-from data.connection import get_database
 from data.db import Database
+from ui.connection import get_database
 from ui.i18n import LANGUAGES, translate
 
 DEFAULT_STATE = {

@@ -19,15 +19,17 @@ import streamlit as st
 from analysis.drivers import quadrant
 from analysis.stats_adapter import welch_from_moments
 from data.aggregates import RELATIONSHIP_TYPES
-from data.org import list_departments
+from data.org import list_departments, names_by_code
 from data.responses import response_count
 from data.waves import Wave, get_wave, list_waves, survey_for_version
 from report.wave import WaveReport, build_history, build_wave_report, wave_comments
+from settings import settings
+from surveys.definition import OPEN_QUESTION_IDS
 from ui.charts import satisfaction_heatmap, significant_cells, trend_lines
 from ui.frame import db, lang, t
 from ui.i18n import translate
 
-RESULTS_TTL = 600
+RESULTS_TTL = settings().results_ttl  # ICSAT_RESULTS_TTL, seconds
 FLAG_NAMES = ("mutual", "friction", "low", "asymmetric", "polarised", "declining")
 
 
@@ -44,9 +46,7 @@ def departments() -> pd.DataFrame:
 
 def department_names(lang: str) -> dict[str, str]:
     """Department code -> name in `lang`."""
-    frame = departments()
-    column = "name_zh" if lang == "zh" else "name_en"
-    return dict(zip(frame["code"], frame[column], strict=True))
+    return names_by_code(departments(), lang)
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
@@ -285,7 +285,7 @@ def comment_groups(report: WaveReport, rater_dept: str | None, provider_dept: st
         return None
     comments = pair_comments(report.wave_id, rater_dept, provider_dept, report.relationship_type)
     groups: dict[str, list[str]] = {}
-    for question in ("change", "need"):
+    for question in OPEN_QUESTION_IDS:
         texts = [str(x) for x in comments.loc[comments["question"] == question, "text"]]
         if texts:
             groups[question] = texts

@@ -31,9 +31,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from streamlit import config
 
 from data.audit import record_event
-from data.connection import get_database
 from data.sessions import SESSION_HOURS, end_session, session_user, start_session
 from data.users import user_for_email, verify
+from ui.connection import get_database
 from ui.i18n import LANGUAGES
 
 SESSION_COOKIE = "icsat_session"

@@ -11,6 +11,13 @@ Session state (all plain, serialisable values, namespaced "survey."):
 - survey.problems    problems to show on the current step: [{"code", "provider", "field", "limit"}]
 - survey.notice      a text key to show once (draft restored, control characters removed)
 - survey.bad_tokens  how many unknown tokens this session tried (each further one waits longer)
+- survey.counted     True once the current unknown token has been counted in survey.bad_tokens (a
+                     rerun of the same link is not counted again)
+- survey.lang_applied True once the wave's default language has been applied to this session (the
+                     person's own choice wins afterwards)
+
+The form widgets keep their own keys under "survey." too (survey.lang, survey.freq.<provider> ...);
+`init_state` sets only the nine keys above.
 
 Navigation happens in button callbacks, so every rerun of this page starts from a callback; each
 callback also keeps the sidebar's language picker in line with the language chosen here.
@@ -25,13 +32,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from data.connection import get_submission_writer
 from data.invitations import TokenCheck, check_token
-from data.org import list_relationships
+from data.org import list_relationships, names_by_code
 from data.submissions import PendingSubmission, load_draft, save_draft
 from data.waves import survey_for_version
 from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_text, validate_submission
 from surveys.definition import Survey
+from ui.connection import get_submission_writer
 from ui.frame import db, lang
 from ui.results import RESULTS_TTL, clear_results, departments
 
@@ -140,9 +147,7 @@ def build_context(check: TokenCheck) -> SurveyContext:
 
 def department_names() -> dict[str, str]:
     """Department code -> name in the current language."""
-    frame = departments()
-    column = "name_zh" if lang() == "zh" else "name_en"
-    return dict(zip(frame["code"], frame[column], strict=True))
+    return names_by_code(departments(), lang())
 
 
 def apply_wave_language(ctx: SurveyContext) -> None:

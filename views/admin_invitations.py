@@ -4,9 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from analysis.anonymity import participation_shown
+from analysis.participation import participation_table, response_rate
 from data.audit import record_event
 from data.invitations import RosterError, create_invitations, invitation_counts, parse_roster_for
-from data.wave_setup import response_rates
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import links_file_bytes
 from ui.frame import db, lang, md_escape, t
@@ -83,11 +83,12 @@ counts = invitation_counts(db(), wave_id)
 if counts.empty:
     st.info(t("admin_inv_no_invitations"))
     st.stop()
-rates = response_rates(counts)
-shown = participation_shown(rates.rename(columns={"used": "responded"}), by_id[wave_id].k_min)
-invited, used = int(rates["invited"].sum()), int(rates["used"].sum())
-st.write(t("admin_inv_overall", used=used, invited=invited, rate=f"{used / invited:.0%}"))
-remind = rates[rates["remind"]]
+# the one response rate (analysis.participation): lowest first, undefined (blank) without invitations
+rates = participation_table(counts, wave_id=wave_id).sort_values(["rate", "dept_code"]).reset_index(drop=True)
+shown = participation_shown(rates, by_id[wave_id].k_min)
+invited, used = int(rates["invited"].sum()), int(rates["responded"].sum())
+st.write(t("admin_inv_overall", used=used, invited=invited, rate=f"{response_rate(used, invited):.0%}"))
+remind = rates[rates["low_participation"]]
 if remind.empty:
     st.success(t("admin_inv_all_above"))
 else:
@@ -103,7 +104,7 @@ st.dataframe(
             # same rule as the results pages): a count that moves by one tells who just answered
             t("admin_col_answered"): shown["responded"],
             t("admin_col_rate"): shown["rate"] * 100,
-            t("admin_col_remind"): rates["remind"],
+            t("admin_col_remind"): rates["low_participation"],
         }
     ),
     hide_index=True,

@@ -5,8 +5,10 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
+from analysis.anonymity import MIN_K
 from data.audit import record_event
-from data.wave_setup import MIN_K, WaveError, change_status, check_new_wave, create_checked_wave, survey_version_choices
+from data.wave_setup import WaveError, change_status, check_new_wave, create_checked_wave, survey_version_choices
+from settings import settings
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import describe_wave_error
 from ui.frame import db, lang, t
@@ -91,8 +93,16 @@ with st.form(f"admin_waves.create_{st.session_state.get('admin_waves.created', 0
     name_zh = right.text_input(t("admin_waves_name_zh"), max_chars=80)
     opens_on = left.date_input(t("admin_waves_opens"), value=today)
     closes_on = right.date_input(t("admin_waves_closes"), value=today + dt.timedelta(days=21))
-    k_min = left.number_input(t("admin_waves_k"), min_value=MIN_K, max_value=100, value=5, step=1)
-    k_comments = right.number_input(t("admin_waves_k_comments"), min_value=MIN_K, max_value=100, value=10, step=1)
+    k_min = left.number_input(
+        t("admin_waves_k"), min_value=MIN_K, max_value=100, value=max(MIN_K, settings().default_k), step=1
+    )
+    k_comments = right.number_input(
+        t("admin_waves_k_comments"),
+        min_value=MIN_K,
+        max_value=100,
+        value=max(MIN_K, settings().default_k_comments),
+        step=1,
+    )
     default_lang = left.selectbox(t("admin_waves_lang"), options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get)
     self_assessment = right.checkbox(t("admin_waves_self"))
     create = st.form_submit_button(t("admin_waves_create_button"), type="primary")

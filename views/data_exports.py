@@ -6,7 +6,10 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from data.exports import (
+from data.org import RELATIONSHIP_TYPES
+from data.response_import import check_file, commit_import
+from data.waves import Wave
+from report.exports import (
     ALL_TABLES,
     EXCEL_MAX_ROWS,
     EXPORT_TABLES,
@@ -19,9 +22,6 @@ from data.exports import (
     wave_codebook,
     wave_report,
 )
-from data.org import RELATIONSHIP_TYPES
-from data.response_import import check_file, commit_import
-from data.waves import Wave
 from ui.access import EXPORT_ROLES, require_role
 from ui.frame import db, lang, t
 from ui.results import RESULTS_TTL, clear_results, waves, waves_with_responses

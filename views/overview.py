@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from analysis.participation import response_rate as participation_rate
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.frame import lang, md_escape, t
 from ui.results import (
@@ -54,10 +55,11 @@ else:
     if delta_label:
         mean.caption(delta_label)
 invited, responded = response_rate(report)
-if invited:
+overall = participation_rate(responded, invited)
+if overall is not None:
     rate.metric(
         t("dash_response_rate"),
-        f"{100 * responded / invited:.0f}%",
+        f"{100 * overall:.0f}%",
         help=t("dash_response_rate_help", responded=responded, invited=invited),
     )
 else:

@@ -9,7 +9,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.cells import cell_stats
-from analysis.hotspots import FLAGS, HOTSPOT_COLUMNS, HotspotConfig, find_hotspots, flag_cells
+from analysis.hotspots import FLAGS, HOTSPOT_COLUMNS, REASONS, HotspotConfig, find_hotspots, findings, flag_cells
 from data.db import Database
 from data.demo import PLANTED, WAVES, build_demo
 from report import build_wave_report
@@ -86,7 +86,8 @@ def _both(pair):
 def test_hotspot_rows_explain_themselves_in_both_languages(planted_db):
     report = build_wave_report(planted_db, CLOSED_WAVES[-1])
     hotspots = report.hotspots
-    assert hotspots.columns.tolist()[: len(HOTSPOT_COLUMNS)] == HOTSPOT_COLUMNS
+    # the analysis's findings (codes and numbers) are worded in place by report/reasons.py
+    assert hotspots.columns.tolist()[: len(HOTSPOT_COLUMNS) + 1] == [*HOTSPOT_COLUMNS[:-1], "reason_en", "reason_zh"]
     assert hotspots["severity"].is_monotonic_decreasing
     row = hotspots.set_index(["rater_dept", "provider_dept"]).loc[PLANTED["friction"]]
     assert row["reason_en"].startswith("Sales rates Production ")
@@ -236,3 +237,29 @@ def test_hidden_cells_are_never_flagged_and_enter_no_computation():
     np.testing.assert_allclose(again["pair_effect"].dropna(), flagged["pair_effect"].dropna())
     np.testing.assert_array_equal(again["flags"], flagged["flags"])
     assert set(FLAGS) == {"friction", "mutual", "asymmetric", "polarised", "declining"}
+
+
+def test_findings_are_reason_codes_with_numbers_main_finding_first():
+    row = {
+        "n": 12.0,
+        "friction": True,
+        "pair_effect": -14.2,
+        "pair_ci_low": -22.0,
+        "pair_ci_high": -6.4,
+        "mutual": False,
+        "asymmetric": True,
+        "asymmetry": -18.0,
+        "asymmetry_ci_low": -30.0,
+        "asymmetry_ci_high": -6.0,
+        "reverse_n": 9.0,
+        "declining": False,
+        "polarised": False,
+        "low": True,
+        "org_gap": 16.0,
+    }
+    assert findings(row) == [
+        ("friction", {"points": 14.2, "low": -22.0, "high": -6.4, "n": 12}),
+        ("asymmetric_less", {"points": 18.0, "low": -30.0, "high": -6.0, "n": 12, "reverse_n": 9}),
+        ("low", {"points": 16.0}),
+    ]
+    assert {code for code, _ in findings(row)} <= set(REASONS)

@@ -10,8 +10,8 @@ import pytest
 
 from data.audit import list_events
 from data.db import Database
-from data.exports import BOM
 from data.waves import create_wave, get_wave
+from report.exports import BOM
 from tests.conftest import add_test_user, screenshot, sign_in, wait_for_app
 
 pytestmark = pytest.mark.browser

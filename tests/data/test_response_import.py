@@ -9,10 +9,10 @@ import pytest
 
 from data.audit import list_events
 from data.db import Database
-from data.exports import export_table
 from data.response_import import MAX_PROBLEMS, check_file, import_responses
 from data.responses import response_count
 from data.waves import create_wave, get_wave, survey_for_version
+from report.exports import export_table
 from report.wave import build_wave_report
 
 WAVE = "2026-Q4"

@@ -31,8 +31,8 @@ from scipy.optimize import linprog
 
 import cli
 from data.db import Database
-from data.exports import aggregate_tables, responses_frame, responses_shown
 from data.waves import get_wave, list_waves, survey_for_version
+from report.exports import aggregate_tables, responses_frame, responses_shown
 from report.wave import build_history, build_wave_report
 from surveys.definition import load_survey
 
@@ -584,7 +584,7 @@ def comments_published(db: Database, org: Org) -> dict:
 
 def csv_bytes(db: Database, wave_id: str, table: str) -> bytes:
     """A table as `cli.py export` writes it (for the open-wave tests)."""
-    from data.exports import export_bytes
+    from report.exports import export_bytes
 
     return export_bytes(db, table, wave_id, "csv", actor="attacker")
 

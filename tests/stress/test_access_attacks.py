@@ -95,7 +95,7 @@ def test_hostile_tokens_in_the_link_are_refused_and_slow_the_session_down(token_
         assert "not valid" in at.warning[0].value
         assert not at.radio and not at.button  # no screener, no form
     assert len(waits) == len(HOSTILE_TOKENS) - 3 and waits == sorted(waits) and waits[-1] > waits[0]
-    from data.connection import get_database  # the page's own instance (one per file in a process)
+    from ui.connection import get_database  # the page's own instance (one per file in a process)
 
     con = get_database().connection()
     assert con.execute("SELECT count(*) FROM invitations WHERE draft IS NOT NULL").fetchone()[0] == 0

@@ -11,11 +11,11 @@ import pandas as pd
 import pytest
 
 from data.db import Database
-from data.exports import AGGREGATE_TABLES, export_bytes
 from data.invitations import create_invitations, hash_token
 from data.submissions import PendingSubmission, submit_direct
 from data.wave_setup import WaveError, change_status
 from data.waves import get_wave, list_waves
+from report.exports import AGGREGATE_TABLES, export_bytes
 from report.wave import build_history, build_wave_report, wave_comments
 from surveys.answers import validate_submission
 from surveys.definition import load_survey

@@ -22,10 +22,10 @@ ORIGIN = {"Origin": "http://127.0.0.1:8501"}
 
 @pytest.fixture
 def app_db(empty_db_path, monkeypatch):
-    """The routes' database (data.connection.get_database) on a fresh file with alice (analyst)."""
+    """The routes' database (ui.connection.get_database) on a fresh file with alice (analyst)."""
     add_test_user(empty_db_path, "alice", "analyst", PASSWORD)
     monkeypatch.setitem(os.environ, "ICSAT_DB", str(empty_db_path))
-    from data.connection import get_database
+    from ui.connection import get_database
 
     get_database.clear()
     yield get_database()

@@ -8,9 +8,9 @@ import pandas as pd
 
 from data.audit import list_events
 from data.db import Database
-from data.exports import export_table
 from data.responses import response_count
 from data.waves import create_wave, get_wave
+from report.exports import export_table
 from tests.conftest import assert_serialisable_state, run_page
 
 PAGE = "views/data_exports.py"

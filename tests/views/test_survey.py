@@ -35,7 +35,7 @@ def _open(db_path, token: str, *, lang: str = "en", state: dict | None = None):
 
 
 def _db():
-    from data.connection import get_database
+    from ui.connection import get_database
 
     return get_database()
 

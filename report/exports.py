@@ -31,10 +31,13 @@ import duckdb
 import pandas as pd
 
 from data.db import Database
+from data.spreadsheet import neutralise_text
+from report.codebook import build_codebook
+from report.wave import WaveReport, build_wave_report, published_groups
+from surveys.definition import OPEN_QUESTION_IDS
 
-if TYPE_CHECKING:  # report/ reads through data/: only the type is needed here
+if TYPE_CHECKING:
     from data.waves import Wave
-    from report.wave import WaveReport
     from surveys.definition import Survey
 
 EXPORT_TABLES = ("responses", "cells", "hotspots", "reliability", "drivers", "trends", "participation", "codebook")
@@ -46,10 +49,8 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff".encode()
 EXCEL_MAX_ROWS = 1_048_576  # rows in one Excel sheet, the header included
-OPEN_QUESTIONS = ("change", "need")
 
 # Columns that count things: written as whole numbers (12, not 12.0) although hidden cells leave them blank.
 _COUNT_COLUMNS = frozenset(
@@ -87,24 +88,6 @@ class ExportResult:
 
 
 # --- formula injection ------------------------------------------------------------------------
-
-
-def neutralise_text(value: object) -> object:
-    """A text that a spreadsheet could run as a formula, prefixed with a single quote.
-
-    Only `str` values change: numbers (also negative ones), booleans and missing values pass as
-    they are. A text starting with = + - @ tab or carriage return gets a leading ``'``.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def restore_text(value: object) -> object:
-    """Undo `neutralise_text` (used when an exported file is imported again)."""
-    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
-        return value[1:]
-    return value
 
 
 def neutralise_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -303,7 +286,16 @@ def _responses_query(item_ids: list[str], item_groups: list[int], *, neutralise:
 def responses_columns(item_ids: tuple[str, ...] | list[str]) -> list[str]:
     """The columns of the responses table, in order (the historical import reads the same file and
     ignores `wave` and `hidden_figures`)."""
-    return ["wave", "rater_dept", "provider_dept", "frequency", "recommend", *item_ids, *OPEN_QUESTIONS, HIDDEN_COLUMN]
+    return [
+        "wave",
+        "rater_dept",
+        "provider_dept",
+        "frequency",
+        "recommend",
+        *item_ids,
+        *OPEN_QUESTION_IDS,
+        HIDDEN_COLUMN,
+    ]
 
 
 HIDDEN_COLUMN = "hidden_figures"
@@ -446,9 +438,6 @@ def in_temporary_file(write: Callable[[Path], object], suffix: str) -> bytes:
 
 def wave_report(db: Database, wave_id: str, relationship_type: str | None = None) -> WaveReport:
     """The wave's suppressed report (`report.wave.WaveReport`), the source of every aggregate table."""
-    # Imported here: report/ reads through data/, so a module-level import would be circular.
-    from report.wave import build_wave_report
-
     return build_wave_report(db, wave_id, relationship_type=relationship_type)
 
 
@@ -480,8 +469,6 @@ def responses_shown(db: Database, wave_id: str, relationship_type: str | None = 
     Returns columns: wave_id, rater_dept, provider_dept, comments_ok, recommend_ok, one
     ok_<dimension> column per dimension, hidden_figures and n_responses.
     """
-    from report.wave import published_groups
-
     groups = published_groups(db, wave_id, relationship_type)
     visible = groups[groups["shown"]]
     out = pd.DataFrame(
@@ -524,8 +511,6 @@ def _wave_and_survey(db: Database, wave_id: str) -> tuple[Wave, Survey]:
 
 def wave_codebook(db: Database, wave_id: str, report: WaveReport | None = None) -> pd.DataFrame:
     """The codebook of a wave: its survey's questions and the columns of every exported table."""
-    from data.codebook import build_codebook
-
     _, survey = _wave_and_survey(db, wave_id)
     report = report if report is not None else wave_report(db, wave_id)
     tables = {name: list(frame.columns) for name, frame in aggregate_tables(report).items()}

@@ -1,6 +1,7 @@
 """The Streamlit server's database: one instance per process, cached as a resource.
 
-This is the only module in data/ that imports Streamlit.
+It lives in ui/ because the caching is Streamlit's (st.cache_resource): data/ stays free of Streamlit
+and is used alike by the app and `cli.py`.
 """
 
 from __future__ import annotations

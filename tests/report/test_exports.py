@@ -12,26 +12,25 @@ import pytest
 
 from data.audit import list_events
 from data.db import Database
-from data.exports import (
+from data.waves import get_wave, survey_for_version
+from report.exports import (
     AGGREGATE_TABLES,
     BOM,
     FORMATS,
     ExportError,
     export_table,
-    neutralise_text,
     responses_shown,
-    restore_text,
     write_csv,
     write_parquet,
     write_responses,
     write_workbook,
 )
-from data.waves import get_wave, survey_for_version
 from report.wave import build_wave_report
 from tests.conftest import set_comments
+from tests.data.test_spreadsheet import PAYLOADS
 
 WAVE = "2026-Q4"  # the demo's latest closed wave
-PAYLOADS = ["=cmd|' /C calc'!A0", "+1", "-1+1", "@SUM(1)", "\tTAB", "\rCR"]
+
 # about 1000 characters (the comment limit) of Chinese with full-width punctuation, a line break and quotes
 CHINESE = ("跨部门协作是粘合剂、润滑剂和催化剂：“内部客户”的需求，我们要站在对方角度理解。\n" * 25)[:1000]
 
@@ -53,17 +52,6 @@ def demo(demo_db_path):
 
 
 # --- formula injection ------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("payload", PAYLOADS)
-def test_a_formula_like_text_gets_a_leading_quote_and_comes_back_on_import(payload):
-    assert neutralise_text(payload) == "'" + payload
-    assert restore_text(neutralise_text(payload)) == payload
-
-
-@pytest.mark.parametrize("value", ["Sales", "销售部", "", "a=b", "'quoted", 0, -1, 1.5, None, True])
-def test_other_values_pass_unchanged(value):
-    assert neutralise_text(value) == value if value is not None else neutralise_text(value) is None
 
 
 def _mixed_frame() -> pd.DataFrame:
@@ -337,7 +325,7 @@ def test_a_failed_export_leaves_an_existing_file_untouched(demo, tmp_path, monke
     def broken(*_args, **_kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr("data.exports.tidy_counts", broken)
+    monkeypatch.setattr("report.exports.tidy_counts", broken)
     with pytest.raises(RuntimeError):
         export_table(demo, "cells", WAVE, "csv", path, actor="test")
     assert path.read_text(encoding="utf-8") == "old"

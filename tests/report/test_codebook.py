@@ -5,10 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from data.codebook import CODEBOOK_COLUMNS, UNDESCRIBED, build_codebook
 from data.db import Database
-from data.exports import AGGREGATE_TABLES, aggregate_tables, export_table, responses_columns, wave_codebook, wave_report
 from data.waves import get_wave, survey_for_version
+from report.codebook import CODEBOOK_COLUMNS, UNDESCRIBED, build_codebook
+from report.exports import (
+    AGGREGATE_TABLES,
+    aggregate_tables,
+    export_table,
+    responses_columns,
+    wave_codebook,
+    wave_report,
+)
 from surveys.definition import load_survey
 
 WAVE = "2026-Q4"

@@ -1,0 +1,122 @@
+"""Deployment settings: every value an operator may change, in one place.
+
+Each setting is read from the environment or, when the environment does not set it, from a top-level
+key of the same name in `.streamlit/secrets.toml` beside this file (the environment wins). Nothing
+else in the product reads `os.environ` or `st.secrets` for a setting; docs/operations.md
+("Settings") lists them all, and a test checks that the table and `SETTINGS` name the same ones.
+
+No Streamlit here: `cli.py`, data/ and the app read the same values. `settings()` parses the secrets
+file once per process and builds the settings once per distinct environment (tests change it).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+
+
+def _path(value: str) -> Path | None:
+    return Path(value).expanduser().resolve() if value else None
+
+
+def _whole(minimum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        number = int(value)
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return number
+
+    return parse
+
+
+def _seconds_from_ms(value: str) -> float:
+    number = float(value)
+    if not number >= 0:  # also refuses NaN
+        raise ValueError("must be 0 or more")
+    return number / 1000
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (environment variable and secrets.toml key), default (as text, as an
+    operator would write it; "" for none), how its text becomes a value, and the attribute of
+    `Settings` that holds it."""
+
+    name: str
+    attribute: str
+    default: str
+    parse: Callable[[str], object]
+
+
+SETTINGS = (
+    Setting("ICSAT_DB", "db_path", "", _path),
+    Setting("ICSAT_BACKUP_DIR", "backup_dir", "", _path),
+    Setting("ICSAT_SESSION_HOURS", "session_hours", "8", _whole(1)),
+    Setting("ICSAT_RESULTS_TTL", "results_ttl", "600", _whole(1)),
+    # The anonymity floor (analysis.anonymity.MIN_K) is checked where a wave is created, not here:
+    # importing the statistics would cost every command seconds.
+    Setting("ICSAT_DEFAULT_K", "default_k", "5", _whole(1)),
+    Setting("ICSAT_DEFAULT_K_COMMENTS", "default_k_comments", "10", _whole(1)),
+    Setting("ICSAT_WRITER_MAX_GROUP", "writer_max_group", "512", _whole(1)),
+    Setting("ICSAT_WRITER_LINGER_MS", "writer_linger", "4", _seconds_from_ms),
+    Setting("ICSAT_WRITER_GAP_MS", "writer_gap", "1", _seconds_from_ms),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The deployment's settings (docs/operations.md, "Settings", says what each one does)."""
+
+    db_path: Path | None  # None: data/icsat.duckdb (data.db.DEFAULT_DB_PATH)
+    backup_dir: Path | None  # None: the database's own folder
+    session_hours: int
+    results_ttl: int  # seconds
+    default_k: int
+    default_k_comments: int
+    writer_max_group: int
+    writer_linger: float  # seconds
+    writer_gap: float  # seconds
+
+
+@lru_cache(maxsize=1)
+def _secrets(path: Path = SECRETS_FILE) -> dict[str, object]:
+    """The top-level keys of secrets.toml (sections such as [auth] are Streamlit's own)."""
+    try:
+        with path.open("rb") as file:
+            data = tomllib.load(file)
+    except FileNotFoundError:
+        return {}
+    return {key: value for key, value in data.items() if not isinstance(value, dict)}
+
+
+def load_settings(environ: Mapping[str, str], secrets: Mapping[str, object]) -> Settings:
+    """The settings from these sources: the environment first, then secrets, then the default.
+    A value that does not parse raises ValueError naming the setting."""
+    values = {}
+    for setting in SETTINGS:
+        text = environ.get(setting.name, "").strip()
+        if not text and setting.name in secrets:
+            text = str(secrets[setting.name]).strip()
+        text = text or setting.default
+        try:
+            values[setting.attribute] = setting.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"setting {setting.name}={text!r}: {exc}") from None
+    return Settings(**values)
+
+
+@lru_cache(maxsize=8)
+def _settings_for(environment: tuple[str, ...]) -> Settings:
+    return load_settings(dict(zip([s.name for s in SETTINGS], environment, strict=True)), _secrets())
+
+
+def settings() -> Settings:
+    """This process's settings (environment, then .streamlit/secrets.toml, then the defaults)."""
+    return _settings_for(tuple(os.environ.get(s.name, "") for s in SETTINGS))
