@@ -132,7 +132,7 @@ def test_lattice_lmg_equals_one_solve_per_subset_also_for_singular_groups():
     data[2, :, 3] = data[2, :, 4]  # two identical predictors
     centred = data - data.mean(axis=1, keepdims=True)
     cov = np.einsum("gni,gnj->gij", centred, centred)
-    coef, relimp, perc, r2 = lmg_from_covariance(cov)
+    _coef, relimp, perc, r2 = lmg_from_covariance(cov)
     direct = _lmg_by_subsets(cov)
     np.testing.assert_allclose(relimp, direct, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(perc.sum(axis=1), 100.0)
