@@ -21,6 +21,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from data.db import Database
+from data.problems import Problem, Refused
 from data.waves import Wave, get_wave
 
 TOKEN_BYTES = 32
@@ -31,66 +32,10 @@ TOKEN_STATUSES = ("ok", "unknown", "expired", "used", "wave_not_open")
 # What a token from token_urlsafe looks like; anything else is refused before it reaches SQL.
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
-# Row-level messages for the admin, in both languages (data/ has no access to the UI's texts).
-_MESSAGES = {
-    "empty": ("The roster is empty.", "名单为空。"),
-    "xlsx": (
-        "This is an Excel workbook, not a CSV file. In Excel use Save As > CSV UTF-8.",
-        "这是Excel工作簿，不是CSV文件。请在Excel中选择“另存为 > CSV UTF-8”。",
-    ),
-    "utf16": (
-        "The file is UTF-16 text. Save it as CSV UTF-8 (or GBK) instead.",
-        "该文件是UTF-16文本。请另存为CSV UTF-8（或GBK）格式。",
-    ),
-    "encoding": (
-        "The file is neither UTF-8 nor GBK/GB18030 text. Save it as CSV UTF-8.",
-        "该文件既不是UTF-8也不是GBK/GB18030文本。请另存为CSV UTF-8格式。",
-    ),
-    "binary": (
-        "The file contains control characters; it does not look like a CSV file.",
-        "该文件包含控制字符，看起来不是CSV文件。",
-    ),
-    "csv": ("The file cannot be read as CSV: {detail}.", "无法按CSV读取该文件：{detail}。"),
-    "too_many": ("The roster has more than {limit} rows.", "名单超过{limit}行。"),
-    "missing_department": (
-        "Missing column 'department' (the department code of each person).",
-        "缺少“department”列（每个人的部门代码）。",
-    ),
-    "missing_contact": (
-        "Missing column 'email' or 'name' (who gets each link).",
-        "缺少“email”或“name”列（每个链接发给谁）。",
-    ),
-    "duplicate_column": ("Column '{column}' appears twice.", "“{column}”列出现了两次。"),
-    "no_rows": ("The roster has a header but no people.", "名单只有表头，没有人员。"),
-    "row_columns": (
-        "Row {row}: {found} fields, the header has {expected}.",
-        "第{row}行：有{found}个字段，表头有{expected}个。",
-    ),
-    "row_no_contact": ("Row {row}: no email or name.", "第{row}行：没有邮箱或姓名。"),
-    "row_no_department": ("Row {row}: no department code.", "第{row}行：没有部门代码。"),
-    "row_unknown_department": (
-        "Row {row}: unknown department code '{code}'.",
-        "第{row}行：未知的部门代码“{code}”。",
-    ),
-    "row_inactive_department": (
-        "Row {row}: department '{code}' is not active.",
-        "第{row}行：部门“{code}”未启用。",
-    ),
-    "row_duplicate": ("Row {row}: duplicate of row {first} ({who}).", "第{row}行：与第{first}行重复（{who}）。"),
-}
 
-
-def _message(key: str, lang: str, **values: object) -> str:
-    en, zh = _MESSAGES[key]
-    return (zh if lang == "zh" else en).format(**values)
-
-
-class RosterError(ValueError):
-    """A roster (or the wave it is for) was refused; `messages` are the row-level reasons."""
-
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = list(messages)
-        super().__init__("\n".join(self.messages))
+def _problem(code: str, row: int | None = None, /, **values: object) -> Problem:
+    """A roster problem (worded as `roster_<code>` in ui/locales/admin.yaml by services/wording.py)."""
+    return Problem(code, row=row, values=values, area="roster")
 
 
 def hash_token(token: str) -> str:
@@ -98,14 +43,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _decode(raw: bytes, lang: str) -> tuple[str | None, str | None]:
-    """(text, error message). Accepts UTF-8 (with or without BOM) and GBK/GB18030 as Excel saves it."""
+def _decode(raw: bytes) -> tuple[str | None, Problem | None]:
+    """(text, problem). Accepts UTF-8 (with or without BOM) and GBK/GB18030 as Excel saves it."""
     if raw.startswith(b"PK\x03\x04"):
-        return None, _message("xlsx", lang)
+        return None, _problem("xlsx")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, _message("utf16", lang)
+        return None, _problem("utf16")
     if b"\x00" in raw[:4096]:
-        return None, _message("binary", lang)
+        return None, _problem("binary")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -113,14 +58,14 @@ def _decode(raw: bytes, lang: str) -> tuple[str | None, str | None]:
             continue
         # gb18030 decodes many byte strings; text with control characters was not a roster.
         if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
-            return None, _message("binary", lang)
+            return None, _problem("binary")
         return text, None
-    return None, _message("encoding", lang)
+    return None, _problem("encoding")
 
 
 def parse_roster(
-    raw: bytes, *, departments: Collection[str] | None = None, inactive: Collection[str] = (), lang: str = "en"
-) -> tuple[pd.DataFrame, list[str]]:
+    raw: bytes, *, departments: Collection[str] | None = None, inactive: Collection[str] = ()
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a roster CSV: one row per person, an `email` and/or `name` column and a `department` code.
 
     Parameters
@@ -132,21 +77,19 @@ def parse_roster(
         Known department codes; when given, unknown codes are refused row by row.
     inactive : collection of str
         Codes of departments that exist but are not active (refused row by row).
-    lang : str
-        Language of the messages, 'en' or 'zh'.
 
     Returns
     -------
-    (roster, errors)
+    (roster, problems)
         `roster` has columns email, name, department (the code, upper-cased), and row (the line in
-        the file); `errors` lists every problem with its row. When errors is not empty the roster
+        the file); `problems` lists every problem (data.problems) with its row. When errors is not empty the roster
         must not be used.
     """
     columns = ["row", "email", "name", "department"]
     empty = pd.DataFrame(columns=columns)
     if not raw or not raw.strip():
-        return empty, [_message("empty", lang)]
-    text, error = _decode(raw, lang)
+        return empty, [_problem("empty")]
+    text, error = _decode(raw)
     if error:
         return empty, [error]
     try:
@@ -161,23 +104,23 @@ def parse_roster(
                 rows.append(cells)
                 # Stop reading at the limit: a million-row file is refused in seconds, not minutes.
                 if len(rows) > MAX_ROSTER_ROWS + 1:
-                    return empty, [_message("too_many", lang, limit=MAX_ROSTER_ROWS)]
+                    return empty, [_problem("too_many", limit=MAX_ROSTER_ROWS)]
     except csv.Error as exc:
-        return empty, [_message("csv", lang, detail=exc)]
+        return empty, [_problem("csv", detail=str(exc))]
     if not rows:
-        return empty, [_message("empty", lang)]
+        return empty, [_problem("empty")]
     header = [cell.strip().lower() for cell in rows[0]]
-    errors: list[str] = []
+    errors: list[Problem] = []
     for column in sorted({c for c in header if c and header.count(c) > 1}):
-        errors.append(_message("duplicate_column", lang, column=column))
+        errors.append(_problem("duplicate_column", column=column))
     if ROSTER_DEPARTMENT_COLUMN not in header:
-        errors.append(_message("missing_department", lang))
+        errors.append(_problem("missing_department"))
     if not any(c in header for c in ROSTER_CONTACT_COLUMNS):
-        errors.append(_message("missing_contact", lang))
+        errors.append(_problem("missing_contact"))
     if errors:
         return empty, errors
     if len(rows) == 1:
-        return empty, [_message("no_rows", lang)]
+        return empty, [_problem("no_rows")]
 
     known = set(departments) if departments is not None else None
     inactive_set = set(inactive)
@@ -185,22 +128,22 @@ def parse_roster(
     # Line numbers as a spreadsheet shows them: the header is line 1.
     for number, cells in enumerate(rows[1:], start=2):
         if len(cells) != len(header):
-            errors.append(_message("row_columns", lang, row=number, found=len(cells), expected=len(header)))
+            errors.append(_problem("row_columns", number, found=len(cells), expected=len(header)))
             continue
         values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
         email, name = values.get("email", ""), values.get("name", "")
         code = values.get(ROSTER_DEPARTMENT_COLUMN, "").upper()
         if not email and not name:
-            errors.append(_message("row_no_contact", lang, row=number))
+            errors.append(_problem("row_no_contact", number))
         if not code:
-            errors.append(_message("row_no_department", lang, row=number))
+            errors.append(_problem("row_no_department", number))
         elif known is not None and code not in known:
-            errors.append(_message("row_unknown_department", lang, row=number, code=code))
+            errors.append(_problem("row_unknown_department", number, code=code))
         elif code in inactive_set:
-            errors.append(_message("row_inactive_department", lang, row=number, code=code))
+            errors.append(_problem("row_inactive_department", number, code=code))
         who = (email.lower(), name.lower())
         if (email or name) and who in seen:
-            errors.append(_message("row_duplicate", lang, row=number, first=seen[who], who=email or name))
+            errors.append(_problem("row_duplicate", number, first=seen[who], who=email or name))
         elif email or name:
             seen[who] = number
         records.append((number, email, name, code))
@@ -212,10 +155,10 @@ def _department_codes(db: Database) -> tuple[set[str], set[str]]:
     return {code for code, _ in rows}, {code for code, active in rows if not active}
 
 
-def parse_roster_for(db: Database, raw: bytes, *, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
+def parse_roster_for(db: Database, raw: bytes) -> tuple[pd.DataFrame, list[Problem]]:
     """`parse_roster` with the database's department codes (unknown and inactive codes refused)."""
     known, inactive = _department_codes(db)
-    return parse_roster(raw, departments=known, inactive=inactive, lang=lang)
+    return parse_roster(raw, departments=known, inactive=inactive)
 
 
 def create_invitations(
@@ -225,7 +168,6 @@ def create_invitations(
     *,
     base_url: str,
     expires_days: int = 30,
-    lang: str = "en",
 ) -> pd.DataFrame:
     """Create one invitation per roster row in one transaction (all or nothing).
 
@@ -234,28 +176,28 @@ def create_invitations(
 
     Raises
     ------
-    RosterError
+    Refused
         The wave does not exist or is closed, `expires_days` is not positive, or a row names an
         unknown or inactive department (checked against the database, whatever the caller checked).
     """
     wave = get_wave(db, wave_id)
     if wave is None:
-        raise RosterError([f"unknown wave '{wave_id}'" if lang != "zh" else f"未知的调查轮次“{wave_id}”"])
+        raise Refused(_problem("unknown_wave", wave_id=wave_id))
     if wave.status == "closed":
-        raise RosterError([f"wave '{wave_id}' is closed" if lang != "zh" else f"调查轮次“{wave_id}”已结束"])
+        raise Refused(_problem("wave_closed", wave_id=wave_id))
     if expires_days < 1:
-        raise RosterError(["expires_days must be 1 or more" if lang != "zh" else "有效天数必须至少为1"])
+        raise Refused(_problem("bad_expiry"))
     known, inactive = _department_codes(db)
     codes = roster["department"].astype(str).str.upper()
     rows = roster["row"] if "row" in roster.columns else pd.Series(range(2, len(roster) + 2), index=roster.index)
-    messages = []
+    messages: list[Problem] = []
     for number, code in zip(rows, codes, strict=True):
         if code not in known:
-            messages.append(_message("row_unknown_department", lang, row=number, code=code))
+            messages.append(_problem("row_unknown_department", number, code=code))
         elif code in inactive:
-            messages.append(_message("row_inactive_department", lang, row=number, code=code))
+            messages.append(_problem("row_inactive_department", number, code=code))
     if messages:
-        raise RosterError(messages)
+        raise Refused(messages)
 
     tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in range(len(roster))]
     expires_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=expires_days)

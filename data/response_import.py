@@ -19,15 +19,15 @@ import datetime as dt
 import io
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from data.audit import record_event
 from data.db import Database
 from data.exports import OPEN_QUESTIONS, restore_text
 from data.org import list_departments
+from data.problems import Problem
 from data.responses import insert_frames
 from data.waves import get_wave, survey_for_version
 from surveys.definition import Survey
@@ -41,28 +41,14 @@ _CHUNK = 20_000
 Progress = Callable[[float, str], None]
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    """One reason a file cannot be imported.
+def _problem(code: str, row: int | None = None, column: str | None = None, values: dict | None = None) -> Problem:
+    """One reason a file cannot be imported (data.problems, area "responses").
 
     `row` is the spreadsheet row (header = row 1; None for the whole file), `column` the column
-    (or None), `code` names the rule (its text is `exports_import_<code>` in ui/locales/exports.yaml)
-    and `values` fills the text's placeholders.
+    (or None), `code` names the rule (its text is `exports_import_<code>` in ui/locales/exports.yaml,
+    worded by services/wording.py) and `values` fill the text's placeholders.
     """
-
-    code: str
-    row: int | None = None
-    column: str | None = None
-    values: dict = field(default_factory=dict)
-
-    def message(self, lang: str = "en", *, with_row: bool = True) -> str:
-        """The problem in plain words, in `lang` ('en' or 'zh'), starting with its row unless `with_row` is False."""
-        from ui.i18n import translate  # texts only; ui.i18n has no Streamlit
-
-        text = translate(f"exports_import_{self.code}", lang, column=self.column or "", **self.values)
-        if self.row is None or not with_row:
-            return text
-        return translate("exports_import_at_row", lang, row=self.row, text=text)
+    return Problem(code, row=row, column=column, values=values or {}, area="responses")
 
 
 @dataclass
@@ -71,7 +57,7 @@ class CheckedImport:
 
     wave_id: str
     rows: int
-    problems: list[ImportProblem]
+    problems: list[Problem]
     preview: pd.DataFrame
     responses: pd.DataFrame | None = None
     answers: pd.DataFrame | None = None
@@ -87,21 +73,21 @@ def _noop(_fraction: float, _stage: str) -> None:
     return None
 
 
-def decode_file(raw: bytes) -> tuple[str | None, ImportProblem | None]:
+def decode_file(raw: bytes) -> tuple[str | None, Problem | None]:
     """The file's text (UTF-8 with or without BOM, else GBK/GB18030) or the problem."""
     if not raw or not raw.strip():
-        return None, ImportProblem("empty")
+        return None, _problem("empty")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
-        return None, ImportProblem("encoding")
+        return None, _problem("encoding")
     for encoding in ENCODINGS:
         try:
             return raw.decode(encoding), None
         except UnicodeDecodeError:
             continue
-    return None, ImportProblem("encoding")
+    return None, _problem("encoding")
 
 
-def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[ImportProblem]]:
+def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Parse the CSV into text columns (nothing converted yet) or return file-level problems."""
     text, problem = decode_file(raw)
     if problem is not None:
@@ -109,26 +95,26 @@ def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[ImportProblem]]:
     try:
         header = next(csv.reader(io.StringIO(text)), [])
     except csv.Error:
-        return None, [ImportProblem("not_csv")]
+        return None, [_problem("not_csv")]
     header = [h.strip() for h in header]
     duplicates = sorted({h for h in header if header.count(h) > 1 and h})
     if duplicates:
-        return None, [ImportProblem("duplicate_column", column=d) for d in duplicates]
+        return None, [_problem("duplicate_column", column=d) for d in duplicates]
     try:
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
     except (pd.errors.ParserError, csv.Error, ValueError):
-        return None, [ImportProblem("not_csv")]
+        return None, [_problem("not_csv")]
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.empty:
-        return None, [ImportProblem("empty")]
+        return None, [_problem("empty")]
     return frame, []
 
 
-def _column_problems(frame: pd.DataFrame, survey: Survey) -> list[ImportProblem]:
+def _column_problems(frame: pd.DataFrame, survey: Survey) -> list[Problem]:
     expected = [*KEY_COLUMNS, *survey.item_ids]
     allowed = {*expected, *OPEN_QUESTIONS, *IGNORED_COLUMNS}
-    problems = [ImportProblem("missing_column", column=c) for c in expected if c not in frame.columns]
-    problems += [ImportProblem("unknown_column", column=c) for c in frame.columns if c not in allowed]
+    problems = [_problem("missing_column", column=c) for c in expected if c not in frame.columns]
+    problems += [_problem("unknown_column", column=c) for c in frame.columns if c not in allowed]
     return problems
 
 
@@ -144,7 +130,7 @@ class _Problems:
     """Collects row-level problems up to MAX_PROBLEMS, counting the rest."""
 
     def __init__(self) -> None:
-        self.items: list[ImportProblem] = []
+        self.items: list[Problem] = []
         self.more = 0
 
     def add_rows(self, mask: pd.Series, code: str, column: str | None, frame: pd.DataFrame, **values: object) -> None:
@@ -153,7 +139,7 @@ class _Problems:
         for index in rows[:room]:
             value = str(frame.at[index, column])[:40] if column in frame.columns else ""
             # index 0 is the first data row, which is spreadsheet row 2 (the header is row 1)
-            self.items.append(ImportProblem(code, row=int(index) + 2, column=column, values={"value": value, **values}))
+            self.items.append(_problem(code, row=int(index) + 2, column=column, values={"value": value, **values}))
         self.more += max(len(rows) - room, 0)
 
 
@@ -166,7 +152,7 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
     progress = progress or _noop
     wave = get_wave(db, wave_id)
     if wave is None:
-        return CheckedImport(wave_id, 0, [ImportProblem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
+        return CheckedImport(wave_id, 0, [_problem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
     existing = db.connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [wave_id]).fetchall()[0][0]
     survey = survey_for_version(db, wave.survey_version)
     frame, problems = read_table(raw)
@@ -175,10 +161,10 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
     preview = frame.head(20)
     problems = _column_problems(frame, survey)
     if existing:
-        problems.insert(0, ImportProblem("wave_not_empty", values={"wave": wave_id, "n": existing}))
+        problems.insert(0, _problem("wave_not_empty", values={"wave": wave_id, "n": existing}))
     elif wave.status == "open":
         # staff are answering this wave right now; history belongs in a wave of its own
-        problems.insert(0, ImportProblem("wave_open", values={"wave": wave_id}))
+        problems.insert(0, _problem("wave_open", values={"wave": wave_id}))
     if problems:
         return CheckedImport(wave_id, len(frame), problems, preview)
 
@@ -301,37 +287,3 @@ def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | 
             )
             progress(min(start + _CHUNK, total) / max(total, 1), "write")
     return total
-
-
-def commit_import(
-    db: Database,
-    checked: CheckedImport,
-    *,
-    actor: str,
-    source: str = "",
-    progress: Progress | None = None,
-) -> int:
-    """Write a checked file (all or nothing) and log the import; return the responses written."""
-    written = write_checked(db, checked, progress=progress)
-    record_event(db, actor, "import_responses", checked.wave_id, f"{written} responses from {source or 'a file'}")
-    return written
-
-
-def import_responses(
-    db: Database,
-    wave_id: str,
-    raw: bytes,
-    *,
-    actor: str,
-    source: str = "",
-    progress: Progress | None = None,
-) -> CheckedImport:
-    """Check a historical responses file and, when it has no problems, write it and log the import.
-
-    Returns the `CheckedImport`; `problems` is empty when the rows were written.
-    """
-    progress = progress or _noop
-    checked = check_file(db, wave_id, raw, progress=lambda f, s: progress(0.5 * f, s))
-    if checked.ok:
-        commit_import(db, checked, actor=actor, source=source, progress=lambda f, s: progress(0.5 + 0.5 * f, s))
-    return checked
