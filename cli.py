@@ -61,14 +61,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from data.exports import ExportError, export_table
+    from data.exports import export_table
+    from data.problems import Refused
 
     db = open_db(args)
     try:
         result = export_table(
             db, args.table, args.wave, args.format, args.out, actor="cli", relationship_type=args.relationship_type
         )
-    except (ExportError, ValueError) as exc:
+    except Refused as refused:
+        print_problems(refused.problems)
+        return 2
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = ", ".join(f"{name} {n} rows" for name, n in result.rows.items())
