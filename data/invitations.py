@@ -7,10 +7,8 @@ links file handed back to the admin for the mail merge.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 import secrets
 from collections.abc import Collection
@@ -22,6 +20,7 @@ import pandas as pd
 
 from data.db import Database
 from data.problems import Problem, Refused
+from data.uploads import problem_for, read_rows
 from data.waves import Wave, get_wave
 
 TOKEN_BYTES = 32
@@ -43,24 +42,8 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _decode(raw: bytes) -> tuple[str | None, Problem | None]:
-    """(text, problem). Accepts UTF-8 (with or without BOM) and GBK/GB18030 as Excel saves it."""
-    if raw.startswith(b"PK\x03\x04"):
-        return None, _problem("xlsx")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, _problem("utf16")
-    if b"\x00" in raw[:4096]:
-        return None, _problem("binary")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # gb18030 decodes many byte strings; text with control characters was not a roster.
-        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
-            return None, _problem("binary")
-        return text, None
-    return None, _problem("encoding")
+# How the upload reader's problems (data/uploads.py) are called here (ui/locales/admin.yaml `roster_<code>`).
+_READ_CODES = {"workbook": "xlsx", "not_csv": "csv", "too_many_rows": "too_many"}
 
 
 def parse_roster(
@@ -71,8 +54,8 @@ def parse_roster(
     Parameters
     ----------
     raw : bytes
-        The file as uploaded. UTF-8, UTF-8 with BOM and GBK/GB18030 (what Excel writes for Chinese
-        text) are accepted; UTF-16, workbooks and other bytes are refused with a message.
+        The file as uploaded, read by data/uploads.py (UTF-8 with or without BOM, UTF-16 with BOM,
+        GBK/GB18030; workbooks and other bytes are refused with a problem).
     departments : collection of str, optional
         Known department codes; when given, unknown codes are refused row by row.
     inactive : collection of str
@@ -87,29 +70,10 @@ def parse_roster(
     """
     columns = ["row", "email", "name", "department"]
     empty = pd.DataFrame(columns=columns)
-    if not raw or not raw.strip():
-        return empty, [_problem("empty")]
-    text, error = _decode(raw)
-    if error:
-        return empty, [error]
-    try:
-        sample = text[:4096]
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.count("\n") else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    rows = []
-    try:
-        for cells in csv.reader(io.StringIO(text), dialect):
-            if any(cell.strip() for cell in cells):
-                rows.append(cells)
-                # Stop reading at the limit: a million-row file is refused in seconds, not minutes.
-                if len(rows) > MAX_ROSTER_ROWS + 1:
-                    return empty, [_problem("too_many", limit=MAX_ROSTER_ROWS)]
-    except csv.Error as exc:
-        return empty, [_problem("csv", detail=str(exc))]
-    if not rows:
-        return empty, [_problem("empty")]
-    header = [cell.strip().lower() for cell in rows[0]]
+    read, problem = read_rows(raw, max_rows=MAX_ROSTER_ROWS)
+    if problem is not None:
+        return empty, [problem_for(problem, _READ_CODES, "roster")]
+    header = [cell.strip().lower() for cell in read.header]
     errors: list[Problem] = []
     for column in sorted({c for c in header if c and header.count(c) > 1}):
         errors.append(_problem("duplicate_column", column=column))
@@ -119,14 +83,14 @@ def parse_roster(
         errors.append(_problem("missing_contact"))
     if errors:
         return empty, errors
-    if len(rows) == 1:
+    if not read.rows:
         return empty, [_problem("no_rows")]
 
     known = set(departments) if departments is not None else None
     inactive_set = set(inactive)
     records, seen = [], {}
-    # Line numbers as a spreadsheet shows them: the header is line 1.
-    for number, cells in enumerate(rows[1:], start=2):
+    # Row numbers as a spreadsheet shows them: the header is row 1.
+    for number, cells in read.rows:
         if len(cells) != len(header):
             errors.append(_problem("row_columns", number, found=len(cells), expected=len(header)))
             continue

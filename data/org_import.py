@@ -11,15 +11,12 @@ the rule so the page and the command line can say it in the reader's language (s
 ui/locales/admin.yaml has `orgimp_<code>`), and `row` is the line of the file (the header is line 1)
 or of the edited table.
 
-Encodings: Excel saves "CSV UTF-8" with a byte order mark and plain "CSV" on a Chinese Windows in
-GBK; both are read (GBK through GB18030, its superset), as is UTF-16 ("Unicode text"). A workbook
-(.xlsx) or a file that is none of these gets a problem that says so.
+Encodings and reading: data/uploads.py, the reader of every upload (UTF-8 with or without BOM,
+UTF-16 "Unicode text", GBK; a workbook or a file that is none of these gets a problem that says so).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -28,6 +25,7 @@ from data.db import Database
 from data.org import RELATIONSHIP_TYPES, list_departments, list_relationships
 from data.problems import Problem
 from data.text_rules import has_bidi_control
+from data.uploads import Rows, problem_for, read_rows
 
 DEPARTMENT_COLUMNS = ("code", "name_en", "name_zh", "parent_code", "active")
 RELATIONSHIP_COLUMNS = ("customer_dept", "provider_dept", "type")
@@ -105,50 +103,14 @@ def _empty_relationships() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in RELATIONSHIP_COLUMNS})
 
 
-def decode_csv(raw: bytes, file: str) -> tuple[str | None, str | None, list[Problem]]:
-    """(text, encoding name, problems) of an uploaded file's bytes."""
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        return None, None, [_problem("workbook", file)]
-    if raw.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    for encoding in candidates:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        return text, encoding, []
-    return None, None, [_problem("bad_encoding", file)]
+# How the upload reader's problems (data/uploads.py) are called here (ui/locales/admin.yaml `orgimp_<code>`).
+_READ_CODES = {"empty": "empty_file", "binary": "bad_encoding", "encoding": "bad_encoding"}
 
 
-def _rows(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[Problem]]:
-    """(columns, [(line, row)], problems) of CSV text; the delimiter (comma, semicolon, tab) is guessed
-    from the header line, because Excel in some locales writes semicolons."""
-    lines = text.splitlines()
-    header_line = next((line for line in lines if line.strip()), "")
-    if not header_line:
-        return [], [], [_problem("empty_file", file)]
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    records = []
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                records.append((reader.line_num, row))
-                # Stop reading at the limit: a million-row file is refused in seconds, not checked for minutes.
-                if len(records) > MAX_ROWS + 1:
-                    return [], [], [_problem("too_many_rows", file, values={"limit": MAX_ROWS})]
-    except csv.Error:
-        # e.g. a lone carriage return inside a field: not a CSV file Excel or a text editor writes
-        return [], [], [_problem("not_csv", file, reader.line_num)]
-    if not records:  # only separators and blanks (e.g. ";"): no header at all
-        return [], [], [_problem("empty_file", file)]
-    header = records[0][1]
+def _rows(read: Rows, file: str) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[Problem]]:
+    """(columns, [(line, row)], problems) of a file read by data.uploads.read_rows: the header's
+    spellings mapped to the column names, each row as a dict of its cells."""
+    header = read.header
     columns = []
     for name in header:
         key = name.strip().lower().replace(" ", "_")
@@ -161,7 +123,7 @@ def _rows(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, st
     if duplicated:
         problems.append(_problem("duplicate_columns", file, values={"columns": ", ".join(duplicated)}))
     rows = []
-    for number, cells in records[1:]:
+    for number, cells in read.rows:
         if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
             problems.append(_problem("extra_cells", file, number))
         padded = cells + [""] * (len(columns) - len(cells))
@@ -307,6 +269,11 @@ def _check_relationships(
     return pd.DataFrame(clean, columns=list(RELATIONSHIP_COLUMNS)), problems
 
 
+def _read(raw: bytes, file: str) -> tuple[Rows | None, list[Problem]]:
+    read, problem = read_rows(raw, max_rows=MAX_ROWS)
+    return read, [] if problem is None else [problem_for(problem, _READ_CODES, file)]
+
+
 def read_organisation(db: Database, departments_raw: bytes | None, relationships_raw: bytes | None) -> OrgChanges:
     """Read and check uploaded files (either may be None) against the stored organisation.
 
@@ -319,22 +286,22 @@ def read_organisation(db: Database, departments_raw: bytes | None, relationships
     departments = _empty_departments()
     relationships = _empty_relationships()
     if departments_raw is not None:
-        text, encoding, found = decode_csv(departments_raw, "departments")
+        read, found = _read(departments_raw, "departments")
         problems += found
-        if text is not None:
-            encodings["departments"] = encoding
-            _, rows, found = _rows(text, "departments")
+        if read is not None:
+            encodings["departments"] = read.encoding
+            _, rows, found = _rows(read, "departments")
             problems += found
             if rows:
                 departments, found = _check_departments(rows, existing)
                 problems += found
     known = set(existing["code"]) | set(departments["code"])
     if relationships_raw is not None:
-        text, encoding, found = decode_csv(relationships_raw, "relationships")
+        read, found = _read(relationships_raw, "relationships")
         problems += found
-        if text is not None:
-            encodings["relationships"] = encoding
-            _, rows, found = _rows(text, "relationships")
+        if read is not None:
+            encodings["relationships"] = read.encoding
+            _, rows, found = _rows(read, "relationships")
             problems += found
             if rows:
                 relationships, found = _check_relationships(rows, known)

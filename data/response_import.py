@@ -3,8 +3,9 @@
 The file has one row per response and the columns of the responses export: `rater_dept`,
 `provider_dept`, `frequency`, `recommend`, one column per item id of the wave's survey
 (`reliability_2` ...), and optionally `change`, `need` (comments) and `wave` (ignored: the target
-wave is chosen by the person importing). Encodings: UTF-8 with or without a byte-order mark, and
-GBK/GB18030 (what Chinese Excel saves). An empty item cell means "not applicable".
+wave is chosen by the person importing). The file is read by data/uploads.py, the reader of every
+upload: UTF-8 with or without a byte-order mark, UTF-16 with one, and GBK/GB18030 (what Chinese
+Excel saves). An empty item cell means "not applicable".
 
 Every row is checked against the organisation (department codes must exist) and against the survey
 definition of the wave (frequency options, the 1-5 and 0-10 scales, comment lengths). If anything
@@ -14,9 +15,7 @@ column. A responses export of a wave imported into an empty wave reproduces the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,13 +28,16 @@ from data.exports import OPEN_QUESTIONS, restore_text
 from data.org import list_departments
 from data.problems import Problem
 from data.responses import insert_frames
+from data.uploads import problem_for, read_frame
 from data.waves import get_wave, survey_for_version
 from surveys.definition import Survey
 
-ENCODINGS = ("utf-8-sig", "gb18030")
 KEY_COLUMNS = ("rater_dept", "provider_dept", "frequency", "recommend")
 IGNORED_COLUMNS = ("wave", "hidden_figures")  # written by the responses export, read by nobody
 MAX_PROBLEMS = 500  # enough to fix a file; more would only bury the first ones
+MAX_ROWS = 1_000_000  # responses per file: more than any company's survey wave
+# How the upload reader's problems (data/uploads.py) are called here (ui/locales/exports.yaml).
+_READ_CODES = {"workbook": "encoding", "binary": "encoding"}
 _CHUNK = 20_000
 
 Progress = Callable[[float, str], None]
@@ -73,41 +75,11 @@ def _noop(_fraction: float, _stage: str) -> None:
     return None
 
 
-def decode_file(raw: bytes) -> tuple[str | None, Problem | None]:
-    """The file's text (UTF-8 with or without BOM, else GBK/GB18030) or the problem."""
-    if not raw or not raw.strip():
-        return None, _problem("empty")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
-        return None, _problem("encoding")
-    for encoding in ENCODINGS:
-        try:
-            return raw.decode(encoding), None
-        except UnicodeDecodeError:
-            continue
-    return None, _problem("encoding")
-
-
 def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[Problem]]:
-    """Parse the CSV into text columns (nothing converted yet) or return file-level problems."""
-    text, problem = decode_file(raw)
-    if problem is not None:
-        return None, [problem]
-    try:
-        header = next(csv.reader(io.StringIO(text)), [])
-    except csv.Error:
-        return None, [_problem("not_csv")]
-    header = [h.strip() for h in header]
-    duplicates = sorted({h for h in header if header.count(h) > 1 and h})
-    if duplicates:
-        return None, [_problem("duplicate_column", column=d) for d in duplicates]
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, csv.Error, ValueError):
-        return None, [_problem("not_csv")]
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty:
-        return None, [_problem("empty")]
-    return frame, []
+    """Parse the CSV into text columns (nothing converted yet) or return file-level problems
+    (data/uploads.py, the reader of every upload)."""
+    frame, problems = read_frame(raw, max_rows=MAX_ROWS)
+    return frame, [problem_for(p, _READ_CODES, "responses") for p in problems]
 
 
 def _column_problems(frame: pd.DataFrame, survey: Survey) -> list[Problem]:

@@ -100,6 +100,12 @@ def test_empty_item_cells_are_not_applicable_and_a_bom_or_gbk_file_is_read(demo)
     assert text.fetchall() == [("需要更早的交货信息",)]
 
 
+def test_a_utf16_file_as_excel_saves_unicode_text_is_read(demo):
+    # Excel's "Unicode text": UTF-16 with a byte order mark, tab-separated (data/uploads.py, one reader)
+    checked = check_file(demo, TARGET, _rows(demo).to_csv(index=False, sep="\t").encode("utf-16"))
+    assert checked.ok, _messages(checked)
+
+
 def test_a_utf8_file_with_a_byte_order_mark_is_read(demo):
     checked = check_file(demo, TARGET, "\ufeff".encode() + _csv(_rows(demo)))
     assert checked.ok, _messages(checked)
@@ -148,7 +154,7 @@ def test_a_row_without_any_answer_is_refused(demo):
         (b"", "the file is empty"),
         (b"   \n", "the file is empty"),
         (b"rater_dept,provider_dept\n", "the file is empty"),
-        ("rater_dept,provider_dept,frequency\nSALES,PROD,weekly\n".encode("utf-16"), "not UTF-8 or GBK"),
+        (b"PK\x03\x04 an Excel workbook", "not UTF-8 or GBK"),
         (b"\xff\xfe\x00\x00garbage", "not UTF-8 or GBK"),
     ],
 )
