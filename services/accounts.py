@@ -19,18 +19,10 @@ def _done(db: Database, actor: str, action: Action, username: str, detail: str |
     changed()
 
 
-def add(
-    db: Database,
-    actor: str,
-    username: str,
-    role: str,
-    *,
-    display_name: str | None = None,
-    email: str | None = None,
-    password: str | None = None,
-) -> dict:
-    """Create an account (`password` None: single sign-on only); return it as `data.users.get_user` does."""
-    user = users.add_user(db, username, role, display_name=display_name, email=email, password=password)
+def add(db: Database, actor: str, username: str, role: str, **details: str | None) -> dict:
+    """Create an account; `details` are `data.users.add_user`'s display_name, email and password
+    (password None: single sign-on only). Return the account as `data.users.get_user` does."""
+    user = users.add_user(db, username, role, **details)
     _done(db, actor, Action.USER_ADD, user["username"], role)
     return user
 

@@ -7,8 +7,6 @@ every problem found, before anything is written or recorded.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from data.audit import Action, record_event
 from data.db import Database
 from data.wave_setup import change_status, create_checked_wave
@@ -18,36 +16,12 @@ from services.versions import changed
 _STEP_ACTIONS = {"open": Action.WAVE_OPEN, "closed": Action.WAVE_CLOSE}
 
 
-def create(
-    db: Database,
-    actor: str,
-    wave_id: str,
-    *,
-    name_en: str,
-    name_zh: str,
-    survey_version: str,
-    opens_on: dt.date,
-    closes_on: dt.date,
-    k_min: int = 5,
-    k_comments: int = 10,
-    self_assessment: bool = False,
-    default_lang: str = "en",
-) -> Wave:
-    """Create a draft wave (the default questionnaire is registered first when needed)."""
-    wave = create_checked_wave(
-        db,
-        wave_id.strip(),
-        name_en=name_en,
-        name_zh=name_zh,
-        survey_version=survey_version,
-        opens_on=opens_on,
-        closes_on=closes_on,
-        k_min=k_min,
-        k_comments=k_comments,
-        self_assessment=self_assessment,
-        default_lang=default_lang,
-    )
-    detail = f"survey={survey_version}, k={wave.k_min}, k_comments={wave.k_comments}, self={wave.self_assessment}"
+def create(db: Database, actor: str, wave_id: str, **settings: object) -> Wave:
+    """Create a draft wave; `settings` are `data.wave_setup.create_checked_wave`'s (names, survey
+    version, dates, thresholds, self-assessment, language). The default questionnaire is registered
+    first when needed."""
+    wave = create_checked_wave(db, wave_id.strip(), **settings)
+    detail = f"survey={wave.survey_version}, k={wave.k_min}, k_comments={wave.k_comments}, self={wave.self_assessment}"
     record_event(db, actor, Action.WAVE_CREATE, target=wave.wave_id, detail=detail)
     changed()  # the list of waves
     return wave
