@@ -27,9 +27,9 @@ from data.db import Database
 from data.exports import OPEN_QUESTIONS, restore_text
 from data.org import list_departments
 from data.problems import Problem
-from data.responses import insert_frames
+from data.responses import insert_frames, response_count
 from data.uploads import problem_for, read_frame
-from data.waves import get_wave, survey_for_version
+from data.waves import Wave, get_wave, survey_for_version
 from surveys.definition import Survey
 
 KEY_COLUMNS = ("rater_dept", "provider_dept", "frequency", "recommend")
@@ -115,32 +115,30 @@ class _Problems:
         self.more += max(len(rows) - room, 0)
 
 
-def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | None = None) -> CheckedImport:
-    """Read and check a historical responses file for `wave_id`; nothing is written.
+@dataclass
+class _Checked:
+    """The columns of a file once checked: cleaned text and numbers, ready to become rows."""
 
-    Returns a `CheckedImport` whose `problems` is empty when the file can be imported; then
-    `responses`, `answers` and `comments` hold the rows to write.
-    """
-    progress = progress or _noop
-    wave = get_wave(db, wave_id)
-    if wave is None:
-        return CheckedImport(wave_id, 0, [_problem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
-    existing = db.connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [wave_id]).fetchall()[0][0]
-    survey = survey_for_version(db, wave.survey_version)
-    frame, problems = read_table(raw)
-    if frame is None:
-        return CheckedImport(wave_id, 0, problems, pd.DataFrame())
-    preview = frame.head(20)
-    problems = _column_problems(frame, survey)
+    depts: dict[str, pd.Series]
+    frequency: pd.Series
+    recommend: pd.Series
+    items: pd.DataFrame
+    notes: dict[str, pd.Series]
+
+
+def _wave_problems(db: Database, wave: Wave) -> list[Problem]:
+    """Why the wave cannot take history: it has responses already, or staff are answering it now."""
+    existing = response_count(db, wave.wave_id)
     if existing:
-        problems.insert(0, _problem("wave_not_empty", values={"wave": wave_id, "n": existing}))
-    elif wave.status == "open":
+        return [_problem("wave_not_empty", values={"wave": wave.wave_id, "n": existing})]
+    if wave.status == "open":
         # staff are answering this wave right now; history belongs in a wave of its own
-        problems.insert(0, _problem("wave_open", values={"wave": wave_id}))
-    if problems:
-        return CheckedImport(wave_id, len(frame), problems, preview)
+        return [_problem("wave_open", values={"wave": wave.wave_id})]
+    return []
 
-    found = _Problems()
+
+def _check_cells(db: Database, frame: pd.DataFrame, survey: Survey, found: _Problems, progress: Progress) -> _Checked:
+    """Check every cell against the organisation and the survey, row by row, into `found`."""
     codes = set(list_departments(db)["code"])
     total_steps = 5 + len(survey.item_ids)  # two department columns, frequency, recommend, items, comments
     step = 0
@@ -198,25 +196,28 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
         )
         notes[question.id] = text
     advance()
+    return _Checked(depts, frequency, recommend, item_frame, notes)
 
-    if found.items:
-        return CheckedImport(wave_id, len(frame), found.items, preview, more_problems=found.more)
 
-    ids = [str(uuid.uuid4()) for _ in range(len(frame))]
+def _rows_to_write(wave: Wave, checked: _Checked) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(responses, answers, comments) of a checked file, as data.responses.insert_frames takes them."""
+    n = len(checked.frequency)
+    ids = [str(uuid.uuid4()) for _ in range(n)]
     # Historical rows carry no sitting and no date: each gets its own random submission id and the
     # wave's closing date, like a submission made on the last day.
     responses = pd.DataFrame(
         {
             "response_id": ids,
-            "wave_id": wave_id,
-            "rater_dept": depts["rater_dept"].to_numpy(),
-            "provider_dept": depts["provider_dept"].to_numpy(),
-            "frequency": frequency.to_numpy(),
-            "recommend": recommend.astype("Int16").to_numpy(),
-            "submission_id": [str(uuid.uuid4()) for _ in range(len(frame))],
+            "wave_id": wave.wave_id,
+            "rater_dept": checked.depts["rater_dept"].to_numpy(),
+            "provider_dept": checked.depts["provider_dept"].to_numpy(),
+            "frequency": checked.frequency.to_numpy(),
+            "recommend": checked.recommend.astype("Int16").to_numpy(),
+            "submission_id": [str(uuid.uuid4()) for _ in range(n)],
             "submitted_on": wave.closes_on if isinstance(wave.closes_on, dt.date) else dt.date.today(),
         }
     )
+    item_frame = checked.items.copy()
     item_frame.index = ids
     answers = (
         item_frame.rename_axis("response_id")
@@ -228,7 +229,7 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
     )
     comment_parts = [
         pd.DataFrame({"response_id": ids, "question": question, "text": text.to_numpy()})
-        for question, text in notes.items()
+        for question, text in checked.notes.items()
     ]
     comments = (
         pd.concat(comment_parts, ignore_index=True)
@@ -236,7 +237,33 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
         else pd.DataFrame(columns=["response_id", "question", "text"])
     )
     comments = comments[comments["text"].str.len() > 0].reset_index(drop=True)
-    return CheckedImport(wave_id, len(frame), [], preview, responses, answers, comments)
+    return responses, answers, comments
+
+
+def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | None = None) -> CheckedImport:
+    """Read and check a historical responses file for `wave_id`; nothing is written.
+
+    The steps: the wave exists and can take history, the file reads as a table, its columns are the
+    survey's, every cell is valid; then the rows to write are made. Returns a `CheckedImport` whose
+    `problems` is empty when the file can be imported; then `responses`, `answers` and `comments`
+    hold the rows to write.
+    """
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        return CheckedImport(wave_id, 0, [_problem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
+    survey = survey_for_version(db, wave.survey_version)
+    frame, problems = read_table(raw)
+    if frame is None:
+        return CheckedImport(wave_id, 0, problems, pd.DataFrame())
+    preview = frame.head(20)
+    problems = _wave_problems(db, wave) + _column_problems(frame, survey)
+    if problems:
+        return CheckedImport(wave_id, len(frame), problems, preview)
+    found = _Problems()
+    checked = _check_cells(db, frame, survey, found, progress or _noop)
+    if found.items:
+        return CheckedImport(wave_id, len(frame), found.items, preview, more_problems=found.more)
+    return CheckedImport(wave_id, len(frame), [], preview, *_rows_to_write(wave, checked))
 
 
 def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | None = None) -> int:
