@@ -22,7 +22,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from data.audit import record_event
+from data.audit import Action, record_event
 from data.db import Database
 from data.problems import Refused, refusal
 from data.sessions import end_sessions_of
@@ -464,7 +464,7 @@ def verify(
             return outcome
     finally:
         actor = name[:64] or "-"
-        action = "sign_in" if outcome.status == "ok" else "sign_in_failed"
+        action = Action.SIGN_IN if outcome.status == "ok" else Action.SIGN_IN_FAILED
         record_event(db, actor, action, detail=f"{detail} from {address}")
 
 
