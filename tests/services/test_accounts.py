@@ -2,10 +2,13 @@
 
 import pytest
 
+import cli
 from data.audit import list_events
+from data.db import Database
 from data.problems import Refused
 from data.users import get_user
 from services import accounts, versions
+from tests.conftest import add_test_user, run_page
 
 
 def _events(db) -> list[tuple]:
@@ -48,3 +51,22 @@ def test_demo_accounts_are_recorded_once(memory_db):
     assert {e[1:] for e in _events(memory_db)} == {
         ("user_add", n, "demo account") for n in ("demo-admin", "demo-analyst", "demo-leader")
     }
+
+
+def test_the_page_and_the_command_line_record_the_same_role_change(empty_db_path, tmp_path, capsys):
+    cli_db = tmp_path / "cli.duckdb"
+    for path in (empty_db_path, cli_db):
+        add_test_user(path, "boss", "admin")
+        add_test_user(path, "li.na", "leader")
+    at = run_page("views/admin_users.py", empty_db_path, role="admin")
+    at.selectbox(key="admin_users.chosen").select("li.na").run()
+    at.selectbox(key="admin_users.new_role").select("analyst").run()
+    at.button(key="admin_users.set_role").click().run()
+    assert cli.main(["user", "set-role", "li.na", "analyst", "--db", str(cli_db)]) == 0
+    capsys.readouterr()
+    recorded = []
+    for path in (empty_db_path, cli_db):
+        db = Database(path)
+        recorded.append(list_events(db)[["action", "target", "detail"]].to_dict("records"))
+        db.close()
+    assert recorded[0] == recorded[1] == [{"action": "user_set_role", "target": "li.na", "detail": "leader -> analyst"}]
