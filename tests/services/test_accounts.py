@@ -11,6 +11,15 @@ from services import accounts, versions
 from tests.conftest import add_test_user, run_page
 
 
+def recorded_events(path) -> list[dict]:
+    """What the audit log of the database file at `path` says, without the actor and the time."""
+    db = Database(path)
+    try:
+        return list_events(db)[["action", "target", "detail"]].to_dict("records")
+    finally:
+        db.close()
+
+
 def _events(db) -> list[tuple]:
     frame = list_events(db).fillna("")
     return list(zip(frame["actor"], frame["action"], frame["target"], frame["detail"], strict=True))
@@ -64,9 +73,5 @@ def test_the_page_and_the_command_line_record_the_same_role_change(empty_db_path
     at.button(key="admin_users.set_role").click().run()
     assert cli.main(["user", "set-role", "li.na", "analyst", "--db", str(cli_db)]) == 0
     capsys.readouterr()
-    recorded = []
-    for path in (empty_db_path, cli_db):
-        db = Database(path)
-        recorded.append(list_events(db)[["action", "target", "detail"]].to_dict("records"))
-        db.close()
+    recorded = [recorded_events(empty_db_path), recorded_events(cli_db)]
     assert recorded[0] == recorded[1] == [{"action": "user_set_role", "target": "li.na", "detail": "leader -> analyst"}]

@@ -6,10 +6,10 @@ import pytest
 
 import cli
 from data.audit import list_events
-from data.db import Database
 from data.problems import Refused
 from services import versions, waves
 from tests.conftest import run_page
+from tests.services.test_accounts import recorded_events
 from tests.views.test_admin_waves import PAGE, _fill
 
 DATES = {"opens_on": dt.date(2027, 3, 1), "closes_on": dt.date(2027, 3, 21)}
@@ -47,9 +47,5 @@ def test_the_page_and_the_command_line_record_the_same_event(empty_db_path, tmp_
     args = ["wave", "create", "W1", "--db", str(cli_db), "--opens", "2027-03-01", "--closes", "2027-03-21"]
     assert cli.main([*args, "--k", "5", "--k-comments", "10", "--self-assessment"]) == 0
     capsys.readouterr()
-    recorded = []
-    for path in (empty_db_path, cli_db):
-        db = Database(path)
-        recorded.append(list_events(db)[["action", "target", "detail"]].to_dict("records"))
-        db.close()
+    recorded = [recorded_events(empty_db_path), recorded_events(cli_db)]
     assert recorded[0] == recorded[1] != []
