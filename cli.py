@@ -24,6 +24,14 @@ def open_db(args: argparse.Namespace) -> Database:
     return Database(args.db or db_path_from_env())
 
 
+def print_problems(problems: list, prefix: str = "error: ") -> None:
+    """Refusals in English, worded as the pages word them (texts.py), one per line on stderr."""
+    from texts import describe
+
+    for problem in problems:
+        print(f"{prefix}{describe(problem, 'en')}", file=sys.stderr)
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     db = open_db(args)
     print(f"database ready at {db.path} (schema version {db.schema_version()})")
@@ -54,14 +62,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from report.exports import ExportError, export_table
+    from data.problems import Refused
+    from report.exports import export_table
 
     db = open_db(args)
     try:
         result = export_table(
             db, args.table, args.wave, args.format, args.out, actor="cli", relationship_type=args.relationship_type
         )
-    except (ExportError, ValueError) as exc:
+    except Refused as refused:
+        print_problems(refused.problems)
+        return 2
+    except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = ", ".join(f"{name} {n} rows" for name, n in result.rows.items())
@@ -70,7 +82,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_import_responses(args: argparse.Namespace) -> int:
-    from data.response_import import import_responses
+    from services.imports import import_file
 
     try:
         raw = args.file.read_bytes()
@@ -82,12 +94,11 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     def progress(fraction: float, stage: str) -> None:
         print(f"\r{stage}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
 
-    checked = import_responses(db, args.wave, raw, actor="cli", source=args.file.name, progress=progress)
+    checked = import_file(db, "cli", args.wave, raw, source=args.file.name, progress=progress)
     print(file=sys.stderr)
     if not checked.ok:
         print(f"nothing imported; {len(checked.problems) + checked.more_problems} problem(s):", file=sys.stderr)
-        for problem in checked.problems:
-            print(f"  {problem.message('en')}", file=sys.stderr)
+        print_problems(checked.problems, prefix="  ")
         if checked.more_problems:
             print(f"  ... and {checked.more_problems} more", file=sys.stderr)
         return 1
@@ -97,7 +108,9 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
 
 def cmd_invite(args: argparse.Namespace) -> int:
     """Roster CSV in, personal links CSV out; on any problem print them all and write nothing."""
-    from data.invitations import RosterError, create_invitations, parse_roster_for, write_links_csv
+    from data.invitations import parse_roster_for, write_links_csv
+    from data.problems import Refused
+    from services.invitations import create
 
     try:
         raw = args.roster.read_bytes()
@@ -108,15 +121,14 @@ def cmd_invite(args: argparse.Namespace) -> int:
         print(f"error: the folder of {args.out} does not exist", file=sys.stderr)
         return 2
     db = open_db(args)
-    roster, errors = parse_roster_for(db, raw)
+    roster, problems = parse_roster_for(db, raw)
     try:
-        if errors:
-            raise RosterError(errors)
-        links = create_invitations(db, args.wave, roster, base_url=args.base_url, expires_days=args.expires)
-    except RosterError as exc:
-        print(f"nothing written; {len(exc.messages)} problem(s) in {args.roster}:", file=sys.stderr)
-        for message in exc.messages:
-            print(f"  {message}", file=sys.stderr)
+        if problems:
+            raise Refused(problems)
+        links = create(db, "cli", args.wave, roster, base_url=args.base_url, expires_days=args.expires)
+    except Refused as refused:
+        print(f"nothing written; {len(refused.problems)} problem(s) in {args.roster}:", file=sys.stderr)
+        print_problems(refused.problems, prefix="  ")
         return 2
     write_links_csv(links, args.out)
     print(f"created {len(links)} invitation(s) for wave {args.wave}; links written to {args.out}")
@@ -167,17 +179,9 @@ def _read_password(args: argparse.Namespace) -> str:
 
 def cmd_user(args: argparse.Namespace) -> int:
     """Accounts: add, disable, enable, set-password, set-role, unlock, list. Changes are audited as 'cli'."""
-    from data.audit import record_event
-    from data.users import (
-        UserError,
-        add_user,
-        list_users,
-        set_active,
-        set_password,
-        set_role,
-        unlock_user,
-    )
-    from texts import describe_user_error
+    from data.problems import Refused
+    from data.users import list_users
+    from services import accounts
 
     db = open_db(args)
     try:
@@ -191,44 +195,38 @@ def cmd_user(args: argparse.Namespace) -> int:
             return 0
         if args.action == "add":
             password = None if args.sso_only else _read_password(args)
-            user = add_user(db, args.username, args.role, display_name=args.name, email=args.email, password=password)
-            record_event(db, "cli", "user_add", target=user["username"], detail=args.role)
+            user = accounts.add(
+                db, "cli", args.username, args.role, display_name=args.name, email=args.email, password=password
+            )
             print(f"added {user['username']} ({user['role']})")
         elif args.action == "disable":
-            set_active(db, args.username, False)
-            record_event(db, "cli", "user_disable", target=args.username)
+            accounts.set_active(db, "cli", args.username, False)
             print(f"disabled {args.username}")
         elif args.action == "enable":
-            set_active(db, args.username, True)
-            record_event(db, "cli", "user_enable", target=args.username)
+            accounts.set_active(db, "cli", args.username, True)
             print(f"enabled {args.username}")
         elif args.action == "set-password":
-            set_password(db, args.username, _read_password(args))
-            record_event(db, "cli", "user_set_password", target=args.username)
+            accounts.set_password(db, "cli", args.username, _read_password(args))
             print(f"password of {args.username} changed")
         elif args.action == "set-role":
-            set_role(db, args.username, args.role)
-            record_event(db, "cli", "user_set_role", target=args.username, detail=args.role)
+            accounts.set_role(db, "cli", args.username, args.role)
             print(f"{args.username} is now {args.role}")
         elif args.action == "unlock":
-            unlock_user(db, args.username)
-            record_event(db, "cli", "user_unlock", target=args.username)
+            accounts.unlock(db, "cli", args.username)
             print(f"{args.username} unlocked")
-    except UserError as error:
-        print(f"error: {describe_user_error(error, 'en')}", file=sys.stderr)
+    except Refused as refused:
+        print_problems(refused.problems)
         return 2
     return 0
 
 
 def cmd_demo_users(args: argparse.Namespace) -> int:
     """The documented demo accounts (README), marked as demo; existing ones are left as they are."""
-    from data.audit import record_event
-    from data.users import DEMO_ACCOUNTS, ensure_demo_users
+    from data.users import DEMO_ACCOUNTS
+    from services.accounts import add_demo_accounts
 
     db = open_db(args)
-    created = ensure_demo_users(db)
-    for name in created:
-        record_event(db, "cli", "user_add", target=name, detail="demo account")
+    created = add_demo_accounts(db, "cli")
     print("demo accounts (demo only, passwords are public):")
     for username, _, role, password in DEMO_ACCOUNTS:
         print(f"  {username:<14} {role:<8} password: {password}" + ("" if username in created else "  (existed)"))
@@ -237,9 +235,8 @@ def cmd_demo_users(args: argparse.Namespace) -> int:
 
 def cmd_import_org(args: argparse.Namespace) -> int:
     """Departments and relationships from CSV; every problem printed, nothing written unless all is well."""
-    from data.audit import record_event
-    from data.org_import import read_organisation, write_organisation
-    from texts import describe_problem
+    from data.org_import import read_organisation
+    from services.organisation import import_files
 
     def read(path: Path | None) -> bytes | None:
         return None if path is None else path.read_bytes()
@@ -253,16 +250,14 @@ def cmd_import_org(args: argparse.Namespace) -> int:
     for file, encoding in changes.encodings.items():
         print(f"{file}: read as {encoding}")
     if not changes.ok:
-        for problem in changes.problems:
-            print(f"error: {describe_problem(problem, 'en')}", file=sys.stderr)
+        print_problems(changes.problems)
         print("nothing was written", file=sys.stderr)
         return 2
     summary = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in changes.counts.items())
     if args.dry_run:
         print(f"would write: {summary}")
         return 0
-    write_organisation(db, changes)
-    record_event(db, "cli", "org_import", detail=summary)
+    import_files(db, "cli", changes)
     print(f"written: {summary}")
     return 0
 
@@ -271,10 +266,10 @@ def cmd_wave(args: argparse.Namespace) -> int:
     """Waves: create (from a survey file or a registered version), open, close, list."""
     import datetime as dt
 
-    from data.audit import record_event
-    from data.wave_setup import WaveError, change_status, create_checked_wave, register_survey_file
+    from data.problems import Refused
+    from data.wave_setup import register_survey_file
     from data.waves import list_waves
-    from texts import describe_wave_error
+    from services import waves
 
     db = open_db(args)
     try:
@@ -287,8 +282,9 @@ def cmd_wave(args: argparse.Namespace) -> int:
             return 0
         if args.action == "create":
             version = args.survey_version or register_survey_file(db, args.survey)
-            wave = create_checked_wave(
+            wave = waves.create(
                 db,
+                "cli",
                 args.wave_id,
                 name_en=args.name_en or args.wave_id,
                 name_zh=args.name_zh or args.name_en or args.wave_id,
@@ -302,14 +298,12 @@ def cmd_wave(args: argparse.Namespace) -> int:
                 self_assessment=args.self_assessment,
                 default_lang=args.lang,
             )
-            record_event(db, "cli", "wave_create", target=wave.wave_id, detail=f"survey={version}, k={wave.k_min}")
             print(f"created wave {wave.wave_id} (draft) from {version}")
         else:
-            wave = change_status(db, args.wave_id, "open" if args.action == "open" else "closed")
-            record_event(db, "cli", "wave_" + args.action, target=wave.wave_id)
+            wave = waves.set_status(db, "cli", args.wave_id, "open" if args.action == "open" else "closed")
             print(f"wave {wave.wave_id} is {wave.status}")
-    except WaveError as error:
-        print(f"error: {describe_wave_error(error, 'en')}", file=sys.stderr)
+    except Refused as refused:
+        print_problems(refused.problems)
         return 2
     except (ValueError, OSError) as error:  # a bad date or survey file: say what, no traceback
         print(f"error: {error}", file=sys.stderr)
@@ -318,7 +312,8 @@ def cmd_wave(args: argparse.Namespace) -> int:
 
 
 def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
-    """The accounts, organisation and wave commands (issue 6)."""
+    """The commands an administrator uses to set up and run surveys: accounts, demo accounts, the
+    organisation import and waves (each the command-line twin of an Administration page)."""
     from data.users import ROLES
     from surveys.definition import DEFAULT_SURVEY_PATH
 

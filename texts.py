@@ -16,10 +16,8 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-if TYPE_CHECKING:  # only the types: data/ may use these texts too
-    from data.org_import import Problem
-    from data.users import UserError
-    from data.wave_setup import WaveError
+if TYPE_CHECKING:  # only the type: data/ may use these texts too
+    from data.problems import Problem
 
 LANGUAGES = ("en", "zh")
 LANGUAGE_NAMES = {"en": "English", "zh": "中文"}
@@ -47,23 +45,40 @@ def translate(key: str, lang: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-# Problems and refusals, worded alike on the pages and by cli.py.
+# Problems and refusals (data.problems), worded alike on the pages and by cli.py.
+
+# The text key of a problem is its area's prefix followed by its code.
+_PREFIXES = {
+    "wave": "wave_err_",
+    "user": "user_err_",
+    "departments": "orgimp_",
+    "relationships": "orgimp_",
+    "responses": "exports_import_",
+    "roster": "roster_",
+    "export": "export_err_",
+}
 
 
-def describe_problem(problem: Problem, lang: str) -> str:
-    """One import problem as a sentence in `lang`, with its file and line."""
-    message = translate("orgimp_" + problem.code, lang, **problem.values)
-    file = translate("admin_org_file_" + problem.file, lang)
-    if problem.row is None:
-        return translate("admin_org_problem_file", lang, file=file, message=message)
-    return translate("admin_org_problem_row", lang, file=file, row=problem.row, message=message)
+def problem_key(problem: Problem) -> str:
+    """The text key that words `problem` (ui/locales)."""
+    return _PREFIXES.get(problem.area, "") + problem.code
 
 
-def describe_wave_error(error: WaveError, lang: str) -> str:
-    """A refused wave change as a sentence in `lang`."""
-    return translate("wave_err_" + error.code, lang, **error.values)
-
-
-def describe_user_error(error: UserError, lang: str) -> str:
-    """A refused account change as a sentence in `lang`."""
-    return translate("user_err_" + error.code, lang, **error.values)
+def describe(problem: Problem, lang: str = "en", *, with_row: bool = True) -> str:
+    """One problem as a sentence in `lang`, starting with where it is (file and line) unless `with_row`
+    is False (a table that shows the row in a column of its own)."""
+    values = dict(problem.values)
+    if problem.area in ("departments", "relationships"):
+        message = translate(problem_key(problem), lang, **values)
+        file = translate("admin_org_file_" + problem.area, lang)
+        if problem.row is None:
+            return translate("admin_org_problem_file", lang, file=file, message=message)
+        return translate("admin_org_problem_row", lang, file=file, row=problem.row, message=message)
+    if problem.area == "responses":
+        text = translate(problem_key(problem), lang, column=problem.column or "", **values)
+        if problem.row is None or not with_row:
+            return text
+        return translate("exports_import_at_row", lang, row=problem.row, text=text)
+    if problem.area == "roster" and problem.row is not None:
+        values["row"] = problem.row  # the roster's texts name their row themselves
+    return translate(problem_key(problem), lang, **values)

@@ -1,23 +1,55 @@
 """The audit log: who signed in, exported, or changed a wave or the organisation, and when.
 
-Never put survey answers or comments in it. Actions in use: sign_in, sign_in_failed, sign_out,
-session_expired, user_add, user_set_role, user_disable, user_enable, user_set_password, user_unlock,
-org_import, org_edit, wave_create, wave_open, wave_close, invitations_create, export.
+Never put survey answers or comments in it. The actions are a closed set (`Action`): a writer
+cannot invent a new spelling for an action that already has one, and the audit page and its filter
+name every action in both languages (`audit_action_<name>` in ui/locales/admin.yaml). The stored
+names are the values below; rows written before the set existed used the same names.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 
 import pandas as pd
 
 from data.db import Database
 
 
-def record_event(db: Database, actor: str, action: str, target: str | None = None, detail: str | None = None) -> None:
-    """Append one event (actor: a username or 'cli'; action: e.g. 'sign_in', 'export', 'wave_open')."""
+class Action(StrEnum):
+    """Every action the audit log records; the value is the name stored in `audit_log.action`."""
+
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_OUT = "sign_out"
+    SESSION_EXPIRED = "session_expired"
+    USER_ADD = "user_add"
+    USER_SET_ROLE = "user_set_role"
+    USER_DISABLE = "user_disable"
+    USER_ENABLE = "user_enable"
+    USER_SET_PASSWORD = "user_set_password"
+    USER_UNLOCK = "user_unlock"
+    ORG_IMPORT = "org_import"
+    ORG_EDIT = "org_edit"
+    WAVE_CREATE = "wave_create"
+    WAVE_OPEN = "wave_open"
+    WAVE_CLOSE = "wave_close"
+    INVITATIONS_CREATE = "invitations_create"
+    IMPORT_RESPONSES = "import_responses"
+    EXPORT = "export"
+
+
+def record_event(
+    db: Database, actor: str, action: Action | str, target: str | None = None, detail: str | None = None
+) -> None:
+    """Append one event (actor: a username or 'cli'). `action` must be one of `Action` (its member or
+    its stored name): an unknown action raises ValueError and nothing is written."""
+    try:
+        name = Action(action).value
+    except ValueError:
+        raise ValueError(f"unknown audit action {action!r}: add it to data.audit.Action first") from None
     db.connection().execute(
-        "INSERT INTO audit_log (actor, action, target, detail) VALUES (?, ?, ?, ?)", [actor, action, target, detail]
+        "INSERT INTO audit_log (actor, action, target, detail) VALUES (?, ?, ?, ?)", [actor, name, target, detail]
     )
 
 

@@ -7,10 +7,8 @@ links file handed back to the admin for the mail merge.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 import secrets
 from collections.abc import Collection
@@ -21,9 +19,10 @@ from urllib.parse import quote
 import pandas as pd
 
 from data.db import Database
+from data.problems import Problem, Refused
 from data.spreadsheet import neutralise_text
+from data.uploads import problem_for, read_rows
 from data.waves import Wave, get_wave
-from texts import translate
 
 TOKEN_BYTES = 32
 ROSTER_CONTACT_COLUMNS = ("email", "name")
@@ -34,17 +33,9 @@ TOKEN_STATUSES = ("ok", "unknown", "expired", "used", "wave_not_open")
 _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 
 
-def _message(key: str, lang: str, **values: object) -> str:
-    """A roster message in `lang`: the text roster_<key> (ui/locales/invitations.yaml)."""
-    return translate(f"roster_{key}", lang, **values)
-
-
-class RosterError(ValueError):
-    """A roster (or the wave it is for) was refused; `messages` are the row-level reasons."""
-
-    def __init__(self, messages: list[str]) -> None:
-        self.messages = list(messages)
-        super().__init__("\n".join(self.messages))
+def _problem(code: str, row: int | None = None, /, **values: object) -> Problem:
+    """A roster problem (worded as `roster_<code>` in ui/locales/admin.yaml by texts.py)."""
+    return Problem(code, row=row, values=values, area="roster")
 
 
 def hash_token(token: str) -> str:
@@ -52,109 +43,72 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _decode(raw: bytes, lang: str) -> tuple[str | None, str | None]:
-    """(text, error message). Accepts UTF-8 (with or without BOM) and GBK/GB18030 as Excel saves it."""
-    if raw.startswith(b"PK\x03\x04"):
-        return None, _message("xlsx", lang)
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None, _message("utf16", lang)
-    if b"\x00" in raw[:4096]:
-        return None, _message("binary", lang)
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        # gb18030 decodes many byte strings; text with control characters was not a roster.
-        if re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", text):
-            return None, _message("binary", lang)
-        return text, None
-    return None, _message("encoding", lang)
+# How the upload reader's problems (data/uploads.py) are called here (ui/locales/admin.yaml `roster_<code>`).
+_READ_CODES = {"workbook": "xlsx", "not_csv": "csv", "too_many_rows": "too_many"}
 
 
 def parse_roster(
-    raw: bytes, *, departments: Collection[str] | None = None, inactive: Collection[str] = (), lang: str = "en"
-) -> tuple[pd.DataFrame, list[str]]:
+    raw: bytes, *, departments: Collection[str] | None = None, inactive: Collection[str] = ()
+) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a roster CSV: one row per person, an `email` and/or `name` column and a `department` code.
 
     Parameters
     ----------
     raw : bytes
-        The file as uploaded. UTF-8, UTF-8 with BOM and GBK/GB18030 (what Excel writes for Chinese
-        text) are accepted; UTF-16, workbooks and other bytes are refused with a message.
+        The file as uploaded, read by data/uploads.py (UTF-8 with or without BOM, UTF-16 with BOM,
+        GBK/GB18030; workbooks and other bytes are refused with a problem).
     departments : collection of str, optional
         Known department codes; when given, unknown codes are refused row by row.
     inactive : collection of str
         Codes of departments that exist but are not active (refused row by row).
-    lang : str
-        Language of the messages, 'en' or 'zh'.
 
     Returns
     -------
-    (roster, errors)
+    (roster, problems)
         `roster` has columns email, name, department (the code, upper-cased), and row (the line in
-        the file); `errors` lists every problem with its row. When errors is not empty the roster
+        the file); `problems` lists every problem (data.problems) with its row. When errors is not empty the roster
         must not be used.
     """
     columns = ["row", "email", "name", "department"]
     empty = pd.DataFrame(columns=columns)
-    if not raw or not raw.strip():
-        return empty, [_message("empty", lang)]
-    text, error = _decode(raw, lang)
-    if error:
-        return empty, [error]
-    try:
-        sample = text[:4096]
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample.count("\n") else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    rows = []
-    try:
-        for cells in csv.reader(io.StringIO(text), dialect):
-            if any(cell.strip() for cell in cells):
-                rows.append(cells)
-                # Stop reading at the limit: a million-row file is refused in seconds, not minutes.
-                if len(rows) > MAX_ROSTER_ROWS + 1:
-                    return empty, [_message("too_many", lang, limit=MAX_ROSTER_ROWS)]
-    except csv.Error as exc:
-        return empty, [_message("csv", lang, detail=exc)]
-    if not rows:
-        return empty, [_message("empty", lang)]
-    header = [cell.strip().lower() for cell in rows[0]]
-    errors: list[str] = []
+    read, problem = read_rows(raw, max_rows=MAX_ROSTER_ROWS)
+    if problem is not None:
+        return empty, [problem_for(problem, _READ_CODES, "roster")]
+    header = [cell.strip().lower() for cell in read.header]
+    errors: list[Problem] = []
     for column in sorted({c for c in header if c and header.count(c) > 1}):
-        errors.append(_message("duplicate_column", lang, column=column))
+        errors.append(_problem("duplicate_column", column=column))
     if ROSTER_DEPARTMENT_COLUMN not in header:
-        errors.append(_message("missing_department", lang))
+        errors.append(_problem("missing_department"))
     if not any(c in header for c in ROSTER_CONTACT_COLUMNS):
-        errors.append(_message("missing_contact", lang))
+        errors.append(_problem("missing_contact"))
     if errors:
         return empty, errors
-    if len(rows) == 1:
-        return empty, [_message("no_rows", lang)]
+    if not read.rows:
+        return empty, [_problem("no_rows")]
 
     known = set(departments) if departments is not None else None
     inactive_set = set(inactive)
     records, seen = [], {}
-    # Line numbers as a spreadsheet shows them: the header is line 1.
-    for number, cells in enumerate(rows[1:], start=2):
+    # Row numbers as a spreadsheet shows them: the header is row 1.
+    for number, cells in read.rows:
         if len(cells) != len(header):
-            errors.append(_message("row_columns", lang, row=number, found=len(cells), expected=len(header)))
+            errors.append(_problem("row_columns", number, found=len(cells), expected=len(header)))
             continue
         values = {h: c.strip() for h, c in zip(header, cells, strict=True)}
         email, name = values.get("email", ""), values.get("name", "")
         code = values.get(ROSTER_DEPARTMENT_COLUMN, "").upper()
         if not email and not name:
-            errors.append(_message("row_no_contact", lang, row=number))
+            errors.append(_problem("row_no_contact", number))
         if not code:
-            errors.append(_message("row_no_department", lang, row=number))
+            errors.append(_problem("row_no_department", number))
         elif known is not None and code not in known:
-            errors.append(_message("row_unknown_department", lang, row=number, code=code))
+            errors.append(_problem("row_unknown_department", number, code=code))
         elif code in inactive_set:
-            errors.append(_message("row_inactive_department", lang, row=number, code=code))
+            errors.append(_problem("row_inactive_department", number, code=code))
         who = (email.lower(), name.lower())
         if (email or name) and who in seen:
-            errors.append(_message("row_duplicate", lang, row=number, first=seen[who], who=email or name))
+            errors.append(_problem("row_duplicate", number, first=seen[who], who=email or name))
         elif email or name:
             seen[who] = number
         records.append((number, email, name, code))
@@ -166,10 +120,10 @@ def _department_codes(db: Database) -> tuple[set[str], set[str]]:
     return {code for code, _ in rows}, {code for code, active in rows if not active}
 
 
-def parse_roster_for(db: Database, raw: bytes, *, lang: str = "en") -> tuple[pd.DataFrame, list[str]]:
+def parse_roster_for(db: Database, raw: bytes) -> tuple[pd.DataFrame, list[Problem]]:
     """`parse_roster` with the database's department codes (unknown and inactive codes refused)."""
     known, inactive = _department_codes(db)
-    return parse_roster(raw, departments=known, inactive=inactive, lang=lang)
+    return parse_roster(raw, departments=known, inactive=inactive)
 
 
 def create_invitations(
@@ -179,7 +133,6 @@ def create_invitations(
     *,
     base_url: str,
     expires_days: int = 30,
-    lang: str = "en",
 ) -> pd.DataFrame:
     """Create one invitation per roster row in one transaction (all or nothing).
 
@@ -188,28 +141,28 @@ def create_invitations(
 
     Raises
     ------
-    RosterError
+    Refused
         The wave does not exist or is closed, `expires_days` is not positive, or a row names an
         unknown or inactive department (checked against the database, whatever the caller checked).
     """
     wave = get_wave(db, wave_id)
     if wave is None:
-        raise RosterError([_message("unknown_wave", lang, wave_id=wave_id)])
+        raise Refused(_problem("unknown_wave", wave_id=wave_id))
     if wave.status == "closed":
-        raise RosterError([_message("wave_closed", lang, wave_id=wave_id)])
+        raise Refused(_problem("wave_closed", wave_id=wave_id))
     if expires_days < 1:
-        raise RosterError([_message("expires_days", lang)])
+        raise Refused(_problem("bad_expiry"))
     known, inactive = _department_codes(db)
     codes = roster["department"].astype(str).str.upper()
     rows = roster["row"] if "row" in roster.columns else pd.Series(range(2, len(roster) + 2), index=roster.index)
-    messages = []
+    messages: list[Problem] = []
     for number, code in zip(rows, codes, strict=True):
         if code not in known:
-            messages.append(_message("row_unknown_department", lang, row=number, code=code))
+            messages.append(_problem("row_unknown_department", number, code=code))
         elif code in inactive:
-            messages.append(_message("row_inactive_department", lang, row=number, code=code))
+            messages.append(_problem("row_inactive_department", number, code=code))
     if messages:
-        raise RosterError(messages)
+        raise Refused(messages)
 
     tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in range(len(roster))]
     expires_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=expires_days)

@@ -6,26 +6,26 @@ write is one transaction: all or nothing. Departments in a file are added, or up
 code exists already; relationships are added, or get the file's type when the pair exists already.
 Nothing is deleted by an import (responses refer to departments; a department is made inactive).
 
-Problems are returned, not raised, as `Problem(code, file, row, values)`: `code` names the rule so
-the page and the command line can say it in the reader's language (ui/locales/admin.yaml has
-`orgimp_<code>`), and `row` is the line of the file (the header is line 1) or of the edited table.
+Problems are returned, not raised, as data.problems.Problem with the file as their area: `code` names
+the rule so the page and the command line can say it in the reader's language (texts.py,
+ui/locales/admin.yaml has `orgimp_<code>`), and `row` is the line of the file (the header is line 1)
+or of the edited table.
 
-Encodings: Excel saves "CSV UTF-8" with a byte order mark and plain "CSV" on a Chinese Windows in
-GBK; both are read (GBK through GB18030, its superset), as is UTF-16 ("Unicode text"). A workbook
-(.xlsx) or a file that is none of these gets a problem that says so.
+Encodings and reading: data/uploads.py, the reader of every upload (UTF-8 with or without BOM,
+UTF-16 "Unicode text", GBK; a workbook or a file that is none of these gets a problem that says so).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from data.db import Database
 from data.org import RELATIONSHIP_TYPES, list_departments, list_relationships
+from data.problems import Problem
 from data.text_rules import has_bidi_control
+from data.uploads import Rows, problem_for, read_rows
 
 DEPARTMENT_COLUMNS = ("code", "name_en", "name_zh", "parent_code", "active")
 RELATIONSHIP_COLUMNS = ("customer_dept", "provider_dept", "type")
@@ -74,14 +74,10 @@ MAX_NAME = 80
 MAX_ROWS = 50_000  # rows per file: far more departments or relationships than any organisation has
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One reason the organisation cannot be written. `row` None: the whole file."""
-
-    code: str
-    file: str  # "departments" or "relationships"
-    row: int | None = None
-    values: dict = field(default_factory=dict)
+def _problem(code: str, file: str, row: int | None = None, values: dict | None = None) -> Problem:
+    """One reason the organisation cannot be written (data.problems): its area is the file,
+    "departments" or "relationships"; `row` None: the whole file."""
+    return Problem(code, row=row, values=values or {}, area=file)
 
 
 @dataclass
@@ -107,50 +103,14 @@ def _empty_relationships() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in RELATIONSHIP_COLUMNS})
 
 
-def decode_csv(raw: bytes, file: str) -> tuple[str | None, str | None, list[Problem]]:
-    """(text, encoding name, problems) of an uploaded file's bytes."""
-    if raw.startswith(b"PK\x03\x04") or raw.startswith(b"\xd0\xcf\x11\xe0"):
-        return None, None, [Problem("workbook", file)]
-    if raw.startswith(b"\xef\xbb\xbf"):
-        candidates = ["utf-8-sig"]
-    elif raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8", "gb18030"]
-    for encoding in candidates:
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if "\x00" in text:
-            break
-        return text, encoding, []
-    return None, None, [Problem("bad_encoding", file)]
+# How the upload reader's problems (data/uploads.py) are called here (ui/locales/admin.yaml `orgimp_<code>`).
+_READ_CODES = {"empty": "empty_file", "binary": "bad_encoding", "encoding": "bad_encoding"}
 
 
-def _rows(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[Problem]]:
-    """(columns, [(line, row)], problems) of CSV text; the delimiter (comma, semicolon, tab) is guessed
-    from the header line, because Excel in some locales writes semicolons."""
-    lines = text.splitlines()
-    header_line = next((line for line in lines if line.strip()), "")
-    if not header_line:
-        return [], [], [Problem("empty_file", file)]
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    records = []
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                records.append((reader.line_num, row))
-                # Stop reading at the limit: a million-row file is refused in seconds, not checked for minutes.
-                if len(records) > MAX_ROWS + 1:
-                    return [], [], [Problem("too_many_rows", file, values={"limit": MAX_ROWS})]
-    except csv.Error:
-        # e.g. a lone carriage return inside a field: not a CSV file Excel or a text editor writes
-        return [], [], [Problem("not_csv", file, reader.line_num)]
-    if not records:  # only separators and blanks (e.g. ";"): no header at all
-        return [], [], [Problem("empty_file", file)]
-    header = records[0][1]
+def _rows(read: Rows, file: str) -> tuple[list[str], list[tuple[int, dict[str, str]]], list[Problem]]:
+    """(columns, [(line, row)], problems) of a file read by data.uploads.read_rows: the header's
+    spellings mapped to the column names, each row as a dict of its cells."""
+    header = read.header
     columns = []
     for name in header:
         key = name.strip().lower().replace(" ", "_")
@@ -158,18 +118,18 @@ def _rows(text: str, file: str) -> tuple[list[str], list[tuple[int, dict[str, st
     problems = []
     missing = [c for c in REQUIRED[file] if c not in columns]
     if missing:
-        return columns, [], [Problem("missing_columns", file, values={"columns": ", ".join(missing)})]
+        return columns, [], [_problem("missing_columns", file, values={"columns": ", ".join(missing)})]
     duplicated = sorted({c for c in columns if c and columns.count(c) > 1})
     if duplicated:
-        problems.append(Problem("duplicate_columns", file, values={"columns": ", ".join(duplicated)}))
+        problems.append(_problem("duplicate_columns", file, values={"columns": ", ".join(duplicated)}))
     rows = []
-    for number, cells in records[1:]:
+    for number, cells in read.rows:
         if len(cells) > len(columns) and any(cell.strip() for cell in cells[len(columns) :]):
-            problems.append(Problem("extra_cells", file, number))
+            problems.append(_problem("extra_cells", file, number))
         padded = cells + [""] * (len(columns) - len(cells))
         rows.append((number, {c: padded[i].strip() for i, c in enumerate(columns) if c}))
     if not rows and not problems:
-        problems.append(Problem("no_rows", file))
+        problems.append(_problem("no_rows", file))
     return columns, rows, problems
 
 
@@ -184,26 +144,28 @@ def _check_departments(
     for number, row in rows:
         code = row.get("code", "").upper()
         if not code:
-            problems.append(Problem("missing_code", file, number))
+            problems.append(_problem("missing_code", file, number))
             continue
         if not _good_code(code):
-            problems.append(Problem("bad_code", file, number, {"code": code}))
+            problems.append(_problem("bad_code", file, number, {"code": code}))
             continue
         if code in first_row:
-            problems.append(Problem("duplicate_code", file, number, {"code": code, "first": first_row[code]}))
+            problems.append(_problem("duplicate_code", file, number, {"code": code, "first": first_row[code]}))
             continue
         first_row[code] = number
         for column in ("name_en", "name_zh"):
             name = row.get(column, "")
             if not name:
-                problems.append(Problem("missing_name", file, number, {"code": code, "column": column}))
+                problems.append(_problem("missing_name", file, number, {"code": code, "column": column}))
             elif len(name) > MAX_NAME:
-                problems.append(Problem("name_too_long", file, number, {"code": code, "column": column, "n": MAX_NAME}))
+                problems.append(
+                    _problem("name_too_long", file, number, {"code": code, "column": column, "n": MAX_NAME})
+                )
             elif has_bidi_control(name):
-                problems.append(Problem("bidi_control", file, number, {"code": code, "column": column}))
+                problems.append(_problem("bidi_control", file, number, {"code": code, "column": column}))
         active_text = row.get("active", "").strip().lower()
         if active_text and active_text not in TRUE_WORDS | FALSE_WORDS:
-            problems.append(Problem("bad_active", file, number, {"code": code, "value": row.get("active", "")}))
+            problems.append(_problem("bad_active", file, number, {"code": code, "value": row.get("active", "")}))
         parent = row.get("parent_code", "").upper() or None
         clean.append(
             {
@@ -220,16 +182,16 @@ def _check_departments(
     for d in clean:
         parent = d["parent_code"]
         if parent == d["code"]:
-            problems.append(Problem("own_parent", file, d["_row"], {"code": d["code"]}))
+            problems.append(_problem("own_parent", file, d["_row"], {"code": d["code"]}))
             d["parent_code"] = None  # reported; keeps the cycle search from repeating it
         elif parent is not None and parent not in known:
-            problems.append(Problem("unknown_parent", file, d["_row"], {"code": d["code"], "parent": parent}))
+            problems.append(_problem("unknown_parent", file, d["_row"], {"code": d["code"], "parent": parent}))
             d["parent_code"] = None
         parents[d["code"]] = d["parent_code"]
     for cycle in _cycles({k: (v if isinstance(v, str) else None) for k, v in parents.items()}):
         rows_in_cycle = [d["_row"] for d in clean if d["code"] in cycle]
         problems.append(
-            Problem("cycle", file, min(rows_in_cycle) if rows_in_cycle else None, {"codes": " → ".join(cycle)})
+            _problem("cycle", file, min(rows_in_cycle) if rows_in_cycle else None, {"codes": " → ".join(cycle)})
         )
     frame = pd.DataFrame(clean, columns=[*DEPARTMENT_COLUMNS, "_row"]).drop(columns="_row")
     return frame.astype({"active": bool}), problems
@@ -277,23 +239,23 @@ def _check_relationships(
         bad = False
         for code in (customer, provider):
             if not code:
-                problems.append(Problem("missing_code", file, number))
+                problems.append(_problem("missing_code", file, number))
                 bad = True
             elif code not in known_codes:
-                problems.append(Problem("unknown_code", file, number, {"code": code}))
+                problems.append(_problem("unknown_code", file, number, {"code": code}))
                 bad = True
         if customer and customer == provider:
-            problems.append(Problem("serves_itself", file, number, {"code": customer}))
+            problems.append(_problem("serves_itself", file, number, {"code": customer}))
             bad = True
         if rel_type is None:
             problems.append(
-                Problem("bad_type", file, number, {"value": type_text, "types": ", ".join(RELATIONSHIP_TYPES)})
+                _problem("bad_type", file, number, {"value": type_text, "types": ", ".join(RELATIONSHIP_TYPES)})
             )
             bad = True
         pair = (customer, provider)
         if not bad and pair in first_row:
             problems.append(
-                Problem(
+                _problem(
                     "duplicate_pair",
                     file,
                     number,
@@ -305,6 +267,11 @@ def _check_relationships(
             first_row[pair] = number
             clean.append({"customer_dept": customer, "provider_dept": provider, "type": rel_type})
     return pd.DataFrame(clean, columns=list(RELATIONSHIP_COLUMNS)), problems
+
+
+def _read(raw: bytes, file: str) -> tuple[Rows | None, list[Problem]]:
+    read, problem = read_rows(raw, max_rows=MAX_ROWS)
+    return read, [] if problem is None else [problem_for(problem, _READ_CODES, file)]
 
 
 def read_organisation(db: Database, departments_raw: bytes | None, relationships_raw: bytes | None) -> OrgChanges:
@@ -319,29 +286,29 @@ def read_organisation(db: Database, departments_raw: bytes | None, relationships
     departments = _empty_departments()
     relationships = _empty_relationships()
     if departments_raw is not None:
-        text, encoding, found = decode_csv(departments_raw, "departments")
+        read, found = _read(departments_raw, "departments")
         problems += found
-        if text is not None:
-            encodings["departments"] = encoding
-            _, rows, found = _rows(text, "departments")
+        if read is not None:
+            encodings["departments"] = read.encoding
+            _, rows, found = _rows(read, "departments")
             problems += found
             if rows:
                 departments, found = _check_departments(rows, existing)
                 problems += found
     known = set(existing["code"]) | set(departments["code"])
     if relationships_raw is not None:
-        text, encoding, found = decode_csv(relationships_raw, "relationships")
+        read, found = _read(relationships_raw, "relationships")
         problems += found
-        if text is not None:
-            encodings["relationships"] = encoding
-            _, rows, found = _rows(text, "relationships")
+        if read is not None:
+            encodings["relationships"] = read.encoding
+            _, rows, found = _rows(read, "relationships")
             problems += found
             if rows:
                 relationships, found = _check_relationships(rows, known)
                 problems += found
     if departments_raw is None and relationships_raw is None:
-        problems.append(Problem("no_file", "departments"))
-    problems.sort(key=lambda p: (p.file != "departments", p.row or 0))
+        problems.append(_problem("no_file", "departments"))
+    problems.sort(key=lambda p: (p.area != "departments", p.row or 0))
     changes = OrgChanges(departments, relationships, problems, encodings)
     changes.counts = _preview_counts(db, departments, relationships)
     return changes
@@ -425,7 +392,7 @@ def check_department_table(db: Database, edited: pd.DataFrame) -> OrgChanges:
     departments, problems = _check_departments(rows, stored.iloc[0:0], file="departments")
     removed = sorted(set(stored["code"]) - set(departments["code"]))
     if removed:
-        problems.append(Problem("removed_department", "departments", values={"codes": ", ".join(removed)}))
+        problems.append(_problem("removed_department", "departments", values={"codes": ", ".join(removed)}))
     changes = OrgChanges(departments, _empty_relationships(), problems)
     changes.counts = _preview_counts(db, departments, changes.relationships)
     return changes

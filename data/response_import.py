@@ -3,8 +3,9 @@
 The file has one row per response and the columns of the responses export: `rater_dept`,
 `provider_dept`, `frequency`, `recommend`, one column per item id of the wave's survey
 (`reliability_2` ...), and optionally `change`, `need` (comments) and `wave` (ignored: the target
-wave is chosen by the person importing). Encodings: UTF-8 with or without a byte-order mark, and
-GBK/GB18030 (what Chinese Excel saves). An empty item cell means "not applicable".
+wave is chosen by the person importing). The file is read by data/uploads.py, the reader of every
+upload: UTF-8 with or without a byte-order mark, UTF-16 with one, and GBK/GB18030 (what Chinese
+Excel saves). An empty item cell means "not applicable".
 
 Every row is checked against the organisation (department codes must exist) and against the survey
 definition of the wave (frequency options, the 1-5 and 0-10 scales, comment lengths). If anything
@@ -14,55 +15,42 @@ column. A responses export of a wave imported into an empty wave reproduces the 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from data.audit import record_event
 from data.db import Database
 from data.org import list_departments
-from data.responses import insert_frames
+from data.problems import Problem
+from data.responses import insert_frames, response_count
 from data.spreadsheet import restore_text
-from data.waves import get_wave, survey_for_version
+from data.uploads import problem_for, read_frame
+from data.waves import Wave, get_wave, survey_for_version
 from surveys.definition import OPEN_QUESTION_IDS, Survey
 
-ENCODINGS = ("utf-8-sig", "gb18030")
 KEY_COLUMNS = ("rater_dept", "provider_dept", "frequency", "recommend")
 IGNORED_COLUMNS = ("wave", "hidden_figures")  # written by the responses export, read by nobody
 MAX_PROBLEMS = 500  # enough to fix a file; more would only bury the first ones
+MAX_ROWS = 1_000_000  # responses per file: more than any company's survey wave
+# How the upload reader's problems (data/uploads.py) are called here (ui/locales/exports.yaml).
+_READ_CODES = {"workbook": "encoding", "binary": "encoding"}
 _CHUNK = 20_000
 
 Progress = Callable[[float, str], None]
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    """One reason a file cannot be imported.
+def _problem(code: str, row: int | None = None, column: str | None = None, values: dict | None = None) -> Problem:
+    """One reason a file cannot be imported (data.problems, area "responses").
 
     `row` is the spreadsheet row (header = row 1; None for the whole file), `column` the column
-    (or None), `code` names the rule (its text is `exports_import_<code>` in ui/locales/exports.yaml)
-    and `values` fills the text's placeholders.
+    (or None), `code` names the rule (its text is `exports_import_<code>` in ui/locales/exports.yaml,
+    worded by texts.py) and `values` fill the text's placeholders.
     """
-
-    code: str
-    row: int | None = None
-    column: str | None = None
-    values: dict = field(default_factory=dict)
-
-    def message(self, lang: str = "en", *, with_row: bool = True) -> str:
-        """The problem in plain words, in `lang` ('en' or 'zh'), starting with its row unless `with_row` is False."""
-        from texts import translate  # the one home of texts (no Streamlit)
-
-        text = translate(f"exports_import_{self.code}", lang, column=self.column or "", **self.values)
-        if self.row is None or not with_row:
-            return text
-        return translate("exports_import_at_row", lang, row=self.row, text=text)
+    return Problem(code, row=row, column=column, values=values or {}, area="responses")
 
 
 @dataclass
@@ -71,7 +59,7 @@ class CheckedImport:
 
     wave_id: str
     rows: int
-    problems: list[ImportProblem]
+    problems: list[Problem]
     preview: pd.DataFrame
     responses: pd.DataFrame | None = None
     answers: pd.DataFrame | None = None
@@ -87,48 +75,18 @@ def _noop(_fraction: float, _stage: str) -> None:
     return None
 
 
-def decode_file(raw: bytes) -> tuple[str | None, ImportProblem | None]:
-    """The file's text (UTF-8 with or without BOM, else GBK/GB18030) or the problem."""
-    if not raw or not raw.strip():
-        return None, ImportProblem("empty")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in raw[:4096]:
-        return None, ImportProblem("encoding")
-    for encoding in ENCODINGS:
-        try:
-            return raw.decode(encoding), None
-        except UnicodeDecodeError:
-            continue
-    return None, ImportProblem("encoding")
+def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[Problem]]:
+    """Parse the CSV into text columns (nothing converted yet) or return file-level problems
+    (data/uploads.py, the reader of every upload)."""
+    frame, problems = read_frame(raw, max_rows=MAX_ROWS)
+    return frame, [problem_for(p, _READ_CODES, "responses") for p in problems]
 
 
-def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[ImportProblem]]:
-    """Parse the CSV into text columns (nothing converted yet) or return file-level problems."""
-    text, problem = decode_file(raw)
-    if problem is not None:
-        return None, [problem]
-    try:
-        header = next(csv.reader(io.StringIO(text)), [])
-    except csv.Error:
-        return None, [ImportProblem("not_csv")]
-    header = [h.strip() for h in header]
-    duplicates = sorted({h for h in header if header.count(h) > 1 and h})
-    if duplicates:
-        return None, [ImportProblem("duplicate_column", column=d) for d in duplicates]
-    try:
-        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, skip_blank_lines=True)
-    except (pd.errors.ParserError, csv.Error, ValueError):
-        return None, [ImportProblem("not_csv")]
-    frame.columns = [str(c).strip() for c in frame.columns]
-    if frame.empty:
-        return None, [ImportProblem("empty")]
-    return frame, []
-
-
-def _column_problems(frame: pd.DataFrame, survey: Survey) -> list[ImportProblem]:
+def _column_problems(frame: pd.DataFrame, survey: Survey) -> list[Problem]:
     expected = [*KEY_COLUMNS, *survey.item_ids]
     allowed = {*expected, *OPEN_QUESTION_IDS, *IGNORED_COLUMNS}
-    problems = [ImportProblem("missing_column", column=c) for c in expected if c not in frame.columns]
-    problems += [ImportProblem("unknown_column", column=c) for c in frame.columns if c not in allowed]
+    problems = [_problem("missing_column", column=c) for c in expected if c not in frame.columns]
+    problems += [_problem("unknown_column", column=c) for c in frame.columns if c not in allowed]
     return problems
 
 
@@ -144,7 +102,7 @@ class _Problems:
     """Collects row-level problems up to MAX_PROBLEMS, counting the rest."""
 
     def __init__(self) -> None:
-        self.items: list[ImportProblem] = []
+        self.items: list[Problem] = []
         self.more = 0
 
     def add_rows(self, mask: pd.Series, code: str, column: str | None, frame: pd.DataFrame, **values: object) -> None:
@@ -153,36 +111,34 @@ class _Problems:
         for index in rows[:room]:
             value = str(frame.at[index, column])[:40] if column in frame.columns else ""
             # index 0 is the first data row, which is spreadsheet row 2 (the header is row 1)
-            self.items.append(ImportProblem(code, row=int(index) + 2, column=column, values={"value": value, **values}))
+            self.items.append(_problem(code, row=int(index) + 2, column=column, values={"value": value, **values}))
         self.more += max(len(rows) - room, 0)
 
 
-def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | None = None) -> CheckedImport:
-    """Read and check a historical responses file for `wave_id`; nothing is written.
+@dataclass
+class _Checked:
+    """The columns of a file once checked: cleaned text and numbers, ready to become rows."""
 
-    Returns a `CheckedImport` whose `problems` is empty when the file can be imported; then
-    `responses`, `answers` and `comments` hold the rows to write.
-    """
-    progress = progress or _noop
-    wave = get_wave(db, wave_id)
-    if wave is None:
-        return CheckedImport(wave_id, 0, [ImportProblem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
-    existing = db.connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [wave_id]).fetchall()[0][0]
-    survey = survey_for_version(db, wave.survey_version)
-    frame, problems = read_table(raw)
-    if frame is None:
-        return CheckedImport(wave_id, 0, problems, pd.DataFrame())
-    preview = frame.head(20)
-    problems = _column_problems(frame, survey)
+    depts: dict[str, pd.Series]
+    frequency: pd.Series
+    recommend: pd.Series
+    items: pd.DataFrame
+    notes: dict[str, pd.Series]
+
+
+def _wave_problems(db: Database, wave: Wave) -> list[Problem]:
+    """Why the wave cannot take history: it has responses already, or staff are answering it now."""
+    existing = response_count(db, wave.wave_id)
     if existing:
-        problems.insert(0, ImportProblem("wave_not_empty", values={"wave": wave_id, "n": existing}))
-    elif wave.status == "open":
+        return [_problem("wave_not_empty", values={"wave": wave.wave_id, "n": existing})]
+    if wave.status == "open":
         # staff are answering this wave right now; history belongs in a wave of its own
-        problems.insert(0, ImportProblem("wave_open", values={"wave": wave_id}))
-    if problems:
-        return CheckedImport(wave_id, len(frame), problems, preview)
+        return [_problem("wave_open", values={"wave": wave.wave_id})]
+    return []
 
-    found = _Problems()
+
+def _check_cells(db: Database, frame: pd.DataFrame, survey: Survey, found: _Problems, progress: Progress) -> _Checked:
+    """Check every cell against the organisation and the survey, row by row, into `found`."""
     codes = set(list_departments(db)["code"])
     total_steps = 5 + len(survey.item_ids)  # two department columns, frequency, recommend, items, comments
     step = 0
@@ -240,25 +196,28 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
         )
         notes[question.id] = text
     advance()
+    return _Checked(depts, frequency, recommend, item_frame, notes)
 
-    if found.items:
-        return CheckedImport(wave_id, len(frame), found.items, preview, more_problems=found.more)
 
-    ids = [str(uuid.uuid4()) for _ in range(len(frame))]
+def _rows_to_write(wave: Wave, checked: _Checked) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(responses, answers, comments) of a checked file, as data.responses.insert_frames takes them."""
+    n = len(checked.frequency)
+    ids = [str(uuid.uuid4()) for _ in range(n)]
     # Historical rows carry no sitting and no date: each gets its own random submission id and the
     # wave's closing date, like a submission made on the last day.
     responses = pd.DataFrame(
         {
             "response_id": ids,
-            "wave_id": wave_id,
-            "rater_dept": depts["rater_dept"].to_numpy(),
-            "provider_dept": depts["provider_dept"].to_numpy(),
-            "frequency": frequency.to_numpy(),
-            "recommend": recommend.astype("Int16").to_numpy(),
-            "submission_id": [str(uuid.uuid4()) for _ in range(len(frame))],
+            "wave_id": wave.wave_id,
+            "rater_dept": checked.depts["rater_dept"].to_numpy(),
+            "provider_dept": checked.depts["provider_dept"].to_numpy(),
+            "frequency": checked.frequency.to_numpy(),
+            "recommend": checked.recommend.astype("Int16").to_numpy(),
+            "submission_id": [str(uuid.uuid4()) for _ in range(n)],
             "submitted_on": wave.closes_on if isinstance(wave.closes_on, dt.date) else dt.date.today(),
         }
     )
+    item_frame = checked.items.copy()
     item_frame.index = ids
     answers = (
         item_frame.rename_axis("response_id")
@@ -270,7 +229,7 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
     )
     comment_parts = [
         pd.DataFrame({"response_id": ids, "question": question, "text": text.to_numpy()})
-        for question, text in notes.items()
+        for question, text in checked.notes.items()
     ]
     comments = (
         pd.concat(comment_parts, ignore_index=True)
@@ -278,7 +237,33 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
         else pd.DataFrame(columns=["response_id", "question", "text"])
     )
     comments = comments[comments["text"].str.len() > 0].reset_index(drop=True)
-    return CheckedImport(wave_id, len(frame), [], preview, responses, answers, comments)
+    return responses, answers, comments
+
+
+def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | None = None) -> CheckedImport:
+    """Read and check a historical responses file for `wave_id`; nothing is written.
+
+    The steps: the wave exists and can take history, the file reads as a table, its columns are the
+    survey's, every cell is valid; then the rows to write are made. Returns a `CheckedImport` whose
+    `problems` is empty when the file can be imported; then `responses`, `answers` and `comments`
+    hold the rows to write.
+    """
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        return CheckedImport(wave_id, 0, [_problem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
+    survey = survey_for_version(db, wave.survey_version)
+    frame, problems = read_table(raw)
+    if frame is None:
+        return CheckedImport(wave_id, 0, problems, pd.DataFrame())
+    preview = frame.head(20)
+    problems = _wave_problems(db, wave) + _column_problems(frame, survey)
+    if problems:
+        return CheckedImport(wave_id, len(frame), problems, preview)
+    found = _Problems()
+    checked = _check_cells(db, frame, survey, found, progress or _noop)
+    if found.items:
+        return CheckedImport(wave_id, len(frame), found.items, preview, more_problems=found.more)
+    return CheckedImport(wave_id, len(frame), [], preview, *_rows_to_write(wave, checked))
 
 
 def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | None = None) -> int:
@@ -301,37 +286,3 @@ def write_checked(db: Database, checked: CheckedImport, *, progress: Progress | 
             )
             progress(min(start + _CHUNK, total) / max(total, 1), "write")
     return total
-
-
-def commit_import(
-    db: Database,
-    checked: CheckedImport,
-    *,
-    actor: str,
-    source: str = "",
-    progress: Progress | None = None,
-) -> int:
-    """Write a checked file (all or nothing) and log the import; return the responses written."""
-    written = write_checked(db, checked, progress=progress)
-    record_event(db, actor, "import_responses", checked.wave_id, f"{written} responses from {source or 'a file'}")
-    return written
-
-
-def import_responses(
-    db: Database,
-    wave_id: str,
-    raw: bytes,
-    *,
-    actor: str,
-    source: str = "",
-    progress: Progress | None = None,
-) -> CheckedImport:
-    """Check a historical responses file and, when it has no problems, write it and log the import.
-
-    Returns the `CheckedImport`; `problems` is empty when the rows were written.
-    """
-    progress = progress or _noop
-    checked = check_file(db, wave_id, raw, progress=lambda f, s: progress(0.5 * f, s))
-    if checked.ok:
-        commit_import(db, checked, actor=actor, source=source, progress=lambda f, s: progress(0.5 + 0.5 * f, s))
-    return checked

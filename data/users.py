@@ -22,8 +22,9 @@ import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from data.audit import record_event
+from data.audit import Action, record_event
 from data.db import Database
+from data.problems import Refused, refusal
 from data.sessions import end_sessions_of
 from data.text_rules import has_bidi_control
 
@@ -93,13 +94,9 @@ _SELECT_USERS = (
 )
 
 
-class UserError(ValueError):
-    """A refused account change; `code` names the rule (for a translated message), `values` fill it."""
-
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(f"{code}: {values}" if values else code)
-        self.code = code
-        self.values = values
+def _refused(code: str, **values: object) -> Refused:
+    """A refused account change (data.problems): `code` names the rule, `values` fill its message."""
+    return refusal("user", code, **values)
 
 
 @dataclass(frozen=True)
@@ -120,18 +117,18 @@ def utc_now() -> dt.datetime:
 def check_password_policy(password: str, username: str | None = None) -> None:
     """The password policy, in its one place (cli.py and the Users page both come through here).
 
-    Raises UserError: password_too_short (fewer than MIN_PASSWORD_LENGTH characters, or only
+    Raises Refused: password_too_short (fewer than MIN_PASSWORD_LENGTH characters, or only
     spaces), password_one_character ("aaaaaaaaaa"), password_is_username, password_common.
     """
     if len(password) < MIN_PASSWORD_LENGTH or not password.strip():
-        raise UserError("password_too_short", n=MIN_PASSWORD_LENGTH)
+        raise _refused("password_too_short", n=MIN_PASSWORD_LENGTH)
     if len(set(password)) == 1:
-        raise UserError("password_one_character")
+        raise _refused("password_one_character")
     folded = password.strip().casefold()
     if username and folded == username.strip().casefold():
-        raise UserError("password_is_username")
+        raise _refused("password_is_username")
     if folded in COMMON_PASSWORDS:
-        raise UserError("password_common")
+        raise _refused("password_common")
 
 
 def hash_password(password: str, username: str | None = None) -> str:
@@ -143,13 +140,13 @@ def hash_password(password: str, username: str | None = None) -> str:
 def _check_username(username: str) -> str:
     name = username.strip().lower()
     if not USERNAME_PATTERN.fullmatch(name):
-        raise UserError("bad_username", username=username)
+        raise _refused("bad_username", username=username)
     return name
 
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise UserError("bad_role", role=role, roles=", ".join(ROLES))
+        raise _refused("bad_role", role=role, roles=", ".join(ROLES))
     return role
 
 
@@ -180,22 +177,22 @@ def add_user(
 ) -> dict:
     """Create an account; `password` None makes a single-sign-on-only account (needs `email`).
 
-    Raises UserError: bad_username, bad_role, the password policy's codes, needs_password_or_email,
+    Raises Refused: bad_username, bad_role, the password policy's codes, needs_password_or_email,
     bidi_control (in the display name), exists, email_taken.
     """
     name = _check_username(username)
     _check_role(role)
     mail = email.strip().lower() if email and email.strip() else None
     if password is None and mail is None:
-        raise UserError("needs_password_or_email")
+        raise _refused("needs_password_or_email")
     if has_bidi_control(display_name or ""):
-        raise UserError("bidi_control")
+        raise _refused("bidi_control")
     password_hash = hash_password(password, name) if password is not None else None
     con = db.connection()
     if con.execute("SELECT 1 FROM users WHERE username = ?", [name]).fetchone():
-        raise UserError("exists", username=name)
+        raise _refused("exists", username=name)
     if mail and con.execute("SELECT 1 FROM users WHERE email = ?", [mail]).fetchone():
-        raise UserError("email_taken", email=mail)
+        raise _refused("email_taken", email=mail)
     con.execute(
         "INSERT INTO users (username, display_name, email, role, password_hash, is_demo) VALUES (?, ?, ?, ?, ?, ?)",
         [name, (display_name or "").strip() or name, mail, role, password_hash, is_demo],
@@ -206,7 +203,7 @@ def add_user(
 def _require(db: Database, username: str) -> str:
     name = username.strip().lower()
     if get_user(db, name) is None:
-        raise UserError("unknown_user", username=username)
+        raise _refused("unknown_user", username=username)
     return name
 
 
@@ -262,7 +259,7 @@ def _keep_an_admin(db: Database, leaving: str) -> None:
         "SELECT count(*) FROM users WHERE role = 'admin' AND active AND username <> ?", [leaving]
     ).fetchone()[0]
     if leaving_is_admin and others == 0:
-        raise UserError("last_admin")
+        raise _refused("last_admin")
 
 
 # The brakes on guessing (issue 16). Every attempt is counted before its password is checked, one at a
@@ -467,7 +464,7 @@ def verify(
             return outcome
     finally:
         actor = name[:64] or "-"
-        action = "sign_in" if outcome.status == "ok" else "sign_in_failed"
+        action = Action.SIGN_IN if outcome.status == "ok" else Action.SIGN_IN_FAILED
         record_event(db, actor, action, detail=f"{detail} from {address}")
 
 

@@ -1,8 +1,8 @@
 """Setting up survey waves: checked creation, the draft -> open -> closed steps, response rates.
 
 The waves page and `cli.py wave ...` both go through here, so both refuse the same things with the
-same reasons. A refusal is a `WaveError` whose `code` names the rule (ui/locales/admin.yaml has
-`wave_err_<code>` for the page) and whose `values` fill the message.
+same reasons. A refusal is a `data.problems.Refused` whose problems' `code` names the rule (ui/locales/admin.yaml
+has `wave_err_<code>`, worded by texts.py) and whose `values` fill the message.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import duckdb
 
 from analysis.anonymity import MIN_K
 from data.db import Database
+from data.problems import Problem, Refused
 from data.responses import response_count
 from data.waves import Wave, create_wave, get_wave, register_survey, set_wave_status
 from surveys.definition import DEFAULT_SURVEY_PATH, load_survey
@@ -26,13 +27,8 @@ WAVE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 STEPS = {"open": ("draft", "closed"), "closed": ("open",)}
 
 
-class WaveError(ValueError):
-    """A refused wave change; `code` names the rule, `values` fill its message."""
-
-    def __init__(self, code: str, **values: object) -> None:
-        super().__init__(f"{code}: {values}" if values else code)
-        self.code = code
-        self.values = values
+def _problem(code: str, /, **values: object) -> Problem:
+    return Problem(code, values=values, area="wave")
 
 
 def survey_versions(db: Database) -> list[str]:
@@ -69,23 +65,23 @@ def check_new_wave(
     closes_on: dt.date,
     k_min: int,
     k_comments: int,
-) -> list[WaveError]:
+) -> list[Problem]:
     """Every reason the wave cannot be created (empty: it can)."""
     problems = []
     if not WAVE_ID_PATTERN.fullmatch(wave_id or ""):
-        problems.append(WaveError("bad_id", wave_id=wave_id))
+        problems.append(_problem("bad_id", wave_id=wave_id))
     elif get_wave(db, wave_id) is not None:
-        problems.append(WaveError("exists", wave_id=wave_id))
+        problems.append(_problem("exists", wave_id=wave_id))
     if not (name_en or "").strip() or not (name_zh or "").strip():
-        problems.append(WaveError("missing_name"))
+        problems.append(_problem("missing_name"))
     if survey_version not in survey_versions(db):
-        problems.append(WaveError("unknown_survey", survey_version=survey_version))
+        problems.append(_problem("unknown_survey", survey_version=survey_version))
     if closes_on < opens_on:
-        problems.append(WaveError("bad_dates"))
+        problems.append(_problem("bad_dates"))
     if k_min < MIN_K:
-        problems.append(WaveError("k_too_small", k=k_min, min=MIN_K))
+        problems.append(_problem("k_too_small", k=k_min, min=MIN_K))
     if k_comments < k_min:
-        problems.append(WaveError("k_comments_too_small", k=k_min, k_comments=k_comments))
+        problems.append(_problem("k_comments_too_small", k=k_min, k_comments=k_comments))
     return problems
 
 
@@ -103,7 +99,7 @@ def create_checked_wave(
     self_assessment: bool = False,
     default_lang: str = "en",
 ) -> Wave:
-    """Create a draft wave after `check_new_wave`; raises the first WaveError found. A wave of the
+    """Create a draft wave after `check_new_wave`; raises Refused with every problem found. A wave of the
     default questionnaire's version registers surveys/default.yaml first when needed."""
     if survey_version not in survey_versions(db) and survey_version == load_survey().survey_version:
         register_survey_file(db)
@@ -119,7 +115,7 @@ def create_checked_wave(
         k_comments=k_comments,
     )
     if problems:
-        raise problems[0]
+        raise Refused(problems)
     return create_wave(
         db,
         wave_id,
@@ -139,14 +135,14 @@ def change_status(db: Database, wave_id: str, status: str) -> Wave:
     """Open or close a wave (draft -> open -> closed; a closed wave without responses may be opened again)."""
     wave = get_wave(db, wave_id)
     if wave is None:
-        raise WaveError("unknown_wave", wave_id=wave_id)
+        raise Refused(_problem("unknown_wave", wave_id=wave_id))
     if wave.status not in STEPS.get(status, ()):
-        raise WaveError("bad_step", wave_id=wave_id, status=wave.status, to=status)
+        raise Refused(_problem("bad_step", wave_id=wave_id, status=wave.status, to=status))
     if wave.status == "closed" and status == "open" and response_count(db, wave_id) > 0:
-        raise WaveError("reopen_published", wave_id=wave_id)
+        raise Refused(_problem("reopen_published", wave_id=wave_id))
     try:
         set_wave_status(db, wave_id, status)
     except duckdb.ConstraintException as exc:
         # Should not happen with this schema; say so rather than show a traceback.
-        raise WaveError("not_saved", wave_id=wave_id) from exc
+        raise Refused(_problem("not_saved", wave_id=wave_id)) from exc
     return get_wave(db, wave_id)

@@ -31,6 +31,7 @@ import duckdb
 import pandas as pd
 
 from data.db import Database
+from data.problems import Problem, Refused
 from data.spreadsheet import neutralise_text
 from report.codebook import build_codebook
 from report.wave import WaveReport, build_wave_report, published_groups
@@ -73,8 +74,12 @@ _ITEM_ID = re.compile(r"[a-z][a-z_]*_[0-9]+")
 _STREAM_BATCH = 50_000
 
 
-class ExportError(ValueError):
-    """An export cannot be made (unknown table or format, a wave without data, too many rows for Excel)."""
+class ExportError(Refused):
+    """An export cannot be made (unknown table or format, a wave without data, too many rows for Excel):
+    a refusal (data.problems) with one problem of area "export", worded as `export_err_<code>`."""
+
+    def __init__(self, code: str, /, **values: object) -> None:
+        super().__init__(Problem(code, values=values, area="export"))
 
 
 @dataclass(frozen=True)
@@ -176,7 +181,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], out: Path) -> None:
     workbook = Workbook(write_only=True)
     for name, frame in sheets.items():
         if len(frame) + 1 > EXCEL_MAX_ROWS:
-            raise ExportError(f"{name}: {len(frame)} rows do not fit in one Excel sheet; use CSV or Parquet")
+            raise ExportError("sheet_too_long", sheet=name, rows=len(frame))
         sheet = workbook.create_sheet(_sheet_title(name))
         tidy = tidy_counts(frame)
         sheet.append([str(c) for c in tidy.columns])
@@ -195,7 +200,7 @@ def write_frame(frame: pd.DataFrame, out: Path, fmt: str, *, sheet: str = "data"
     elif fmt == "xlsx":
         write_workbook({sheet: frame}, out)
     else:
-        raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ExportError("unknown_format", format=fmt, formats=", ".join(FORMATS))
 
 
 # --- the responses table, streamed by DuckDB --------------------------------------------------
@@ -205,7 +210,7 @@ def _checked_items(item_ids: tuple[str, ...] | list[str]) -> list[str]:
     # Item ids become column names in SQL: only ids of the survey definition's form are allowed.
     for item_id in item_ids:
         if not _ITEM_ID.fullmatch(item_id):
-            raise ExportError(f"bad item id {item_id!r}")
+            raise ExportError("bad_item_id", item_id=item_id)
     return list(item_ids)
 
 
@@ -354,7 +359,7 @@ def write_responses(
                 finally:
                     raw.unlink(missing_ok=True)
             return _picked_count(con)
-        raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ExportError("unknown_format", format=fmt, formats=", ".join(FORMATS))
     finally:
         con.complete()
         con.unregister("export_shown")
@@ -396,7 +401,7 @@ def _stream_workbook(con: duckdb.DuckDBPyConnection, query: str, out: Path) -> i
     while batch := cursor.fetchmany(_STREAM_BATCH):
         rows += len(batch)
         if rows + 1 > EXCEL_MAX_ROWS:
-            raise ExportError(f"responses: more than {EXCEL_MAX_ROWS - 1} rows do not fit in Excel; use CSV or Parquet")
+            raise ExportError("responses_too_long", limit=EXCEL_MAX_ROWS - 1)
         for row in batch:
             sheet.append([_excel_value(v) for v in row])
     with _atomic_target(out, ".xlsx") as tmp:
@@ -505,7 +510,7 @@ def _wave_and_survey(db: Database, wave_id: str) -> tuple[Wave, Survey]:
 
     wave = get_wave(db, wave_id)
     if wave is None:
-        raise ExportError(f"there is no wave {wave_id!r}")
+        raise ExportError("unknown_wave", wave_id=wave_id)
     return wave, survey_for_version(db, wave.survey_version)
 
 
@@ -536,17 +541,17 @@ def export_table(
     ExportError
         Unknown table, format or wave; `all` in a format other than xlsx; too many rows for Excel.
     """
-    from data.audit import record_event
+    from data.audit import Action, record_event
     from data.org import RELATIONSHIP_TYPES
 
     if table not in (*EXPORT_TABLES, ALL_TABLES):
-        raise ExportError(f"unknown table {table!r}; expected one of {', '.join((*EXPORT_TABLES, ALL_TABLES))}")
+        raise ExportError("unknown_table", table=table, tables=", ".join((*EXPORT_TABLES, ALL_TABLES)))
     if fmt not in FORMATS:
-        raise ExportError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+        raise ExportError("unknown_format", format=fmt, formats=", ".join(FORMATS))
     if table == ALL_TABLES and fmt != "xlsx":
-        raise ExportError("'all' makes one Excel workbook with a sheet per table; use --format xlsx")
+        raise ExportError("all_needs_xlsx")
     if relationship_type is not None and relationship_type not in RELATIONSHIP_TYPES:
-        raise ExportError(f"unknown relationship type {relationship_type!r}; expected one of {RELATIONSHIP_TYPES}")
+        raise ExportError("unknown_relationship_type", value=relationship_type, types=", ".join(RELATIONSHIP_TYPES))
     _, survey = _wave_and_survey(db, wave_id)
     item_dims = [item.dimension for item in survey.items]
     out = Path(out)
@@ -570,7 +575,7 @@ def export_table(
     record_event(
         db,
         actor,
-        "export",
+        Action.EXPORT,
         f"{wave_id}/{table}",
         f"format={fmt}; relationship_type={relationship_type or 'all'}; rows={sum(rows.values())}",
     )

@@ -16,6 +16,9 @@ PRODUCT = ("analysis", "data", "report", "services", "surveys", "ui", "views")
 FORBIDDEN = {
     "data": {"ui", "report", "views", "streamlit"},
     "analysis": {"ui", "report", "views", "streamlit", "data"},
+    "services": {"ui", "views", "streamlit"},
+    "texts.py": {"ui", "views", "streamlit", "report", "services"},
+    "settings.py": {"ui", "views", "streamlit", "report", "services", "analysis"},
     "cli.py": {"ui", "views", "streamlit"},
 }
 

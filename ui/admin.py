@@ -1,6 +1,6 @@
-"""What the administration pages share: the problems table and the links file.
+"""What the administration pages and the command line share: the links file.
 
-The problem messages themselves are worded in `texts.py`, which `cli.py` uses too.
+No Streamlit here. Refusals are worded by texts.py and drawn by ui/problems.py.
 """
 
 from __future__ import annotations
@@ -11,15 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from data.invitations import write_links_csv
-from data.org_import import Problem
-from texts import describe_problem, describe_user_error, describe_wave_error
-
-__all__ = ["describe_problem", "describe_user_error", "describe_wave_error", "links_file_bytes", "problems_table"]
-
-
-def problems_table(problems: list[Problem], lang: str) -> pd.DataFrame:
-    """Problems as a table for the page: one column of sentences (shown as text, never as HTML)."""
-    return pd.DataFrame({"": [describe_problem(p, lang) for p in problems]})
 
 
 def links_file_bytes(links: pd.DataFrame) -> bytes:

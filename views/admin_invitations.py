@@ -5,11 +5,13 @@ import streamlit as st
 
 from analysis.anonymity import participation_shown
 from analysis.participation import participation_table, response_rate
-from data.audit import record_event
-from data.invitations import RosterError, create_invitations, invitation_counts, parse_roster_for
+from data.invitations import invitation_counts, parse_roster_for
+from data.problems import Refused
+from services import invitations
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import links_file_bytes
 from ui.frame import db, lang, md_escape, t
+from ui.problems import problems_table, show_problems
 from ui.results import clear_results, department_names, waves
 
 user = require_role(*ADMIN_ROLES)
@@ -35,10 +37,9 @@ roster_file = st.file_uploader(
     t("admin_inv_roster"), type=["csv", "txt", "tsv", "xlsx", "xls"], key=f"admin_invitations.roster_{upload_round}"
 )
 if roster_file is not None:
-    roster, errors = parse_roster_for(db(), roster_file.getvalue(), lang=lang())
-    if errors:
-        st.error(t("admin_fix_and_retry"))
-        st.dataframe(pd.DataFrame({"": errors}), hide_index=True, width="stretch")
+    roster, problems = parse_roster_for(db(), roster_file.getvalue())
+    if problems:
+        show_problems(problems, lang(), intro=t("admin_fix_and_retry"))
     else:
         st.info(t("admin_inv_roster_ok", n=len(roster), d=roster["department"].nunique()))
         default_url = (st.context.url or "").split("/admin_invitations")[0].rstrip("/") or "http://localhost:8501"
@@ -50,16 +51,17 @@ if roster_file is not None:
             with st.status(t("admin_inv_generating", n=len(roster))) as status:
                 progress = st.progress(0.1)
                 try:
-                    links = create_invitations(
-                        db(), wave_id, roster, base_url=base_url, expires_days=int(expires), lang=lang()
+                    links = invitations.create(
+                        db(), user["username"], wave_id, roster, base_url=base_url, expires_days=int(expires)
                     )
-                except RosterError as error:
+                except Refused as refused:
                     status.update(state="error")
-                    st.dataframe(pd.DataFrame({"": error.messages}), hide_index=True, width="stretch")
+                    st.dataframe(problems_table(refused.problems, lang()), hide_index=True, width="stretch")
                     st.stop()
                 progress.progress(0.8)
                 data = links_file_bytes(links)
-                record_event(db(), user["username"], "invitations_create", target=wave_id, detail=f"n={len(links)}")
+                # The service said what changed (services.versions); clear_results stays until the
+                # cached results are keyed on the data version (issue 18, caching).
                 clear_results()
                 progress.progress(1.0)
                 status.update(label=t("admin_inv_generated", n=len(links)), state="complete")

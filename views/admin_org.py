@@ -3,18 +3,13 @@ nothing) and edit them in tables."""
 
 import streamlit as st
 
-from data.audit import record_event
 from data.org import RELATIONSHIP_TYPES, list_relationships
-from data.org_import import (
-    check_department_table,
-    check_relationship_table,
-    read_organisation,
-    replace_relationships,
-    write_organisation,
-)
+from data.org_import import read_organisation
+from data.problems import Refused
+from services import organisation
 from ui.access import ADMIN_ROLES, require_role
-from ui.admin import problems_table
 from ui.frame import db, lang, t
+from ui.problems import show_problems
 from ui.results import clear_results, departments
 
 user = require_role(*ADMIN_ROLES)
@@ -41,11 +36,12 @@ else:
 
 
 def _show_problems(problems: list) -> None:
-    st.error(t("admin_fix_and_retry"))
-    st.dataframe(problems_table(problems, lang()), hide_index=True, width="stretch")
+    show_problems(problems, lang(), intro=t("admin_fix_and_retry"))
 
 
 def _saved(message: str) -> None:
+    # The service said what changed (services.versions); clear_results stays until the cached
+    # results are keyed on the data version (issue 18, caching).
     clear_results()
     st.session_state["admin_org.notice"] = message
     st.rerun()
@@ -81,13 +77,7 @@ with tab_import:
             st.info(t("admin_org_preview", **changes.counts))
             if st.button(t("admin_org_import_button"), type="primary", key="admin_org.import"):
                 with st.status(t("admin_org_importing")) as status:
-                    counts = write_organisation(db(), changes)
-                    record_event(
-                        db(),
-                        user["username"],
-                        "org_import",
-                        detail=", ".join(f"{k}={v}" for k, v in counts.items()),
-                    )
+                    counts = organisation.import_files(db(), user["username"], changes)
                     status.update(state="complete")
                 st.session_state["admin_org.round"] = round_ + 1
                 _saved(t("admin_org_imported", **counts))
@@ -110,18 +100,11 @@ with tab_departments:
         },
     )
     if st.button(t("admin_org_save_departments"), key="admin_org.save_departments"):
-        changes = check_department_table(db(), edited)
-        if not changes.ok:
-            _show_problems(changes.problems)
+        try:
+            organisation.save_departments(db(), user["username"], edited)
+        except Refused as refused:
+            _show_problems(refused.problems)
         else:
-            counts = write_organisation(db(), changes)
-            record_event(
-                db(),
-                user["username"],
-                "org_edit",
-                target="departments",
-                detail=f"new={counts['departments_new']}, changed={counts['departments_changed']}",
-            )
             _saved(t("admin_saved"))
 
 with tab_relationships:
@@ -144,18 +127,9 @@ with tab_relationships:
         },
     )
     if st.button(t("admin_org_save_relationships"), key="admin_org.save_relationships"):
-        changes = check_relationship_table(db(), edited_rel)
-        if not changes.ok:
-            _show_problems(changes.problems)
+        try:
+            counts = organisation.save_relationships(db(), user["username"], edited_rel)
+        except Refused as refused:
+            _show_problems(refused.problems)
         else:
-            replace_relationships(db(), changes)
-            counts = changes.counts
-            record_event(
-                db(),
-                user["username"],
-                "org_edit",
-                target="relationships",
-                detail=f"new={counts['relationships_new']}, changed={counts['relationships_changed']},"
-                f" removed={counts['relationships_removed']}",
-            )
             _saved(t("admin_saved") + " " + t("admin_org_rel_removed", n=counts["relationships_removed"]))

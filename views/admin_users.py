@@ -3,11 +3,12 @@
 import pandas as pd
 import streamlit as st
 
-from data.audit import record_event
-from data.users import ROLES, UserError, add_user, list_users, set_active, set_password, set_role, unlock_user
+from data.problems import Refused
+from data.users import ROLES, list_users
+from services import accounts as account_service
 from ui.access import ADMIN_ROLES, require_role
-from ui.admin import describe_user_error
 from ui.frame import db, lang, t
+from ui.problems import show_problems
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_users_title"))
@@ -22,8 +23,7 @@ def _role(value: str) -> str:
     return t(f"role_{value}")
 
 
-def _done(action: str, target: str, message: str, detail: str | None = None) -> None:
-    record_event(db(), user["username"], action, target=target, detail=detail)
+def _done(message: str) -> None:
     st.session_state["admin_users.notice"] = message
     st.rerun()
 
@@ -75,19 +75,19 @@ if not accounts.empty:
         unlock = st.button(t("admin_users_unlock"), key="admin_users.unlock", disabled=pd.isna(row["locked_until"]))
     try:
         if change_role and new_role != row["role"]:
-            set_role(db(), name, new_role)
-            _done("user_set_role", name, t("admin_saved"), detail=f"{row['role']} -> {new_role}")
+            account_service.set_role(db(), user["username"], name, new_role)
+            _done(t("admin_saved"))
         if change_password:
-            set_password(db(), name, new_password)
-            _done("user_set_password", name, t("admin_saved"))
+            account_service.set_password(db(), user["username"], name, new_password)
+            _done(t("admin_saved"))
         if toggle:
-            set_active(db(), name, not row["active"])
-            _done("user_enable" if not row["active"] else "user_disable", name, t("admin_saved"))
+            account_service.set_active(db(), user["username"], name, not row["active"])
+            _done(t("admin_saved"))
         if unlock:
-            unlock_user(db(), name)
-            _done("user_unlock", name, t("admin_saved"))
-    except UserError as error:
-        st.error(describe_user_error(error, lang()))
+            account_service.unlock(db(), user["username"], name)
+            _done(t("admin_saved"))
+    except Refused as refused:
+        show_problems(refused.problems, lang())
 
 st.subheader(t("admin_users_add"))
 with st.form("admin_users.add", clear_on_submit=True):
@@ -100,10 +100,16 @@ with st.form("admin_users.add", clear_on_submit=True):
     submitted = st.form_submit_button(t("admin_users_add_button"), type="primary")
 if submitted:
     try:
-        added = add_user(
-            db(), username, role, display_name=display_name, email=email or None, password=password or None
+        added = account_service.add(
+            db(),
+            user["username"],
+            username,
+            role,
+            display_name=display_name,
+            email=email or None,
+            password=password or None,
         )
-    except UserError as error:
-        st.error(describe_user_error(error, lang()))
+    except Refused as refused:
+        show_problems(refused.problems, lang())
     else:
-        _done("user_add", added["username"], t("admin_users_added", username=added["username"]), detail=role)
+        _done(t("admin_users_added", username=added["username"]))

@@ -6,13 +6,14 @@ import pandas as pd
 import streamlit as st
 
 from analysis.anonymity import MIN_K
-from data.audit import record_event
-from data.wave_setup import WaveError, change_status, check_new_wave, create_checked_wave, survey_version_choices
+from data.problems import Refused
+from data.wave_setup import survey_version_choices
+from services import waves as wave_service
 from settings import settings
 from ui.access import ADMIN_ROLES, require_role
-from ui.admin import describe_wave_error
 from ui.frame import db, lang, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
+from ui.problems import show_problems
 from ui.results import clear_results, waves
 
 user = require_role(*ADMIN_ROLES)
@@ -45,8 +46,9 @@ else:
     )
 
 
-def _done(message: str, action: str, wave_id: str, detail: str | None = None) -> None:
-    record_event(db(), user["username"], action, target=wave_id, detail=detail)
+def _done(message: str) -> None:
+    # The service said what changed (services.versions); clear_results stays until the cached
+    # results are keyed on the data version (issue 18, caching).
     clear_results()
     st.session_state["admin_waves.notice"] = message
     st.rerun()
@@ -75,12 +77,11 @@ if changeable:
         t(labels[wave.status]), key="admin_waves.step", type="primary" if wave.status == "draft" else "secondary"
     ):
         try:
-            change_status(db(), wave_id, target)
-        except WaveError as error:
-            st.error(describe_wave_error(error, lang()))
+            wave_service.set_status(db(), user["username"], wave_id, target)
+        except Refused as refused:
+            show_problems(refused.problems, lang())
         else:
-            message = "admin_waves_opened" if target == "open" else "admin_waves_closed"
-            _done(t(message, wave=wave_id), "wave_" + ("open" if target == "open" else "close"), wave_id)
+            _done(t("admin_waves_opened" if target == "open" else "admin_waves_closed", wave=wave_id))
 
 st.subheader(t("admin_waves_create"))
 today = dt.date.today()
@@ -108,27 +109,23 @@ with st.form(f"admin_waves.create_{st.session_state.get('admin_waves.created', 0
     create = st.form_submit_button(t("admin_waves_create_button"), type="primary")
 
 if create:
-    values = {
-        "name_en": name_en,
-        "name_zh": name_zh,
-        "survey_version": version,
-        "opens_on": opens_on,
-        "closes_on": closes_on,
-        "k_min": int(k_min),
-        "k_comments": int(k_comments),
-    }
-    problems = [p for p in check_new_wave(db(), new_id.strip(), **values) if p.code != "unknown_survey"]
-    if problems:
-        for problem in problems:
-            st.error(describe_wave_error(problem, lang()))
+    try:
+        created = wave_service.create(
+            db(),
+            user["username"],
+            new_id,
+            name_en=name_en,
+            name_zh=name_zh,
+            survey_version=version,
+            opens_on=opens_on,
+            closes_on=closes_on,
+            k_min=int(k_min),
+            k_comments=int(k_comments),
+            self_assessment=self_assessment,
+            default_lang=default_lang,
+        )
+    except Refused as refused:
+        show_problems(refused.problems, lang())
     else:
-        try:
-            created = create_checked_wave(
-                db(), new_id.strip(), **values, self_assessment=self_assessment, default_lang=default_lang
-            )
-        except WaveError as error:
-            st.error(describe_wave_error(error, lang()))
-        else:
-            detail = f"survey={version}, k={created.k_min}, k_comments={created.k_comments}, self={self_assessment}"
-            st.session_state["admin_waves.created"] = st.session_state.get("admin_waves.created", 0) + 1
-            _done(t("admin_waves_created", wave=created.wave_id), "wave_create", created.wave_id, detail)
+        st.session_state["admin_waves.created"] = st.session_state.get("admin_waves.created", 0) + 1
+        _done(t("admin_waves_created", wave=created.wave_id))

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from data.org import RELATIONSHIP_TYPES
-from data.response_import import check_file, commit_import
+from data.response_import import check_file
 from data.waves import Wave
 from report.exports import (
     ALL_TABLES,
@@ -22,6 +22,8 @@ from report.exports import (
     wave_codebook,
     wave_report,
 )
+from services import imports
+from texts import describe
 from ui.access import EXPORT_ROLES, require_role
 from ui.frame import db, lang, t
 from ui.results import RESULTS_TTL, clear_results, waves, waves_with_responses
@@ -163,7 +165,7 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
         problems = pd.DataFrame(
             {
                 t("exports_import_problem_row"): ["" if p.row is None else str(p.row) for p in checked.problems],
-                t("exports_import_problem_text"): [p.message(lang(), with_row=False) for p in checked.problems],
+                t("exports_import_problem_text"): [describe(p, lang(), with_row=False) for p in checked.problems],
             }
         )
         st.dataframe(problems, hide_index=True, key="exports.import_problems")
@@ -175,10 +177,10 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
     if st.button(t("exports_import_button", rows=f"{checked.rows:,}"), type="primary", key="exports.import_go"):
         bar = st.progress(0.0, text=t("exports_import_writing"))
         try:
-            written = commit_import(
+            written = imports.commit(
                 db(),
+                user["username"],
                 checked,
-                actor=user["username"],
                 source=upload.name,
                 progress=lambda f, _s: bar.progress(f, text=t("exports_import_writing")),
             )
@@ -187,6 +189,8 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
             bar.empty()
             st.error(t("exports_import_write_failed"))
             return
+        # imports.commit said what changed (services.versions); clear_results stays until the
+        # cached results are keyed on the data version (issue 18, caching).
         clear_results()
         st.session_state["exports.import_done"] = {"rows": written, "wave": wave_name}
         st.session_state["exports.import_nonce"] = nonce + 1

@@ -9,11 +9,13 @@ import pytest
 
 from data.audit import list_events
 from data.db import Database
-from data.response_import import MAX_PROBLEMS, check_file, import_responses
+from data.response_import import MAX_PROBLEMS, check_file
 from data.responses import response_count
 from data.waves import create_wave, get_wave, survey_for_version
 from report.exports import export_table
 from report.wave import build_wave_report
+from services.imports import import_file
+from texts import describe
 
 WAVE = "2026-Q4"
 TARGET = "HIST-2025"
@@ -64,13 +66,13 @@ def _csv(frame: pd.DataFrame, encoding: str = "utf-8") -> bytes:
 
 
 def _messages(checked) -> list[str]:
-    return [p.message("en") for p in checked.problems]
+    return [describe(p, "en") for p in checked.problems]
 
 
 def test_a_valid_file_is_imported_with_answers_comments_and_an_audit_event(demo):
     progress = []
-    checked = import_responses(
-        demo, TARGET, _csv(_rows(demo)), actor="admin1", source="2025.csv", progress=lambda f, s: progress.append(f)
+    checked = import_file(
+        demo, "admin1", TARGET, _csv(_rows(demo)), source="2025.csv", progress=lambda f, s: progress.append(f)
     )
     assert checked.ok, _messages(checked)
     assert response_count(demo, TARGET) == 6
@@ -92,10 +94,16 @@ def test_empty_item_cells_are_not_applicable_and_a_bom_or_gbk_file_is_read(demo)
     frame = _rows(demo)
     frame.loc[0, "reliability_2"] = ""
     frame.loc[1, "need"] = "需要更早的交货信息"
-    gbk = import_responses(demo, TARGET, _csv(frame, "gbk"), actor="t")
+    gbk = import_file(demo, "t", TARGET, _csv(frame, "gbk"))
     assert gbk.ok, _messages(gbk)
     text = demo.connection().execute("SELECT text FROM comments WHERE question = 'need' AND text LIKE '需要%'")
     assert text.fetchall() == [("需要更早的交货信息",)]
+
+
+def test_a_utf16_file_as_excel_saves_unicode_text_is_read(demo):
+    # Excel's "Unicode text": UTF-16 with a byte order mark, tab-separated (data/uploads.py, one reader)
+    checked = check_file(demo, TARGET, _rows(demo).to_csv(index=False, sep="\t").encode("utf-16"))
+    assert checked.ok, _messages(checked)
 
 
 def test_a_utf8_file_with_a_byte_order_mark_is_read(demo):
@@ -125,7 +133,7 @@ def test_a_utf8_file_with_a_byte_order_mark_is_read(demo):
     ],
 )
 def test_a_bad_value_refuses_the_whole_file_with_its_row(demo, change, expected):
-    checked = import_responses(demo, TARGET, _csv(_rows(demo, **change)), actor="t")
+    checked = import_file(demo, "t", TARGET, _csv(_rows(demo, **change)))
     assert not checked.ok
     assert any(m.startswith(expected) for m in _messages(checked)), _messages(checked)
     assert response_count(demo, TARGET) == 0
@@ -146,12 +154,12 @@ def test_a_row_without_any_answer_is_refused(demo):
         (b"", "the file is empty"),
         (b"   \n", "the file is empty"),
         (b"rater_dept,provider_dept\n", "the file is empty"),
-        ("rater_dept,provider_dept,frequency\nSALES,PROD,weekly\n".encode("utf-16"), "not UTF-8 or GBK"),
+        (b"PK\x03\x04 an Excel workbook", "not UTF-8 or GBK"),
         (b"\xff\xfe\x00\x00garbage", "not UTF-8 or GBK"),
     ],
 )
 def test_an_empty_or_unreadable_file_is_refused(demo, raw, expected):
-    checked = import_responses(demo, TARGET, raw, actor="t")
+    checked = import_file(demo, "t", TARGET, raw)
     assert [expected in m for m in _messages(checked)] == [True]
     assert response_count(demo, TARGET) == 0
 
@@ -169,7 +177,7 @@ def test_missing_unknown_and_duplicate_columns_are_named(demo):
 def test_one_bad_row_among_many_writes_nothing_and_every_bad_row_is_listed(demo):
     frame = _rows(demo, count=3000)
     frame.loc[[10, 2000], "provider_dept"] = "GHOST"
-    checked = import_responses(demo, TARGET, _csv(frame), actor="t")
+    checked = import_file(demo, "t", TARGET, _csv(frame))
     assert [p.row for p in checked.problems] == [12, 2002]
     assert response_count(demo, TARGET) == 0
 
@@ -182,21 +190,21 @@ def test_many_problems_are_capped_and_counted(demo):
 
 
 def test_a_wave_with_responses_is_refused(demo):
-    checked = import_responses(demo, WAVE, _csv(_rows(demo)), actor="t")
+    checked = import_file(demo, "t", WAVE, _csv(_rows(demo)))
     assert _messages(checked)[0].startswith(f"wave {WAVE} already has")
     assert _messages(check_file(demo, "NOWAVE", _csv(_rows(demo)))) == ["there is no wave NOWAVE"]
 
 
 def test_messages_read_in_chinese(demo):
     checked = check_file(demo, TARGET, _csv(_rows(demo, provider_dept="NOPE")))
-    assert checked.problems[0].message("zh") == "第2行：provider_dept：未知部门代码“NOPE”"
+    assert describe(checked.problems[0], "zh") == "第2行：provider_dept：未知部门代码“NOPE”"
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
 def test_round_trip_an_export_imported_into_an_empty_wave_shows_the_same_cells(demo, tmp_path, fmt):
     first = tmp_path / "first.csv"
     export_table(demo, "responses", WAVE, "csv", first, actor="t")
-    checked = import_responses(demo, TARGET, first.read_bytes(), actor="t", source=first.name)
+    checked = import_file(demo, "t", TARGET, first.read_bytes(), source=first.name)
     assert checked.ok, _messages(checked)
 
     again = tmp_path / f"again.{fmt}"

@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 
 from data import users
+from data.problems import Refused
 from data.users import (
     ACCOUNT_MAX_PAUSE_SECONDS,
     ACCOUNT_PAUSE_AFTER,
     PAIR_FREE_FAILURES,
-    UserError,
     add_user,
     get_user,
     list_users,
@@ -155,7 +155,7 @@ def test_set_password_replaces_the_old_one_and_lifts_a_lock(memory_db):
 )
 def test_bad_accounts_are_refused_with_a_reason(memory_db, kwargs, code):
     add_user(memory_db, "alice", "admin", password=PASSWORD, email="alice@example.com")
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(Refused) as caught:
         add_user(memory_db, **kwargs)
     assert caught.value.code == code
     assert len(list_users(memory_db)) == 1
@@ -163,9 +163,9 @@ def test_bad_accounts_are_refused_with_a_reason(memory_db, kwargs, code):
 
 def test_the_last_active_admin_cannot_be_demoted_or_disabled(memory_db):
     add_user(memory_db, "alice", "admin", password=PASSWORD)
-    with pytest.raises(UserError, match="last_admin"):
+    with pytest.raises(Refused, match="last_admin"):
         set_role(memory_db, "alice", "leader")
-    with pytest.raises(UserError, match="last_admin"):
+    with pytest.raises(Refused, match="last_admin"):
         set_active(memory_db, "alice", False)
     add_user(memory_db, "bob", "admin", password=PASSWORD)
     set_role(memory_db, "alice", "leader")
@@ -207,17 +207,17 @@ def test_an_unknown_name_is_braked_exactly_like_a_real_account(memory_db):
     ],
 )
 def test_the_password_policy_refuses_weak_passwords_with_a_reason(memory_db, password, code):
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(Refused) as caught:
         add_user(memory_db, "wang.fang.long", "leader", password=password)
     assert caught.value.code == code
     add_user(memory_db, "wang.fang.long", "leader", password=PASSWORD)
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(Refused) as caught:
         set_password(memory_db, "wang.fang.long", password)
     assert caught.value.code == code
 
 
 def test_a_display_name_with_bidi_control_characters_is_refused(memory_db):
-    with pytest.raises(UserError) as caught:
+    with pytest.raises(Refused) as caught:
         add_user(memory_db, "eve", "leader", display_name="Eve \u202enimdA", password=PASSWORD)
     assert caught.value.code == "bidi_control"
     assert get_user(memory_db, "eve") is None

@@ -308,9 +308,9 @@ def test_bad_requests_are_refused_before_anything_is_written(demo, tmp_path):
     path = tmp_path / "x.csv"
     with pytest.raises(ExportError, match="xlsx"):
         export_table(demo, "all", WAVE, "csv", path, actor="test")
-    with pytest.raises(ExportError, match="unknown table"):
+    with pytest.raises(ExportError, match="unknown_table"):
         export_table(demo, "people", WAVE, "csv", path, actor="test")
-    with pytest.raises(ExportError, match="no wave"):
+    with pytest.raises(ExportError, match="unknown_wave"):
         export_table(demo, "cells", "1999-Q1", "csv", path, actor="test")
     assert not path.exists()
     assert list_events(demo).query("action == 'export'").empty

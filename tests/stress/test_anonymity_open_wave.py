@@ -12,8 +12,9 @@ import pytest
 
 from data.db import Database
 from data.invitations import create_invitations, hash_token
+from data.problems import Refused
 from data.submissions import PendingSubmission, submit_direct
-from data.wave_setup import WaveError, change_status
+from data.wave_setup import change_status
 from data.waves import get_wave, list_waves
 from report.exports import AGGREGATE_TABLES, export_bytes
 from report.wave import build_history, build_wave_report, wave_comments
@@ -107,7 +108,7 @@ def test_a_closed_wave_publishes_and_is_not_opened_again(db):
     assert not report.collecting
     it = report.cells.set_index(["rater_dept", "provider_dept"]).loc[("SALES", "IT")]
     assert it["n"] == 6 and not it["suppressed"]
-    with pytest.raises(WaveError) as refused:
+    with pytest.raises(Refused) as refused:
         change_status(db, OPEN, "open")
     assert refused.value.code == "reopen_published"
     assert get_wave(db, OPEN).status == "closed"

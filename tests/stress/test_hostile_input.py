@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 from data.db import Database
 from data.invitations import create_invitations, hash_token, parse_roster_for
 from data.org_import import read_organisation, write_organisation
-from data.response_import import import_responses
 from data.submissions import PendingSubmission, write_submissions
 from data.waves import create_wave
+from services.imports import import_file
 from surveys.answers import PROBLEM_CODES, AnswerError, validate_submission
 from surveys.definition import DEFAULT_SURVEY_PATH, SurveyDefinitionError, load_survey, parse_survey
-from ui.admin import describe_problem
+from texts import describe
 from ui.i18n import translate
 
 SURVEY = load_survey()
@@ -176,21 +176,18 @@ def _import_org(db, raw: bytes, which: str) -> list[str]:
     messages = []
     for problem in changes.problems:
         for lang in ("en", "zh"):
-            messages.append(describe_problem(problem, lang))
+            messages.append(describe(problem, lang))
     return messages
 
 
 def _import_roster(db, raw: bytes) -> list[str]:
-    messages = []
-    for lang in ("en", "zh"):
-        _, errors = parse_roster_for(db, raw, lang=lang)
-        messages += errors
-    return messages
+    _, problems = parse_roster_for(db, raw)
+    return [describe(p, lang) for lang in ("en", "zh") for p in problems]
 
 
 def _import_responses(db, raw: bytes) -> list[str]:
-    checked = import_responses(db, IMPORT_WAVE, raw, actor="test")
-    return [p.message(lang) for p in checked.problems for lang in ("en", "zh")]
+    checked = import_file(db, "test", IMPORT_WAVE, raw)
+    return [describe(p, lang) for p in checked.problems for lang in ("en", "zh")]
 
 
 IMPORTERS = {

@@ -52,4 +52,4 @@ def test_translate_fills_placeholders_and_falls_back_to_the_key():
 def test_the_texts_of_the_codebook_hotspots_and_rosters_are_in_the_catalogue():
     prefixes = {key.split("_")[0] for key in catalogue()}
     assert {"codebook", "hotspot", "roster"} <= prefixes
-    assert {path.name for path in LOCALES_DIR.glob("*.yaml")} >= {"codebook.yaml", "hotspots.yaml", "invitations.yaml"}
+    assert {path.name for path in LOCALES_DIR.glob("*.yaml")} >= {"codebook.yaml", "hotspots.yaml", "admin.yaml"}

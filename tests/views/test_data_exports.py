@@ -173,7 +173,7 @@ def test_a_write_the_database_refuses_is_reported_and_leaves_nothing(demo_db_pat
     def refused(*_args, **_kwargs):
         raise duckdb.ConstraintException("simulated constraint failure")
 
-    monkeypatch.setattr("data.response_import.commit_import", refused)
+    monkeypatch.setattr("services.imports.write_checked", refused)
     at.button(key="exports.import_go").click().run()
     assert not at.exception
     assert at.error[0].value.startswith("The database refused the rows, so nothing was imported.")
