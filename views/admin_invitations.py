@@ -7,10 +7,11 @@ from analysis.anonymity import participation_shown
 from data.audit import record_event
 from data.invitations import RosterError, create_invitations, invitation_counts, parse_roster_for
 from data.wave_setup import response_rates
+from services.versions import changed
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import links_file_bytes
 from ui.frame import db, lang, md_escape, t
-from ui.results import clear_results, department_names, waves
+from ui.results import department_names, waves
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_invitations_title"))
@@ -60,7 +61,7 @@ if roster_file is not None:
                 progress.progress(0.8)
                 data = links_file_bytes(links)
                 record_event(db(), user["username"], "invitations_create", target=wave_id, detail=f"n={len(links)}")
-                clear_results()
+                changed(wave_id)
                 progress.progress(1.0)
                 status.update(label=t("admin_inv_generated", n=len(links)), state="complete")
             st.session_state["admin_invitations.round"] = upload_round + 1

@@ -12,10 +12,11 @@ from data.org_import import (
     replace_relationships,
     write_organisation,
 )
+from services.versions import changed
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import problems_table
 from ui.frame import db, lang, t
-from ui.results import clear_results, departments
+from ui.results import departments
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_org_title"))
@@ -46,7 +47,7 @@ def _show_problems(problems: list) -> None:
 
 
 def _saved(message: str) -> None:
-    clear_results()
+    changed()  # departments and relationships: what every wave depends on
     st.session_state["admin_org.notice"] = message
     st.rerun()
 

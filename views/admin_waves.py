@@ -7,11 +7,12 @@ import streamlit as st
 
 from data.audit import record_event
 from data.wave_setup import MIN_K, WaveError, change_status, check_new_wave, create_checked_wave, survey_version_choices
+from services.versions import changed
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import describe_wave_error
 from ui.frame import db, lang, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
-from ui.results import clear_results, waves
+from ui.results import waves
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_waves_title"))
@@ -45,7 +46,7 @@ else:
 
 def _done(message: str, action: str, wave_id: str, detail: str | None = None) -> None:
     record_event(db(), user["username"], action, target=wave_id, detail=detail)
-    clear_results()
+    changed()  # the list of waves (every page's wave choice) changed, not only this wave
     st.session_state["admin_waves.notice"] = message
     st.rerun()
 

@@ -1,4 +1,4 @@
-"""ui.results helpers that draw: the trend chart shared by the department, hotspots and trends pages."""
+"""ui.widgets: the trend chart shared by the department, hotspots and trends pages."""
 
 import json
 
@@ -9,7 +9,7 @@ def _trend_page(waves: list[str]) -> None:
     import pandas as pd
     import streamlit as st
 
-    from ui.results import show_trend
+    from ui.widgets import show_trend
 
     st.session_state.setdefault("lang", "en")
     series = pd.DataFrame(
