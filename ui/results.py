@@ -22,7 +22,7 @@ from data.responses import response_count
 from data.waves import Wave, get_wave, list_waves, survey_for_version
 from report.wave import WaveReport, build_history, build_wave_report, wave_comments
 from services.versions import data_version
-from ui.charts import satisfaction_heatmap, significant_cells
+from ui.charts.heatmap import satisfaction_heatmap, significant_cells
 from ui.frame import db
 from ui.i18n import translate
 

@@ -117,7 +117,7 @@ def pair_dimensions(report: WaveReport, rater_dept: str, provider_dept: str, lan
 
 
 def trend_series(histories: dict[str, pd.DataFrame], lang: str) -> pd.DataFrame:
-    """Histories (see `history`) as one frame for `ui.charts.trend_lines`: series (the dict key),
+    """Histories (see `history`) as one frame for `ui.charts.trends.trend_lines`: series (the dict key),
     wave (the wave's name in `lang`, oldest first), mean, ci_low, ci_high, n, significant."""
     names = {w.wave_id: w.name(lang) for w in waves()}
     order = {w.wave_id: i for i, w in enumerate(waves())}

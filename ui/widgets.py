@@ -10,7 +10,7 @@ import streamlit as st
 
 from data.aggregates import RELATIONSHIP_TYPES
 from data.waves import Wave
-from ui.charts import trend_lines
+from ui.charts.trends import trend_lines
 from ui.frame import lang, t
 from ui.results import department_names, dimension_labels, wave_report, waves, waves_with_responses
 

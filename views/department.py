@@ -4,13 +4,8 @@ import streamlit as st
 
 from analysis.drivers import MIN_DRIVER_N
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import (
-    customer_view_bars,
-    dimension_bars,
-    importance_performance,
-    loyalty_bar,
-    perception_gap,
-)
+from ui.charts.bars import customer_view_bars, dimension_bars, loyalty_bar, perception_gap
+from ui.charts.drivers import importance_performance
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report
 from ui.view_models import comment_groups, department_view, is_significant, metric_delta, signed, trend_series

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import pair_directions
+from ui.charts.bars import pair_directions
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report, waves
 from ui.view_models import comment_groups, flag_labels, hotspot_table, pair_dimensions, pair_summary, trend_series

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import network_graph, network_layout
+from ui.charts.network import network_graph, network_layout
 from ui.frame import lang, t
 from ui.results import departments, wave_report
 from ui.view_models import network_edges
