@@ -110,10 +110,41 @@ def trend_table(
         half = stats.t.ppf(1 - alpha / 2, frame["dof"].astype(float)) * se
         frame["change_ci_low"] = frame["change"] - half
         frame["change_ci_high"] = frame["change"] + half
-        frame["significant"] = (frame["p_value"] < alpha).astype(float).where(frame["p_value"].notna())
+        frame["significant"] = significance(frame["p_value"], alpha)
         frames.append(frame)
         hidden.append(merged["suppressed"].astype(bool) | merged["previous_hidden"].astype("boolean").fillna(False))
     if not frames:
         return pd.DataFrame(columns=TREND_COLUMNS), pd.Series(dtype=bool)
     trends = pd.concat(frames, ignore_index=True)[TREND_COLUMNS]
     return trends, pd.Series(np.concatenate([h.to_numpy(dtype=bool) for h in hidden]), index=trends.index)
+
+
+def significance(p_value: pd.Series, alpha: float = ALPHA) -> pd.Series:
+    """Whether each test is significant (p < alpha), as a nullable boolean ("boolean" dtype): True,
+    False, or <NA> where there is no test (no p-value)."""
+    return (p_value < alpha).astype("boolean").mask(p_value.isna())
+
+
+def changes(current: pd.DataFrame, previous: pd.DataFrame, keys: list[str], alpha: float = ALPHA) -> pd.DataFrame:
+    """Change of suppressed figures between two waves, where both are shown.
+
+    `current` and `previous` are report tables (cells, providers, raters or org) joined on `keys`
+    ([] for the organisation). Returns `keys` plus n, mean, previous_n, previous_mean, change,
+    p_value (Welch t-test from the means, sds and ns) and significant (p < alpha; False where there
+    is no test), largest fall first. Unlike `trend_table`, any two shown waves may be compared.
+    """
+    columns = ["n", "mean", "sd"]
+    left = current[~current["suppressed"].astype(bool)][[*keys, *columns]]
+    right = previous[~previous["suppressed"].astype(bool)][[*keys, *columns]]
+    right = right.rename(columns={c: f"{c}_prev" for c in columns})
+    merged = left.merge(right, on=keys) if keys else left.merge(right, how="cross")
+    test = welch_from_moments(
+        merged["mean"], merged["sd"], merged["n"], merged["mean_prev"], merged["sd_prev"], merged["n_prev"]
+    )
+    out = merged[keys].copy()
+    out["n"], out["mean"] = merged["n"].to_numpy(), merged["mean"].to_numpy()
+    out["previous_n"], out["previous_mean"] = merged["n_prev"].to_numpy(), merged["mean_prev"].to_numpy()
+    out["change"] = out["mean"] - out["previous_mean"]
+    out["p_value"] = test["p_value"].to_numpy()
+    out["significant"] = significance(out["p_value"], alpha).fillna(False)
+    return out.sort_values("change").reset_index(drop=True)

@@ -18,6 +18,7 @@ Safety rules, for every file:
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -161,7 +162,7 @@ def _excel_value(value: object) -> object:
 
     if value is None or value is pd.NA or value is pd.NaT:
         return None
-    if isinstance(value, float) and value != value:
+    if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, str):
         return neutralise_text(ILLEGAL_CHARACTERS_RE.sub("", value))

@@ -1,7 +1,7 @@
 """One wave's report: every table a results page or an export shows, computed and suppressed.
 
 `build_wave_report` reads the wave's responses (and the previous wave's, for trends) through one
-aggregation in DuckDB (data.aggregates), computes every figure of DESIGN.md section 4 with
+aggregation in DuckDB (data.aggregates), computes every figure docs/methodology.md defines with
 analysis/, and passes every table through `analysis.anonymity.suppress_small_cells` with the wave's
 threshold k. Nothing unsuppressed leaves this module: pages and exports read only `WaveReport`.
 
@@ -12,9 +12,11 @@ Conventions shared by all tables: scores are 0-100; department columns hold depa
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache, wraps
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -46,9 +48,9 @@ from analysis.gaps import perception_gaps
 from analysis.hotspots import HotspotConfig, find_hotspots
 from analysis.participation import participation_table
 from analysis.reliability import reliability_table
-from analysis.srm import fit_srm
+from analysis.srm import SRMFit, fit_srm
 from analysis.stats_adapter import welch_from_moments
-from analysis.trends import trend_table
+from analysis.trends import significance, trend_table
 from data.aggregates import (
     cell_comments,
     cell_moments,
@@ -61,7 +63,7 @@ from data.aggregates import (
 )
 from data.db import Database
 from data.org import list_departments, names_by_code
-from data.waves import comparison_wave, get_wave, list_waves
+from data.waves import Wave, comparison_wave, get_wave, list_waves
 from report.reasons import word_hotspots
 from surveys.definition import parse_survey
 
@@ -247,8 +249,8 @@ def _attach_effects(cells: pd.DataFrame, providers: pd.DataFrame, raters: pd.Dat
             None,
         )
     fit = fit_srm(cells[fitted])
-    # Attached by position and by lookup instead of five merges on text keys (each merge converts
-    # the keys; measured ~10 ms apiece on 1,600 cells): fit.cells holds the fitted cells in order.
+    # Attached by position and by lookup, not by merges on text keys (docs/performance.md, "Wave
+    # report"): fit.cells holds the fitted cells in order.
     rater_effect = _lookup(cells["rater_dept"], fit.raters["rater_dept"], fit.raters["rater_effect"])
     provider_effect = _lookup(cells["provider_dept"], fit.providers["provider_dept"], fit.providers["provider_effect"])
     on_fitted = fitted.to_numpy()
@@ -326,27 +328,120 @@ def _published_gaps(
     return suppress_small_cells(rows[shown.columns], k, hide=hidden, n_column="n_customers")
 
 
-def _one_blas_thread(function):
-    """Run `function` with BLAS on one thread. The report's matrices are small, and OpenBLAS's own
-    threads spin while DuckDB and the report's worker threads hold both cores (measured under
-    cProfile on the 1M bench, three reports: the SRM fit took 0.135 s in all with one thread,
-    0.13-0.48 s with two). The limit is process-wide while it lasts; two reports overlapping can
-    leave it at one thread after both, which is what the app wants anyway."""
-
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        with _blas().limit(limits=1, user_api="blas"):
-            return function(*args, **kwargs)
-
-    return wrapper
-
-
 @lru_cache(maxsize=1)
 def _blas() -> ThreadpoolController:
-    return ThreadpoolController()  # finding the loaded BLAS libraries takes ~0.1 s: once
+    return ThreadpoolController()  # finding the loaded BLAS libraries is slow: once per process
 
 
-@_one_blas_thread
+@contextmanager
+def _report_workers() -> Iterator[ThreadPoolExecutor]:
+    """Where a report runs: BLAS on one thread and three worker threads for the steps that overlap.
+
+    The report's matrices are small, and OpenBLAS's own threads would spin while DuckDB and the
+    workers hold both cores (docs/performance.md, "Wave report"). The BLAS limit is process-wide
+    while it lasts; two reports overlapping can leave it at one thread after both, which is what the
+    app wants anyway."""
+    with (
+        _blas().limit(limits=1, user_api="blas"),
+        ThreadPoolExecutor(max_workers=3, thread_name_prefix="icsat-report") as pool,
+    ):
+        yield pool
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What a report covers: the wave, its threshold and items, and the wave it is compared with."""
+
+    wave: Wave
+    k: int
+    item_ids: list[str]
+    item_dims: list[str]
+    dimensions: tuple[str, ...]
+    collecting: bool
+    previous: Wave | None
+
+    @property
+    def previous_k(self) -> int:
+        return check_threshold(self.previous.k_min) if self.previous is not None else self.k
+
+
+def _scope(
+    db: Database, wave_id: str, relationship_type: str | None, dimension: str | None, *, compare: bool = True
+) -> _Scope:
+    """Check the request and look up what the report covers (raises ValueError, see `build_wave_report`);
+    `compare` False: no comparison wave is looked up (previous stays None)."""
+    wave = get_wave(db, wave_id)
+    if wave is None:
+        raise ValueError(f"unknown wave {wave_id!r}")
+    check_relationship_type(relationship_type)
+    k = check_threshold(wave.k_min)
+    item_ids, item_dims, dimensions = _survey_items(db, wave.survey_version)
+    if dimension is not None and dimension not in dimensions:
+        raise ValueError(f"unknown dimension {dimension!r}; expected one of {list(dimensions)}")
+    collecting = _collecting(wave)
+    # the latest closed wave with responses that opened earlier (closed: it publishes its results)
+    previous = None if collecting or not compare else comparison_wave(db, wave_id)
+    return _Scope(wave, k, item_ids, item_dims, dimensions, collecting, previous)
+
+
+def _previous_moments(
+    db: Database, scope: _Scope, relationship_type: str | None, dimension: str | None, bands: LoyaltyBands
+) -> pd.DataFrame:
+    """The comparison wave's cell moments (n, mean, sd for trends and "declining"), aggregated in
+    DuckDB (the same moments build_history uses). Items match across survey versions by stable id."""
+    items = [i for i, d in zip(scope.item_ids, scope.item_dims, strict=True) if dimension is None or d == dimension]
+    return cell_moments(
+        db,
+        [scope.previous.wave_id],
+        items,
+        relationship_type=relationship_type,
+        promoter_min=bands.promoter_min,
+        passive_min=bands.passive_min,
+    )
+
+
+def _with_structure(db: Database, levels: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Published levels with what the organisation's structure adds: each cell's relationship type,
+    and how many shown cells each provider and rater has."""
+    cells = levels["cell"].merge(relationship_types(db), on=["rater_dept", "provider_dept"], how="left")
+    cells.insert(3, "relationship_type", cells.pop("relationship_type"))
+    visible = cells[~cells["suppressed"]]
+    providers, raters = levels["provider"], levels["rater"]
+    providers["n_raters"] = providers["provider_dept"].map(visible.groupby("provider_dept")["rater_dept"].nunique())
+    raters["n_providers"] = raters["rater_dept"].map(visible.groupby("rater_dept")["provider_dept"].nunique())
+    return {**levels, "cell": cells, "provider": providers, "rater": raters}
+
+
+def _published_hotspots(
+    levels: dict[str, pd.DataFrame],
+    before: dict[str, pd.DataFrame],
+    departments: pd.DataFrame,
+    fit: SRMFit | None,
+    k: int,
+    config: HotspotConfig,
+) -> pd.DataFrame:
+    cells, org = levels["cell"], levels["organisation"]
+    hotspots = find_hotspots(
+        cells,
+        cells["suppressed"],
+        org_mean=float(org["mean"].iloc[0]) if len(org) else np.nan,
+        k=k,
+        previous_cells=before["cell"],
+        config=config,
+        fit=fit,  # fitted on the shown cells, the ones the flags may test
+    )
+    return suppress_small_cells(word_hotspots(hotspots, departments), k)
+
+
+def _published_trends(levels: dict[str, pd.DataFrame], before: dict[str, pd.DataFrame], scope: _Scope) -> pd.DataFrame:
+    """Change since the comparison wave at every level; hidden where either side is hidden."""
+    previous_wave_id = scope.previous.wave_id if scope.previous else None
+    trends, hidden = trend_table(levels, before, wave_id=scope.wave.wave_id, previous_wave_id=previous_wave_id)
+    trends = suppress_small_cells(trends, scope.k, hide=hidden)
+    trends["significant"] = trends["significant"].astype("boolean")  # blanked rows come back as objects
+    return trends
+
+
 def build_wave_report(
     db: Database,
     wave_id: str,
@@ -369,122 +464,86 @@ def build_wave_report(
     bands : LoyaltyBands
         Recommend bands for promoters, passives and detractors.
     hotspot_config : HotspotConfig, optional
-        Hotspot thresholds; the defaults are DESIGN.md's.
+        Hotspot thresholds; the defaults are those docs/methodology.md states.
 
     Raises
     ------
     ValueError
         Unknown wave, relationship type or dimension.
     """
-    wave = get_wave(db, wave_id)
-    if wave is None:
-        raise ValueError(f"unknown wave {wave_id!r}")
-    check_relationship_type(relationship_type)
-    k = check_threshold(wave.k_min)
-    config = hotspot_config or HotspotConfig()
-    item_ids, item_dims, dimensions = _survey_items(db, wave.survey_version)
-    if dimension is not None and dimension not in dimensions:
-        raise ValueError(f"unknown dimension {dimension!r}; expected one of {list(dimensions)}")
-    collecting = _collecting(wave)
-    # the latest closed wave with responses that opened earlier (closed: it publishes its results)
-    previous = None if collecting else comparison_wave(db, wave_id)
+    scope = _scope(db, wave_id, relationship_type, dimension)
+    with _report_workers() as pool:
+        return _build(pool, db, scope, relationship_type, dimension, bands, hotspot_config or HotspotConfig())
 
-    # The current wave's answers first. The previous wave needs only its cell moments (n, mean, sd
-    # for trends and "declining"): DuckDB aggregates them (the same moments build_history uses) in a
-    # second thread while this one analyses the current wave; DuckDB runs without the GIL, so on two
-    # cores the two overlap. Items match across survey versions by stable id.
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="icsat-report") as pool:
-        # nothing of an open wave is published: it is analysed as if it had no answers (not even read)
-        data = response_items(db, [] if collecting else [wave_id], item_ids, relationship_type=relationship_type)
-        responses, values = data.responses, data.values
-        pending = (
-            pool.submit(
-                cell_moments,
-                db,
-                [previous.wave_id],
-                [i for i, d in zip(item_ids, item_dims, strict=True) if dimension is None or d == dimension],
-                relationship_type=relationship_type,
-                promoter_min=bands.promoter_min,
-                passive_min=bands.passive_min,
-            )
-            if previous is not None
-            else None
-        )
-        current = score_responses(responses, values, item_dims, dimension=dimension)
-        # Moments per cell; every published figure is built from the shown groups of these moments.
-        now = moments_from_scores(current, CELL_KEYS, bands)
-        gates = pd.concat([now[["rater_dept", "provider_dept"]], group_gates(now, k)], axis=1)
-        gated = gate_scores(current, gates)
-        # Drivers need only the shown scores, reliability only the shown answers and cells: both are
-        # computed beside the rest (their matrix algebra and sorts release the GIL for most of their time).
-        driving = pool.submit(_drivers, gated, dimensions, wave_id, k)
-        shown = _published_levels(now, k)
-        cells = shown["cell"]
-        checking = pool.submit(
-            reliability_table,
-            gate_values(values, current, gates, item_dims),
-            item_dims,
-            cells[~cells["suppressed"]],
-            wave_id=wave_id,
-        )
-        types = relationship_types(db)
-        cells = cells.merge(types, on=["rater_dept", "provider_dept"], how="left")
-        cells.insert(3, "relationship_type", cells.pop("relationship_type"))
-        visible = cells[~cells["suppressed"]]
-        providers, raters, org = shown["provider"], shown["rater"], shown["organisation"]
-        providers["n_raters"] = providers["provider_dept"].map(visible.groupby("provider_dept")["rater_dept"].nunique())
-        raters["n_providers"] = raters["rater_dept"].map(visible.groupby("rater_dept")["provider_dept"].nunique())
-        cells, providers, raters, fit = _attach_effects(cells, providers, raters)
 
-        departments = list_departments(db)[["code", "name_en", "name_zh"]]
-        self_means = self_assessment_means(db, wave_id)
-        if collecting:
-            self_means = self_means.iloc[0:0]
-        gaps = _published_gaps(self_means, current, gated, dimensions, wave_id, k)
-        participation, invited_total, responded_total = _published_participation(db, wave_id, k)
-        before = pending.result() if pending is not None else now.iloc[0:0]
-        drivers = driving.result()
-        reliability = checking.result()
+def _build(
+    pool: ThreadPoolExecutor,
+    db: Database,
+    scope: _Scope,
+    relationship_type: str | None,
+    dimension: str | None,
+    bands: LoyaltyBands,
+    config: HotspotConfig,
+) -> WaveReport:
+    """The domain steps of `build_wave_report`, with the slow independent ones handed to `pool`.
 
-    previous_k = check_threshold(previous.k_min) if previous is not None else k
-    shown = {"cell": cells, "provider": providers, "rater": raters, "organisation": org}
-    shown_before = _published_levels(before, previous_k)
-    hotspots = find_hotspots(
-        cells,
-        cells["suppressed"],
-        org_mean=float(org["mean"].iloc[0]) if len(org) else np.nan,
-        k=k,
-        previous_cells=shown_before["cell"],
-        config=config,
-        fit=fit,  # fitted on the shown cells, the ones the flags may test
+    The current wave's answers first; the previous wave's moments are aggregated by DuckDB (without
+    the GIL) in a second thread meanwhile, and drivers and reliability (matrix algebra and sorts that
+    release the GIL) beside the rest."""
+    wave_id, k, dimensions, item_dims = scope.wave.wave_id, scope.k, scope.dimensions, scope.item_dims
+    # nothing of an open wave is published: it is analysed as if it had no answers (not even read)
+    data = response_items(
+        db, [] if scope.collecting else [wave_id], scope.item_ids, relationship_type=relationship_type
     )
-    hotspots = word_hotspots(hotspots, departments)
-    trends, trend_hidden = trend_table(
-        shown, shown_before, wave_id=wave_id, previous_wave_id=previous.wave_id if previous else None
+    pending = (
+        pool.submit(_previous_moments, db, scope, relationship_type, dimension, bands)
+        if scope.previous is not None
+        else None
     )
+    current = score_responses(data.responses, data.values, item_dims, dimension=dimension)
+    # Moments per cell; every published figure is built from the shown groups of these moments.
+    now = moments_from_scores(current, CELL_KEYS, bands)
+    gates = pd.concat([now[["rater_dept", "provider_dept"]], group_gates(now, k)], axis=1)
+    gated = gate_scores(current, gates)
+    driving = pool.submit(_drivers, gated, dimensions, wave_id, k)
+    levels = _published_levels(now, k)
+    shown_cells = levels["cell"][~levels["cell"]["suppressed"]]
+    values = gate_values(data.values, current, gates, item_dims)
+    checking = pool.submit(reliability_table, values, item_dims, shown_cells, wave_id=wave_id)
+    levels = _with_structure(db, levels)
+    cells, providers, raters, fit = _attach_effects(levels["cell"], levels["provider"], levels["rater"])
+    levels = {**levels, "cell": cells, "provider": providers, "rater": raters}
+
+    departments = list_departments(db)[["code", "name_en", "name_zh"]]
+    self_means = self_assessment_means(db, wave_id)
+    if scope.collecting:
+        self_means = self_means.iloc[0:0]
+    gaps = _published_gaps(self_means, current, gated, dimensions, wave_id, k)
+    participation, invited_total, responded_total = _published_participation(db, wave_id, k)
+    before = _published_levels(pending.result() if pending is not None else now.iloc[0:0], scope.previous_k)
 
     return WaveReport(
         wave_id=wave_id,
-        previous_wave_id=previous.wave_id if previous else None,
+        previous_wave_id=scope.previous.wave_id if scope.previous else None,
         relationship_type=relationship_type,
         dimension=dimension,
         k=k,
-        k_comments=int(wave.k_comments),
+        k_comments=int(scope.wave.k_comments),
         dimensions=dimensions,
         departments=departments.reset_index(drop=True),
         cells=cells,
         providers=providers,
         raters=raters,
-        org=org,
+        org=levels["organisation"],
         # Hotspots, reliability and drivers are computed from shown groups only; the pass adds the
         # suppressed and k columns every table carries.
-        hotspots=suppress_small_cells(hotspots, k),
-        reliability=suppress_small_cells(reliability, k),
-        drivers=suppress_small_cells(drivers, k),
-        trends=suppress_small_cells(trends, k, hide=trend_hidden),
+        hotspots=_published_hotspots(levels, before, departments, fit, k, config),
+        reliability=suppress_small_cells(checking.result(), k),
+        drivers=suppress_small_cells(driving.result(), k),
+        trends=_published_trends(levels, before, scope),
         gaps=gaps,
         participation=participation,
-        collecting=collecting,
+        collecting=scope.collecting,
         invited_total=invited_total,
         responded_total=responded_total,
     )
@@ -499,20 +558,15 @@ def published_groups(db: Database, wave_id: str, relationship_type: str | None =
     people). A wave still collecting answers publishes nothing: no cell at all (its answers are not read).
     The responses export uses this, so files and pages decide with the same counts and the same rule.
     """
-    wave = get_wave(db, wave_id)
-    if wave is None:
-        raise ValueError(f"unknown wave {wave_id!r}")
-    check_relationship_type(relationship_type)
-    k = check_threshold(wave.k_min)
-    item_ids, item_dims, _ = _survey_items(db, wave.survey_version)
+    scope = _scope(db, wave_id, relationship_type, None, compare=False)
     # a wave still collecting answers publishes nothing: its answers are not even read
-    waves = [] if _collecting(wave) else [wave_id]
-    data = response_items(db, waves, item_ids, relationship_type=relationship_type)
-    now = moments_from_scores(score_responses(data.responses, data.values, item_dims), CELL_KEYS)
-    gates = group_gates(now, k)
+    waves = [] if scope.collecting else [wave_id]
+    data = response_items(db, waves, scope.item_ids, relationship_type=relationship_type)
+    now = moments_from_scores(score_responses(data.responses, data.values, scope.item_dims), CELL_KEYS)
+    gates = group_gates(now, scope.k)
     out = pd.concat([now[["rater_dept", "provider_dept"]].astype(str), gates], axis=1)
     out.insert(2, "n", now["n"].where(gates["shown"]).to_numpy(dtype=float))
-    out["comments"] = out["shown"] & comments_allowed(now["n"], wave.k_comments).to_numpy()
+    out["comments"] = out["shown"] & comments_allowed(now["n"], scope.wave.k_comments).to_numpy()
     rows = data.responses.groupby(["rater_dept", "provider_dept"], observed=True).size()
     found = rows.reindex(pd.MultiIndex.from_frame(out[["rater_dept", "provider_dept"]])).to_numpy(dtype=float)
     out["n_responses"] = np.where(out["shown"], found, np.nan)
@@ -595,7 +649,7 @@ def build_history(
     DataFrame with HISTORY_COLUMNS, one row per wave that has responses for the figure: wave_id,
     level, rater_dept, provider_dept, n, mean, sd, ci_low, ci_high, favourable, n_recommend,
     promoters, passives, detractors, inps, inps_ci_low, inps_ci_high, change (vs the previous row),
-    t, dof, p_value, significant (Welch, p < 0.05; NaN when either row is hidden), suppressed, k.
+    t, dof, p_value, significant (Welch, p < 0.05; None when either row is hidden), suppressed, k.
     Each wave is published with its own threshold and from its shown groups only, exactly as in
     `build_wave_report`; a wave still open is left out.
     """
@@ -649,5 +703,5 @@ def build_history(
     test = welch_from_moments(history["mean"], history["sd"], history["n"], prev["mean"], prev["sd"], prev["n"])
     history["change"] = history["mean"] - prev["mean"]
     history["t"], history["dof"], history["p_value"] = test["t"], test["dof"], test["p_value"]
-    history["significant"] = (history["p_value"] < 0.05).astype(float).where(history["p_value"].notna())
+    history["significant"] = significance(history["p_value"])
     return history[HISTORY_COLUMNS].reset_index(drop=True)

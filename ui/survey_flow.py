@@ -36,11 +36,12 @@ from data.invitations import TokenCheck, check_token
 from data.org import list_relationships, names_by_code
 from data.submissions import PendingSubmission, load_draft, save_draft
 from data.waves import survey_for_version
+from services.versions import changed, data_version
 from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_text, validate_submission
 from surveys.definition import Survey
 from ui.connection import get_submission_writer
 from ui.frame import db, lang
-from ui.results import RESULTS_TTL, clear_results, departments
+from ui.results import RESULTS_TTL, departments
 
 STEPS = ("screener", "provider", "self", "review")
 FREE_BAD_TOKENS = 3  # unknown tokens a session may try before each further try waits
@@ -66,13 +67,24 @@ class SurveyContext:
         return bool(self.check.wave.self_assessment and self.customers)
 
 
-@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+# The survey and the relationship map do not depend on answers: keyed on the organisation's data
+# version only, so a submission (which changes its wave's version) leaves them cached for the
+# other respondents.
 def _survey(survey_version: str) -> Survey:
+    return _cached_survey(survey_version, data_version())
+
+
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _cached_survey(survey_version: str, version: tuple[int, int]) -> Survey:
     return survey_for_version(db(), survey_version)
 
 
-@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
 def _relationships() -> pd.DataFrame:
+    return _cached_relationships(data_version())
+
+
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _cached_relationships(version: tuple[int, int]) -> pd.DataFrame:
     return list_relationships(db())
 
 
@@ -388,7 +400,7 @@ def submit(ctx: SurveyContext) -> None:
         st.session_state["survey.done"] = "ok"
         st.session_state["survey.draft"] = {}
         st.session_state["survey.problems"] = []
-        clear_results()
+        changed(ctx.check.wave.wave_id)  # that wave's results only; every other cache stays
     elif result.status == "error":
         st.session_state["survey.problems"] = [{"code": "submit_failed"}]
     # used, expired, wave_not_open: the next check of the token says so, and nothing was written

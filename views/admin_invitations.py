@@ -12,7 +12,7 @@ from ui.access import ADMIN_ROLES, require_role
 from ui.admin import links_file_bytes
 from ui.frame import db, lang, md_escape, t
 from ui.problems import problems_table, show_problems
-from ui.results import clear_results, department_names, waves
+from ui.results import department_names, waves
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_invitations_title"))
@@ -60,9 +60,6 @@ if roster_file is not None:
                     st.stop()
                 progress.progress(0.8)
                 data = links_file_bytes(links)
-                # The service said what changed (services.versions); clear_results stays until the
-                # cached results are keyed on the data version (issue 18, caching).
-                clear_results()
                 progress.progress(1.0)
                 status.update(label=t("admin_inv_generated", n=len(links)), state="complete")
             st.session_state["admin_invitations.round"] = upload_round + 1

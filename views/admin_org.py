@@ -10,7 +10,7 @@ from services import organisation
 from ui.access import ADMIN_ROLES, require_role
 from ui.frame import db, lang, t
 from ui.problems import show_problems
-from ui.results import clear_results, departments
+from ui.results import departments
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_org_title"))
@@ -40,9 +40,6 @@ def _show_problems(problems: list) -> None:
 
 
 def _saved(message: str) -> None:
-    # The service said what changed (services.versions); clear_results stays until the cached
-    # results are keyed on the data version (issue 18, caching).
-    clear_results()
     st.session_state["admin_org.notice"] = message
     st.rerun()
 

@@ -14,7 +14,7 @@ from ui.access import ADMIN_ROLES, require_role
 from ui.frame import db, lang, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 from ui.problems import show_problems
-from ui.results import clear_results, waves
+from ui.results import waves
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_waves_title"))
@@ -47,9 +47,6 @@ else:
 
 
 def _done(message: str) -> None:
-    # The service said what changed (services.versions); clear_results stays until the cached
-    # results are keyed on the data version (issue 18, caching).
-    clear_results()
     st.session_state["admin_waves.notice"] = message
     st.rerun()
 

@@ -20,27 +20,31 @@ from report.exports import (
     export_file_name,
     responses_shown,
     wave_codebook,
-    wave_report,
 )
 from services import imports
+from services.versions import data_version
 from texts import describe
 from ui.access import EXPORT_ROLES, require_role
 from ui.frame import db, lang, t
-from ui.results import RESULTS_TTL, clear_results, waves, waves_with_responses
+from ui.results import RESULTS_TTL, wave_report, waves, waves_with_responses
 
 ALL_TYPES = "all"
 
 
-# Cached like ui/results.py (cleared by clear_results after any write): the report and the shown
-# cells are read once per wave and filter, not on every widget change.
-@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
 def _tables(wave_id: str, relationship_type: str | None) -> dict[str, pd.DataFrame]:
-    report = wave_report(db(), wave_id, relationship_type)
+    # the report the dashboards cache (ui/results.py), not a second copy of it
+    report = wave_report(wave_id, relationship_type)
     return {**aggregate_tables(report), "codebook": wave_codebook(db(), wave_id, report)}
 
 
-@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
 def _responses_rows(wave_id: str, relationship_type: str | None) -> int:
+    return _cached_responses_rows(wave_id, relationship_type, data_version(wave_id))
+
+
+# Cached like ui/results.py, keyed by the wave's data version: read once per wave and filter, not
+# on every widget change.
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _cached_responses_rows(wave_id: str, relationship_type: str | None, version: tuple[int, int]) -> int:
     shown = responses_shown(db(), wave_id, relationship_type)
     return int(shown["n_responses"].sum()) if len(shown) else 0
 
@@ -189,9 +193,6 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
             bar.empty()
             st.error(t("exports_import_write_failed"))
             return
-        # imports.commit said what changed (services.versions); clear_results stays until the
-        # cached results are keyed on the data version (issue 18, caching).
-        clear_results()
         st.session_state["exports.import_done"] = {"rows": written, "wave": wave_name}
         st.session_state["exports.import_nonce"] = nonce + 1
         st.rerun()

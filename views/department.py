@@ -4,26 +4,12 @@ import streamlit as st
 
 from analysis.drivers import MIN_DRIVER_N
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import (
-    customer_view_bars,
-    dimension_bars,
-    importance_performance,
-    loyalty_bar,
-    perception_gap,
-)
+from ui.charts.bars import customer_view_bars, dimension_bars, loyalty_bar, perception_gap
+from ui.charts.drivers import importance_performance
 from ui.frame import lang, md_escape, t
-from ui.results import (
-    comment_groups,
-    department_view,
-    history,
-    how_to_read,
-    metric_delta,
-    show_trend,
-    signed,
-    trend_series,
-    wave_filters,
-    wave_report,
-)
+from ui.results import history, wave_report
+from ui.view_models import comment_groups, department_view, is_significant, metric_delta, signed, trend_series
+from ui.widgets import how_to_read, show_trend, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("dept_title"))
@@ -51,7 +37,7 @@ if view.figures is None:
 figures = view.figures
 trend = history("provider", provider_dept=provider, relationship_type=filters.relationship_type)
 now = trend[trend["wave_id"] == report.wave_id]
-significant = bool(len(now) and now["significant"].eq(True).iloc[0])
+significant = bool(len(now)) and is_significant(now["significant"].iloc[0])
 mean_delta, mean_colour = metric_delta(now["change"].iloc[0] if len(now) else None, significant=significant)
 columns = st.columns(4)
 columns[0].metric(t("dash_mean"), f"{figures['mean']:.0f}", delta=mean_delta, delta_color=mean_colour)

@@ -3,22 +3,11 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import pair_directions
+from ui.charts.bars import pair_directions
 from ui.frame import lang, md_escape, t
-from ui.results import (
-    comment_groups,
-    flag_labels,
-    history,
-    hotspot_table,
-    how_to_read,
-    pair_dimensions,
-    pair_summary,
-    show_trend,
-    trend_series,
-    wave_filters,
-    wave_report,
-    waves,
-)
+from ui.results import history, wave_report, waves
+from ui.view_models import comment_groups, flag_labels, hotspot_table, pair_dimensions, pair_summary, trend_series
+from ui.widgets import how_to_read, show_trend, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("hotspots_title"))

@@ -3,9 +3,11 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts import network_graph, network_layout
+from ui.charts.network import network_graph, network_layout
 from ui.frame import lang, t
-from ui.results import departments, how_to_read, network_edges, wave_filters, wave_report
+from ui.results import departments, wave_report
+from ui.view_models import network_edges
+from ui.widgets import how_to_read, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("network_title"))

@@ -1,24 +1,14 @@
 """Overview: headline loyalty, response rate, hotspots, the rater x provider heatmap, top hotspots."""
 
+import pandas as pd
 import streamlit as st
 
 from analysis.participation import response_rate as participation_rate
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.frame import lang, md_escape, t
-from ui.results import (
-    department_names,
-    flag_labels,
-    hotspot_table,
-    how_to_read,
-    metric_delta,
-    org_change,
-    overview_heatmap,
-    pair_summary,
-    response_rate,
-    signed,
-    wave_filters,
-    wave_report,
-)
+from ui.results import department_names, overview_heatmap, wave_report
+from ui.view_models import flag_labels, hotspot_table, metric_delta, org_change, pair_summary, response_rate, signed
+from ui.widgets import how_to_read, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("overview_title"))
@@ -36,7 +26,7 @@ org = report.org.iloc[0]
 change = org_change(report, filters.compare.wave_id if filters.compare else None)
 delta_label = t("dash_change_since", wave=filters.compare.name(lang())) if filters.compare else None
 loyalty, mean, rate, hot = st.columns(4)
-if org["suppressed"] or org["n"] != org["n"]:
+if org["suppressed"] or pd.isna(org["n"]):
     loyalty.metric(t("dash_loyalty"), "—")
     mean.metric(t("dash_mean"), "—")
 else:

@@ -2,18 +2,12 @@
 
 import streamlit as st
 
+from analysis.trends import changes
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.frame import lang, t
-from ui.results import (
-    changes,
-    department_names,
-    history,
-    how_to_read,
-    show_trend,
-    trend_series,
-    wave_filters,
-    wave_report,
-)
+from ui.results import department_names, history, wave_report
+from ui.view_models import trend_series
+from ui.widgets import how_to_read, show_trend, wave_filters
 
 SCOPES = ("org", "dept", "pair")
 

@@ -6,7 +6,7 @@ from scipy import stats
 
 from analysis.drivers import quadrant
 from analysis.participation import participation_table
-from analysis.trends import TREND_COLUMNS, trend_table
+from analysis.trends import TREND_COLUMNS, changes, significance, trend_table
 
 
 def _level(rows, keys):
@@ -54,3 +54,28 @@ def test_participation_rate_and_flag():
     out = participation_table(counts, wave_id="W")
     assert out["rate"].tolist()[:2] == [0.5, 0.6]
     assert out["low_participation"].tolist() == [True, False, False]
+
+
+def test_significance_is_a_nullable_boolean_with_none_where_nothing_was_tested():
+    flags = significance(pd.Series([0.01, 0.2, float("nan")]))
+    assert str(flags.dtype) == "boolean"
+    assert flags.tolist() == [True, False, pd.NA]
+
+
+def test_trend_significance_is_boolean_not_a_float():
+    now = {"organisation": _level([(30, 40.0, 12.0, False)], [])}
+    before = {"organisation": _level([(28, 55.0, 11.0, False)], [])}
+    trends, _ = trend_table(now, before, wave_id="W2", previous_wave_id="W1")
+    assert str(trends["significant"].dtype) == "boolean"
+    assert trends["significant"].tolist() == [True]
+
+
+def test_changes_compares_shown_figures_of_any_two_waves_largest_fall_first():
+    keys = ["provider_dept"]
+    now = _level([("A", 30, 40.0, 12.0, False), ("B", 30, 70.0, 12.0, False), ("C", 2, None, None, True)], keys)
+    before = _level([("A", 28, 55.0, 11.0, False), ("B", 25, 69.0, 12.0, False), ("C", 30, 60.0, 9.0, False)], keys)
+    out = changes(now, before, keys)
+    assert out["provider_dept"].tolist() == ["A", "B"]  # C is hidden now: not compared
+    expected = stats.ttest_ind_from_stats(40.0, 12.0, 30, 55.0, 11.0, 28, equal_var=False)
+    assert out["p_value"].iloc[0] == pytest.approx(expected.pvalue)
+    assert out["significant"].tolist() == [True, False]

@@ -1,42 +1,71 @@
-"""ui.results helpers that draw: the trend chart shared by the department, hotspots and trends pages."""
+"""ui/results.py: the one cache of results, keyed by wave and data version (services/versions.py)."""
 
-import json
+import os
 
-from streamlit.testing.v1 import AppTest
+import pytest
+import streamlit as st
+
+from services.versions import changed
+from ui import results
 
 
-def _trend_page(waves: list[str]) -> None:
-    import pandas as pd
-    import streamlit as st
+@pytest.fixture
+def demo_app_db(demo_db_path):
+    """The app's database (ui.frame.db) on a copy of the demo, with every cache empty."""
+    from data.connection import get_database
 
-    from ui.results import show_trend
+    os.environ["ICSAT_DB"] = str(demo_db_path)
+    get_database.clear()
+    st.cache_data.clear()
+    yield get_database()
+    get_database.clear()
+    st.cache_data.clear()
 
-    st.session_state.setdefault("lang", "en")
-    series = pd.DataFrame(
-        {
-            "series": "Sales",
-            "wave": waves,
-            "mean": [60.0 + i for i in range(len(waves))],
-            "ci_low": 55.0,
-            "ci_high": 70.0,
-            "n": 12,
-            "significant": False,
-        }
+
+def _counting(monkeypatch, name: str) -> list:
+    calls = []
+    real = getattr(results, name)
+    monkeypatch.setattr(results, name, lambda *a, **kw: calls.append(a[1:2]) or real(*a, **kw))
+    return calls
+
+
+def test_a_write_to_one_wave_rebuilds_that_wave_only(demo_app_db, monkeypatch):
+    built = _counting(monkeypatch, "build_wave_report")
+    results.wave_report("2026-Q3")
+    results.wave_report("2026-Q4")
+    assert len(built) == 2
+    changed("2026-Q4")
+    results.wave_report("2026-Q3")
+    assert len(built) == 2  # still cached
+    results.wave_report("2026-Q4")
+    assert built[-1] == ("2026-Q4",) and len(built) == 3
+
+
+def test_an_organisation_write_refreshes_departments_and_every_wave(demo_app_db, monkeypatch):
+    listed = _counting(monkeypatch, "list_departments")
+    built = _counting(monkeypatch, "build_wave_report")
+    results.departments()
+    results.wave_report("2026-Q4")
+    changed("2026-Q4")  # a wave's write leaves the departments cached
+    results.departments()
+    assert len(listed) == 1
+    changed()
+    results.departments()
+    results.wave_report("2026-Q3")
+    results.wave_report("2026-Q4")
+    assert len(listed) == 2 and len(built) == 3
+
+
+def test_a_first_answer_puts_its_wave_among_the_waves_with_responses(demo_app_db):
+    from data.responses import response_count
+
+    assert "2027-Q1" not in results.waves_with_responses()
+    assert response_count(demo_app_db, "2027-Q1") == 0
+    demo_app_db.connection().execute(
+        "INSERT INTO responses (response_id, wave_id, rater_dept, provider_dept, frequency, recommend,"
+        " submission_id, submitted_on) SELECT uuid(), '2027-Q1', rater_dept, provider_dept, frequency, recommend,"
+        " uuid(), submitted_on FROM responses LIMIT 1"
     )
-    show_trend(series, key="test.trend")
-
-
-def test_one_wave_is_not_a_trend_yet():
-    at = AppTest.from_function(_trend_page, args=(["2026 Q4"],)).run()
-    assert not at.exception
-    assert [i.value for i in at.info] == ["Only one wave has responses so far: trends need at least two."]
-    assert not at.get("plotly_chart")
-
-
-def test_two_waves_draw_the_trend_oldest_first():
-    at = AppTest.from_function(_trend_page, args=(["2026 Q3", "2026 Q4"],)).run()
-    assert not at.exception and not at.info
-    charts = at.get("plotly_chart")
-    assert len(charts) == 1
-    spec = json.loads(charts[0].proto.spec)
-    assert spec["data"][0]["x"] == ["2026 Q3", "2026 Q4"]
+    assert "2027-Q1" not in results.waves_with_responses()  # nothing said it changed: cached
+    changed("2027-Q1")
+    assert "2027-Q1" in results.waves_with_responses()

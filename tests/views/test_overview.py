@@ -12,12 +12,17 @@ def _heatmap(at) -> dict:
     return charts[0]
 
 
+def _trace(spec: dict, name: str) -> dict:
+    """The heatmap's trace named `name` (ui/charts/heatmap.py names each one)."""
+    return next(trace for trace in spec["data"] if trace.get("name") == name)
+
+
 def test_overview_heatmap_shows_the_demo_departments(demo_db_path):
     at = run_page("views/overview.py", demo_db_path)
     assert not at.exception
     assert_serialisable_state(at)
     spec = _heatmap(at)
-    values = spec["data"][1]
+    values = _trace(spec, "values")
     # Plotly reads labels as HTML, so names arrive escaped ("R&amp;D"); the browser shows "R&D"
     names = {html.escape(name, quote=False) for _, name, _, _ in DEPARTMENTS}
     assert set(values["x"]) <= names and len(set(values["x"])) >= 12
@@ -30,7 +35,7 @@ def test_overview_heatmap_shows_the_demo_departments(demo_db_path):
 def test_overview_hides_small_cells_without_a_value(demo_db_path):
     at = run_page("views/overview.py", demo_db_path)
     spec = _heatmap(at)
-    hidden, values = spec["data"][0], spec["data"][1]
+    hidden, values = _trace(spec, "hidden"), _trace(spec, "values")
     # Legal rates Marketing with 2 responses in the latest wave (planted): drawn as hidden, no value
     y, x = hidden["y"].index("Legal"), hidden["x"].index("Marketing")
     assert hidden["z"][y][x] == 1
@@ -41,7 +46,7 @@ def test_overview_hides_small_cells_without_a_value(demo_db_path):
 def test_overview_in_chinese_uses_chinese_department_names(demo_db_path):
     at = run_page("views/overview.py", demo_db_path, lang="zh")
     assert at.title[0].value == "总览"
-    assert "销售部" in _heatmap(at)["data"][1]["y"]
+    assert "销售部" in _trace(_heatmap(at), "values")["y"]
 
 
 def test_overview_empty_database_says_there_is_no_wave(empty_db_path):
@@ -75,7 +80,7 @@ def test_overview_headline_shows_loyalty_response_rate_and_hotspots(demo_db_path
 
 def test_overview_rings_cells_that_differ_significantly_from_the_mean(demo_db_path):
     spec = _heatmap(run_page("views/overview.py", demo_db_path))
-    rings = spec["data"][2]
+    rings = _trace(spec, "significant")
     assert ("Production", "Sales") in set(zip(rings["x"], rings["y"], strict=True))  # planted friction
     assert ("Marketing", "Legal") not in set(zip(rings["x"], rings["y"], strict=True))  # hidden: never ringed
 
@@ -112,12 +117,12 @@ def test_overview_selected_hidden_cell_shows_no_value(demo_db_path):
 
 def test_overview_relationship_filter_keeps_only_that_type(demo_db_path):
     at = run_page("views/overview.py", demo_db_path, state={"overview.rtype": "functional"})
-    values = _heatmap(at)["data"][1]
+    values = _trace(_heatmap(at), "values")
     # Sales -> Production is a process relationship (data/demo.py), so it has no functional cell
     if "Sales" in values["y"] and "Production" in values["x"]:
         assert values["z"][values["y"].index("Sales")][values["x"].index("Production")] is None
     # every provider of a functional relationship in the demo is IT, HR, Finance or Legal
-    clickable = _heatmap(at)["data"][3]["customdata"]
+    clickable = _trace(_heatmap(at), "cells")["customdata"]
     assert clickable and {provider for _, provider in clickable} <= {"IT", "HR", "FIN", "LEGAL"}
 
 

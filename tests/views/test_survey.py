@@ -381,3 +381,30 @@ def test_department_names_are_shown_as_typed_on_the_survey_forms(demo_db_path):
     at = _screener(at, {"IT": "daily"})
     assert at.subheader[0].value == md_escape(name)
     assert at.radio(key="survey.item.IT.reliability_1").label == f"{md_escape(name)} delivers what they promised."
+
+
+def test_a_submission_leaves_other_waves_cached_and_refreshes_its_own(demo_db_path, monkeypatch):
+    """During a live wave each submission changes that wave's results only: another wave's cached
+    report and the survey definition respondents share stay cached; the wave's own next read is new."""
+    from ui import results, survey_flow
+
+    at = _open(demo_db_path, _invite(demo_db_path, dept="HR"))  # the page run clears every cache first
+    at = _screener(at, {"IT": "weekly"})
+    at = _rate(at, "IT", recommend=6)
+    at = _click(at, "Next")
+    assert at.subheader[0].value == "Review your answers"
+    version = results.waves()[-1].survey_version
+    before_open = results.wave_report(WAVE).responded_total
+    results.wave_report("2026-Q4")
+    survey_flow._survey(version)
+    built, read = [], []
+    monkeypatch.setattr(results, "build_wave_report", lambda db, wave_id, **kw: built.append(wave_id))
+    monkeypatch.setattr(survey_flow, "survey_for_version", lambda db, v: read.append(v))
+
+    at = _click(at, "Submit my answers")
+    assert at.success[0].value == "Thank you! Your answers have been recorded."
+    results.wave_report("2026-Q4")
+    survey_flow._survey(version)
+    assert built == [] and read == []  # both still cached
+    monkeypatch.undo()
+    assert results.wave_report(WAVE).responded_total == before_open + 1
