@@ -12,7 +12,7 @@ from ui import results
 @pytest.fixture
 def demo_app_db(demo_db_path):
     """The app's database (ui.frame.db) on a copy of the demo, with every cache empty."""
-    from data.connection import get_database
+    from ui.connection import get_database
 
     os.environ["ICSAT_DB"] = str(demo_db_path)
     get_database.clear()
