@@ -283,15 +283,3 @@ def cell_response_counts(db: Database, wave_id: str) -> pd.DataFrame:
         )
         .df()
     )
-
-
-def survey_definition_text(db: Database, survey_version: str) -> str:
-    """The stored YAML of a survey version (versions are immutable, so callers may cache its parse)."""
-    row = (
-        db.connection()
-        .execute("SELECT definition FROM survey_versions WHERE survey_version = ?", [survey_version])
-        .fetchone()
-    )
-    if row is None:
-        raise KeyError(survey_version)
-    return row[0]

@@ -31,7 +31,7 @@ import pandas as pd
 
 from data.db import Database
 from data.org import insert_organisation
-from data.responses import insert_responses
+from data.responses import RESPONSE_COLUMNS, insert_responses
 from data.waves import create_wave, register_survey
 from surveys.definition import Survey, load_survey
 
@@ -261,16 +261,7 @@ def generate_responses(survey: Survey, seed: int = 7, *, plant: bool = True) -> 
     return {
         "responses": pd.DataFrame(
             responses,
-            columns=[
-                "response_id",
-                "wave_id",
-                "rater_dept",
-                "provider_dept",
-                "frequency",
-                "recommend",
-                "submission_id",
-                "submitted_on",
-            ],
+            columns=list(RESPONSE_COLUMNS),
         ),
         "answers": pd.DataFrame(answers, columns=["response_id", "item_id", "value"]).astype({"value": "Int64"}),
         "comments": pd.DataFrame(comments, columns=["response_id", "question", "text"]),

@@ -249,17 +249,3 @@ def check_token(db: Database, token: str, *, now: dt.datetime | None = None) -> 
     else:
         status = "ok"
     return TokenCheck(status, token_hash, dept_code, wave)
-
-
-def invitation_counts(db: Database, wave_id: str) -> pd.DataFrame:
-    """Invitations of one wave per department: dept_code, invited, responded (used invitations), the
-    counts `analysis.participation.participation_table` takes."""
-    return (
-        db.connection()
-        .execute(
-            "SELECT dept_code, count(*) AS invited, count(*) FILTER (WHERE used) AS responded"
-            " FROM invitations WHERE wave_id = ? GROUP BY dept_code ORDER BY dept_code",
-            [wave_id],
-        )
-        .df()
-    )

@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from data.db import Database
 from data.org import departments_exist
-from data.responses import COMMENT_COLUMNS
+from data.responses import COMMENT_COLUMNS, RESPONSE_COLUMNS
 from data.waves import forget_open_waves, open_wave_ids
 from settings import settings
 from surveys.answers import ValidSubmission
@@ -147,17 +147,7 @@ def submission_rows(
 
 
 _FRAME_COLUMNS = {
-    "responses": [
-        "response_id",
-        "wave_id",
-        "rater_dept",
-        "provider_dept",
-        "frequency",
-        "recommend",
-        "submission_id",
-        "submitted_on",
-        *COMMENT_COLUMNS.values(),
-    ],
+    "responses": [*RESPONSE_COLUMNS, *COMMENT_COLUMNS.values()],
     "answers": ["response_id", "item_id", "value"],
     "self_assessments": [
         "wave_id",

@@ -62,8 +62,8 @@ def register_survey(db: Database, survey: Survey) -> str:
     return survey.survey_version
 
 
-def survey_for_version(db: Database, survey_version: str) -> Survey:
-    """The survey definition stored under `survey_version`."""
+def survey_definition_text(db: Database, survey_version: str) -> str:
+    """The stored YAML of a survey version (versions are immutable, so callers may cache its parse)."""
     row = (
         db.connection()
         .execute("SELECT definition FROM survey_versions WHERE survey_version = ?", [survey_version])
@@ -71,7 +71,12 @@ def survey_for_version(db: Database, survey_version: str) -> Survey:
     )
     if row is None:
         raise KeyError(survey_version)
-    return parse_survey(row[0], survey_version)
+    return row[0]
+
+
+def survey_for_version(db: Database, survey_version: str) -> Survey:
+    """The survey definition stored under `survey_version`."""
+    return parse_survey(survey_definition_text(db, survey_version), survey_version)
 
 
 def create_wave(

@@ -59,11 +59,10 @@ from data.aggregates import (
     relationship_types,
     response_items,
     self_assessment_means,
-    survey_definition_text,
 )
 from data.db import Database
 from data.org import list_departments, names_by_code
-from data.waves import Wave, comparison_wave, get_wave, list_waves
+from data.waves import Wave, comparison_wave, get_wave, list_waves, survey_definition_text
 from report.reasons import word_hotspots
 from surveys.definition import parse_survey
 

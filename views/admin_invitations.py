@@ -5,7 +5,8 @@ import streamlit as st
 
 from analysis.anonymity import participation_shown
 from analysis.participation import participation_table, response_rate
-from data.invitations import invitation_counts, parse_roster_for
+from data.aggregates import participation_counts
+from data.invitations import parse_roster_for
 from data.problems import Refused
 from services import invitations
 from ui.access import ADMIN_ROLES, require_role
@@ -78,7 +79,7 @@ if roster_file is not None:
             )
 
 st.subheader(t("admin_inv_rates"))
-counts = invitation_counts(db(), wave_id)
+counts = participation_counts(db(), wave_id)
 if counts.empty:
     st.info(t("admin_inv_no_invitations"))
     st.stop()
@@ -91,7 +92,7 @@ remind = rates[rates["low_participation"]]
 if remind.empty:
     st.success(t("admin_inv_all_above"))
 else:
-    separator = "、" if lang() == "zh" else ", "
+    separator = t("list_separator")
     late = separator.join(md_escape(names.get(c, c)) for c in remind["dept_code"])  # names as typed, not Markdown
     st.warning(t("admin_inv_remind", departments=late))
 st.dataframe(
