@@ -25,7 +25,7 @@ def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
 
 def test_backup_and_restore_on_the_command_line_give_back_every_table(demo_db_path, tmp_path):
     db = Database(demo_db_path)
-    record_event(db, "cli", "test_event", "before the backup")
+    record_event(db, "cli", "export", "before the backup")
     db.close()
     done = _cli("backup", "--db", str(demo_db_path), "--out", str(tmp_path / "backups"))
     assert done.returncode == 0, done.stderr
@@ -36,12 +36,13 @@ def test_backup_and_restore_on_the_command_line_give_back_every_table(demo_db_pa
     assert compare_databases(demo_db_path, restored) == {}
     # the audit log's sequence goes on after the restore instead of repeating an event id
     db = Database(restored)
-    record_event(db, "cli", "test_event", "after the restore")
+    record_event(db, "cli", "export", "after the restore")
     # views come back too: the comments (columns of responses since migration 0003) read as before
     comments = "SELECT count(*) FROM comments"
     with duckdb.connect(str(demo_db_path), read_only=True) as original:
         assert db.connection().execute(comments).fetchone() == original.execute(comments).fetchone() != (0,)
-    assert sorted(list_events(db)["action"].tolist()).count("test_event") == 2
+    events = list_events(db)
+    assert set(events["target"]) >= {"before the backup", "after the restore"}
     db.close()
 
 
