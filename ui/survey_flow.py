@@ -15,9 +15,11 @@ Session state (all plain, serialisable values, namespaced "survey."):
                      rerun of the same link is not counted again)
 - survey.lang_applied True once the wave's default language has been applied to this session (the
                      person's own choice wins afterwards)
+- survey.dirty       True when a callback of this run changed the draft; `save_changes` then writes it
+                     once (every answer is kept as it is given: no form, an on_change per widget)
 
-The form widgets keep their own keys under "survey." too (survey.lang, survey.freq.<provider> ...);
-`init_state` sets only the nine keys above.
+The answer widgets keep their own keys under "survey." too (survey.lang, survey.freq.<provider> ...),
+seeded from the draft before they are drawn (`seed`); `init_state` sets only the ten keys above.
 
 Navigation happens in button callbacks, so every rerun of this page starts from a callback; each
 callback also keeps the sidebar's language picker in line with the language chosen here.
@@ -100,6 +102,7 @@ def init_state() -> None:
         ("survey.bad_tokens", 0),
         ("survey.counted", False),
         ("survey.lang_applied", False),
+        ("survey.dirty", False),
     ):
         st.session_state.setdefault(key, value)
 
@@ -150,8 +153,10 @@ def build_context(check: TokenCheck) -> SurveyContext:
     mine = check.dept_code
     active = [c for c in deps.loc[deps["active"], "code"] if c != mine]
     serving = set(rels.loc[rels["customer_dept"] == mine, "provider_dept"]) & set(active)
-    names = department_names()
-    by_name = sorted(active, key=lambda c: names.get(c, c))
+    # One order in every language (issue 19): those serving the respondent's department first, then
+    # by English name and code, so that a language switch moves nothing.
+    english = names_by_code(deps, "en")
+    by_name = sorted(active, key=lambda c: (english.get(c, c).casefold(), c))
     providers = tuple([c for c in by_name if c in serving] + [c for c in by_name if c not in serving])
     customers = tuple(c for c in by_name if c in set(rels.loc[rels["provider_dept"] == mine, "customer_dept"]))
     return SurveyContext(check, survey, providers, frozenset(serving), customers)
@@ -179,11 +184,13 @@ def _keep_language() -> None:
 
 
 def switch_language() -> None:
-    """Callback of the page's language switch."""
+    """Callback of the page's language switch: the choice is remembered on the link's draft."""
     choice = st.session_state.get("survey.lang")
     if choice in ("en", "zh"):
         st.session_state["lang"] = choice
         st.session_state["lang_chosen"] = True
+        if st.session_state["survey.draft_for"] is not None:
+            _change({**draft(), "lang": choice})
     _keep_language()
 
 
@@ -194,8 +201,69 @@ def ensure_draft(ctx: SurveyContext) -> None:
     saved = load_draft(db(), ctx.check.token_hash)
     st.session_state["survey.draft"] = saved or {}
     st.session_state["survey.draft_for"] = ctx.check.token_hash
-    if saved:
+    st.session_state["survey.dirty"] = False
+    if saved and has_answers(saved):
         st.session_state["survey.notice"] = "survey_draft_restored"
+
+
+def has_answers(saved: dict[str, Any]) -> bool:
+    """Whether a draft holds any answer (a screener choice other than "never", a rating, a comment,
+    a prediction), not only the step or the language."""
+    if any(f != NEVER for f in (saved.get("frequency") or {}).values()):
+        return True
+    for rating in (saved.get("ratings") or {}).values():
+        if rating.get("items") or rating.get("recommend") is not None or rating.get("comments"):
+            return True
+    return any((saved.get("self") or {}).values())
+
+
+def _change(updated: dict[str, Any]) -> None:
+    """The draft changed in a callback: kept in the session now, saved by `save_changes` (at most
+    once per run, however many widgets changed)."""
+    st.session_state["survey.draft"] = updated
+    st.session_state["survey.dirty"] = True
+
+
+def save_changes(ctx: SurveyContext) -> None:
+    """Write the draft against the link when a callback of this run changed it (one UPDATE)."""
+    if st.session_state.get("survey.dirty") and st.session_state["survey.draft_for"] == ctx.check.token_hash:
+        st.session_state["survey.dirty"] = False
+        save_draft(db(), ctx.check.token_hash, draft())
+
+
+def _with(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of `tree` with `value` at `path` (None removes it)."""
+    head, rest = path[0], path[1:]
+    out = dict(tree)
+    if rest:
+        out[head] = _with(out.get(head) or {}, rest, value)
+    elif value is None:
+        out.pop(head, None)
+    else:
+        out[head] = value
+    return out
+
+
+def keep(key: str, path: tuple[str, ...]) -> None:
+    """Callback of every answer widget: the new value goes into the draft at `path` at once, so that
+    closing the tab loses nothing (issue 19). Free text is cleaned of control characters first."""
+    _keep_language()
+    value = st.session_state.get(key)
+    if isinstance(value, str) and path[0] == "ratings":
+        text, had_controls = clean_text(value)
+        if had_controls:
+            st.session_state["survey.notice"] = "survey_text_cleaned"
+            st.session_state[key] = text
+        value = text or None
+    _change(_with(draft(), path, value))
+
+
+def seed(key: str, value: Any) -> None:
+    """Before a widget is drawn: give it the draft's value. The draft is the truth; a widget's own
+    state can be stale (a new session, another tab) or lost (a radio's state is its option label, so
+    after a language switch it matches no option)."""
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
 
 
 def draft() -> dict[str, Any]:
@@ -224,9 +292,7 @@ def step(ctx: SurveyContext) -> tuple[str, int]:
 
 
 def _go(ctx: SurveyContext, to: str, position: int = 0) -> None:
-    updated = {**draft(), "step": to, "pos": position}
-    st.session_state["survey.draft"] = updated
-    save_draft(db(), ctx.check.token_hash, updated)
+    _change({**draft(), "step": to, "pos": position})
 
 
 def _problems(problems: list[Problem]) -> None:

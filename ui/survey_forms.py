@@ -119,26 +119,28 @@ def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     option_ids = [o.id for o in ctx.survey.frequency_options]
     # Labels bound now, in the language of this run (format_func may be called later).
     labels = {o.id: o.label.get(lang()) for o in ctx.survey.frequency_options}
-    with st.form("survey.screener_form"):
-        groups = [
-            ("survey_screener_served", [p for p in ctx.providers if p in ctx.serving]),
-            ("survey_screener_others", [p for p in ctx.providers if p not in ctx.serving]),
-        ]
-        for title, codes in groups:
-            if not codes:
-                continue
-            st.markdown(f"**{t(title)}**")
-            for code in codes:
-                current = saved.get(code, NEVER)
-                st.radio(
-                    names.get(code, code),
-                    options=option_ids,
-                    index=option_ids.index(current) if current in option_ids else 0,
-                    format_func=labels.get,
-                    horizontal=True,
-                    key=flow.frequency_key(code),
-                )
-        st.form_submit_button(t("survey_next"), type="primary", on_click=flow.screener_next, args=(ctx,))
+    groups = [
+        ("survey_screener_served", [p for p in ctx.providers if p in ctx.serving]),
+        ("survey_screener_others", [p for p in ctx.providers if p not in ctx.serving]),
+    ]
+    for title, codes in groups:
+        if not codes:
+            continue
+        st.markdown(f"**{t(title)}**")
+        for code in codes:
+            current = saved.get(code, NEVER)
+            key = flow.frequency_key(code)
+            flow.seed(key, current if current in option_ids else NEVER)
+            st.radio(
+                names.get(code, code),
+                options=option_ids,
+                format_func=labels.get,
+                horizontal=True,
+                key=key,
+                on_change=flow.keep,
+                args=(key, ("frequency", code)),
+            )
+    st.button(t("survey_next"), key="survey.screener_next", type="primary", on_click=flow.screener_next, args=(ctx,))
 
 
 def progress(current: int, total: int) -> None:
@@ -165,63 +167,78 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
     likert = flow.likert_options()
     likert_labels = {v: ctx.survey.not_applicable.get(lang()) if v == NOT_APPLICABLE else str(v) for v in likert}
     survey = ctx.survey
-    with st.form(f"survey.provider_form.{provider}"):
-        st.caption(
-            t(
-                "survey_scale_legend",
-                low=survey.likert_labels[1].get(lang()),
-                high=survey.likert_labels[5].get(lang()),
-            )
+    st.caption(
+        t(
+            "survey_scale_legend",
+            low=survey.likert_labels[1].get(lang()),
+            high=survey.likert_labels[5].get(lang()),
         )
-        for dimension in survey.dimensions:
-            st.markdown(f"**{dimension.label.get(lang())}**")
-            for item in dimension.items:
-                st.radio(
-                    _text(item.text, provider=name),
-                    options=likert,
-                    index=_index(likert, items.get(item.id)),
-                    format_func=likert_labels.get,
-                    horizontal=True,
-                    key=flow.item_key(provider, item.id),
-                )
-        scores = list(range(survey.recommend_min, survey.recommend_max + 1))
-        st.markdown(f"**{_text(survey.recommend_text, provider=name)}**")
-        st.radio(
-            _text(survey.recommend_text, provider=name),
-            options=scores,
-            index=_index(scores, saved.get("recommend")),
-            horizontal=True,
-            key=flow.recommend_key(provider),
-            label_visibility="collapsed",
+    )
+    for dimension in survey.dimensions:
+        st.markdown(f"**{dimension.label.get(lang())}**")
+        for item in dimension.items:
+            key = flow.item_key(provider, item.id)
+            flow.seed(key, items.get(item.id))
+            st.radio(
+                _text(item.text, provider=name),
+                options=likert,
+                index=None,
+                format_func=likert_labels.get,
+                horizontal=True,
+                key=key,
+                on_change=flow.keep,
+                args=(key, ("ratings", provider, "items", item.id)),
+            )
+    scores = list(range(survey.recommend_min, survey.recommend_max + 1))
+    st.markdown(f"**{_text(survey.recommend_text, provider=name)}**")
+    key = flow.recommend_key(provider)
+    flow.seed(key, saved.get("recommend"))
+    st.radio(
+        _text(survey.recommend_text, provider=name),
+        options=scores,
+        index=None,
+        horizontal=True,
+        key=key,
+        label_visibility="collapsed",
+        on_change=flow.keep,
+        args=(key, ("ratings", provider, "recommend")),
+    )
+    st.caption(
+        t(
+            "survey_recommend_legend",
+            low=survey.recommend_low.get(lang()),
+            high=survey.recommend_high.get(lang()),
         )
-        st.caption(
-            t(
-                "survey_recommend_legend",
-                low=survey.recommend_low.get(lang()),
-                high=survey.recommend_high.get(lang()),
-            )
+    )
+    for question in survey.open_questions:
+        key = flow.text_key(provider, question.id)
+        flow.seed(key, comments.get(question.id, ""))
+        st.text_area(
+            _text(question.text, provider=name),
+            max_chars=question.max_length,
+            key=key,
+            on_change=flow.keep,
+            args=(key, ("ratings", provider, "comments", question.id)),
         )
-        for question in survey.open_questions:
-            st.text_area(
-                _text(question.text, provider=name),
-                value=comments.get(question.id, ""),
-                max_chars=question.max_length,
-                key=flow.text_key(provider, question.id),
-            )
-            st.caption(t("survey_text_limit", limit=question.max_length))
-        back, forward = st.columns(2)
-        with back:
-            st.form_submit_button(
-                t("survey_back"), on_click=flow.provider_move, args=(ctx, provider, position, -1), width="stretch"
-            )
-        with forward:
-            st.form_submit_button(
-                t("survey_next"),
-                type="primary",
-                on_click=flow.provider_move,
-                args=(ctx, provider, position, 1),
-                width="stretch",
-            )
+        st.caption(t("survey_text_limit", limit=question.max_length))
+    back, forward = st.columns(2)
+    with back:
+        st.button(
+            t("survey_back"),
+            key="survey.provider_back",
+            on_click=flow.provider_move,
+            args=(ctx, provider, position, -1),
+            width="stretch",
+        )
+    with forward:
+        st.button(
+            t("survey_next"),
+            key="survey.provider_next",
+            type="primary",
+            on_click=flow.provider_move,
+            args=(ctx, provider, position, 1),
+            width="stretch",
+        )
 
 
 def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
@@ -235,32 +252,40 @@ def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     saved = flow.draft().get("self", {})
     mine = names.get(ctx.rater_dept, ctx.rater_dept)
     scores = [1, 2, 3, 4, 5]
-    with st.form("survey.self_form"):
-        st.caption(
-            t(
-                "survey_scale_legend",
-                low=ctx.survey.likert_labels[1].get(lang()),
-                high=ctx.survey.likert_labels[5].get(lang()),
-            )
+    st.caption(
+        t(
+            "survey_scale_legend",
+            low=ctx.survey.likert_labels[1].get(lang()),
+            high=ctx.survey.likert_labels[5].get(lang()),
         )
-        for customer in ctx.customers:
-            st.markdown(f"**{t('survey_self_customer', customer=names.get(customer, customer), provider=mine)}**")
-            for dimension in ctx.survey.dimensions:
-                st.radio(
-                    dimension.label.get(lang()),
-                    options=scores,
-                    index=_index(scores, saved.get(customer, {}).get(dimension.id)),
-                    horizontal=True,
-                    key=flow.self_key(customer, dimension.id),
-                    help=dimension.description.get(lang()),
-                )
-        back, forward = st.columns(2)
-        with back:
-            st.form_submit_button(t("survey_back"), on_click=flow.self_move, args=(ctx, -1), width="stretch")
-        with forward:
-            st.form_submit_button(
-                t("survey_next"), type="primary", on_click=flow.self_move, args=(ctx, 1), width="stretch"
+    )
+    for customer in ctx.customers:
+        st.markdown(f"**{t('survey_self_customer', customer=names.get(customer, customer), provider=mine)}**")
+        for dimension in ctx.survey.dimensions:
+            key = flow.self_key(customer, dimension.id)
+            flow.seed(key, saved.get(customer, {}).get(dimension.id))
+            st.radio(
+                dimension.label.get(lang()),
+                options=scores,
+                index=None,
+                horizontal=True,
+                key=key,
+                help=dimension.description.get(lang()),
+                on_change=flow.keep,
+                args=(key, ("self", customer, dimension.id)),
             )
+    back, forward = st.columns(2)
+    with back:
+        st.button(t("survey_back"), key="survey.self_back", on_click=flow.self_move, args=(ctx, -1), width="stretch")
+    with forward:
+        st.button(
+            t("survey_next"),
+            key="survey.self_next",
+            type="primary",
+            on_click=flow.self_move,
+            args=(ctx, 1),
+            width="stretch",
+        )
 
 
 def review(ctx: flow.SurveyContext, names: dict[str, str]) -> None:

@@ -34,6 +34,7 @@ if not check.ok:
     st.stop()
 
 flow.ensure_draft(context)
+flow.save_changes(context)  # what this run's callbacks changed, in one write
 names = forms.header(context)
 step, position = flow.step(context)
 if step == "screener":

@@ -408,3 +408,94 @@ def test_a_submission_leaves_other_waves_cached_and_refreshes_its_own(demo_db_pa
     assert built == [] and read == []  # both still cached
     monkeypatch.undo()
     assert results.wave_report(WAVE).responded_total == before_open + 1
+
+
+# Issue 19: every answer is kept as it is given, in every language.
+
+
+def _draft(token: str) -> dict:
+    return load_draft(_db(), hash_token(token)) or {}
+
+
+def test_each_answer_is_saved_on_the_link_as_it_is_given(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at.radio(key="survey.freq.PROD").set_value("weekly").run()
+    assert _draft(token)["frequency"]["PROD"] == "weekly"  # no Next tapped
+    at = _click(at, "Next")
+    at.radio(key="survey.item.PROD.reliability_1").set_value(2).run()
+    assert _draft(token)["ratings"]["PROD"]["items"] == {"reliability_1": 2}
+    at.radio(key="survey.rec.PROD").set_value(0).run()
+    at.text_area(key="survey.text.PROD.need").input("reliable dates").run()
+    saved = _draft(token)["ratings"]["PROD"]
+    assert saved["recommend"] == 0 and saved["comments"] == {"need": "reliable dates"}
+    at.radio(key="survey.item.PROD.reliability_1").set_value("na").run()
+    assert _draft(token)["ratings"]["PROD"]["items"] == {"reliability_1": "na"}
+    assert_serialisable_state(at)
+
+
+def test_a_half_filled_form_is_there_again_in_a_new_session(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at = _screener(at, {"PROD": "weekly", "IT": "daily"})
+    at.radio(key="survey.item.IT.reliability_1").set_value(5).run()
+    at.radio(key="survey.item.IT.reliability_2").set_value(3).run()
+    at.text_area(key="survey.text.IT.change").input("answer tickets").run()
+    # the tab is closed; the link opened again (another device, another day)
+    later = _open(demo_db_path, token)
+    assert "Welcome back: your answers so far have been restored." in later.info[0].value
+    assert later.subheader[0].value == "IT"
+    assert later.radio(key="survey.item.IT.reliability_1").value == 5
+    assert later.radio(key="survey.item.IT.reliability_2").value == 3
+    assert later.radio(key="survey.item.IT.reliability_3").value is None
+    assert later.text_area(key="survey.text.IT.change").value == "answer tickets"
+    later = _click(later, "Back")
+    assert later.radio(key="survey.freq.PROD").value == "weekly"
+    assert later.radio(key="survey.freq.IT").value == "daily"
+
+
+def test_welcome_back_only_when_answers_were_restored(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at.segmented_control(key="survey.lang").set_value("zh").run()  # a choice, no answer
+    again = _open(demo_db_path, token)
+    assert not again.info
+    screener_only = _open(demo_db_path, token)
+    screener_only.radio(key="survey.freq.IT").set_value("monthly").run()
+    assert "Welcome back" in _open(demo_db_path, token).info[0].value
+
+
+def test_switching_language_keeps_the_screener_choices(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    at.radio(key="survey.freq.PROD").set_value("weekly").run()
+    at.radio(key="survey.freq.IT").set_value("daily").run()
+    at.segmented_control(key="survey.lang").set_value("zh").run()
+    assert at.header[0].value == "内部客户满意度调查"
+    assert at.radio(key="survey.freq.PROD").value == "weekly"
+    assert at.radio(key="survey.freq.IT").value == "daily"
+    assert at.radio(key="survey.freq.HR").value == "never"
+    at = _click(at, "下一步")
+    assert at.subheader[0].value == "信息技术部"  # IT, the first of the two chosen, not of twelve
+    assert [k for k in at.session_state["survey.draft"]["frequency"].values() if k != "never"] == ["daily", "weekly"]
+
+
+def test_switching_language_keeps_a_half_filled_form(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    at = _screener(at, {"PROD": "weekly"})
+    at.radio(key="survey.item.PROD.reliability_1").set_value("na").run()
+    at.radio(key="survey.item.PROD.reliability_2").set_value(4).run()
+    at.text_area(key="survey.text.PROD.need").input("dates").run()
+    at.segmented_control(key="survey.lang").set_value("zh").run()
+    assert at.subheader[0].value == "生产部"
+    assert at.radio(key="survey.item.PROD.reliability_1").value == "na"
+    assert at.radio(key="survey.item.PROD.reliability_2").value == 4
+    assert at.text_area(key="survey.text.PROD.need").value == "dates"
+    at.segmented_control(key="survey.lang").set_value("en").run()
+    assert at.radio(key="survey.item.PROD.reliability_1").value == "na"
+
+
+def test_departments_are_in_one_order_in_both_languages(demo_db_path):
+    token = _invite(demo_db_path)
+    en = [r.key for r in _open(demo_db_path, token).radio]
+    zh = [r.key for r in _open(demo_db_path, token, lang="zh").radio]
+    assert en == zh and len(en) == 12
