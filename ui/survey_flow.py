@@ -43,6 +43,7 @@ from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_t
 from surveys.definition import Survey
 from ui.connection import get_submission_writer
 from ui.frame import db, lang
+from ui.i18n import LANGUAGES
 from ui.results import RESULTS_TTL, departments
 
 STEPS = ("screener", "provider", "self", "review")
@@ -167,13 +168,36 @@ def department_names() -> dict[str, str]:
     return names_by_code(departments(), lang())
 
 
+def _browser_preferences() -> tuple[str | None, str]:
+    """(navigator.language, the Accept-Language header) of this session's browser."""
+    locale = getattr(st.context, "locale", None)
+    headers = getattr(st.context, "headers", None) or {}
+    return (str(locale) if locale else None), str(headers.get("Accept-Language") or "")
+
+
+def browser_language() -> str | None:
+    """The browser's first preferred language when it is one of ours ("en-GB" -> "en", "zh-CN" ->
+    "zh"), else None: navigator.language, or the first entry of Accept-Language without it."""
+    locale, accept = _browser_preferences()
+    first = locale or accept.split(",", 1)[0].split(";", 1)[0]
+    code = first.strip().lower().replace("_", "-").split("-", 1)[0]
+    return code if code in LANGUAGES else None
+
+
 def apply_wave_language(ctx: SurveyContext) -> None:
-    """Use the wave's default language unless the person chose one (once per session)."""
+    """The survey's language, once per session unless the person chose one in this session: the
+    choice made earlier with this link (on its draft), else the roster's (on the invitation), else the
+    browser's preferred language when it is en or zh, else the wave's default (issue 19)."""
     if st.session_state["survey.lang_applied"]:
         return
     st.session_state["survey.lang_applied"] = True
-    if not st.session_state.get("lang_chosen"):
-        st.session_state["lang"] = ctx.check.wave.default_lang
+    if st.session_state.get("lang_chosen"):
+        return
+    remembered = draft().get("lang")
+    for choice in (remembered, ctx.check.language, browser_language(), ctx.check.wave.default_lang):
+        if choice in LANGUAGES:
+            st.session_state["lang"] = choice
+            return
 
 
 def _keep_language() -> None:

@@ -24,6 +24,7 @@ if st.session_state["survey.done"] == "ok":
 check = flow.current_check()
 if check is not None and check.ok:
     context = flow.build_context(check)
+    flow.ensure_draft(context)  # first: it may hold the language chosen earlier with this link
     flow.apply_wave_language(context)
 forms.language_switch()
 if check is None:
@@ -33,7 +34,6 @@ if not check.ok:
     forms.refused(check.status)
     st.stop()
 
-flow.ensure_draft(context)
 flow.save_changes(context)  # what this run's callbacks changed, in one write
 names = forms.header(context)
 step, position = flow.step(context)

@@ -19,9 +19,11 @@ PAGE = "views/survey.py"
 WAVE = "2027-Q1"
 
 
-def _invite(db_path, dept: str = "SALES", expires_days: int = 30, wave: str = WAVE) -> str:
+def _invite(db_path, dept: str = "SALES", expires_days: int = 30, wave: str = WAVE, language: str | None = None) -> str:
     db = Database(db_path)
     roster = pd.DataFrame({"row": [2], "email": ["someone@example.com"], "name": [""], "department": [dept]})
+    if language is not None:
+        roster["language"] = [language]
     link = create_invitations(db, wave, roster, base_url="http://x", expires_days=expires_days)["link"].iloc[0]
     db.close()
     return link.split("token=")[1]
@@ -499,3 +501,56 @@ def test_departments_are_in_one_order_in_both_languages(demo_db_path):
     en = [r.key for r in _open(demo_db_path, token).radio]
     zh = [r.key for r in _open(demo_db_path, token, lang="zh").radio]
     assert en == zh and len(en) == 12
+
+
+# Issue 19: the survey's language: the person's choice, else the roster's, else the browser's, else the wave's.
+NEW_BROWSER = {"lang_chosen": False}  # a first visit: nobody chose a language yet
+EN_TITLE, ZH_TITLE = "Internal customer satisfaction survey", "内部客户满意度调查"
+
+
+def test_the_roster_language_wins_over_the_browser_and_the_wave(demo_db_path, monkeypatch):
+    monkeypatch.setattr("ui.survey_flow.browser_language", lambda: "en")
+    at = _open(demo_db_path, _invite(demo_db_path, language="zh"), state=NEW_BROWSER)
+    assert at.header[0].value == ZH_TITLE
+
+
+@pytest.mark.parametrize(("browser", "title"), [("zh", ZH_TITLE), ("en", EN_TITLE), (None, ZH_TITLE)])
+def test_the_browser_language_wins_over_the_wave_when_it_is_en_or_zh(demo_db_path, monkeypatch, browser, title):
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE waves SET default_lang = 'zh' WHERE wave_id = ?", [WAVE])
+    db.close()
+    monkeypatch.setattr("ui.survey_flow.browser_language", lambda: browser)
+    at = _open(demo_db_path, _invite(demo_db_path), state=NEW_BROWSER)
+    assert at.header[0].value == title
+
+
+@pytest.mark.parametrize(
+    ("locale", "accept", "expected"),
+    [
+        ("zh-CN", "", "zh"),
+        ("en-GB", "zh-CN", "en"),
+        ("fr-FR", "zh", None),
+        (None, "zh-TW,zh;q=0.9", "zh"),
+        (None, "", None),
+    ],
+)
+def test_the_browser_language_is_its_first_preference(monkeypatch, locale, accept, expected):
+    from ui import survey_flow
+
+    monkeypatch.setattr(survey_flow, "_browser_preferences", lambda: (locale, accept))
+    assert survey_flow.browser_language() == expected
+
+
+def test_a_language_chosen_in_the_survey_is_remembered_for_the_link(demo_db_path, monkeypatch):
+    monkeypatch.setattr("ui.survey_flow.browser_language", lambda: "en")
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token, state=NEW_BROWSER)
+    assert at.header[0].value == EN_TITLE
+    at.segmented_control(key="survey.lang").set_value("zh").run()
+    later = _open(demo_db_path, token, state=NEW_BROWSER)  # another day, another browser
+    assert later.header[0].value == ZH_TITLE
+    # and back: the choice wins over the roster's language too
+    roster_zh = _invite(demo_db_path, language="zh")
+    at = _open(demo_db_path, roster_zh, state=NEW_BROWSER)
+    at.segmented_control(key="survey.lang").set_value("en").run()
+    assert _open(demo_db_path, roster_zh, state=NEW_BROWSER).header[0].value == EN_TITLE
