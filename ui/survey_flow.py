@@ -315,6 +315,28 @@ def step(ctx: SurveyContext) -> tuple[str, int]:
     return current, position
 
 
+# About how long each step takes on a phone (minutes), for "about N min left": the screener and the
+# review a minute each, a department's form two (statements, the 0-10 question, two optional
+# texts), the self-assessment some seconds per prediction.
+SCREENER_MINUTES = REVIEW_MINUTES = 1
+PROVIDER_MINUTES = 2
+SECONDS_PER_PREDICTION = 8
+
+
+def progress(ctx: SurveyContext, current: str, position: int = 0) -> tuple[int, int, int]:
+    """(step number, steps in all, minutes left including this step) of the whole survey: the
+    screener, each chosen department, the self-assessment when the wave asks for it, the review.
+    On the screener the departments chosen so far count (they change as the person answers)."""
+    steps = [("screener", 0, SCREENER_MINUTES)]
+    steps += [("provider", i, PROVIDER_MINUTES) for i in range(len(chosen_providers(ctx)))]
+    if ctx.self_assessment:
+        predictions = len(ctx.customers) * len(ctx.survey.dimension_ids)
+        steps.append(("self", 0, max(1, -(-predictions * SECONDS_PER_PREDICTION // 60))))
+    steps.append(("review", 0, REVIEW_MINUTES))
+    index = next((i for i, (name, pos, _) in enumerate(steps) if (name, pos) == (current, position)), 0)
+    return index + 1, len(steps), sum(minutes for _, _, minutes in steps[index:])
+
+
 def _go(ctx: SurveyContext, to: str, position: int = 0) -> None:
     _change({**draft(), "step": to, "pos": position})
 

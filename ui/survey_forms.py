@@ -81,11 +81,31 @@ def header(ctx: flow.SurveyContext) -> dict[str, str]:
     )
     # The unfinished answers belong to the link, not to the browser: say so (issue 16).
     st.caption(t("survey_link_personal"))
+    privacy(ctx, names)
     notice = st.session_state.get("survey.notice")
     if notice:
         st.info(t(notice))
         st.session_state["survey.notice"] = None
     return names
+
+
+def _privacy_numbers(ctx: flow.SurveyContext) -> dict[str, int]:
+    return {"k": ctx.check.wave.k_min, "k_comments": ctx.check.wave.k_comments}
+
+
+def privacy_note(ctx: flow.SurveyContext) -> None:
+    """The short note on the first page: the wave's thresholds, and that comments are read as written."""
+    st.markdown(t("survey_privacy_note", **_privacy_numbers(ctx)))
+
+
+def privacy(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
+    """'How is my privacy protected?' on every step (issue 19): the wave's k and k_comments, comments
+    read word for word, the link kept apart from names, what the header's department is for."""
+    dept = names.get(ctx.rater_dept, md_escape(ctx.rater_dept))  # escaped: this is Markdown
+    with st.expander(t("survey_privacy_title")):
+        for key in ("survey_privacy_groups", "survey_privacy_comments", "survey_privacy_link"):
+            st.markdown(t(key, **_privacy_numbers(ctx)))
+        st.markdown(t("survey_privacy_department", dept=dept))
 
 
 def problems(names: dict[str, str]) -> None:
@@ -111,7 +131,9 @@ def _frequency_label(ctx: flow.SurveyContext, option_id: str) -> str:
 
 def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     """Step 1: how often the person worked with each other department ("never" skips it)."""
+    progress(ctx, "screener")
     st.write(_text(ctx.survey.intro))
+    privacy_note(ctx)
     st.subheader(t("survey_screener_title"))
     st.caption(t("survey_screener_help"))
     problems(names)
@@ -143,9 +165,10 @@ def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     st.button(t("survey_next"), key="survey.screener_next", type="primary", on_click=flow.screener_next, args=(ctx,))
 
 
-def progress(current: int, total: int) -> None:
-    """'3 of 5 departments'."""
-    st.progress(min(current / total, 1.0) if total else 1.0, text=t("survey_progress", current=current, total=total))
+def progress(ctx: flow.SurveyContext, step: str, position: int = 0) -> None:
+    """'Step 3 of 6 · about 5 min left': every step counts, not only the departments (issue 19)."""
+    current, total, minutes = flow.progress(ctx, step, position)
+    st.progress(current / total, text=t("survey_progress", current=current, total=total, minutes=minutes))
 
 
 def _index(options: list[Any], value: Any) -> int | None:
@@ -157,7 +180,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
     chosen = flow.chosen_providers(ctx)
     provider = chosen[position]
     name = names.get(provider, provider)
-    progress(position + 1, len(chosen))
+    progress(ctx, "provider", position)
     st.subheader(name)
     frequency = flow.draft().get("frequency", {}).get(provider, NEVER)
     st.caption(t("survey_frequency_chosen", frequency=_frequency_label(ctx, frequency)))
@@ -243,8 +266,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
 
 def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     """Step 3 (when the wave asks for it): how the person's department thinks its customers rate it."""
-    chosen = flow.chosen_providers(ctx)
-    progress(len(chosen), len(chosen))
+    progress(ctx, "self")
     st.subheader(t("survey_self_title"))
     st.write(_text(ctx.survey.self_assessment_intro))
     st.caption(t("survey_self_optional"))
@@ -291,7 +313,7 @@ def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
 def review(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     """Step 4: what will be submitted, with Edit per department, then Submit (once)."""
     chosen = flow.chosen_providers(ctx)
-    progress(len(chosen), len(chosen))
+    progress(ctx, "review")
     st.subheader(t("survey_review_title"))
     st.caption(t("survey_review_help"))
     problems(names)

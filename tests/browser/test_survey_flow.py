@@ -85,7 +85,7 @@ def test_a_staff_member_answers_through_a_personal_link(demo_db_path, live_serve
     _press(pg, "Next")
 
     # 2. the first provider (IT serves Sales and comes first), in English
-    expect(_main(pg).get_by_text("1 of 2 departments")).to_be_visible(timeout=TIMEOUT)
+    expect(_main(pg).get_by_text("Step 2 of 5 · about 8 min left")).to_be_visible(timeout=TIMEOUT)
     expect(_main(pg).get_by_role("heading", name="IT")).to_be_visible()
     _rate_all(pg, "4", "Not applicable")
     _choose(pg, "How likely are you to recommend working with IT to a colleague?", "9")
@@ -94,10 +94,10 @@ def test_a_staff_member_answers_through_a_personal_link(demo_db_path, live_serve
     _press(pg, "Next")
 
     # 3. switch to Chinese on the page for the second provider
-    expect(_main(pg).get_by_text("2 of 2 departments")).to_be_visible(timeout=TIMEOUT)
+    expect(_main(pg).get_by_text("Step 3 of 5 · about 6 min left")).to_be_visible(timeout=TIMEOUT)
     _main(pg).get_by_role("radio", name="中文").click()
     _settle(pg)
-    expect(_main(pg).get_by_text("第2个部门，共2个")).to_be_visible(timeout=TIMEOUT)
+    expect(_main(pg).get_by_text("第3步，共5步 · 约剩6分钟")).to_be_visible(timeout=TIMEOUT)
     expect(_main(pg).get_by_role("heading", name="生产部")).to_be_visible()
     _rate_all(pg, "2", "不适用")
     _choose(pg, "您有多大可能向同事推荐与生产部合作？", "0")
@@ -131,10 +131,10 @@ def test_a_staff_member_answers_through_a_personal_link(demo_db_path, live_serve
     _shot(mobile, "survey_7_phone_screener_en")
     _choose(mobile, "IT", "Weekly")
     _press(mobile, "Next")
-    expect(_main(mobile).get_by_text("1 of 1 departments")).to_be_visible(timeout=TIMEOUT)
+    expect(_main(mobile).get_by_text(re.compile(r"^Step 2 of 4 · about \d+ min left$"))).to_be_visible(timeout=TIMEOUT)
     mobile.get_by_test_id("stMain").get_by_role("radio", name="中文").click()
     _settle(mobile)
-    expect(_main(mobile).get_by_text("第1个部门，共1个")).to_be_visible(timeout=TIMEOUT)
+    expect(_main(mobile).get_by_text(re.compile(r"^第2步，共4步 · 约剩\d+分钟$"))).to_be_visible(timeout=TIMEOUT)
     _shot(mobile, "survey_8_phone_provider_zh")
     phone.close()
 

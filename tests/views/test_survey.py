@@ -172,7 +172,7 @@ def test_provider_forms_progress_back_next_and_validation(demo_db_path):
     at = _screener(at, {"PROD": "weekly", "IT": "daily"})
     # screener order: IT (serves Sales) before Production alphabetically among the serving ones
     assert at.subheader[0].value == "IT"
-    assert at.get("progress")[0].proto.text == "1 of 2 departments"
+    assert at.get("progress")[0].proto.text == "Step 2 of 5 · about 8 min left"
     assert "You worked with them: Daily" in _texts(at)
     recommend = at.radio(key="survey.rec.IT")
     assert recommend.value is None and recommend.options == [str(n) for n in range(11)]  # no default
@@ -186,7 +186,7 @@ def test_provider_forms_progress_back_next_and_validation(demo_db_path):
     at.radio(key="survey.rec.IT").set_value(0)
     at = _click(at, "Next")
     assert at.subheader[0].value == "Production"
-    assert at.get("progress")[0].proto.text == "2 of 2 departments"
+    assert at.get("progress")[0].proto.text == "Step 3 of 5 · about 6 min left"
     # Back keeps what was answered
     at = _click(at, "Back")
     assert at.subheader[0].value == "IT"
@@ -336,7 +336,7 @@ def test_the_page_in_chinese(demo_db_path):
     assert "生产部" in labels and at.radio[0].options[0] == "从未"
     at.radio(key="survey.freq.PROD").set_value("weekly")
     at = _click(at, "下一步")
-    assert at.get("progress")[0].proto.text == "第1个部门，共1个"
+    assert at.get("progress")[0].proto.text == "第2步，共4步 · 约剩6分钟"
     assert at.radio(key="survey.item.PROD.reliability_1").label == "生产部能兑现他们的承诺。"
 
 
@@ -554,3 +554,60 @@ def test_a_language_chosen_in_the_survey_is_remembered_for_the_link(demo_db_path
     at = _open(demo_db_path, roster_zh, state=NEW_BROWSER)
     at.segmented_control(key="survey.lang").set_value("en").run()
     assert _open(demo_db_path, roster_zh, state=NEW_BROWSER).header[0].value == EN_TITLE
+
+
+# Issue 19: progress counts every step and says about how long is left.
+
+
+def _progress(at) -> str:
+    return at.get("progress")[0].proto.text
+
+
+def test_progress_counts_every_step_and_the_minutes_left(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    # screener, self-assessment (Sales serves others; the wave asks for it: 3 min) and review so far
+    assert _progress(at) == "Step 1 of 3 · about 5 min left"
+    at.radio(key="survey.freq.PROD").set_value("weekly").run()
+    at.radio(key="survey.freq.IT").set_value("daily").run()
+    assert _progress(at) == "Step 1 of 5 · about 9 min left"  # the choices count as they are made
+    at = _click(at, "Next")
+    assert _progress(at) == "Step 2 of 5 · about 8 min left"
+    at = _rate(at, "IT", recommend=5)
+    assert _progress(at) == "Step 3 of 5 · about 6 min left"
+    at = _rate(at, "PROD", recommend=5)
+    assert _progress(at) == "Step 4 of 5 · about 4 min left"
+    at = _click(at, "Next")
+    assert _progress(at) == "Step 5 of 5 · about 1 min left"
+    zh = at.segmented_control(key="survey.lang").set_value("zh").run()
+    assert _progress(zh) == "第5步，共5步 · 约剩1分钟"
+
+
+# Issue 19: anonymity explained with the wave's own numbers, on every step.
+
+
+def test_the_privacy_note_gives_the_waves_numbers_on_every_step(demo_db_path):
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE waves SET k_min = 7, k_comments = 12 WHERE wave_id = ?", [WAVE])
+    db.close()
+    at = _open(demo_db_path, _invite(demo_db_path))
+    first = _texts(at)
+    assert "at least 7 people" in first and "at least 12 people" in first  # the short note on the first page
+    for step in ("screener", "provider", "review"):
+        expanders = [e for e in at.expander if e.label == "How is my privacy protected?"]
+        assert len(expanders) == 1, step
+        inside = "\n".join(m.value for m in expanders[0].markdown)
+        assert "at least 7 people" in inside and "at least 12 people" in inside
+        assert "word for word" in inside and "do not name" in inside
+        assert "not stored with your name" in inside
+        assert "Sales" in inside  # what the header's department is used for
+        if step == "screener":
+            at = _screener(at, {"IT": "daily"})
+        elif step == "provider":
+            at = _rate(at, "IT", recommend=7)  # on to the self-assessment
+            assert at.subheader[0].value == "How do your internal customers see your department?"
+            assert [e.label for e in at.expander] == ["How is my privacy protected?"]
+            at = _click(at, "Next")
+    assert "Survey round" in _texts(at) and at.subheader[0].value == "Review your answers"
+    zh = _open(demo_db_path, _invite(demo_db_path), lang="zh")
+    assert [e.label for e in zh.expander] == ["我的隐私如何受到保护？"]
+    assert "至少7人" in _texts(zh) and "至少12人" in _texts(zh)
