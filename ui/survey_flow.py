@@ -215,7 +215,20 @@ def switch_language() -> None:
         st.session_state["lang_chosen"] = True
         if st.session_state["survey.draft_for"] is not None:
             _change({**draft(), "lang": choice})
+        _relabel_choices()
     _keep_language()
+
+
+_LABELLED_CHOICES = ("survey.freq.", "survey.item.", "survey.rec.", "survey.self.")
+
+
+def _relabel_choices() -> None:
+    # The browser keeps a radio's answer as its option's label ("Weekly"), which matches no option
+    # in the other language ("每周"), so it would show nothing chosen. Setting every choice again
+    # here (the values are still read with the old labels) has the next run send each one to the
+    # browser with the new labels.
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(_LABELLED_CHOICES)]:
+        st.session_state[key] = st.session_state[key]
 
 
 def ensure_draft(ctx: SurveyContext) -> None:
@@ -230,15 +243,19 @@ def ensure_draft(ctx: SurveyContext) -> None:
         st.session_state["survey.notice"] = "survey_draft_restored"
 
 
-def has_answers(saved: dict[str, Any]) -> bool:
-    """Whether a draft holds any answer (a screener choice other than "never", a rating, a comment,
-    a prediction), not only the step or the language."""
-    if any(f != NEVER for f in (saved.get("frequency") or {}).values()):
-        return True
+def answer_count(saved: dict[str, Any]) -> int:
+    """Answers a draft holds: screener choices other than "never", statements, 0-10 answers, comments
+    and predictions (not the step or the language)."""
+    count = sum(1 for f in (saved.get("frequency") or {}).values() if f != NEVER)
     for rating in (saved.get("ratings") or {}).values():
-        if rating.get("items") or rating.get("recommend") is not None or rating.get("comments"):
-            return True
-    return any((saved.get("self") or {}).values())
+        count += len(rating.get("items") or {}) + len(rating.get("comments") or {})
+        count += rating.get("recommend") is not None
+    return count + sum(len(v) for v in (saved.get("self") or {}).values())
+
+
+def has_answers(saved: dict[str, Any]) -> bool:
+    """Whether a draft holds any answer, not only the step or the language."""
+    return answer_count(saved) > 0
 
 
 def _change(updated: dict[str, Any]) -> None:

@@ -108,6 +108,11 @@ def privacy(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
         st.markdown(t("survey_privacy_department", dept=dept))
 
 
+def saved_count() -> None:
+    """How many answers the link's draft holds: each answer is saved as it is given, and this says so."""
+    st.caption(t("survey_saved_count", count=flow.answer_count(flow.draft())))
+
+
 def problems(names: dict[str, str]) -> None:
     """The problems of the last attempt to move on, in the person's language."""
     found = st.session_state.get("survey.problems") or []
@@ -162,6 +167,7 @@ def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
                 on_change=flow.keep,
                 args=(key, ("frequency", code)),
             )
+    saved_count()
     st.button(t("survey_next"), key="survey.screener_next", type="primary", on_click=flow.screener_next, args=(ctx,))
 
 
@@ -244,6 +250,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
             args=(key, ("ratings", provider, "comments", question.id)),
         )
         st.caption(t("survey_text_limit", limit=question.max_length))
+    saved_count()
     back, forward = st.columns(2)
     with back:
         st.button(
@@ -296,6 +303,7 @@ def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
                 on_change=flow.keep,
                 args=(key, ("self", customer, dimension.id)),
             )
+    saved_count()
     back, forward = st.columns(2)
     with back:
         st.button(t("survey_back"), key="survey.self_back", on_click=flow.self_move, args=(ctx, -1), width="stretch")

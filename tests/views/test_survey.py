@@ -433,6 +433,8 @@ def test_each_answer_is_saved_on_the_link_as_it_is_given(demo_db_path):
     assert saved["recommend"] == 0 and saved["comments"] == {"need": "reliable dates"}
     at.radio(key="survey.item.PROD.reliability_1").set_value("na").run()
     assert _draft(token)["ratings"]["PROD"]["items"] == {"reliability_1": "na"}
+    # the page says so: the screener choice, the statement, the 0-10 answer and the comment
+    assert "Answers saved with your link: 4" in _texts(at)
     assert_serialisable_state(at)
 
 
