@@ -181,6 +181,18 @@ def _index(options: list[Any], value: Any) -> int | None:
     return options.index(value) if value in options else None
 
 
+def _back_next(step: str, move: Any, args: tuple) -> None:
+    """The end of a step: how many answers are saved, then Back and Next (`move(*args, -1 or +1)`)."""
+    saved_count()
+    back, forward = st.columns(2)
+    with back:
+        st.button(t("survey_back"), key=f"survey.{step}_back", on_click=move, args=(*args, -1), width="stretch")
+    with forward:
+        st.button(
+            t("survey_next"), key=f"survey.{step}_next", type="primary", on_click=move, args=(*args, 1), width="stretch"
+        )
+
+
 def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int) -> None:
     """Step 2: one form per chosen provider: statements 1-5 or not applicable, recommend 0-10, two texts."""
     chosen = flow.chosen_providers(ctx)
@@ -250,25 +262,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
             args=(key, ("ratings", provider, "comments", question.id)),
         )
         st.caption(t("survey_text_limit", limit=question.max_length))
-    saved_count()
-    back, forward = st.columns(2)
-    with back:
-        st.button(
-            t("survey_back"),
-            key="survey.provider_back",
-            on_click=flow.provider_move,
-            args=(ctx, provider, position, -1),
-            width="stretch",
-        )
-    with forward:
-        st.button(
-            t("survey_next"),
-            key="survey.provider_next",
-            type="primary",
-            on_click=flow.provider_move,
-            args=(ctx, provider, position, 1),
-            width="stretch",
-        )
+    _back_next("provider", flow.provider_move, (ctx, provider, position))
 
 
 def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
@@ -303,19 +297,7 @@ def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
                 on_change=flow.keep,
                 args=(key, ("self", customer, dimension.id)),
             )
-    saved_count()
-    back, forward = st.columns(2)
-    with back:
-        st.button(t("survey_back"), key="survey.self_back", on_click=flow.self_move, args=(ctx, -1), width="stretch")
-    with forward:
-        st.button(
-            t("survey_next"),
-            key="survey.self_next",
-            type="primary",
-            on_click=flow.self_move,
-            args=(ctx, 1),
-            width="stretch",
-        )
+    _back_next("self", flow.self_move, (ctx,))
 
 
 def review(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
