@@ -181,6 +181,16 @@ def _index(options: list[Any], value: Any) -> int | None:
     return options.index(value) if value in options else None
 
 
+# The 0-10 buttons share the row equally and shrink to their number (Streamlit's class for a keyed
+# element is "st-key-" + the key with every other character as "-").
+ONE_ROW_SCALE_CSS = (
+    "<style>"
+    "[class*='st-key-survey-rec-'] [data-testid='stButtonGroup'] { flex-wrap: nowrap; gap: 2px; }"
+    "[class*='st-key-survey-rec-'] button { flex: 1 1 0; min-width: 0; padding-left: 0; padding-right: 0; }"
+    "</style>"
+)
+
+
 def _back_next(step: str, move: Any, args: tuple) -> None:
     """The end of a step: how many answers are saved, then Back and Next (`move(*args, -1 or +1)`)."""
     saved_count()
@@ -234,15 +244,17 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
     st.markdown(f"**{_text(survey.recommend_text, provider=name)}**")
     key = flow.recommend_key(provider)
     flow.seed(key, saved.get("recommend"))
-    st.radio(
+    # 0-10 as one row of eleven buttons, one tap per answer, also 390 px wide (issue 19): radios
+    # wrap into two rows on a phone.
+    st.html(ONE_ROW_SCALE_CSS)
+    st.segmented_control(
         _text(survey.recommend_text, provider=name),
         options=scores,
-        index=None,
-        horizontal=True,
         key=key,
         label_visibility="collapsed",
         on_change=flow.keep,
         args=(key, ("ratings", provider, "recommend")),
+        width="stretch",
     )
     st.caption(
         t(

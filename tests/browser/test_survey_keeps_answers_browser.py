@@ -61,6 +61,11 @@ def _saved(pg, text: str) -> None:
     expect(_main(pg).get_by_text(text, exact=True)).to_be_visible(timeout=TIMEOUT)
 
 
+def _scale(pg, provider: str):
+    """The 0-10 question of one department: eleven buttons in a row."""
+    return _main(pg).locator(f"[class*='st-key-survey-rec-{provider}'] button")
+
+
 def _checked(pg, group: str, option: str) -> None:
     expect(_group(pg, group).get_by_role("radio", name=option, exact=True)).to_be_checked(timeout=TIMEOUT)
 
@@ -79,7 +84,10 @@ def test_answers_survive_closing_the_browser_and_a_language_switch(demo_db_path,
     expect(_main(pg).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
     _choose(pg, "IT delivers what they promised.", "4")
     _saved(pg, "Answers saved with your link: 2")
-    _choose(pg, "How likely are you to recommend working with IT to a colleague?", "9")
+    scale = _scale(pg, "IT")
+    expect(scale).to_have_count(11)
+    assert len({round(scale.nth(i).bounding_box()["y"]) for i in range(11)}) == 1  # one row at 390 px
+    scale.get_by_text("9", exact=True).click()
     _saved(pg, "Answers saved with your link: 3")
     _main(pg).get_by_label("What is the one thing IT should do differently?").fill("Answer tickets within a day")
     _main(pg).get_by_text("Answers saved with your link: 3", exact=True).click()  # the text box loses focus
@@ -92,6 +100,7 @@ def test_answers_survive_closing_the_browser_and_a_language_switch(demo_db_path,
     expect(_main(pg).get_by_text("欢迎回来：已恢复您之前的回答。")).to_be_visible(timeout=TIMEOUT)
     expect(_main(pg).get_by_role("heading", name="信息技术部")).to_be_visible()
     _checked(pg, "信息技术部能兑现他们的承诺。", "4")
+    expect(_scale(pg, "IT").filter(has_text="9")).to_have_attribute("aria-checked", "true")
     expect(_main(pg).get_by_label("信息技术部最应该改进的一件事是什么？")).to_have_value("Answer tickets within a day")
     _saved(pg, "已随链接保存的回答：4")
     expect(_main(pg).get_by_text(re.compile(r"^第2步，共4步 · 约剩\d+分钟$"))).to_be_visible()

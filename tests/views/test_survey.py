@@ -65,7 +65,7 @@ def _rate(at, provider: str, *, score=4, recommend=None, change: str | None = No
         if radio.key and radio.key.startswith(f"survey.item.{provider}."):
             radio.set_value("na" if radio.key.rsplit(".", 1)[1] in na else score)
     if recommend is not None:
-        at.radio(key=f"survey.rec.{provider}").set_value(recommend)
+        at.segmented_control(key=f"survey.rec.{provider}").set_value(recommend)
     if change is not None:
         at.text_area(key=f"survey.text.{provider}.change").input(change)
     return _click(at, "Next")
@@ -174,7 +174,7 @@ def test_provider_forms_progress_back_next_and_validation(demo_db_path):
     assert at.subheader[0].value == "IT"
     assert at.get("progress")[0].proto.text == "Step 2 of 5 · about 8 min left"
     assert "You worked with them: Daily" in _texts(at)
-    recommend = at.radio(key="survey.rec.IT")
+    recommend = at.segmented_control(key="survey.rec.IT")
     assert recommend.value is None and recommend.options == [str(n) for n in range(11)]  # no default
     assert at.radio(key="survey.item.IT.reliability_1").options == ["1", "2", "3", "4", "5", "Not applicable"]
     assert at.radio(key="survey.item.IT.reliability_1").label == "IT delivers what they promised."
@@ -183,14 +183,14 @@ def test_provider_forms_progress_back_next_and_validation(demo_db_path):
     at = _click(at, "Next")
     assert "Answer at least one question about IT" in at.error[0].value
     # 0 is a real answer
-    at.radio(key="survey.rec.IT").set_value(0)
+    at.segmented_control(key="survey.rec.IT").set_value(0)
     at = _click(at, "Next")
     assert at.subheader[0].value == "Production"
     assert at.get("progress")[0].proto.text == "Step 3 of 5 · about 6 min left"
     # Back keeps what was answered
     at = _click(at, "Back")
     assert at.subheader[0].value == "IT"
-    assert at.radio(key="survey.rec.IT").value == 0
+    assert at.segmented_control(key="survey.rec.IT").value == 0
     # and back again to the screener, which keeps the choices
     at = _click(at, "Back")
     assert at.radio(key="survey.freq.PROD").value == "weekly"
@@ -294,7 +294,7 @@ def test_coming_back_with_the_same_link_continues_from_the_draft(demo_db_path):
     token = _invite(demo_db_path)
     at = _open(demo_db_path, token)
     at = _screener(at, {"PROD": "weekly", "IT": "daily"})
-    at.radio(key="survey.rec.IT").set_value(8)
+    at.segmented_control(key="survey.rec.IT").set_value(8)
     at = _click(at, "Next")
     assert at.subheader[0].value == "Production"
     # a new session (reload, another day) with the same link
@@ -302,7 +302,7 @@ def test_coming_back_with_the_same_link_continues_from_the_draft(demo_db_path):
     assert "Welcome back: your answers so far have been restored." in later.info[0].value
     assert later.subheader[0].value == "Production"
     later = _click(later, "Back")
-    assert later.radio(key="survey.rec.IT").value == 8
+    assert later.segmented_control(key="survey.rec.IT").value == 8
 
 
 def test_text_over_the_limit_is_refused(demo_db_path):
@@ -427,7 +427,7 @@ def test_each_answer_is_saved_on_the_link_as_it_is_given(demo_db_path):
     at = _click(at, "Next")
     at.radio(key="survey.item.PROD.reliability_1").set_value(2).run()
     assert _draft(token)["ratings"]["PROD"]["items"] == {"reliability_1": 2}
-    at.radio(key="survey.rec.PROD").set_value(0).run()
+    at.segmented_control(key="survey.rec.PROD").set_value(0).run()
     at.text_area(key="survey.text.PROD.need").input("reliable dates").run()
     saved = _draft(token)["ratings"]["PROD"]
     assert saved["recommend"] == 0 and saved["comments"] == {"need": "reliable dates"}
