@@ -32,6 +32,32 @@ def _text(value: Text, **names: str) -> str:
     return text
 
 
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def page_meta(step_title: str | None = None) -> None:
+    """The browser tab's title and the page's `<html lang>` follow the step and the language (issue
+    19: screen readers pick their voice from lang; the tab says where the person is). The title is
+    plain text, never Markdown; the lang value comes from a closed mapping."""
+    title = t("survey_title") if step_title is None else f"{step_title} · {t('survey_title')}"
+    st.set_page_config(page_title=title)
+    st.html(
+        f"<script>document.documentElement.lang = '{HTML_LANG.get(lang(), 'en')}';</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def step_title(ctx: flow.SurveyContext, step: str, position: int) -> str:
+    """'IT (2/5)': the step's short name and where it is in the survey, for the tab's title."""
+    current, total, _ = flow.progress(ctx, step, position)
+    if step == "provider":
+        chosen = flow.chosen_providers(ctx)
+        name = flow.department_names().get(chosen[position], chosen[position])
+    else:
+        name = t(f"survey_tab_{step}")
+    return f"{name} ({current}/{total})"
+
+
 def language_switch() -> None:
     """English / Chinese, on the page itself (the sidebar is hidden on phones)."""
     if st.session_state.get("survey.lang") != lang():
