@@ -121,6 +121,7 @@ def capture_token() -> None:
         st.session_state["survey.done"] = None
         st.session_state["survey.problems"] = []
         st.session_state["survey.counted"] = False
+        st.session_state["survey.dirty"] = False
     st.query_params.clear()
 
 
@@ -285,13 +286,14 @@ def _with(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, 
     return out
 
 
-def keep(key: str, path: tuple[str, ...]) -> None:
+def keep(key: str, path: tuple[str, ...], limit: int | None = None) -> None:
     """Callback of every answer widget: the new value goes into the draft at `path` at once, so that
-    closing the tab loses nothing (issue 19). Free text is cleaned of control characters first."""
+    closing the tab loses nothing (issue 19). Free text is cleaned of control characters first and
+    cut at `limit` (the browser stops typing there; only a forged message brings more)."""
     _keep_language()
     value = st.session_state.get(key)
     if isinstance(value, str) and path[0] == "ratings":
-        text, had_controls = clean_text(value)
+        text, had_controls = clean_text(value[:limit] if limit else value)
         if had_controls:
             st.session_state["survey.notice"] = "survey_text_cleaned"
             st.session_state[key] = text

@@ -297,7 +297,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
             max_chars=question.max_length,
             key=key,
             on_change=flow.keep,
-            args=(key, ("ratings", provider, "comments", question.id)),
+            args=(key, ("ratings", provider, "comments", question.id), question.max_length),
         )
         st.caption(t("survey_text_limit", limit=question.max_length))
     _back_next("provider", flow.provider_move, (ctx, provider, position))
