@@ -27,6 +27,8 @@ from data.waves import Wave, get_wave
 TOKEN_BYTES = 32
 ROSTER_CONTACT_COLUMNS = ("email", "name")
 ROSTER_DEPARTMENT_COLUMN = "department"
+ROSTER_LANGUAGE_COLUMN = "language"  # optional: the survey's language for that person (issue 19)
+LANGUAGE_CODES = ("en", "zh")
 MAX_ROSTER_ROWS = 100_000
 TOKEN_STATUSES = ("ok", "unknown", "expired", "used", "wave_not_open")
 # What a token from token_urlsafe looks like; anything else is refused before it reaches SQL.
@@ -36,6 +38,25 @@ _TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,128}")
 def _problem(code: str, row: int | None = None, /, **values: object) -> Problem:
     """A roster problem (worded as `roster_<code>` in ui/locales/admin.yaml by texts.py)."""
     return Problem(code, row=row, values=values, area="roster")
+
+
+def roster_language(value: object) -> tuple[str | None, bool]:
+    """(code, ok) of a roster's language cell: "en"/"zh" in any case, a region variant such as
+    "zh-CN" or "en_GB" too; empty is None (the browser or the wave decides); anything else is not ok."""
+    text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+    if not text:
+        return None, True
+    code = re.split(r"[-_]", text.lower(), maxsplit=1)[0]
+    if code in LANGUAGE_CODES and len(text) <= 16 and text.isascii() and text.isprintable():
+        return code, True
+    return None, False
+
+
+def _shown(value: object, limit: int = 20) -> str:
+    """A cell as a message quotes it: the first `limit` characters, invisible ones escaped."""
+    text = str(value)
+    cut = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text[:limit])
+    return cut + ("…" if len(text) > limit else "")
 
 
 def hash_token(token: str) -> str:
@@ -65,9 +86,10 @@ def parse_roster(
     Returns
     -------
     (roster, problems)
-        `roster` has columns email, name, department (the code, upper-cased), and row (the line in
-        the file); `problems` lists every problem (data.problems) with its row. When errors is not empty the roster
-        must not be used.
+        `roster` has columns email, name, department (the code, upper-cased), row (the line in the
+        file) and, when the file has that column, language ("en", "zh" or None); `problems` lists
+        every problem (data.problems) with its row. When problems is not empty the roster must not
+        be used.
     """
     columns = ["row", "email", "name", "department"]
     empty = pd.DataFrame(columns=columns)
@@ -87,6 +109,9 @@ def parse_roster(
     if not read.rows:
         return empty, [_problem("no_rows")]
 
+    with_language = ROSTER_LANGUAGE_COLUMN in header
+    if with_language:
+        columns = [*columns, ROSTER_LANGUAGE_COLUMN]
     known = set(departments) if departments is not None else None
     inactive_set = set(inactive)
     records, seen = [], {}
@@ -111,7 +136,13 @@ def parse_roster(
             errors.append(_problem("row_duplicate", number, first=seen[who], who=email or name))
         elif email or name:
             seen[who] = number
-        records.append((number, email, name, code))
+        record = (number, email, name, code)
+        if with_language:
+            language, ok = roster_language(values[ROSTER_LANGUAGE_COLUMN])
+            if not ok:
+                errors.append(_problem("row_bad_language", number, value=_shown(values[ROSTER_LANGUAGE_COLUMN])))
+            record = (*record, language if ok else values[ROSTER_LANGUAGE_COLUMN])  # as read, if refused
+        records.append(record)
     return pd.DataFrame(records, columns=columns), errors
 
 
@@ -161,6 +192,12 @@ def create_invitations(
             messages.append(_problem("row_unknown_department", number, code=code))
         elif code in inactive:
             messages.append(_problem("row_inactive_department", number, code=code))
+    languages: list[str | None] = [None] * len(roster)
+    if ROSTER_LANGUAGE_COLUMN in roster.columns:
+        for i, (number, value) in enumerate(zip(rows, roster[ROSTER_LANGUAGE_COLUMN], strict=True)):
+            languages[i], ok = roster_language(value)
+            if not ok:
+                messages.append(_problem("row_bad_language", number, value=_shown(value)))
     if messages:
         raise Refused(messages)
 
@@ -173,14 +210,15 @@ def create_invitations(
             "dept_code": list(codes),
             "expires_at": expires_at,
             "used": False,
+            "language": pd.Series(languages, dtype="object"),
         }
     )
     with db.transaction() as con:
         con.register("new_invitations", frame)
         try:
             con.execute(
-                "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at, used)"
-                " SELECT token_hash, wave_id, dept_code, expires_at, used FROM new_invitations"
+                "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at, used, language)"
+                " SELECT token_hash, wave_id, dept_code, expires_at, used, language::VARCHAR FROM new_invitations"
             )
         finally:
             con.unregister("new_invitations")
@@ -206,13 +244,15 @@ def write_links_csv(links: pd.DataFrame, path: str | Path) -> None:
 class TokenCheck:
     """What a survey link's token gives access to.
 
-    `status` is one of TOKEN_STATUSES; `wave` and `dept_code` are set whenever the token is known.
+    `status` is one of TOKEN_STATUSES; `wave` and `dept_code` are set whenever the token is known;
+    `language` is the survey language the roster gave that person, if any.
     """
 
     status: str
     token_hash: str | None = None
     dept_code: str | None = None
     wave: Wave | None = None
+    language: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -232,12 +272,14 @@ def check_token(db: Database, token: str, *, now: dt.datetime | None = None) -> 
     token_hash = hash_token(token)
     row = (
         db.connection()
-        .execute("SELECT wave_id, dept_code, expires_at, used FROM invitations WHERE token_hash = ?", [token_hash])
+        .execute(
+            "SELECT wave_id, dept_code, expires_at, used, language FROM invitations WHERE token_hash = ?", [token_hash]
+        )
         .fetchone()
     )
     if row is None:
         return TokenCheck("unknown")
-    wave_id, dept_code, expires_at, used = row
+    wave_id, dept_code, expires_at, used, language = row
     wave = get_wave(db, wave_id)
     now = now or dt.datetime.now(dt.UTC).replace(tzinfo=None)
     if used:
@@ -248,4 +290,4 @@ def check_token(db: Database, token: str, *, now: dt.datetime | None = None) -> 
         status = "wave_not_open"
     else:
         status = "ok"
-    return TokenCheck(status, token_hash, dept_code, wave)
+    return TokenCheck(status, token_hash, dept_code, wave, language if language in LANGUAGE_CODES else None)

@@ -15,9 +15,11 @@ Session state (all plain, serialisable values, namespaced "survey."):
                      rerun of the same link is not counted again)
 - survey.lang_applied True once the wave's default language has been applied to this session (the
                      person's own choice wins afterwards)
+- survey.dirty       True when a callback of this run changed the draft; `save_changes` then writes it
+                     once (every answer is kept as it is given: no form, an on_change per widget)
 
-The form widgets keep their own keys under "survey." too (survey.lang, survey.freq.<provider> ...);
-`init_state` sets only the nine keys above.
+The answer widgets keep their own keys under "survey." too (survey.lang, survey.freq.<provider> ...),
+seeded from the draft before they are drawn (`seed`); `init_state` sets only the ten keys above.
 
 Navigation happens in button callbacks, so every rerun of this page starts from a callback; each
 callback also keeps the sidebar's language picker in line with the language chosen here.
@@ -41,6 +43,7 @@ from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_t
 from surveys.definition import Survey
 from ui.connection import get_submission_writer
 from ui.frame import db, lang
+from ui.i18n import LANGUAGES
 from ui.results import RESULTS_TTL, departments
 
 STEPS = ("screener", "provider", "self", "review")
@@ -100,6 +103,7 @@ def init_state() -> None:
         ("survey.bad_tokens", 0),
         ("survey.counted", False),
         ("survey.lang_applied", False),
+        ("survey.dirty", False),
     ):
         st.session_state.setdefault(key, value)
 
@@ -117,6 +121,7 @@ def capture_token() -> None:
         st.session_state["survey.done"] = None
         st.session_state["survey.problems"] = []
         st.session_state["survey.counted"] = False
+        st.session_state["survey.dirty"] = False
     st.query_params.clear()
 
 
@@ -150,8 +155,10 @@ def build_context(check: TokenCheck) -> SurveyContext:
     mine = check.dept_code
     active = [c for c in deps.loc[deps["active"], "code"] if c != mine]
     serving = set(rels.loc[rels["customer_dept"] == mine, "provider_dept"]) & set(active)
-    names = department_names()
-    by_name = sorted(active, key=lambda c: names.get(c, c))
+    # One order in every language (issue 19): those serving the respondent's department first, then
+    # by English name and code, so that a language switch moves nothing.
+    english = names_by_code(deps, "en")
+    by_name = sorted(active, key=lambda c: (english.get(c, c).casefold(), c))
     providers = tuple([c for c in by_name if c in serving] + [c for c in by_name if c not in serving])
     customers = tuple(c for c in by_name if c in set(rels.loc[rels["provider_dept"] == mine, "customer_dept"]))
     return SurveyContext(check, survey, providers, frozenset(serving), customers)
@@ -162,13 +169,36 @@ def department_names() -> dict[str, str]:
     return names_by_code(departments(), lang())
 
 
+def _browser_preferences() -> tuple[str | None, str]:
+    """(navigator.language, the Accept-Language header) of this session's browser."""
+    locale = getattr(st.context, "locale", None)
+    headers = getattr(st.context, "headers", None) or {}
+    return (str(locale) if locale else None), str(headers.get("Accept-Language") or "")
+
+
+def browser_language() -> str | None:
+    """The browser's first preferred language when it is one of ours ("en-GB" -> "en", "zh-CN" ->
+    "zh"), else None: navigator.language, or the first entry of Accept-Language without it."""
+    locale, accept = _browser_preferences()
+    first = locale or accept.split(",", 1)[0].split(";", 1)[0]
+    code = first.strip().lower().replace("_", "-").split("-", 1)[0]
+    return code if code in LANGUAGES else None
+
+
 def apply_wave_language(ctx: SurveyContext) -> None:
-    """Use the wave's default language unless the person chose one (once per session)."""
+    """The survey's language, once per session unless the person chose one in this session: the
+    choice made earlier with this link (on its draft), else the roster's (on the invitation), else the
+    browser's preferred language when it is en or zh, else the wave's default (issue 19)."""
     if st.session_state["survey.lang_applied"]:
         return
     st.session_state["survey.lang_applied"] = True
-    if not st.session_state.get("lang_chosen"):
-        st.session_state["lang"] = ctx.check.wave.default_lang
+    if st.session_state.get("lang_chosen"):
+        return
+    remembered = draft().get("lang")
+    for choice in (remembered, ctx.check.language, browser_language(), ctx.check.wave.default_lang):
+        if choice in LANGUAGES:
+            st.session_state["lang"] = choice
+            return
 
 
 def _keep_language() -> None:
@@ -179,12 +209,27 @@ def _keep_language() -> None:
 
 
 def switch_language() -> None:
-    """Callback of the page's language switch."""
+    """Callback of the page's language switch: the choice is remembered on the link's draft."""
     choice = st.session_state.get("survey.lang")
     if choice in ("en", "zh"):
         st.session_state["lang"] = choice
         st.session_state["lang_chosen"] = True
+        if st.session_state["survey.draft_for"] is not None:
+            _change({**draft(), "lang": choice})
+        _relabel_choices()
     _keep_language()
+
+
+_LABELLED_CHOICES = ("survey.freq.", "survey.item.", "survey.rec.", "survey.self.")
+
+
+def _relabel_choices() -> None:
+    # The browser keeps a radio's answer as its option's label ("Weekly"), which matches no option
+    # in the other language ("每周"), so it would show nothing chosen. Setting every choice again
+    # here (the values are still read with the old labels) has the next run send each one to the
+    # browser with the new labels.
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(_LABELLED_CHOICES)]:
+        st.session_state[key] = st.session_state[key]
 
 
 def ensure_draft(ctx: SurveyContext) -> None:
@@ -194,8 +239,74 @@ def ensure_draft(ctx: SurveyContext) -> None:
     saved = load_draft(db(), ctx.check.token_hash)
     st.session_state["survey.draft"] = saved or {}
     st.session_state["survey.draft_for"] = ctx.check.token_hash
-    if saved:
+    st.session_state["survey.dirty"] = False
+    if saved and has_answers(saved):
         st.session_state["survey.notice"] = "survey_draft_restored"
+
+
+def answer_count(saved: dict[str, Any]) -> int:
+    """Answers a draft holds: screener choices other than "never", statements, 0-10 answers, comments
+    and predictions (not the step or the language)."""
+    count = sum(1 for f in (saved.get("frequency") or {}).values() if f != NEVER)
+    for rating in (saved.get("ratings") or {}).values():
+        count += len(rating.get("items") or {}) + len(rating.get("comments") or {})
+        count += rating.get("recommend") is not None
+    return count + sum(len(v) for v in (saved.get("self") or {}).values())
+
+
+def has_answers(saved: dict[str, Any]) -> bool:
+    """Whether a draft holds any answer, not only the step or the language."""
+    return answer_count(saved) > 0
+
+
+def _change(updated: dict[str, Any]) -> None:
+    """The draft changed in a callback: kept in the session now, saved by `save_changes` (at most
+    once per run, however many widgets changed)."""
+    st.session_state["survey.draft"] = updated
+    st.session_state["survey.dirty"] = True
+
+
+def save_changes(ctx: SurveyContext) -> None:
+    """Write the draft against the link when a callback of this run changed it (one UPDATE)."""
+    if st.session_state.get("survey.dirty") and st.session_state["survey.draft_for"] == ctx.check.token_hash:
+        st.session_state["survey.dirty"] = False
+        save_draft(db(), ctx.check.token_hash, draft())
+
+
+def _with(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of `tree` with `value` at `path` (None removes it)."""
+    head, rest = path[0], path[1:]
+    out = dict(tree)
+    if rest:
+        out[head] = _with(out.get(head) or {}, rest, value)
+    elif value is None:
+        out.pop(head, None)
+    else:
+        out[head] = value
+    return out
+
+
+def keep(key: str, path: tuple[str, ...], limit: int | None = None) -> None:
+    """Callback of every answer widget: the new value goes into the draft at `path` at once, so that
+    closing the tab loses nothing (issue 19). Free text is cleaned of control characters first and
+    cut at `limit` (the browser stops typing there; only a forged message brings more)."""
+    _keep_language()
+    value = st.session_state.get(key)
+    if isinstance(value, str) and path[0] == "ratings":
+        text, had_controls = clean_text(value[:limit] if limit else value)
+        if had_controls:
+            st.session_state["survey.notice"] = "survey_text_cleaned"
+            st.session_state[key] = text
+        value = text or None
+    _change(_with(draft(), path, value))
+
+
+def seed(key: str, value: Any) -> None:
+    """Before a widget is drawn: give it the draft's value. The draft is the truth; a widget's own
+    state can be stale (a new session, another tab) or lost (a radio's state is its option label, so
+    after a language switch it matches no option)."""
+    if st.session_state.get(key) != value:
+        st.session_state[key] = value
 
 
 def draft() -> dict[str, Any]:
@@ -223,10 +334,30 @@ def step(ctx: SurveyContext) -> tuple[str, int]:
     return current, position
 
 
+# About how long each step takes on a phone (minutes), for "about N min left": the screener and the
+# review a minute each, a department's form two (statements, the 0-10 question, two optional
+# texts), the self-assessment some seconds per prediction.
+SCREENER_MINUTES = REVIEW_MINUTES = 1
+PROVIDER_MINUTES = 2
+SECONDS_PER_PREDICTION = 8
+
+
+def progress(ctx: SurveyContext, current: str, position: int = 0) -> tuple[int, int, int]:
+    """(step number, steps in all, minutes left including this step) of the whole survey: the
+    screener, each chosen department, the self-assessment when the wave asks for it, the review.
+    On the screener the departments chosen so far count (they change as the person answers)."""
+    steps = [("screener", 0, SCREENER_MINUTES)]
+    steps += [("provider", i, PROVIDER_MINUTES) for i in range(len(chosen_providers(ctx)))]
+    if ctx.self_assessment:
+        predictions = len(ctx.customers) * len(ctx.survey.dimension_ids)
+        steps.append(("self", 0, max(1, -(-predictions * SECONDS_PER_PREDICTION // 60))))
+    steps.append(("review", 0, REVIEW_MINUTES))
+    index = next((i for i, (name, pos, _) in enumerate(steps) if (name, pos) == (current, position)), 0)
+    return index + 1, len(steps), sum(minutes for _, _, minutes in steps[index:])
+
+
 def _go(ctx: SurveyContext, to: str, position: int = 0) -> None:
-    updated = {**draft(), "step": to, "pos": position}
-    st.session_state["survey.draft"] = updated
-    save_draft(db(), ctx.check.token_hash, updated)
+    _change({**draft(), "step": to, "pos": position})
 
 
 def _problems(problems: list[Problem]) -> None:

@@ -32,6 +32,32 @@ def _text(value: Text, **names: str) -> str:
     return text
 
 
+HTML_LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def page_meta(step_title: str | None = None) -> None:
+    """The browser tab's title and the page's `<html lang>` follow the step and the language (issue
+    19: screen readers pick their voice from lang; the tab says where the person is). The title is
+    plain text, never Markdown; the lang value comes from a closed mapping."""
+    title = t("survey_title") if step_title is None else f"{step_title} · {t('survey_title')}"
+    st.set_page_config(page_title=title)
+    st.html(
+        f"<script>document.documentElement.lang = '{HTML_LANG.get(lang(), 'en')}';</script>",
+        unsafe_allow_javascript=True,
+    )
+
+
+def step_title(ctx: flow.SurveyContext, step: str, position: int) -> str:
+    """'IT (2/5)': the step's short name and where it is in the survey, for the tab's title."""
+    current, total, _ = flow.progress(ctx, step, position)
+    if step == "provider":
+        chosen = flow.chosen_providers(ctx)
+        name = flow.department_names().get(chosen[position], chosen[position])
+    else:
+        name = t(f"survey_tab_{step}")
+    return f"{name} ({current}/{total})"
+
+
 def language_switch() -> None:
     """English / Chinese, on the page itself (the sidebar is hidden on phones)."""
     if st.session_state.get("survey.lang") != lang():
@@ -81,11 +107,36 @@ def header(ctx: flow.SurveyContext) -> dict[str, str]:
     )
     # The unfinished answers belong to the link, not to the browser: say so (issue 16).
     st.caption(t("survey_link_personal"))
+    privacy(ctx, names)
     notice = st.session_state.get("survey.notice")
     if notice:
         st.info(t(notice))
         st.session_state["survey.notice"] = None
     return names
+
+
+def _privacy_numbers(ctx: flow.SurveyContext) -> dict[str, int]:
+    return {"k": ctx.check.wave.k_min, "k_comments": ctx.check.wave.k_comments}
+
+
+def privacy_note(ctx: flow.SurveyContext) -> None:
+    """The short note on the first page: the wave's thresholds, and that comments are read as written."""
+    st.markdown(t("survey_privacy_note", **_privacy_numbers(ctx)))
+
+
+def privacy(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
+    """'How is my privacy protected?' on every step (issue 19): the wave's k and k_comments, comments
+    read word for word, the link kept apart from names, what the header's department is for."""
+    dept = names.get(ctx.rater_dept, md_escape(ctx.rater_dept))  # escaped: this is Markdown
+    with st.expander(t("survey_privacy_title")):
+        for key in ("survey_privacy_groups", "survey_privacy_comments", "survey_privacy_link"):
+            st.markdown(t(key, **_privacy_numbers(ctx)))
+        st.markdown(t("survey_privacy_department", dept=dept))
+
+
+def saved_count() -> None:
+    """How many answers the link's draft holds: each answer is saved as it is given, and this says so."""
+    st.caption(t("survey_saved_count", count=flow.answer_count(flow.draft())))
 
 
 def problems(names: dict[str, str]) -> None:
@@ -111,7 +162,9 @@ def _frequency_label(ctx: flow.SurveyContext, option_id: str) -> str:
 
 def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     """Step 1: how often the person worked with each other department ("never" skips it)."""
+    progress(ctx, "screener")
     st.write(_text(ctx.survey.intro))
+    privacy_note(ctx)
     st.subheader(t("survey_screener_title"))
     st.caption(t("survey_screener_help"))
     problems(names)
@@ -119,35 +172,61 @@ def screener(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     option_ids = [o.id for o in ctx.survey.frequency_options]
     # Labels bound now, in the language of this run (format_func may be called later).
     labels = {o.id: o.label.get(lang()) for o in ctx.survey.frequency_options}
-    with st.form("survey.screener_form"):
-        groups = [
-            ("survey_screener_served", [p for p in ctx.providers if p in ctx.serving]),
-            ("survey_screener_others", [p for p in ctx.providers if p not in ctx.serving]),
-        ]
-        for title, codes in groups:
-            if not codes:
-                continue
-            st.markdown(f"**{t(title)}**")
-            for code in codes:
-                current = saved.get(code, NEVER)
-                st.radio(
-                    names.get(code, code),
-                    options=option_ids,
-                    index=option_ids.index(current) if current in option_ids else 0,
-                    format_func=labels.get,
-                    horizontal=True,
-                    key=flow.frequency_key(code),
-                )
-        st.form_submit_button(t("survey_next"), type="primary", on_click=flow.screener_next, args=(ctx,))
+    groups = [
+        ("survey_screener_served", [p for p in ctx.providers if p in ctx.serving]),
+        ("survey_screener_others", [p for p in ctx.providers if p not in ctx.serving]),
+    ]
+    for title, codes in groups:
+        if not codes:
+            continue
+        st.markdown(f"**{t(title)}**")
+        for code in codes:
+            current = saved.get(code, NEVER)
+            key = flow.frequency_key(code)
+            flow.seed(key, current if current in option_ids else NEVER)
+            st.radio(
+                names.get(code, code),
+                options=option_ids,
+                format_func=labels.get,
+                horizontal=True,
+                key=key,
+                on_change=flow.keep,
+                args=(key, ("frequency", code)),
+            )
+    saved_count()
+    st.button(t("survey_next"), key="survey.screener_next", type="primary", on_click=flow.screener_next, args=(ctx,))
 
 
-def progress(current: int, total: int) -> None:
-    """'3 of 5 departments'."""
-    st.progress(min(current / total, 1.0) if total else 1.0, text=t("survey_progress", current=current, total=total))
+def progress(ctx: flow.SurveyContext, step: str, position: int = 0) -> None:
+    """'Step 3 of 6 · about 5 min left': every step counts, not only the departments (issue 19)."""
+    current, total, minutes = flow.progress(ctx, step, position)
+    st.progress(current / total, text=t("survey_progress", current=current, total=total, minutes=minutes))
 
 
 def _index(options: list[Any], value: Any) -> int | None:
     return options.index(value) if value in options else None
+
+
+# The 0-10 buttons share the row equally and shrink to their number (Streamlit's class for a keyed
+# element is "st-key-" + the key with every other character as "-").
+ONE_ROW_SCALE_CSS = (
+    "<style>"
+    "[class*='st-key-survey-rec-'] [data-testid='stButtonGroup'] { flex-wrap: nowrap; gap: 2px; }"
+    "[class*='st-key-survey-rec-'] button { flex: 1 1 0; min-width: 0; padding-left: 0; padding-right: 0; }"
+    "</style>"
+)
+
+
+def _back_next(step: str, move: Any, args: tuple) -> None:
+    """The end of a step: how many answers are saved, then Back and Next (`move(*args, -1 or +1)`)."""
+    saved_count()
+    back, forward = st.columns(2)
+    with back:
+        st.button(t("survey_back"), key=f"survey.{step}_back", on_click=move, args=(*args, -1), width="stretch")
+    with forward:
+        st.button(
+            t("survey_next"), key=f"survey.{step}_next", type="primary", on_click=move, args=(*args, 1), width="stretch"
+        )
 
 
 def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int) -> None:
@@ -155,7 +234,7 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
     chosen = flow.chosen_providers(ctx)
     provider = chosen[position]
     name = names.get(provider, provider)
-    progress(position + 1, len(chosen))
+    progress(ctx, "provider", position)
     st.subheader(name)
     frequency = flow.draft().get("frequency", {}).get(provider, NEVER)
     st.caption(t("survey_frequency_chosen", frequency=_frequency_label(ctx, frequency)))
@@ -165,69 +244,68 @@ def provider_form(ctx: flow.SurveyContext, names: dict[str, str], position: int)
     likert = flow.likert_options()
     likert_labels = {v: ctx.survey.not_applicable.get(lang()) if v == NOT_APPLICABLE else str(v) for v in likert}
     survey = ctx.survey
-    with st.form(f"survey.provider_form.{provider}"):
-        st.caption(
-            t(
-                "survey_scale_legend",
-                low=survey.likert_labels[1].get(lang()),
-                high=survey.likert_labels[5].get(lang()),
-            )
+    st.caption(
+        t(
+            "survey_scale_legend",
+            low=survey.likert_labels[1].get(lang()),
+            high=survey.likert_labels[5].get(lang()),
         )
-        for dimension in survey.dimensions:
-            st.markdown(f"**{dimension.label.get(lang())}**")
-            for item in dimension.items:
-                st.radio(
-                    _text(item.text, provider=name),
-                    options=likert,
-                    index=_index(likert, items.get(item.id)),
-                    format_func=likert_labels.get,
-                    horizontal=True,
-                    key=flow.item_key(provider, item.id),
-                )
-        scores = list(range(survey.recommend_min, survey.recommend_max + 1))
-        st.markdown(f"**{_text(survey.recommend_text, provider=name)}**")
-        st.radio(
-            _text(survey.recommend_text, provider=name),
-            options=scores,
-            index=_index(scores, saved.get("recommend")),
-            horizontal=True,
-            key=flow.recommend_key(provider),
-            label_visibility="collapsed",
+    )
+    for dimension in survey.dimensions:
+        st.markdown(f"**{dimension.label.get(lang())}**")
+        for item in dimension.items:
+            key = flow.item_key(provider, item.id)
+            flow.seed(key, items.get(item.id))
+            st.radio(
+                _text(item.text, provider=name),
+                options=likert,
+                index=None,
+                format_func=likert_labels.get,
+                horizontal=True,
+                key=key,
+                on_change=flow.keep,
+                args=(key, ("ratings", provider, "items", item.id)),
+            )
+    scores = list(range(survey.recommend_min, survey.recommend_max + 1))
+    st.markdown(f"**{_text(survey.recommend_text, provider=name)}**")
+    key = flow.recommend_key(provider)
+    flow.seed(key, saved.get("recommend"))
+    # 0-10 as one row of eleven buttons, one tap per answer, also 390 px wide (issue 19): radios
+    # wrap into two rows on a phone.
+    st.html(ONE_ROW_SCALE_CSS)
+    st.segmented_control(
+        _text(survey.recommend_text, provider=name),
+        options=scores,
+        key=key,
+        label_visibility="collapsed",
+        on_change=flow.keep,
+        args=(key, ("ratings", provider, "recommend")),
+        width="stretch",
+    )
+    st.caption(
+        t(
+            "survey_recommend_legend",
+            low=survey.recommend_low.get(lang()),
+            high=survey.recommend_high.get(lang()),
         )
-        st.caption(
-            t(
-                "survey_recommend_legend",
-                low=survey.recommend_low.get(lang()),
-                high=survey.recommend_high.get(lang()),
-            )
+    )
+    for question in survey.open_questions:
+        key = flow.text_key(provider, question.id)
+        flow.seed(key, comments.get(question.id, ""))
+        st.text_area(
+            _text(question.text, provider=name),
+            max_chars=question.max_length,
+            key=key,
+            on_change=flow.keep,
+            args=(key, ("ratings", provider, "comments", question.id), question.max_length),
         )
-        for question in survey.open_questions:
-            st.text_area(
-                _text(question.text, provider=name),
-                value=comments.get(question.id, ""),
-                max_chars=question.max_length,
-                key=flow.text_key(provider, question.id),
-            )
-            st.caption(t("survey_text_limit", limit=question.max_length))
-        back, forward = st.columns(2)
-        with back:
-            st.form_submit_button(
-                t("survey_back"), on_click=flow.provider_move, args=(ctx, provider, position, -1), width="stretch"
-            )
-        with forward:
-            st.form_submit_button(
-                t("survey_next"),
-                type="primary",
-                on_click=flow.provider_move,
-                args=(ctx, provider, position, 1),
-                width="stretch",
-            )
+        st.caption(t("survey_text_limit", limit=question.max_length))
+    _back_next("provider", flow.provider_move, (ctx, provider, position))
 
 
 def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     """Step 3 (when the wave asks for it): how the person's department thinks its customers rate it."""
-    chosen = flow.chosen_providers(ctx)
-    progress(len(chosen), len(chosen))
+    progress(ctx, "self")
     st.subheader(t("survey_self_title"))
     st.write(_text(ctx.survey.self_assessment_intro))
     st.caption(t("survey_self_optional"))
@@ -235,38 +313,35 @@ def self_assessment(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     saved = flow.draft().get("self", {})
     mine = names.get(ctx.rater_dept, ctx.rater_dept)
     scores = [1, 2, 3, 4, 5]
-    with st.form("survey.self_form"):
-        st.caption(
-            t(
-                "survey_scale_legend",
-                low=ctx.survey.likert_labels[1].get(lang()),
-                high=ctx.survey.likert_labels[5].get(lang()),
-            )
+    st.caption(
+        t(
+            "survey_scale_legend",
+            low=ctx.survey.likert_labels[1].get(lang()),
+            high=ctx.survey.likert_labels[5].get(lang()),
         )
-        for customer in ctx.customers:
-            st.markdown(f"**{t('survey_self_customer', customer=names.get(customer, customer), provider=mine)}**")
-            for dimension in ctx.survey.dimensions:
-                st.radio(
-                    dimension.label.get(lang()),
-                    options=scores,
-                    index=_index(scores, saved.get(customer, {}).get(dimension.id)),
-                    horizontal=True,
-                    key=flow.self_key(customer, dimension.id),
-                    help=dimension.description.get(lang()),
-                )
-        back, forward = st.columns(2)
-        with back:
-            st.form_submit_button(t("survey_back"), on_click=flow.self_move, args=(ctx, -1), width="stretch")
-        with forward:
-            st.form_submit_button(
-                t("survey_next"), type="primary", on_click=flow.self_move, args=(ctx, 1), width="stretch"
+    )
+    for customer in ctx.customers:
+        st.markdown(f"**{t('survey_self_customer', customer=names.get(customer, customer), provider=mine)}**")
+        for dimension in ctx.survey.dimensions:
+            key = flow.self_key(customer, dimension.id)
+            flow.seed(key, saved.get(customer, {}).get(dimension.id))
+            st.radio(
+                dimension.label.get(lang()),
+                options=scores,
+                index=None,
+                horizontal=True,
+                key=key,
+                help=dimension.description.get(lang()),
+                on_change=flow.keep,
+                args=(key, ("self", customer, dimension.id)),
             )
+    _back_next("self", flow.self_move, (ctx,))
 
 
 def review(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     """Step 4: what will be submitted, with Edit per department, then Submit (once)."""
     chosen = flow.chosen_providers(ctx)
-    progress(len(chosen), len(chosen))
+    progress(ctx, "review")
     st.subheader(t("survey_review_title"))
     st.caption(t("survey_review_help"))
     problems(names)

@@ -8,7 +8,7 @@ import streamlit as st
 
 from ui import survey_flow as flow
 from ui import survey_forms as forms
-from ui.frame import init_session
+from ui.frame import init_session, t
 
 # The session defaults are idempotent; set them here too so the page never depends on the order
 # in which the frame ran.
@@ -19,21 +19,24 @@ flow.capture_token()
 if st.session_state["survey.done"] == "ok":
     forms.language_switch()
     forms.thank_you()
+    forms.page_meta(t("survey_tab_thanks"))
     st.stop()
 
 check = flow.current_check()
 if check is not None and check.ok:
     context = flow.build_context(check)
+    flow.ensure_draft(context)  # first: it may hold the language chosen earlier with this link
     flow.apply_wave_language(context)
 forms.language_switch()
 if check is None:
     forms.no_link()
-    st.stop()
-if not check.ok:
-    forms.refused(check.status)
+if check is None or not check.ok:
+    if check is not None:
+        forms.refused(check.status)
+    forms.page_meta()
     st.stop()
 
-flow.ensure_draft(context)
+flow.save_changes(context)  # what this run's callbacks changed, in one write
 names = forms.header(context)
 step, position = flow.step(context)
 if step == "screener":
@@ -44,3 +47,4 @@ elif step == "self":
     forms.self_assessment(context, names)
 else:
     forms.review(context, names)
+forms.page_meta(forms.step_title(context, step, position))

@@ -119,7 +119,8 @@ def test_invitations_store_only_the_token_hash_department_wave_and_expiry(demo_d
     assert all(link.startswith("https://icsat.example.com/survey?token=") for link in links["link"])
     assert all(len(t) >= 43 for t in tokens)  # 32 random bytes, URL-safe base64
     rows = demo_db.connection().execute("SELECT * FROM invitations WHERE wave_id = '2027-Q1' ORDER BY dept_code").df()
-    assert list(rows.columns) == ["token_hash", "wave_id", "dept_code", "expires_at", "used", "draft", "draft_saved_at"]
+    assert list(rows.columns) == ["token_hash", "wave_id", "dept_code", "expires_at", "used", "draft", "draft_saved_at",
+                                 "language"]  # fmt: skip
     assert rows["draft"].isna().all()
     assert set(rows["token_hash"]) == {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
     assert list(rows["dept_code"]) == ["IT", "SALES"]
@@ -211,3 +212,42 @@ def test_cli_invite_has_help(capsys):
         cli.main(["invite", "--help"])
     assert done.value.code == 0
     assert "--roster" in capsys.readouterr().out
+
+
+def test_a_roster_may_give_each_person_a_language(demo_db):
+    # Issue 19: the survey's language per person, kept on the invitation (no identity beside it).
+    raw = b"email,department,language\na@x,SALES,zh\nb@x,IT,\nc@x,HR, EN \nd@x,HR,zh-CN\n"
+    roster, errors = parse_roster_for(demo_db, raw)
+    assert errors == []
+    assert roster["language"].fillna("").tolist() == ["zh", "", "en", "zh"]
+    links = create_invitations(demo_db, "2027-Q1", roster, base_url="http://x", expires_days=3)
+    stored = dict(demo_db.connection().execute("SELECT token_hash, language FROM invitations").fetchall())
+    assert [stored[hash_token(_token(link))] for link in links["link"]] == ["zh", None, "en", "zh"]
+    assert check_token(demo_db, _token(links["link"].iloc[0])).language == "zh"
+
+
+@pytest.mark.parametrize(
+    ("value", "en", "zh"),
+    [
+        (
+            "fr",
+            "Row 2: unknown language 'fr' (use en or zh, or leave it empty).",
+            "第2行：未知的语言“fr”（请填写en或zh，或留空）。",
+        ),
+        ("x" * 5000, f"Row 2: unknown language '{'x' * 20}…' (use en or zh, or leave it empty).", None),
+        ("zh\u202een", "Row 2: unknown language 'zh\\u202een' (use en or zh, or leave it empty).", None),
+        ("=cmd()", "Row 2: unknown language '=cmd()' (use en or zh, or leave it empty).", None),
+    ],
+)
+def test_a_bad_language_is_a_row_problem_and_nothing_is_written(demo_db, value, en, zh):
+    raw = f"email,department,language\na@x,SALES,{value}\nb@x,IT,en\n".encode()
+    roster, errors = parse_roster_for(demo_db, raw)
+    assert [describe(e) for e in errors] == [en]
+    if zh:
+        assert [describe(e, "zh") for e in errors] == [zh]
+    # the roster must not be used; a caller that uses it anyway is refused and nothing is written
+    count = "SELECT count(*) FROM invitations"
+    before = demo_db.connection().execute(count).fetchone()[0]
+    with pytest.raises(Refused):
+        create_invitations(demo_db, "2027-Q1", roster, base_url="http://x", expires_days=3)
+    assert demo_db.connection().execute(count).fetchone()[0] == before

@@ -83,3 +83,26 @@ def test_rates_list_departments_below_sixty_percent_for_a_reminder(empty_db_path
     assert table["Response rate"].isna().all() and table["Answered"].isna().all()
     zh = run_page(PAGE, empty_db_path, role="admin", lang="zh")
     assert zh.warning[0].value == "低于60%，建议发送提醒：信息技术部"
+
+
+def test_a_roster_language_column_is_checked_row_by_row(empty_db_path):
+    # Issue 19: an optional language per person; a hostile value is named with its row, nothing is written
+    # (the same message in Chinese: tests/data/test_invitations.py).
+    _organisation(empty_db_path)
+    hostile = "email,department,language\nli@example.com,SALES,zh\nbo@example.com,IT,klingon-" + "x" * 500 + "\n"
+    at = run_page(PAGE, empty_db_path, role="admin")
+    at.file_uploader[0].upload("roster.csv", hostile.encode(), "text/csv")
+    at.run()
+    assert not at.exception
+    assert "Nothing was written" in at.error[0].value
+    shown = list(at.dataframe[0].value.iloc[:, 0])
+    assert shown == ["Row 3: unknown language 'klingon-xxxxxxxxxxxx…' (use en or zh, or leave it empty)."]
+    assert not [b for b in at.button if b.key == "admin_invitations.generate"]
+    good = run_page(PAGE, empty_db_path, role="admin")
+    good.file_uploader[0].upload("roster.csv", b"email,department,language\nli@example.com,SALES,zh\n", "text/csv")
+    good.run()
+    good.button(key="admin_invitations.generate").click().run()
+    assert "1 links created" in good.success[0].value
+    db = Database(empty_db_path)
+    assert db.connection().execute("SELECT language FROM invitations").fetchall() == [("zh",)]
+    db.close()

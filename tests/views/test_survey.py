@@ -19,9 +19,11 @@ PAGE = "views/survey.py"
 WAVE = "2027-Q1"
 
 
-def _invite(db_path, dept: str = "SALES", expires_days: int = 30, wave: str = WAVE) -> str:
+def _invite(db_path, dept: str = "SALES", expires_days: int = 30, wave: str = WAVE, language: str | None = None) -> str:
     db = Database(db_path)
     roster = pd.DataFrame({"row": [2], "email": ["someone@example.com"], "name": [""], "department": [dept]})
+    if language is not None:
+        roster["language"] = [language]
     link = create_invitations(db, wave, roster, base_url="http://x", expires_days=expires_days)["link"].iloc[0]
     db.close()
     return link.split("token=")[1]
@@ -63,7 +65,7 @@ def _rate(at, provider: str, *, score=4, recommend=None, change: str | None = No
         if radio.key and radio.key.startswith(f"survey.item.{provider}."):
             radio.set_value("na" if radio.key.rsplit(".", 1)[1] in na else score)
     if recommend is not None:
-        at.radio(key=f"survey.rec.{provider}").set_value(recommend)
+        at.segmented_control(key=f"survey.rec.{provider}").set_value(recommend)
     if change is not None:
         at.text_area(key=f"survey.text.{provider}.change").input(change)
     return _click(at, "Next")
@@ -170,9 +172,9 @@ def test_provider_forms_progress_back_next_and_validation(demo_db_path):
     at = _screener(at, {"PROD": "weekly", "IT": "daily"})
     # screener order: IT (serves Sales) before Production alphabetically among the serving ones
     assert at.subheader[0].value == "IT"
-    assert at.get("progress")[0].proto.text == "1 of 2 departments"
+    assert at.get("progress")[0].proto.text == "Step 2 of 5 · about 8 min left"
     assert "You worked with them: Daily" in _texts(at)
-    recommend = at.radio(key="survey.rec.IT")
+    recommend = at.segmented_control(key="survey.rec.IT")
     assert recommend.value is None and recommend.options == [str(n) for n in range(11)]  # no default
     assert at.radio(key="survey.item.IT.reliability_1").options == ["1", "2", "3", "4", "5", "Not applicable"]
     assert at.radio(key="survey.item.IT.reliability_1").label == "IT delivers what they promised."
@@ -181,14 +183,14 @@ def test_provider_forms_progress_back_next_and_validation(demo_db_path):
     at = _click(at, "Next")
     assert "Answer at least one question about IT" in at.error[0].value
     # 0 is a real answer
-    at.radio(key="survey.rec.IT").set_value(0)
+    at.segmented_control(key="survey.rec.IT").set_value(0)
     at = _click(at, "Next")
     assert at.subheader[0].value == "Production"
-    assert at.get("progress")[0].proto.text == "2 of 2 departments"
+    assert at.get("progress")[0].proto.text == "Step 3 of 5 · about 6 min left"
     # Back keeps what was answered
     at = _click(at, "Back")
     assert at.subheader[0].value == "IT"
-    assert at.radio(key="survey.rec.IT").value == 0
+    assert at.segmented_control(key="survey.rec.IT").value == 0
     # and back again to the screener, which keeps the choices
     at = _click(at, "Back")
     assert at.radio(key="survey.freq.PROD").value == "weekly"
@@ -292,7 +294,7 @@ def test_coming_back_with_the_same_link_continues_from_the_draft(demo_db_path):
     token = _invite(demo_db_path)
     at = _open(demo_db_path, token)
     at = _screener(at, {"PROD": "weekly", "IT": "daily"})
-    at.radio(key="survey.rec.IT").set_value(8)
+    at.segmented_control(key="survey.rec.IT").set_value(8)
     at = _click(at, "Next")
     assert at.subheader[0].value == "Production"
     # a new session (reload, another day) with the same link
@@ -300,7 +302,7 @@ def test_coming_back_with_the_same_link_continues_from_the_draft(demo_db_path):
     assert "Welcome back: your answers so far have been restored." in later.info[0].value
     assert later.subheader[0].value == "Production"
     later = _click(later, "Back")
-    assert later.radio(key="survey.rec.IT").value == 8
+    assert later.segmented_control(key="survey.rec.IT").value == 8
 
 
 def test_text_over_the_limit_is_refused(demo_db_path):
@@ -334,7 +336,7 @@ def test_the_page_in_chinese(demo_db_path):
     assert "生产部" in labels and at.radio[0].options[0] == "从未"
     at.radio(key="survey.freq.PROD").set_value("weekly")
     at = _click(at, "下一步")
-    assert at.get("progress")[0].proto.text == "第1个部门，共1个"
+    assert at.get("progress")[0].proto.text == "第2步，共4步 · 约剩6分钟"
     assert at.radio(key="survey.item.PROD.reliability_1").label == "生产部能兑现他们的承诺。"
 
 
@@ -408,3 +410,206 @@ def test_a_submission_leaves_other_waves_cached_and_refreshes_its_own(demo_db_pa
     assert built == [] and read == []  # both still cached
     monkeypatch.undo()
     assert results.wave_report(WAVE).responded_total == before_open + 1
+
+
+# Issue 19: every answer is kept as it is given, in every language.
+
+
+def _draft(token: str) -> dict:
+    return load_draft(_db(), hash_token(token)) or {}
+
+
+def test_each_answer_is_saved_on_the_link_as_it_is_given(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at.radio(key="survey.freq.PROD").set_value("weekly").run()
+    assert _draft(token)["frequency"]["PROD"] == "weekly"  # no Next tapped
+    at = _click(at, "Next")
+    at.radio(key="survey.item.PROD.reliability_1").set_value(2).run()
+    assert _draft(token)["ratings"]["PROD"]["items"] == {"reliability_1": 2}
+    at.segmented_control(key="survey.rec.PROD").set_value(0).run()
+    at.text_area(key="survey.text.PROD.need").input("reliable dates").run()
+    saved = _draft(token)["ratings"]["PROD"]
+    assert saved["recommend"] == 0 and saved["comments"] == {"need": "reliable dates"}
+    at.radio(key="survey.item.PROD.reliability_1").set_value("na").run()
+    assert _draft(token)["ratings"]["PROD"]["items"] == {"reliability_1": "na"}
+    # the page says so: the screener choice, the statement, the 0-10 answer and the comment
+    assert "Answers saved with your link: 4" in _texts(at)
+    assert_serialisable_state(at)
+
+
+def test_a_half_filled_form_is_there_again_in_a_new_session(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at = _screener(at, {"PROD": "weekly", "IT": "daily"})
+    at.radio(key="survey.item.IT.reliability_1").set_value(5).run()
+    at.radio(key="survey.item.IT.reliability_2").set_value(3).run()
+    at.text_area(key="survey.text.IT.change").input("answer tickets").run()
+    # the tab is closed; the link opened again (another device, another day)
+    later = _open(demo_db_path, token)
+    assert "Welcome back: your answers so far have been restored." in later.info[0].value
+    assert later.subheader[0].value == "IT"
+    assert later.radio(key="survey.item.IT.reliability_1").value == 5
+    assert later.radio(key="survey.item.IT.reliability_2").value == 3
+    assert later.radio(key="survey.item.IT.reliability_3").value is None
+    assert later.text_area(key="survey.text.IT.change").value == "answer tickets"
+    later = _click(later, "Back")
+    assert later.radio(key="survey.freq.PROD").value == "weekly"
+    assert later.radio(key="survey.freq.IT").value == "daily"
+
+
+def test_welcome_back_only_when_answers_were_restored(demo_db_path):
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token)
+    at.segmented_control(key="survey.lang").set_value("zh").run()  # a choice, no answer
+    again = _open(demo_db_path, token)
+    assert not again.info
+    screener_only = _open(demo_db_path, token)
+    screener_only.radio(key="survey.freq.IT").set_value("monthly").run()
+    assert "Welcome back" in _open(demo_db_path, token).info[0].value
+
+
+def test_switching_language_keeps_the_screener_choices(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    at.radio(key="survey.freq.PROD").set_value("weekly").run()
+    at.radio(key="survey.freq.IT").set_value("daily").run()
+    at.segmented_control(key="survey.lang").set_value("zh").run()
+    assert at.header[0].value == "内部客户满意度调查"
+    assert at.radio(key="survey.freq.PROD").value == "weekly"
+    assert at.radio(key="survey.freq.IT").value == "daily"
+    assert at.radio(key="survey.freq.HR").value == "never"
+    at = _click(at, "下一步")
+    assert at.subheader[0].value == "信息技术部"  # IT, the first of the two chosen, not of twelve
+    assert [k for k in at.session_state["survey.draft"]["frequency"].values() if k != "never"] == ["daily", "weekly"]
+
+
+def test_switching_language_keeps_a_half_filled_form(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    at = _screener(at, {"PROD": "weekly"})
+    at.radio(key="survey.item.PROD.reliability_1").set_value("na").run()
+    at.radio(key="survey.item.PROD.reliability_2").set_value(4).run()
+    at.text_area(key="survey.text.PROD.need").input("dates").run()
+    at.segmented_control(key="survey.lang").set_value("zh").run()
+    assert at.subheader[0].value == "生产部"
+    assert at.radio(key="survey.item.PROD.reliability_1").value == "na"
+    assert at.radio(key="survey.item.PROD.reliability_2").value == 4
+    assert at.text_area(key="survey.text.PROD.need").value == "dates"
+    at.segmented_control(key="survey.lang").set_value("en").run()
+    assert at.radio(key="survey.item.PROD.reliability_1").value == "na"
+
+
+def test_departments_are_in_one_order_in_both_languages(demo_db_path):
+    token = _invite(demo_db_path)
+    en = [r.key for r in _open(demo_db_path, token).radio]
+    zh = [r.key for r in _open(demo_db_path, token, lang="zh").radio]
+    assert en == zh and len(en) == 12
+
+
+# Issue 19: the survey's language: the person's choice, else the roster's, else the browser's, else the wave's.
+NEW_BROWSER = {"lang_chosen": False}  # a first visit: nobody chose a language yet
+EN_TITLE, ZH_TITLE = "Internal customer satisfaction survey", "内部客户满意度调查"
+
+
+def test_the_roster_language_wins_over_the_browser_and_the_wave(demo_db_path, monkeypatch):
+    monkeypatch.setattr("ui.survey_flow.browser_language", lambda: "en")
+    at = _open(demo_db_path, _invite(demo_db_path, language="zh"), state=NEW_BROWSER)
+    assert at.header[0].value == ZH_TITLE
+
+
+@pytest.mark.parametrize(("browser", "title"), [("zh", ZH_TITLE), ("en", EN_TITLE), (None, ZH_TITLE)])
+def test_the_browser_language_wins_over_the_wave_when_it_is_en_or_zh(demo_db_path, monkeypatch, browser, title):
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE waves SET default_lang = 'zh' WHERE wave_id = ?", [WAVE])
+    db.close()
+    monkeypatch.setattr("ui.survey_flow.browser_language", lambda: browser)
+    at = _open(demo_db_path, _invite(demo_db_path), state=NEW_BROWSER)
+    assert at.header[0].value == title
+
+
+@pytest.mark.parametrize(
+    ("locale", "accept", "expected"),
+    [
+        ("zh-CN", "", "zh"),
+        ("en-GB", "zh-CN", "en"),
+        ("fr-FR", "zh", None),
+        (None, "zh-TW,zh;q=0.9", "zh"),
+        (None, "", None),
+    ],
+)
+def test_the_browser_language_is_its_first_preference(monkeypatch, locale, accept, expected):
+    from ui import survey_flow
+
+    monkeypatch.setattr(survey_flow, "_browser_preferences", lambda: (locale, accept))
+    assert survey_flow.browser_language() == expected
+
+
+def test_a_language_chosen_in_the_survey_is_remembered_for_the_link(demo_db_path, monkeypatch):
+    monkeypatch.setattr("ui.survey_flow.browser_language", lambda: "en")
+    token = _invite(demo_db_path)
+    at = _open(demo_db_path, token, state=NEW_BROWSER)
+    assert at.header[0].value == EN_TITLE
+    at.segmented_control(key="survey.lang").set_value("zh").run()
+    later = _open(demo_db_path, token, state=NEW_BROWSER)  # another day, another browser
+    assert later.header[0].value == ZH_TITLE
+    # and back: the choice wins over the roster's language too
+    roster_zh = _invite(demo_db_path, language="zh")
+    at = _open(demo_db_path, roster_zh, state=NEW_BROWSER)
+    at.segmented_control(key="survey.lang").set_value("en").run()
+    assert _open(demo_db_path, roster_zh, state=NEW_BROWSER).header[0].value == EN_TITLE
+
+
+# Issue 19: progress counts every step and says about how long is left.
+
+
+def _progress(at) -> str:
+    return at.get("progress")[0].proto.text
+
+
+def test_progress_counts_every_step_and_the_minutes_left(demo_db_path):
+    at = _open(demo_db_path, _invite(demo_db_path))
+    # screener, self-assessment (Sales serves others; the wave asks for it: 3 min) and review so far
+    assert _progress(at) == "Step 1 of 3 · about 5 min left"
+    at.radio(key="survey.freq.PROD").set_value("weekly").run()
+    at.radio(key="survey.freq.IT").set_value("daily").run()
+    assert _progress(at) == "Step 1 of 5 · about 9 min left"  # the choices count as they are made
+    at = _click(at, "Next")
+    assert _progress(at) == "Step 2 of 5 · about 8 min left"
+    at = _rate(at, "IT", recommend=5)
+    assert _progress(at) == "Step 3 of 5 · about 6 min left"
+    at = _rate(at, "PROD", recommend=5)
+    assert _progress(at) == "Step 4 of 5 · about 4 min left"
+    at = _click(at, "Next")
+    assert _progress(at) == "Step 5 of 5 · about 1 min left"
+    zh = at.segmented_control(key="survey.lang").set_value("zh").run()
+    assert _progress(zh) == "第5步，共5步 · 约剩1分钟"
+
+
+# Issue 19: anonymity explained with the wave's own numbers, on every step.
+
+
+def test_the_privacy_note_gives_the_waves_numbers_on_every_step(demo_db_path):
+    db = Database(demo_db_path)
+    db.connection().execute("UPDATE waves SET k_min = 7, k_comments = 12 WHERE wave_id = ?", [WAVE])
+    db.close()
+    at = _open(demo_db_path, _invite(demo_db_path))
+    first = _texts(at)
+    assert "at least 7 people" in first and "at least 12 people" in first  # the short note on the first page
+    for step in ("screener", "provider", "review"):
+        expanders = [e for e in at.expander if e.label == "How is my privacy protected?"]
+        assert len(expanders) == 1, step
+        inside = "\n".join(m.value for m in expanders[0].markdown)
+        assert "at least 7 people" in inside and "at least 12 people" in inside
+        assert "word for word" in inside and "do not name" in inside
+        assert "not stored with your name" in inside
+        assert "Sales" in inside  # what the header's department is used for
+        if step == "screener":
+            at = _screener(at, {"IT": "daily"})
+        elif step == "provider":
+            at = _rate(at, "IT", recommend=7)  # on to the self-assessment
+            assert at.subheader[0].value == "How do your internal customers see your department?"
+            assert [e.label for e in at.expander] == ["How is my privacy protected?"]
+            at = _click(at, "Next")
+    assert "Survey round" in _texts(at) and at.subheader[0].value == "Review your answers"
+    zh = _open(demo_db_path, _invite(demo_db_path), lang="zh")
+    assert [e.label for e in zh.expander] == ["我的隐私如何受到保护？"]
+    assert "至少7人" in _texts(zh) and "至少12人" in _texts(zh)
