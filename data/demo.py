@@ -31,7 +31,7 @@ import pandas as pd
 
 from data.db import Database
 from data.org import insert_organisation
-from data.responses import RESPONSE_COLUMNS, insert_responses
+from data.responses import RESPONSE_COLUMNS, SELF_ASSESSMENT_COLUMNS, insert_responses
 from data.waves import create_wave, register_survey
 from surveys.definition import Survey, load_survey
 
@@ -267,15 +267,7 @@ def generate_responses(survey: Survey, seed: int = 7, *, plant: bool = True) -> 
         "comments": pd.DataFrame(comments, columns=["response_id", "question", "text"]),
         "self_assessments": pd.DataFrame(
             selfs,
-            columns=[
-                "wave_id",
-                "provider_dept",
-                "customer_dept",
-                "dimension",
-                "value",
-                "submission_id",
-                "submitted_on",
-            ],
+            columns=list(SELF_ASSESSMENT_COLUMNS),
         ),
         "invitations": pd.DataFrame(invitations, columns=["token_hash", "wave_id", "dept_code", "expires_at", "used"]),
     }

@@ -17,6 +17,7 @@ UTF-16 "Unicode text", GBK; a workbook or a file that is none of these gets a pr
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -374,7 +375,7 @@ def _table_rows(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[int
         row = {}
         for column in columns:
             value = record.get(column)
-            if value is None or (isinstance(value, float) and value != value):
+            if value is None or (isinstance(value, float) and math.isnan(value)):
                 row[column] = ""
             elif isinstance(value, bool):
                 row[column] = "true" if value else "false"

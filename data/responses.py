@@ -10,6 +10,15 @@ import pandas as pd
 from data.db import Database
 from surveys.definition import OPEN_QUESTION_IDS
 
+SELF_ASSESSMENT_COLUMNS = (
+    "wave_id",
+    "provider_dept",
+    "customer_dept",
+    "dimension",
+    "value",
+    "submission_id",
+    "submitted_on",
+)
 RESPONSE_COLUMNS = (
     "response_id",
     "wave_id",

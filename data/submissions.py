@@ -44,7 +44,7 @@ import pyarrow as pa
 
 from data.db import Database
 from data.org import departments_exist
-from data.responses import COMMENT_COLUMNS, RESPONSE_COLUMNS
+from data.responses import COMMENT_COLUMNS, RESPONSE_COLUMNS, SELF_ASSESSMENT_COLUMNS
 from data.waves import forget_open_waves, open_wave_ids
 from settings import settings
 from surveys.answers import ValidSubmission
@@ -149,15 +149,7 @@ def submission_rows(
 _FRAME_COLUMNS = {
     "responses": [*RESPONSE_COLUMNS, *COMMENT_COLUMNS.values()],
     "answers": ["response_id", "item_id", "value"],
-    "self_assessments": [
-        "wave_id",
-        "provider_dept",
-        "customer_dept",
-        "dimension",
-        "value",
-        "submission_id",
-        "submitted_on",
-    ],
+    "self_assessments": list(SELF_ASSESSMENT_COLUMNS),
 }
 # Each reads the Arrow table of the same name, a local of `_insert_and_commit` (a replacement scan).
 _INSERTS = {

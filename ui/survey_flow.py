@@ -366,16 +366,21 @@ def _problems(problems: list[Problem]) -> None:
     ]
 
 
+def _validated(ctx: SurveyContext, raw: dict[str, Any]):
+    """The survey's own validation of `raw` for this person (surveys.answers); raises AnswerError."""
+    return validate_submission(
+        ctx.survey,
+        raw,
+        rater_dept=ctx.rater_dept,
+        providers=ctx.providers,
+        self_customers=ctx.customers,
+        self_assessment=ctx.self_assessment,
+    )
+
+
 def _validate(ctx: SurveyContext, raw: dict[str, Any]) -> list[Problem]:
     try:
-        validate_submission(
-            ctx.survey,
-            raw,
-            rater_dept=ctx.rater_dept,
-            providers=ctx.providers,
-            self_customers=ctx.customers,
-            self_assessment=ctx.self_assessment,
-        )
+        _validated(ctx, raw)
     except AnswerError as exc:
         return exc.problems
     return []
@@ -515,14 +520,7 @@ def submit(ctx: SurveyContext) -> None:
         return  # a second click that arrived after the first one was committed
     raw = submission_raw(ctx)
     try:
-        valid = validate_submission(
-            ctx.survey,
-            raw,
-            rater_dept=ctx.rater_dept,
-            providers=ctx.providers,
-            self_customers=ctx.customers,
-            self_assessment=ctx.self_assessment,
-        )
+        valid = _validated(ctx, raw)
     except AnswerError as exc:
         _problems(exc.problems)
         return
