@@ -8,6 +8,7 @@ Session state (all plain, serialisable values, namespaced "survey."):
                      providers; saved server-side against the token hash at every step
 - survey.draft_for   the token hash the draft belongs to
 - survey.done        "ok" after this session's submission was committed
+- survey.privacy     the submitted wave's {"k", "k_comments"}, for the thank-you page's privacy words
 - survey.problems    problems to show on the current step: [{"code", "provider", "field", "limit"}]
 - survey.notice      a text key to show once (draft restored, control characters removed)
 - survey.bad_tokens  how many unknown tokens this session tried (each further one waits longer)
@@ -98,6 +99,7 @@ def init_state() -> None:
         ("survey.draft", {}),
         ("survey.draft_for", None),
         ("survey.done", None),
+        ("survey.privacy", {}),
         ("survey.problems", []),
         ("survey.notice", None),
         ("survey.bad_tokens", 0),
@@ -513,6 +515,11 @@ def submission_raw(ctx: SurveyContext) -> dict[str, Any]:
     }
 
 
+def privacy_numbers(ctx: SurveyContext) -> dict[str, int]:
+    """The wave's thresholds the privacy words name: results need k people, comments k_comments."""
+    return {"k": ctx.check.wave.k_min, "k_comments": ctx.check.wave.k_comments}
+
+
 def submit(ctx: SurveyContext) -> None:
     """Callback of Submit: validate everything, hand it to the writer, wait for the commit."""
     _keep_language()
@@ -527,6 +534,7 @@ def submit(ctx: SurveyContext) -> None:
     result = get_submission_writer().submit(PendingSubmission(ctx.check.token_hash, ctx.check.wave.wave_id, valid))
     if result.ok:
         st.session_state["survey.done"] = "ok"
+        st.session_state["survey.privacy"] = privacy_numbers(ctx)
         st.session_state["survey.draft"] = {}
         st.session_state["survey.problems"] = []
         changed(ctx.check.wave.wave_id)  # that wave's results only; every other cache stays

@@ -111,7 +111,7 @@ def thank_you() -> None:
     """After a committed submission."""
     st.header(t("survey_title"))
     st.success(t("survey_thanks_title"))
-    st.write(t("survey_thanks_body"))
+    st.write(t("survey_thanks_body", **st.session_state["survey.privacy"]))
 
 
 def header(ctx: flow.SurveyContext) -> dict[str, str]:
@@ -134,13 +134,9 @@ def header(ctx: flow.SurveyContext) -> dict[str, str]:
     return names
 
 
-def _privacy_numbers(ctx: flow.SurveyContext) -> dict[str, int]:
-    return {"k": ctx.check.wave.k_min, "k_comments": ctx.check.wave.k_comments}
-
-
 def privacy_note(ctx: flow.SurveyContext) -> None:
     """The short note on the first page: the wave's thresholds, and that comments are read as written."""
-    st.markdown(t("survey_privacy_note", **_privacy_numbers(ctx)))
+    st.markdown(t("survey_privacy_note", **flow.privacy_numbers(ctx)))
 
 
 def privacy(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
@@ -149,7 +145,7 @@ def privacy(ctx: flow.SurveyContext, names: dict[str, str]) -> None:
     dept = names.get(ctx.rater_dept, md_escape(ctx.rater_dept))  # escaped: this is Markdown
     with st.expander(t("survey_privacy_title")):
         for key in ("survey_privacy_groups", "survey_privacy_comments", "survey_privacy_link"):
-            st.markdown(t(key, **_privacy_numbers(ctx)))
+            st.markdown(t(key, **flow.privacy_numbers(ctx)))
         st.markdown(t("survey_privacy_department", dept=dept))
 
 
