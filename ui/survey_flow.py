@@ -28,6 +28,7 @@ callback also keeps the sidebar's language picker in line with the language chos
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ from data.org import list_relationships, names_by_code
 from data.submissions import PendingSubmission, load_draft, save_draft
 from data.waves import survey_for_version
 from services.versions import changed, data_version
+from settings import settings
 from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_text, validate_submission
 from surveys.definition import Survey
 from ui.connection import get_submission_writer
@@ -268,11 +270,23 @@ def _change(updated: dict[str, Any]) -> None:
     st.session_state["survey.dirty"] = True
 
 
+def note_timing(event: str, **fields: Any) -> None:
+    """For bench/survey.py only (setting ICSAT_SURVEY_TIMING, unset in production: nothing written):
+    append one event (`run` with its seconds, `saved` with the answer count) and the wall clock to a
+    JSON-lines file, so a script in another process can time them (the server owns the DuckDB file,
+    so the draft cannot be read from outside while it runs)."""
+    path = settings().survey_timing
+    if path is not None:
+        with path.open("a", encoding="utf-8") as log:
+            log.write(json.dumps({"event": event, "at": time.time(), **fields}) + "\n")
+
+
 def save_changes(ctx: SurveyContext) -> None:
     """Write the draft against the link when a callback of this run changed it (one UPDATE)."""
     if st.session_state.get("survey.dirty") and st.session_state["survey.draft_for"] == ctx.check.token_hash:
         st.session_state["survey.dirty"] = False
         save_draft(db(), ctx.check.token_hash, draft())
+        note_timing("saved", answers=answer_count(draft()))
 
 
 def _with(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
