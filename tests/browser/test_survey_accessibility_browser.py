@@ -93,6 +93,17 @@ def _audit(pg, name: str, problems: dict[str, list[str]]) -> None:
         problems[name] = found
 
 
+def _focus_ring_shows(pg, button) -> None:
+    """A keyboard user sees where the focus is: a 3 px ring on the focused control (axe does not
+    check focus visibility). Shift+Tab then Tab puts the browser in keyboard mode on `button`."""
+    button.focus()
+    pg.keyboard.press("Shift+Tab")
+    pg.keyboard.press("Tab")
+    expect(button).to_be_focused()
+    ring = button.evaluate("e => { const c = getComputedStyle(e); return [c.outlineStyle, c.outlineWidth]; }")
+    assert ring == ["solid", "3px"], ring
+
+
 def _walk(browser, url: str, locale: str, size: str, problems: dict[str, list[str]]) -> None:
     words = STEPS[locale]
     context, pg = _open(browser, url, locale, SIZES[size])
@@ -100,6 +111,8 @@ def _walk(browser, url: str, locale: str, size: str, problems: dict[str, list[st
     main = _main(pg)
     expect(main.get_by_text(words["screener"])).to_be_visible(timeout=TIMEOUT)
     _audit(pg, f"{tag}_1_screener", problems)
+
+    _focus_ring_shows(pg, main.get_by_role("button", name=words["next"], exact=True))
 
     main.get_by_role("radiogroup", name=words["dept"], exact=True).get_by_text(words["weekly"], exact=True).click()
     main.get_by_role("button", name=words["next"], exact=True).click()
