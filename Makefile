@@ -59,6 +59,7 @@ bench: venv
 	$(BIN)/python bench/analysis.py
 	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/survey.py
 	$(BIN)/python bench/durability.py
 	$(BIN)/python bench/soak.py
 

@@ -67,6 +67,7 @@ SETTINGS = (
     Setting("ICSAT_WRITER_MAX_GROUP", "writer_max_group", "512", _whole(1)),
     Setting("ICSAT_WRITER_LINGER_MS", "writer_linger", "4", _seconds_from_ms),
     Setting("ICSAT_WRITER_GAP_MS", "writer_gap", "1", _seconds_from_ms),
+    Setting("ICSAT_SURVEY_TIMING", "survey_timing", "", _path),
 )
 
 
@@ -83,6 +84,7 @@ class Settings:
     writer_max_group: int
     writer_linger: float  # seconds
     writer_gap: float  # seconds
+    survey_timing: Path | None  # None: the survey notes no timings (bench/survey.py sets a file)
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,7 @@ Session state (all plain, serialisable values, namespaced "survey."):
                      providers; saved server-side against the token hash at every step
 - survey.draft_for   the token hash the draft belongs to
 - survey.done        "ok" after this session's submission was committed
+- survey.privacy     the submitted wave's {"k", "k_comments"}, for the thank-you page's privacy words
 - survey.problems    problems to show on the current step: [{"code", "provider", "field", "limit"}]
 - survey.notice      a text key to show once (draft restored, control characters removed)
 - survey.bad_tokens  how many unknown tokens this session tried (each further one waits longer)
@@ -27,6 +28,7 @@ callback also keeps the sidebar's language picker in line with the language chos
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +41,7 @@ from data.org import list_relationships, names_by_code
 from data.submissions import PendingSubmission, load_draft, save_draft
 from data.waves import survey_for_version
 from services.versions import changed, data_version
+from settings import settings
 from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_text, validate_submission
 from surveys.definition import Survey
 from ui.connection import get_submission_writer
@@ -98,6 +101,7 @@ def init_state() -> None:
         ("survey.draft", {}),
         ("survey.draft_for", None),
         ("survey.done", None),
+        ("survey.privacy", {}),
         ("survey.problems", []),
         ("survey.notice", None),
         ("survey.bad_tokens", 0),
@@ -266,11 +270,23 @@ def _change(updated: dict[str, Any]) -> None:
     st.session_state["survey.dirty"] = True
 
 
+def note_timing(event: str, **fields: Any) -> None:
+    """For bench/survey.py only (setting ICSAT_SURVEY_TIMING, unset in production: nothing written):
+    append one event (`run` with its seconds, `saved` with the answer count) and the wall clock to a
+    JSON-lines file, so a script in another process can time them (the server owns the DuckDB file,
+    so the draft cannot be read from outside while it runs)."""
+    path = settings().survey_timing
+    if path is not None:
+        with path.open("a", encoding="utf-8") as log:
+            log.write(json.dumps({"event": event, "at": time.time(), **fields}) + "\n")
+
+
 def save_changes(ctx: SurveyContext) -> None:
     """Write the draft against the link when a callback of this run changed it (one UPDATE)."""
     if st.session_state.get("survey.dirty") and st.session_state["survey.draft_for"] == ctx.check.token_hash:
         st.session_state["survey.dirty"] = False
         save_draft(db(), ctx.check.token_hash, draft())
+        note_timing("saved", answers=answer_count(draft()))
 
 
 def _with(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
@@ -513,6 +529,11 @@ def submission_raw(ctx: SurveyContext) -> dict[str, Any]:
     }
 
 
+def privacy_numbers(ctx: SurveyContext) -> dict[str, int]:
+    """The wave's thresholds the privacy words name: results need k people, comments k_comments."""
+    return {"k": ctx.check.wave.k_min, "k_comments": ctx.check.wave.k_comments}
+
+
 def submit(ctx: SurveyContext) -> None:
     """Callback of Submit: validate everything, hand it to the writer, wait for the commit."""
     _keep_language()
@@ -527,6 +548,7 @@ def submit(ctx: SurveyContext) -> None:
     result = get_submission_writer().submit(PendingSubmission(ctx.check.token_hash, ctx.check.wave.wave_id, valid))
     if result.ok:
         st.session_state["survey.done"] = "ok"
+        st.session_state["survey.privacy"] = privacy_numbers(ctx)
         st.session_state["survey.draft"] = {}
         st.session_state["survey.problems"] = []
         changed(ctx.check.wave.wave_id)  # that wave's results only; every other cache stays

@@ -4,12 +4,15 @@ Open to everyone (no sign-in): the token in the link is the only key. The addres
 token as soon as the page has read it.
 """
 
+import time
+
 import streamlit as st
 
 from ui import survey_flow as flow
 from ui import survey_forms as forms
 from ui.frame import init_session, t
 
+started = time.perf_counter()  # the run's server time, noted for bench/survey.py when it asks
 # The session defaults are idempotent; set them here too so the page never depends on the order
 # in which the frame ran.
 init_session()
@@ -20,6 +23,7 @@ if st.session_state["survey.done"] == "ok":
     forms.language_switch()
     forms.thank_you()
     forms.page_meta(t("survey_tab_thanks"))
+    flow.note_timing("run", step="thanks", seconds=time.perf_counter() - started)
     st.stop()
 
 check = flow.current_check()
@@ -48,3 +52,4 @@ elif step == "self":
 else:
     forms.review(context, names)
 forms.page_meta(forms.step_title(context, step, position))
+flow.note_timing("run", step=step, position=position, seconds=time.perf_counter() - started)

@@ -40,8 +40,8 @@ def _main(pg):
     return pg.get_by_test_id("stMain")
 
 
-def _open(browser, url: str, locale: str):
-    context = browser.new_context(locale=locale, **PHONE)
+def _open(browser, url: str, locale: str, device: dict = PHONE):
+    context = browser.new_context(locale=locale, **device)
     pg = context.new_page()
     pg.goto(url)
     wait_for_app(pg)

@@ -610,6 +610,12 @@ def test_the_privacy_note_gives_the_waves_numbers_on_every_step(demo_db_path):
             assert [e.label for e in at.expander] == ["How is my privacy protected?"]
             at = _click(at, "Next")
     assert "Survey round" in _texts(at) and at.subheader[0].value == "Review your answers"
+    # the intro and the thank-you page say the same as the note, never a vague "several people"
+    at = _click(at, "Submit my answers")
+    assert at.success[0].value == "Thank you! Your answers have been recorded."
+    assert "at least 7 people" in _texts(at) and "at least 12 people" in _texts(at)
+    assert "several" not in first and "several" not in _texts(at)
+    assert "privacy note below" in first
     zh = _open(demo_db_path, _invite(demo_db_path), lang="zh")
     assert [e.label for e in zh.expander] == ["我的隐私如何受到保护？"]
     assert "至少7人" in _texts(zh) and "至少12人" in _texts(zh)
