@@ -20,6 +20,8 @@ from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 from ui.navigation import PAGES, home_page, visible_pages
 from ui.routes import sign_out_action
 
+SURVEY_PATH = "survey"
+HIDE_MENU_CSS = "<style>[data-testid='stSidebar'], [data-testid='stExpandSidebarButton'] {display: none;}</style>"
 ICON = Path(__file__).resolve().parent / "ui" / "assets" / "icsat.png"
 
 # A file of our own: a Material icon as page_icon makes every browser fetch the favicon from
@@ -80,4 +82,10 @@ for entry in PAGES:
     )
 first_section = next(iter(sections))
 sections[first_section].insert(0, st.Page(go_home, title="ICSAT", url_path="home", default=True, visibility="hidden"))
-st.navigation(sections).run()
+page = st.navigation(sections)
+if user is None and page.url_path == SURVEY_PATH:
+    # A person with a survey link has no use for the menu (the survey has its own language switch):
+    # without it, the keyboard starts in the survey, not in a sidebar hidden off-screen on a phone
+    # (issue 19). display:none also takes the menu out of the tab order and the accessibility tree.
+    st.html(HIDE_MENU_CSS)
+page.run()

@@ -507,6 +507,49 @@ def save_draft(db: Database, token_hash: str, payload: dict[str, Any]) -> bool:
     return bool(updated)
 
 
+# Drafts are read, changed and written back under this lock, so two sessions of one link (two tabs,
+# two devices) each add their own changes instead of writing over each other's (issue 19).
+_DRAFT_LOCK = threading.Lock()
+
+
+def with_value(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """A copy of the draft `tree` with `value` at `path` (None removes it)."""
+    head, rest = path[0], path[1:]
+    out = dict(tree)
+    if rest:
+        inner = out.get(head)
+        out[head] = with_value(inner if isinstance(inner, dict) else {}, rest, value)
+    elif value is None:
+        out.pop(head, None)
+    else:
+        out[head] = value
+    return out
+
+
+def draft_changes(before: dict[str, Any], after: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple]:
+    """What turned `before` into `after`, one (path, value) per answer (None: removed)."""
+    changes: list[tuple] = []
+    for key in list(before) + [k for k in after if k not in before]:
+        old, new = before.get(key), after.get(key)
+        if isinstance(new, dict) and (old is None or isinstance(old, dict)):
+            # answer by answer, also under a key new to this session: another session's answers
+            # beside them stay
+            changes.extend(draft_changes(old or {}, new, (*path, key)))
+        elif old != new:
+            changes.append(((*path, key), new))
+    return changes
+
+
+def merge_draft(db: Database, token_hash: str, changes: list[tuple]) -> dict[str, Any] | None:
+    """Apply one session's `changes` to the link's saved draft and keep the result, which is returned
+    (None when nothing could be stored: see `save_draft`). Another session's answers stay."""
+    with _DRAFT_LOCK:
+        merged = load_draft(db, token_hash) or {}
+        for path, value in changes:
+            merged = with_value(merged, path, value)
+        return merged if save_draft(db, token_hash, merged) else None
+
+
 def load_draft(db: Database, token_hash: str) -> dict[str, Any] | None:
     """The saved draft of an unused invitation, or None."""
     row = (

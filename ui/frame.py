@@ -8,9 +8,16 @@ before any page; a page then starts with `ui.access.require_role(...)` and reads
 
 from __future__ import annotations
 
+import functools
 import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+from streamlit.runtime.state.safe_session_state import SafeSessionState
 
 from data.db import Database
 from ui.connection import get_database
@@ -37,6 +44,63 @@ def init_session() -> None:
         locale = (st.context.locale or "") if hasattr(st.context, "locale") else ""
         st.session_state["lang"] = "zh" if str(locale).lower().startswith("zh") else "en"
         st.session_state["lang_chosen"] = False
+
+
+_SESSION_LOCKS: dict[str, threading.RLock] = {}
+_SESSION_LOCKS_GUARD = threading.Lock()
+
+
+def _session_lock(session_id: str) -> threading.RLock:
+    with _SESSION_LOCKS_GUARD:
+        lock = _SESSION_LOCKS.get(session_id)
+        if lock is None:
+            if len(_SESSION_LOCKS) > 10_000:  # sessions come and go; forget the oldest half
+                for old in list(_SESSION_LOCKS)[:5_000]:
+                    del _SESSION_LOCKS[old]
+            lock = _SESSION_LOCKS[session_id] = threading.RLock()
+        return lock
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Run a few reads and writes of the session state as one step that a rerun cannot cut in two,
+    nor interleave with another run of the same session (issue 19: a tap shown, then undone).
+
+    Streamlit makes every `st.session_state` access a point where a rerun the browser asked for
+    meanwhile (the person's next tap) is taken up: with fast reruns, the running thread is told to
+    stop there while a new thread starts the new run on the same session state. A callback stopped
+    at such a point has done half its work: the widget's new value is already applied, so no later
+    run calls the callback again, and the answer never reached the draft; two threads could also
+    read the draft, each add their answer and write it back, one over the other. Inside this block
+    the session state is read and written without those points, under a lock of the session (a
+    thread told to stop stops at its next access after the block)."""
+    ctx = get_script_run_ctx(suppress_warning=True)
+    state = getattr(ctx, "session_state", None)
+    if ctx is None or not isinstance(state, SafeSessionState):
+        yield  # outside a script run (unit tests call the functions directly)
+        return
+    with _session_lock(ctx.session_id):
+        check = state._yield_callback
+        object.__setattr__(state, "_yield_callback", _no_check)
+        try:
+            yield
+        finally:
+            object.__setattr__(state, "_yield_callback", check)
+
+
+def _no_check() -> None:
+    return None
+
+
+def callback(function: Callable[..., Any]) -> Callable[..., Any]:
+    """A widget callback that always runs to its end, as one step (see `uninterrupted`)."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with uninterrupted():
+            return function(*args, **kwargs)
+
+    return run
 
 
 def lang() -> str:

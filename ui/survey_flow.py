@@ -6,6 +6,8 @@ Session state (all plain, serialisable values, namespaced "survey."):
 - survey.draft       the answers so far, in the shape `surveys.answers` validates, plus the step
                      ("screener", "provider", "self", "review") and the position among the chosen
                      providers; saved server-side against the token hash at every step
+- survey.saved       the link's draft as this session last read or wrote it (what it changed since is
+                     what `save_changes` writes, so another tab's answers are not overwritten)
 - survey.draft_for   the token hash the draft belongs to
 - survey.done        "ok" after this session's submission was committed
 - survey.privacy     the submitted wave's {"k", "k_comments"}, for the thank-you page's privacy words
@@ -16,11 +18,10 @@ Session state (all plain, serialisable values, namespaced "survey."):
                      rerun of the same link is not counted again)
 - survey.lang_applied True once the wave's default language has been applied to this session (the
                      person's own choice wins afterwards)
-- survey.dirty       True when a callback of this run changed the draft; `save_changes` then writes it
                      once (every answer is kept as it is given: no form, an on_change per widget)
 
 The answer widgets keep their own keys under "survey." too (survey.lang, survey.freq.<provider> ...),
-seeded from the draft before they are drawn (`seed`); `init_state` sets only the ten keys above.
+seeded from the draft before they are drawn (`seed`); `init_state` sets only the keys above.
 
 Navigation happens in button callbacks, so every rerun of this page starts from a callback; each
 callback also keeps the sidebar's language picker in line with the language chosen here.
@@ -38,14 +39,14 @@ import streamlit as st
 
 from data.invitations import TokenCheck, check_token
 from data.org import list_relationships, names_by_code
-from data.submissions import PendingSubmission, load_draft, save_draft
+from data.submissions import PendingSubmission, draft_changes, load_draft, merge_draft, with_value
 from data.waves import survey_for_version
 from services.versions import changed, data_version
 from settings import settings
 from surveys.answers import NEVER, NOT_APPLICABLE, AnswerError, Problem, clean_text, validate_submission
 from surveys.definition import Survey
 from ui.connection import get_submission_writer
-from ui.frame import db, lang
+from ui.frame import callback, db, lang, uninterrupted
 from ui.i18n import LANGUAGES
 from ui.results import RESULTS_TTL, departments
 
@@ -99,6 +100,7 @@ def init_state() -> None:
     for key, value in (
         ("survey.token", None),
         ("survey.draft", {}),
+        ("survey.saved", {}),
         ("survey.draft_for", None),
         ("survey.done", None),
         ("survey.privacy", {}),
@@ -107,7 +109,6 @@ def init_state() -> None:
         ("survey.bad_tokens", 0),
         ("survey.counted", False),
         ("survey.lang_applied", False),
-        ("survey.dirty", False),
     ):
         st.session_state.setdefault(key, value)
 
@@ -121,11 +122,11 @@ def capture_token() -> None:
         # Another link in the same browser tab: start over for that link.
         st.session_state["survey.token"] = token
         st.session_state["survey.draft"] = {}
+        st.session_state["survey.saved"] = {}
         st.session_state["survey.draft_for"] = None
         st.session_state["survey.done"] = None
         st.session_state["survey.problems"] = []
         st.session_state["survey.counted"] = False
-        st.session_state["survey.dirty"] = False
     st.query_params.clear()
 
 
@@ -212,6 +213,7 @@ def _keep_language() -> None:
         st.session_state["app.lang_picker"] = lang()
 
 
+@callback
 def switch_language() -> None:
     """Callback of the page's language switch: the choice is remembered on the link's draft."""
     choice = st.session_state.get("survey.lang")
@@ -242,8 +244,8 @@ def ensure_draft(ctx: SurveyContext) -> None:
         return
     saved = load_draft(db(), ctx.check.token_hash)
     st.session_state["survey.draft"] = saved or {}
+    st.session_state["survey.saved"] = saved or {}  # what the link's draft held when last read or written
     st.session_state["survey.draft_for"] = ctx.check.token_hash
-    st.session_state["survey.dirty"] = False
     if saved and has_answers(saved):
         st.session_state["survey.notice"] = "survey_draft_restored"
 
@@ -267,7 +269,6 @@ def _change(updated: dict[str, Any]) -> None:
     """The draft changed in a callback: kept in the session now, saved by `save_changes` (at most
     once per run, however many widgets changed)."""
     st.session_state["survey.draft"] = updated
-    st.session_state["survey.dirty"] = True
 
 
 def note_timing(event: str, **fields: Any) -> None:
@@ -281,27 +282,33 @@ def note_timing(event: str, **fields: Any) -> None:
             log.write(json.dumps({"event": event, "at": time.time(), **fields}) + "\n")
 
 
+# Where this session is in the survey and in which language: its own, whatever another session of
+# the same link does (they are saved with the draft, so that the link reopens there).
+NAVIGATION = ("step", "pos", "lang")
+
+
 def save_changes(ctx: SurveyContext) -> None:
-    """Write the draft against the link when a callback of this run changed it (one UPDATE)."""
-    if st.session_state.get("survey.dirty") and st.session_state["survey.draft_for"] == ctx.check.token_hash:
-        st.session_state["survey.dirty"] = False
-        save_draft(db(), ctx.check.token_hash, draft())
-        note_timing("saved", answers=answer_count(draft()))
+    """Write what changed in this session since the link's draft was last read or written (by this
+    run's callbacks, or by a run that was stopped before it could save) into that draft: one read
+    and one UPDATE, nothing when nothing changed. Only this session's changes are written, so a
+    second tab or device with the same link adds its own answers instead of writing over these
+    (issue 19); theirs show here from now on."""
+    with uninterrupted():
+        if st.session_state["survey.draft_for"] != ctx.check.token_hash:
+            return
+        mine = draft()
+        changes = draft_changes(st.session_state["survey.saved"], mine)
+        if not changes:
+            return
+        merged = merge_draft(db(), ctx.check.token_hash, changes)
+        if merged is not None:
+            st.session_state["survey.saved"] = merged
+            own = {key: mine[key] for key in NAVIGATION if key in mine}
+            st.session_state["survey.draft"] = {**{k: v for k, v in merged.items() if k not in NAVIGATION}, **own}
+    note_timing("saved", answers=answer_count(draft()))
 
 
-def _with(tree: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    """A copy of `tree` with `value` at `path` (None removes it)."""
-    head, rest = path[0], path[1:]
-    out = dict(tree)
-    if rest:
-        out[head] = _with(out.get(head) or {}, rest, value)
-    elif value is None:
-        out.pop(head, None)
-    else:
-        out[head] = value
-    return out
-
-
+@callback
 def keep(key: str, path: tuple[str, ...], limit: int | None = None) -> None:
     """Callback of every answer widget: the new value goes into the draft at `path` at once, so that
     closing the tab loses nothing (issue 19). Free text is cleaned of control characters first and
@@ -314,7 +321,7 @@ def keep(key: str, path: tuple[str, ...], limit: int | None = None) -> None:
             st.session_state["survey.notice"] = "survey_text_cleaned"
             st.session_state[key] = text
         value = text or None
-    _change(_with(draft(), path, value))
+    _change(with_value(draft(), path, value))
 
 
 def seed(key: str, value: Any) -> None:
@@ -427,6 +434,7 @@ def self_key(customer: str, dimension: str) -> str:
     return f"survey.self.{customer}.{dimension}"
 
 
+@callback
 def screener_next(ctx: SurveyContext) -> None:
     """Callback: keep the screener's answers; on to the first chosen provider."""
     _keep_language()
@@ -456,6 +464,7 @@ def _read_provider_form(ctx: SurveyContext, provider: str) -> dict[str, Any]:
     return {"items": items, "recommend": st.session_state.get(recommend_key(provider)), "comments": comments}
 
 
+@callback
 def provider_move(ctx: SurveyContext, provider: str, position: int, direction: int) -> None:
     """Callback of a provider form's Back (-1) and Next (+1): keep the answers, validate on Next."""
     _keep_language()
@@ -483,6 +492,7 @@ def provider_move(ctx: SurveyContext, provider: str, position: int, direction: i
         _go(ctx, _after_provider_steps(ctx))
 
 
+@callback
 def self_move(ctx: SurveyContext, direction: int) -> None:
     """Callback of the self-assessment's Back and Next: keep the predictions."""
     _keep_language()
@@ -500,6 +510,7 @@ def self_move(ctx: SurveyContext, direction: int) -> None:
         _go(ctx, "review")
 
 
+@callback
 def review_back(ctx: SurveyContext) -> None:
     """Callback of the review's Back."""
     _keep_language()
@@ -510,6 +521,7 @@ def review_back(ctx: SurveyContext) -> None:
         _go(ctx, "provider", max(len(chosen_providers(ctx)) - 1, 0))
 
 
+@callback
 def edit(ctx: SurveyContext, to: str, position: int = 0) -> None:
     """Callback of the review's Edit buttons."""
     _keep_language()
@@ -534,6 +546,7 @@ def privacy_numbers(ctx: SurveyContext) -> dict[str, int]:
     return {"k": ctx.check.wave.k_min, "k_comments": ctx.check.wave.k_comments}
 
 
+@callback
 def submit(ctx: SurveyContext) -> None:
     """Callback of Submit: validate everything, hand it to the writer, wait for the commit."""
     _keep_language()

@@ -53,6 +53,40 @@ SURVEY_CSS = (
 )
 
 
+# Streamlit keeps a text box's value only when the box loses focus (or on Ctrl+Enter): a comment typed
+# on a phone and the app left without tapping elsewhere was lost (issue 19). This keeps it as it is
+# typed: after a pause of 1.5 s, and at once when the page is hidden (another app, another tab, the
+# screen locked), the box is committed with the Ctrl+Enter Streamlit listens for, so it keeps the
+# focus and a phone keeps its keyboard. Installed once per page; it only sends what was typed.
+KEEP_TYPED_TEXT_JS = """<script>
+(() => {
+  if (window.icsatKeepsTypedText) return;
+  window.icsatKeepsTypedText = true;
+  const pending = new Set();
+  let timer = null;
+  const commit = () => {
+    for (const box of pending) {
+      if (box.isConnected) {
+        box.dispatchEvent(new KeyboardEvent("keydown", {key: "Enter", code: "Enter", keyCode: 13,
+          which: 13, ctrlKey: true, bubbles: true, cancelable: true}));
+      }
+    }
+    pending.clear();
+  };
+  document.addEventListener("input", (event) => {
+    if (!(event.target instanceof HTMLTextAreaElement)) return;
+    pending.add(event.target);
+    clearTimeout(timer);
+    timer = setTimeout(commit, 1500);
+  }, true);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") { clearTimeout(timer); commit(); }
+  });
+  window.addEventListener("pagehide", () => { clearTimeout(timer); commit(); });
+})();
+</script>"""
+
+
 def page_meta(step_title: str | None = None) -> None:
     """The browser tab's title and the page's `<html lang>` follow the step and the language (issue
     19: screen readers pick their voice from lang; the tab says where the person is). The title is
@@ -60,7 +94,7 @@ def page_meta(step_title: str | None = None) -> None:
     title = t("survey_title") if step_title is None else f"{step_title} · {t('survey_title')}"
     st.set_page_config(page_title=title)
     st.html(
-        f"<script>document.documentElement.lang = '{HTML_LANG.get(lang(), 'en')}';</script>",
+        f"<script>document.documentElement.lang = '{HTML_LANG.get(lang(), 'en')}';</script>{KEEP_TYPED_TEXT_JS}",
         unsafe_allow_javascript=True,
     )
     st.html(SURVEY_CSS)

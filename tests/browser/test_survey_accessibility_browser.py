@@ -151,3 +151,37 @@ def test_every_survey_step_passes_axe_in_both_languages(size, demo_db_path, live
     for token, locale in zip(tokens, STEPS, strict=True):
         _walk(browser, f"{server.url}/survey?token={token}", locale, size, problems)
     assert not problems, "\n".join(f"{step}:\n  " + "\n  ".join(lines) for step, lines in problems.items())
+
+
+# Where the keyboard goes: every element that takes focus, in the order Tab reaches it (what the
+# browser does for Tab, short of moving the focus: visible, enabled, tabindex not negative).
+FOCUSABLE = """() => [...document.querySelectorAll(
+    'a[href], button, input, textarea, select, [tabindex]')]
+  .filter(e => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0
+    && getComputedStyle(e).visibility !== 'hidden')
+  .map(e => e.closest('[data-testid="stSidebar"]') ? 'sidebar'
+    : e.closest('[data-testid="stMain"]') ? 'main' : 'other')"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_keyboard_starts_in_the_survey_not_in_a_hidden_menu(size, demo_db_path, live_server_factory, browser):
+    """Issue 19 (6): a person with a link has no use for the app's menu (the survey has its own
+    language switch); Tab must not walk the sidebar, collapsed on a phone, before the questions."""
+    (token,) = _invite(demo_db_path, 1)
+    server = live_server_factory(demo_db_path)
+    context, pg = _open(browser, f"{server.url}/survey?token={token}", "en-GB", SIZES[size])
+    expect(_main(pg).get_by_text(STEPS["en-GB"]["screener"])).to_be_visible(timeout=TIMEOUT)
+    wait_for_app(pg)
+    order = pg.evaluate(FOCUSABLE)
+    assert "sidebar" not in order, order
+    assert order and order[0] in ("main", "other"), order
+    pg.keyboard.press("Tab")
+    first = pg.evaluate("() => document.activeElement.closest('[data-testid=\"stMain\"]') !== null")
+    # at most Streamlit's own page menu (top right) comes before the survey
+    if not first:
+        pg.keyboard.press("Tab")
+        first = pg.evaluate("() => document.activeElement.closest('[data-testid=\"stMain\"]') !== null")
+    assert first, pg.evaluate("() => document.activeElement.outerHTML.slice(0, 200)")
+    screenshot(pg, f"survey_keyboard_start_{size}")
+    context.close()

@@ -7,6 +7,7 @@ fixed time.
 """
 
 import re
+import time
 
 import pandas as pd
 import pytest
@@ -136,4 +137,131 @@ def test_answers_survive_closing_the_browser_and_a_language_switch(demo_db_path,
     _checked(pg, "Production delivers what they promised.", "Not applicable")
     _saved(pg, "Answers saved with your link: 2")
     screenshot(pg, "survey_19_5_phone_provider_switched_en")
+    context.close()
+
+
+DESKTOP = {"viewport": {"width": 1440, "height": 900}}
+
+
+@pytest.mark.browser
+def test_two_tabs_of_one_link_add_to_each_other_instead_of_overwriting(demo_db_path, live_server_factory, browser):
+    """The same link open twice (a phone and a desktop, or two tabs): each keeps the other's answers
+    (before, each session wrote its whole draft, so the last tap in one tab erased the other's)."""
+    (token,) = _invite(demo_db_path, 1)
+    server = live_server_factory(demo_db_path)
+    url = f"{server.url}/survey?token={token}"
+    desk_context, desk = _open(browser, url, "en-GB", DESKTOP)
+    expect(_main(desk).get_by_text("Which departments did you work with?")).to_be_visible(timeout=TIMEOUT)
+    _choose(desk, "IT", "Daily")
+    _saved(desk, "Answers saved with your link: 1")
+    _main(desk).get_by_role("button", name="Next", exact=True).click()
+    expect(_main(desk).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
+
+    phone_context, phone = _open(browser, url, "en-GB")
+    expect(_main(phone).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
+    _saved(phone, "Answers saved with your link: 1")
+
+    _choose(desk, "IT delivers what they promised.", "4")
+    _saved(desk, "Answers saved with your link: 2")
+    _choose(phone, "IT gets it right the first time.", "5")
+    _saved(phone, "Answers saved with your link: 3")  # the desktop's answer is kept, and shown here
+    _checked(phone, "IT delivers what they promised.", "4")
+    _choose(desk, "IT responds to our requests in time.", "2")
+    _saved(desk, "Answers saved with your link: 4")
+    _checked(desk, "IT gets it right the first time.", "5")
+    screenshot(desk, "survey_19_6_two_tabs_desktop_en")
+    desk_context.close()
+    phone_context.close()
+
+    context, pg = _open(browser, url, "en-GB")
+    expect(_main(pg).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
+    _saved(pg, "Answers saved with your link: 4")
+    _checked(pg, "IT delivers what they promised.", "4")
+    _checked(pg, "IT gets it right the first time.", "5")
+    _checked(pg, "IT responds to our requests in time.", "2")
+    context.close()
+
+
+@pytest.mark.browser
+def test_taps_faster_than_the_page_redraws_are_all_kept(demo_db_path, live_server_factory, browser):
+    """Fourteen statements tapped one after the other without waiting for the page (a quick thumb
+    or a slow server): every tap stays chosen and reaches the link's draft. Before, a tap that
+    arrived while the previous one's rerun was running could be undone on screen and never saved
+    (Streamlit's fast reruns ran two threads on the session; ui.frame.callback, runner.fastReruns)."""
+    tokens = _invite(demo_db_path, 2)
+    server = live_server_factory(demo_db_path)
+    for n, token in enumerate(tokens):
+        context, pg = _open(browser, f"{server.url}/survey?token={token}", "en-GB", DESKTOP if n else PHONE)
+        expect(_main(pg).get_by_text("Which departments did you work with?")).to_be_visible(timeout=TIMEOUT)
+        _choose(pg, "IT", "Daily")
+        _main(pg).get_by_role("button", name="Next", exact=True).click()
+        expect(_main(pg).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
+        # the form drawn to its end (a tap on a control the browser is still placing can miss it,
+        # and then it shows as not chosen: no answer is lost that the person was shown)
+        expect(_main(pg).get_by_role("button", name="Next", exact=True)).to_be_visible(timeout=TIMEOUT)
+        wait_for_app(pg)
+        statements = _main(pg).get_by_role("radiogroup").filter(has_text="Not applicable")
+        expect(statements).to_have_count(14)
+        for i in range(14):
+            statements.nth(i).get_by_text("4", exact=True).click()  # no wait between taps
+        _saved(pg, "Answers saved with your link: 15")
+        for i in range(14):
+            expect(statements.nth(i).get_by_role("radio", name="4", exact=True)).to_be_checked()
+        context.close()
+
+    # what was saved, as another browser opening the links sees it
+    for token in tokens:
+        context, pg = _open(browser, f"{server.url}/survey?token={token}", "en-GB", DESKTOP)
+        expect(_main(pg).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
+        _saved(pg, "Answers saved with your link: 15")
+        context.close()
+
+
+@pytest.mark.browser
+def test_a_comment_is_kept_while_it_is_typed_without_leaving_the_box(demo_db_path, live_server_factory, browser):
+    """Streamlit keeps a text box's value when the box loses focus: a comment typed on a phone and the
+    app left straight away was lost. Now it is kept after a short pause in typing (the box keeps the
+    focus, so a phone keeps its keyboard) and at once when the page is hidden (another app)."""
+    (token,) = _invite(demo_db_path, 1)
+    server = live_server_factory(demo_db_path)
+    url = f"{server.url}/survey?token={token}"
+    context = browser.new_context(locale="en-GB", **PHONE)
+    pg = context.new_page()
+    received = []  # when the server's messages arrived (what it draws after it has saved)
+    pg.on("websocket", lambda ws: ws.on("framereceived", lambda frame: received.append(time.monotonic())))
+    pg.goto(url)
+    wait_for_app(pg)
+    expect(_main(pg).get_by_text("Which departments did you work with?")).to_be_visible(timeout=TIMEOUT)
+    _choose(pg, "IT", "Weekly")
+    _saved(pg, "Answers saved with your link: 1")
+    _main(pg).get_by_role("button", name="Next", exact=True).click()
+    expect(_main(pg).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
+    box = _main(pg).get_by_label("What is the one thing IT should do differently?")
+    box.click()
+    box.press_sequentially("Reply within a day", delay=20)
+    _saved(pg, "Answers saved with your link: 2")  # no tap elsewhere, no Ctrl+Enter: a pause
+    expect(box).to_be_focused()
+    screenshot(pg, "survey_19_7_phone_comment_kept_en")
+
+    # typing on, then leaving at once (another app, the screen locked): kept as the page is hidden
+    wait_for_app(pg)
+    box.press_sequentially(", please", delay=20)
+    hidden_at = time.monotonic()
+    pg.evaluate(
+        "() => { Object.defineProperty(document, 'visibilityState', {value: 'hidden', configurable: true});"
+        " document.dispatchEvent(new Event('visibilitychange')); }"
+    )
+    # the server draws the form again only after it has saved the draft (views/survey.py)
+    deadline = time.monotonic() + TIMEOUT / 1000
+    while sum(1 for t in received if t > hidden_at) < 5 and time.monotonic() < deadline:
+        pg.wait_for_timeout(100)
+    assert sum(1 for t in received if t > hidden_at) >= 5, "the page sent nothing when it was hidden"
+    wait_for_app(pg)
+    context.close()
+
+    context, pg = _open(browser, url, "en-GB")
+    expect(_main(pg).get_by_role("heading", name="IT")).to_be_visible(timeout=TIMEOUT)
+    expect(_main(pg).get_by_label("What is the one thing IT should do differently?")).to_have_value(
+        "Reply within a day, please", timeout=TIMEOUT
+    )
     context.close()

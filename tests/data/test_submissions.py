@@ -421,3 +421,28 @@ def test_a_draft_saved_while_its_invitation_is_being_claimed_gives_way(db):
         claiming.close()
     assert load_draft(db, hash_token(token)) is None  # used: no draft
     assert save_draft(db, hash_token(token), draft) is False  # and none can be saved any more
+
+
+def test_a_draft_takes_each_session_s_changes_answer_by_answer(db):
+    """Issue 19: two sessions of one link each write only their own changes, answer by answer, even
+    under a key the other session created first (two tabs rating the same department)."""
+    from data.submissions import draft_changes, merge_draft
+
+    assert draft_changes({"a": {"x": 1}}, {"a": {"x": 1, "y": 2}}) == [(("a", "y"), 2)]
+    assert draft_changes({}, {"ratings": {"IT": {"items": {"u1": 4}}}}) == [(("ratings", "IT", "items", "u1"), 4)]
+    emptied = draft_changes({"ratings": {"IT": {"comments": {"need": "x"}}}}, {"ratings": {"IT": {"comments": {}}}})
+    assert emptied == [(("ratings", "IT", "comments", "need"), None)]
+    assert draft_changes({"step": "screener"}, {"step": "provider"}) == [(("step",), "provider")]
+
+    (token,) = _tokens(db, 1)
+    base = {"frequency": {"IT": "daily"}, "step": "provider"}
+    assert save_draft(db, hash_token(token), base)
+    first = {**base, "ratings": {"IT": {"items": {"u1": 4}}}}
+    second = {**base, "ratings": {"IT": {"items": {"u2": 5}, "comments": {"need": "faster"}}}, "step": "screener"}
+    merge_draft(db, hash_token(token), draft_changes(base, first))
+    merged = merge_draft(db, hash_token(token), draft_changes(base, second))
+    assert merged == load_draft(db, hash_token(token))
+    assert merged["ratings"]["IT"] == {"items": {"u1": 4, "u2": 5}, "comments": {"need": "faster"}}
+    assert merged["step"] == "screener"  # the last session's step is the link's (it reopens there)
+    assert write_submissions(db, [_pending(token)])[0].ok
+    assert merge_draft(db, hash_token(token), [(("step",), "review")]) is None  # a used link keeps none

@@ -480,7 +480,8 @@ def test_switching_language_keeps_the_screener_choices(demo_db_path):
     assert at.radio(key="survey.freq.HR").value == "never"
     at = _click(at, "下一步")
     assert at.subheader[0].value == "信息技术部"  # IT, the first of the two chosen, not of twelve
-    assert [k for k in at.session_state["survey.draft"]["frequency"].values() if k != "never"] == ["daily", "weekly"]
+    frequency = at.session_state["survey.draft"]["frequency"]
+    assert {code: f for code, f in frequency.items() if f != "never"} == {"IT": "daily", "PROD": "weekly"}
 
 
 def test_switching_language_keeps_a_half_filled_form(demo_db_path):
@@ -619,3 +620,27 @@ def test_the_privacy_note_gives_the_waves_numbers_on_every_step(demo_db_path):
     zh = _open(demo_db_path, _invite(demo_db_path), lang="zh")
     assert [e.label for e in zh.expander] == ["我的隐私如何受到保护？"]
     assert "至少7人" in _texts(zh) and "至少12人" in _texts(zh)
+
+
+def test_two_sessions_of_one_link_add_their_answers_to_each_other(demo_db_path):
+    """Issue 19: a second tab or device with the same link. Each session writes only what it changed,
+    so neither erases the other's answers (before, each wrote its whole draft: the last one won)."""
+    token = _invite(demo_db_path)
+    first = _screener(_open(demo_db_path, token), {"IT": "daily"})
+    second = _open(demo_db_path, token)
+    assert second.subheader[0].value == "IT"  # it continues where the first one is
+    first.radio(key="survey.item.IT.reliability_1").set_value(4).run()
+    second.radio(key="survey.item.IT.reliability_2").set_value(5).run()
+    assert second.radio(key="survey.item.IT.reliability_1").value == 4  # the first one's answer shows
+    assert "Answers saved with your link: 3" in _texts(second)
+    first.radio(key="survey.item.IT.understanding_1").set_value("na").run()
+    assert first.radio(key="survey.item.IT.reliability_2").value == 5
+    assert load_draft(_db(), hash_token(token))["ratings"]["IT"]["items"] == {
+        "reliability_1": 4,
+        "reliability_2": 5,
+        "understanding_1": "na",
+    }
+    # each keeps its own step: the second one going back to the screener does not move the first
+    second = _click(second, "Back")
+    first.radio(key="survey.item.IT.understanding_2").set_value(3).run()
+    assert first.subheader[0].value == "IT"
