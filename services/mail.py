@@ -101,7 +101,8 @@ class SendError(Exception):
 # Composing
 
 
-def _date(day: dt.date, lang: str) -> str:
+def day_text(day: dt.date, lang: str) -> str:
+    """A date as the messages and the page write it: "11 December 2026", "2026年12月11日"."""
     return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.strftime("%-d %B %Y")
 
 
@@ -114,7 +115,7 @@ def compose(kind: str, to: Address, link: str, wave: Wave, lang: str, cfg: Setti
     lang = lang if lang in texts.LANGUAGES else "en"
     values = {
         "wave": wave.name(lang),
-        "closes": _date(wave.closes_on, lang),
+        "closes": day_text(wave.closes_on, lang),
         "k": wave.k_min,
     }
     greeting = texts.translate("mail_greeting_name" if name else "mail_greeting", lang, name=name)
