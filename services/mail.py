@@ -31,9 +31,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from email import policy
+from email.header import Header
 from email.headerregistry import Address
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.message import EmailMessage, Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 import duckdb
@@ -110,7 +113,7 @@ def _sender(cfg: Settings) -> str:
     return cfg.mail_from or "ICSAT <icsat@localhost>"
 
 
-def compose(kind: str, to: Address, link: str, wave: Wave, lang: str, cfg: Settings, *, name: str = "") -> EmailMessage:
+def compose(kind: str, to: Address, link: str, wave: Wave, lang: str, cfg: Settings, *, name: str = "") -> Message:
     """One invitation or reminder (`kind`), in `lang`, as text and HTML."""
     lang = lang if lang in texts.LANGUAGES else "en"
     values = {
@@ -144,20 +147,62 @@ def compose(kind: str, to: Address, link: str, wave: Wave, lang: str, cfg: Setti
         + f'<p style="font-size:90%;color:#4b5563">{e(after[1])}</p>'
         + f"<p>{e(after[2])}</p></body></html>"
     )
-    message = EmailMessage(policy=policy.SMTPUTF8 if needs_smtputf8(to) else policy.SMTP)
-    message["Subject"] = texts.translate(f"mail_{kind}_subject", lang, **values)
+    subject = texts.translate(f"mail_{kind}_subject", lang, **values)
+    headers = {"Content-Language": "zh-CN" if lang == "zh" else "en"}
+    if kind == "reminder":
+        headers["Auto-Submitted"] = "auto-generated"
+    if needs_smtputf8(to):
+        return _compose_utf8(to, subject, plain, rich, headers, cfg)
+    # An ASCII address: the classic (compat32) classes, several times faster than EmailMessage's header
+    # parsing (bench/mail.py); every value is checked (data/addresses.py) or ours, non-ASCII text
+    # goes out as encoded words and base64 bodies.
+    message = MIMEMultipart("alternative")
+    message["Subject"] = _header(subject)
+    message["From"] = _from_header(cfg)
+    message["To"] = formataddr((to.display_name, to.addr_spec), charset="utf-8")
+    if cfg.mail_reply_to:
+        message["Reply-To"] = _address_header(cfg.mail_reply_to)
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=_sender_domain(cfg))
+    for name, value in headers.items():
+        message[name] = value
+    message.attach(MIMEText(plain, "plain", "utf-8"))
+    message.attach(MIMEText(rich, "html", "utf-8"))
+    return message
+
+
+def _compose_utf8(
+    to: Address, subject: str, plain: str, rich: str | None, headers: dict[str, str], cfg: Settings
+) -> EmailMessage:
+    """A message to a non-ASCII address: raw UTF-8 headers (RFC 6531), sent only with SMTPUTF8."""
+    message = EmailMessage(policy=policy.SMTPUTF8)
+    message["Subject"] = subject
     message["From"] = _sender(cfg)
     message["To"] = to
     if cfg.mail_reply_to:
         message["Reply-To"] = cfg.mail_reply_to
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid(domain=_sender_domain(cfg))
-    if kind == "reminder":
-        message["Auto-Submitted"] = "auto-generated"
     message.set_content(plain)
-    message.add_alternative(rich, subtype="html")
-    message["Content-Language"] = "zh-CN" if lang == "zh" else "en"  # after: set_content drops Content-*
+    if rich is not None:
+        message.add_alternative(rich, subtype="html")
+    for name, value in headers.items():  # after set_content, which drops Content-* headers
+        message[name] = value
     return message
+
+
+def _header(text: str) -> str | Header:
+    return text if text.isascii() else Header(text, "utf-8")
+
+
+def _address_header(text: str) -> str:
+    """A configured address ("Name <addr>"), its name as an encoded word when not ASCII."""
+    name, address = parseaddr(text)
+    return formataddr((name, address), charset="utf-8") if address else text
+
+
+def _from_header(cfg: Settings) -> str:
+    return _address_header(_sender(cfg))
 
 
 def _sender_domain(cfg: Settings) -> str:
@@ -180,7 +225,7 @@ class Outbox:
         self._count = itertools.count()
         self._lock = threading.Lock()
 
-    def send(self, message: EmailMessage, to: Address) -> None:
+    def send(self, message: Message, to: Address) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         with self._lock:
             number = next(self._count)
@@ -229,7 +274,7 @@ class Smtp:
             raise SendError("tls", str(exc.reason or exc), fatal=True) from None
         return smtp
 
-    def send(self, message: EmailMessage, to: Address) -> None:
+    def send(self, message: Message, to: Address) -> None:
         if self._smtp is None:
             self._smtp = self._connect()
         if needs_smtputf8(to) and not self._smtp.has_extn("smtputf8"):
@@ -293,11 +338,11 @@ class Letter:
     refuses it. A reminder's address is known only once `prepare` has opened it (it sets `shown`)."""
 
     shown: str  # the address as the report shows it
-    prepare: Callable[[Letter], tuple[Address, EmailMessage] | None]
+    prepare: Callable[[Letter], tuple[Address, Message] | None]
     row: int | None = None
 
 
-def _attempt(transport: Smtp | Outbox, to: Address, message: EmailMessage) -> None:
+def _attempt(transport: Smtp | Outbox, to: Address, message: Message) -> None:
     try:
         transport.send(message, to)
     except SendError:
@@ -573,15 +618,17 @@ def send_test(
 
     def prepare(_letter: Letter):
         address = recipient(to)
-        message = EmailMessage(policy=policy.SMTPUTF8 if needs_smtputf8(address) else policy.SMTP)
-        message["Subject"] = texts.translate("mail_test_subject", lang)
-        message["From"] = _sender(cfg)
-        message["To"] = address
+        subject, body = texts.translate("mail_test_subject", lang), texts.translate("mail_test_body", lang) + "\n"
+        if needs_smtputf8(address):
+            return address, _compose_utf8(address, subject, body, None, {}, cfg)
+        message = MIMEText(body, "plain", "utf-8")
+        message["Subject"] = _header(subject)
+        message["From"] = _from_header(cfg)
+        message["To"] = formataddr((address.display_name, address.addr_spec), charset="utf-8")
         if cfg.mail_reply_to:
-            message["Reply-To"] = cfg.mail_reply_to
+            message["Reply-To"] = _address_header(cfg.mail_reply_to)
         message["Date"] = formatdate(usegmt=True)
         message["Message-ID"] = make_msgid(domain=_sender_domain(cfg))
-        message.set_content(texts.translate("mail_test_body", lang) + "\n")
         return address, message
 
     report = deliver([Letter(_shown(to), prepare)], transport, total=1, rate=0, backoff=backoff)

@@ -40,6 +40,10 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if not self.server.keep:
+            with self.server.lock:
+                self.server.count += 1
+            return "250 Message accepted"
         message = BytesParser(policy=policy.SMTPUTF8).parsebytes(envelope.original_content or envelope.content)
         with self.server.lock:
             self.server.messages.append((list(envelope.rcpt_tos), message))
@@ -48,8 +52,10 @@ class _Handler:
 
 
 class SmtpServer:
-    def __init__(self, *, smtputf8: bool = True, flaky: int = 2) -> None:
+    def __init__(self, *, smtputf8: bool = True, flaky: int = 2, keep: bool = True) -> None:
         self.port = free_port()
+        self.keep = keep  # False: only count the messages (bench/mail.py)
+        self.count = 0
         self.messages: list[tuple[list[str], EmailMessage]] = []
         self.rcpt_attempts: Counter[str] = Counter()
         self.flaky = flaky

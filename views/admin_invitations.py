@@ -34,7 +34,7 @@ def _mail_where() -> None:
             t("mail_via_smtp", server=f"{cfg.smtp_host}:{cfg.smtp_port}", security=cfg.smtp_security, sender=sender)
         )
     else:
-        st.caption(":material/outbox: " + t("mail_via_outbox", folder=md_escape(mail.outbox_folder(db(), cfg))))
+        st.caption(t("mail_via_outbox", folder=md_escape(mail.outbox_folder(db(), cfg))))
 
 
 def _progress_bar(total: int):
@@ -45,7 +45,9 @@ def _progress_bar(total: int):
 
     def update(done: int, total: int) -> None:
         now = time.monotonic()
-        if done == total or now - shown[0] > 0.2:
+        if done >= total:
+            bar.empty()  # the report that follows says what happened
+        elif now - shown[0] > 0.2:
             shown[0] = now
             bar.progress(done / max(total, 1), text=t("mail_sending", done=done, total=total))
 
@@ -70,7 +72,7 @@ with st.expander(t("mail_test_title"), icon=":material/forward_to_inbox:"):
 if mail.reminders_available(cfg):
     st.caption(t("mail_rule_kept"))
 else:
-    st.caption(":material/lock: " + t("mail_rule_no_key"))
+    st.caption(t("mail_rule_no_key"))
 
 live = [w for w in waves() if w.status in ("draft", "open")]
 if not live:

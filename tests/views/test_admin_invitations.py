@@ -139,7 +139,7 @@ def test_the_page_sends_each_link_to_the_outbox_and_reports_the_failed_address(e
     assert not at.exception
     assert "3 links created" in at.success[0].value
     assert any("2 of 3 messages written to the outbox" in m.value for m in at.info)
-    assert any("1 addresses failed" in w.value for w in at.warning)
+    assert any("1 address(es) failed" in w.value for w in at.warning)
     failed = at.dataframe[0].value
     assert list(failed["Roster row"]) == [4] and "line break" in failed["Reason"].iloc[0]
     assert len(list(outbox.glob("*.eml"))) == 2
