@@ -402,3 +402,36 @@ def test_a_roster_of_100000_rows_is_encrypted_in_reasonable_time(memory_db, caps
     assert kept == 100_000
     with capsys.disabled():
         print(f"\n100,000 invitations with encrypted addresses created in {seconds:.1f} s")
+
+
+def test_two_reminder_runs_at_once_reach_each_person_once(db, server, monkeypatch):
+    """A tick of the in-app scheduler and `cli.py remind` may overlap: each invitation is marked in its
+    own transaction before its message, so a person gets one reminder that day, not two."""
+    n = 40
+    _create(db, monkeypatch, [(f"p{i}@example.com", "", "SALES", None) for i in range(n)])
+    cfg = _cfg(server.environment(), ICSAT_ADDRESS_KEY=KEY)
+    start = threading.Barrier(2)
+    reports = []
+
+    def run() -> None:
+        start.wait()
+        reports.append(mail.remind(db, "admin", WAVE, dt.date(2026, 12, 6), cfg=cfg))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    recipients = [r for rcpts, _ in server.messages for r in rcpts]
+    assert sorted(recipients) == sorted(f"p{i}@example.com" for i in range(n))  # each exactly once
+    assert sum(r.sent for r in reports) == n
+
+
+def test_an_address_kept_under_another_key_is_reported_not_sent(db, server, monkeypatch):
+    _create(db, monkeypatch, [("ann@example.com", "", "SALES", None)])
+    other = Fernet.generate_key().decode()
+    report = mail.remind(
+        db, "admin", WAVE, dt.date(2026, 12, 6), cfg=_cfg(server.environment(), ICSAT_ADDRESS_KEY=other)
+    )
+    assert report.sent == 0 and [f.code for f in report.failures] == ["undecryptable"]
+    assert server.messages == []
