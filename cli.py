@@ -163,7 +163,8 @@ def _print_mail_report(report, what: str) -> int:
         print(f"{len(report.failures)} address(es) failed:", file=sys.stderr)
         for failure in report.failures:
             row = f"row {failure.row}: " if failure.row is not None else ""
-            print(f"  {row}{failure.address}: {failure.reason('en')}", file=sys.stderr)
+            who = f"{failure.address}: " if failure.address else ""  # reminders name no address
+            print(f"  {row}{who}{failure.reason('en')}", file=sys.stderr)
         return 1
     return 0
 

@@ -83,13 +83,16 @@ class SendReport:
     skipped: int = 0  # reminders not sent because the person answered meanwhile
 
     def failures_frame(self, lang: str) -> pd.DataFrame:
-        return pd.DataFrame(
-            {
-                texts.translate("mail_col_address", lang): [f.address for f in self.failures],
-                texts.translate("mail_col_row", lang): pd.array([f.row for f in self.failures], dtype="Int64"),
-                texts.translate("mail_col_reason", lang): [f.reason(lang) for f in self.failures],
-            }
-        )
+        """The failed addresses with roster row and reason; a reminder run's failures have no
+        address (see `remind`), so their table is the reasons alone."""
+        columns = {
+            texts.translate("mail_col_address", lang): [f.address for f in self.failures],
+            texts.translate("mail_col_row", lang): pd.array([f.row for f in self.failures], dtype="Int64"),
+            texts.translate("mail_col_reason", lang): [f.reason(lang) for f in self.failures],
+        }
+        if self.failures and all(not f.address for f in self.failures):
+            columns = {texts.translate("mail_col_reason", lang): columns[texts.translate("mail_col_reason", lang)]}
+        return pd.DataFrame(columns)
 
 
 class SendError(Exception):
@@ -547,7 +550,9 @@ def remind(
     scheduled: bool = False,
 ) -> SendReport:
     """A reminder to every unused invitation of an open wave that still has its address and had no
-    reminder today. Nothing is sent without the address key, or when the wave is not open."""
+    reminder today. Nothing is sent without the address key, or when the wave is not open. Failures
+    are reported by reason only: the list of addresses that were reminded (or failed) would be a
+    list of people who have not answered."""
     cfg = cfg or settings()
     box = address_box(cfg.address_key)
     wave = get_wave(db, wave_id)
@@ -571,7 +576,7 @@ def remind(
                 if opened is None:
                     raise BadAddress("undecryptable")
                 address, link = opened
-                letter.shown = _shown(address)
+                # The report names no address: a reminder's address says its person has not answered.
                 to = recipient(address)
                 return to, compose("reminder", to, link, wave, _language(language, wave), cfg)
 

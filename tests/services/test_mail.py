@@ -434,4 +434,5 @@ def test_an_address_kept_under_another_key_is_reported_not_sent(db, server, monk
         db, "admin", WAVE, dt.date(2026, 12, 6), cfg=_cfg(server.environment(), ICSAT_ADDRESS_KEY=other)
     )
     assert report.sent == 0 and [f.code for f in report.failures] == ["undecryptable"]
+    assert list(report.failures_frame("en").columns) == ["Reason"]  # a reminder's report names no address
     assert server.messages == []
