@@ -436,3 +436,12 @@ def test_an_address_kept_under_another_key_is_reported_not_sent(db, server, monk
     assert report.sent == 0 and [f.code for f in report.failures] == ["undecryptable"]
     assert list(report.failures_frame("en").columns) == ["Reason"]  # a reminder's report names no address
     assert server.messages == []
+
+
+def test_the_rate_limit_paces_messages(db, monkeypatch, tmp_path):
+    links = _create(db, monkeypatch, [(f"p{i}@example.com", "", "SALES", None) for i in range(21)])
+    cfg = _cfg({"ICSAT_MAIL_OUTBOX": str(tmp_path / "outbox"), "ICSAT_MAIL_RATE": "50"})
+    started = time.perf_counter()
+    report = mail.send_invitations(db, "admin", WAVE, links, cfg=cfg)
+    assert report.sent == 21
+    assert time.perf_counter() - started >= 20 / 50  # the 21st message waits until 0.4 s (a lower bound only)
