@@ -383,47 +383,46 @@ def deliver(
     started = time.perf_counter()
     unreachable = 0
     stop: SendError | None = None
-    done = 0
-    try:
-        for letter in letters:
-            done += 1
-            if stop is not None:
-                report.failures.append(Failure(letter.shown, "not_sent", stop.code, letter.row))
-                continue
+
+    def one(letter: Letter) -> None:
+        nonlocal unreachable, stop
+        if stop is not None:
+            report.failures.append(Failure(letter.shown, "not_sent", stop.code, letter.row))
+            return
+        try:
+            prepared = letter.prepare(letter)
+        except BadAddress as bad:
+            report.failures.append(Failure(letter.shown, bad.code, row=letter.row))
+            return
+        if prepared is None:
+            report.skipped += 1
+            return
+        to, message = prepared
+        if rate > 0:
+            wait = started + report.sent / rate - time.perf_counter()
+            if wait > 0:
+                sleep(wait)
+        for attempt in range(retries + 1):
             try:
-                prepared = letter.prepare(letter)
-            except BadAddress as bad:
-                report.failures.append(Failure(letter.shown, bad.code, row=letter.row))
-                continue
-            if prepared is None:
-                report.skipped += 1
-                continue
-            to, message = prepared
-            if rate > 0:
-                wait = started + report.sent / rate - time.perf_counter()
-                if wait > 0:
-                    sleep(wait)
-            for attempt in range(retries + 1):
-                try:
-                    _attempt(transport, to, message)
-                except SendError as error:
-                    if isinstance(transport, Smtp) and error.code in (*CONNECTION_CODES, "refused"):
-                        if error.code != "refused":
-                            transport.drop()
-                    if error.fatal:
-                        stop = error
-                    if error.retry and not error.fatal and attempt < retries:
-                        sleep(backoff * 2**attempt)
-                        continue
-                    report.failures.append(Failure(letter.shown, error.code, error.detail, letter.row))
-                    unreachable = unreachable + 1 if error.code in CONNECTION_CODES else 0
-                    if unreachable >= UNREACHABLE_STOP and stop is None:
-                        stop = error
-                    break
-                else:
-                    report.sent += 1
-                    unreachable = 0
-                    break
+                _attempt(transport, to, message)
+            except SendError as error:
+                if error.code in CONNECTION_CODES and isinstance(transport, Smtp):
+                    transport.drop()  # the next attempt connects again
+                if error.retry and not error.fatal and attempt < retries:
+                    sleep(backoff * 2**attempt)
+                    continue
+                report.failures.append(Failure(letter.shown, error.code, error.detail, letter.row))
+                unreachable = unreachable + 1 if error.code in CONNECTION_CODES else 0
+                if error.fatal or unreachable >= UNREACHABLE_STOP:
+                    stop = error
+                return
+            report.sent += 1
+            unreachable = 0
+            return
+
+    try:
+        for done, letter in enumerate(letters, start=1):
+            one(letter)
             if progress is not None:
                 progress(done, total)
     finally:
