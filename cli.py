@@ -24,6 +24,12 @@ def open_db(args: argparse.Namespace) -> Database:
     return Database(args.db or db_path_from_env())
 
 
+def _day(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
 def print_problems(problems: list, prefix: str = "error: ") -> None:
     """Refusals in English, worded as the pages word them (texts.py), one per line on stderr."""
     from texts import describe
@@ -132,7 +138,75 @@ def cmd_invite(args: argparse.Namespace) -> int:
         return 2
     write_links_csv(links, args.out)
     print(f"created {len(links)} invitation(s) for wave {args.wave}; links written to {args.out}")
+    if not args.send:
+        return 0
+    from services.mail import send_invitations
+
+    report = send_invitations(db, "cli", args.wave, links, progress=_mail_progress)
+    return _print_mail_report(report, "invitation")
+
+
+def _mail_progress(done: int, total: int) -> None:
+    if done == total or done % 100 == 0:
+        print(f"  {done}/{total}", file=sys.stderr)
+
+
+def _print_mail_report(report, what: str) -> int:
+    """Say where the messages went and list every failed address; 1 when any failed."""
+    if report.via == "outbox":
+        print(f"{report.sent} of {report.total} {what}(s) written to the outbox {report.where} (no ICSAT_SMTP_HOST)")
+    else:
+        print(f"{report.sent} of {report.total} {what}(s) sent through {report.where}")
+    if report.skipped:
+        print(f"{report.skipped} skipped: answered meanwhile")
+    if report.failures:
+        print(f"{len(report.failures)} address(es) failed:", file=sys.stderr)
+        for failure in report.failures:
+            row = f"row {failure.row}: " if failure.row is not None else ""
+            who = f"{failure.address}: " if failure.address else ""  # reminders name no address
+            print(f"  {row}{who}{failure.reason('en')}", file=sys.stderr)
+        return 1
     return 0
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    """`mail test --to ADDRESS`: one test message; `mail new-key`: a key for ICSAT_ADDRESS_KEY."""
+    if args.action == "new-key":
+        from cryptography.fernet import Fernet
+
+        print(Fernet.generate_key().decode("ascii"))
+        return 0
+    from services.mail import send_test
+
+    report = send_test(open_db(args), "cli", args.to, "en")
+    return _print_mail_report(report, "test message")
+
+
+def cmd_remind(args: argparse.Namespace) -> int:
+    """The scheduled reminders due today (idempotent: run it from cron as often as you like), or with
+    --now --wave W a reminder now to everyone of W who has not answered and had none today."""
+    import datetime as dt
+
+    from services.mail import remind, reminders_available, send_due_reminders
+
+    if not reminders_available():
+        print("error: no ICSAT_ADDRESS_KEY is set, so no address is kept and there are no reminders", file=sys.stderr)
+        return 2
+    today = args.today or dt.datetime.now(dt.UTC).date()
+    db = open_db(args)
+    if args.now:
+        if not args.wave:
+            print("error: --now needs --wave", file=sys.stderr)
+            return 2
+        return _print_mail_report(remind(db, "cli", args.wave, today, progress=_mail_progress), "reminder")
+    reports = send_due_reminders(db, today)
+    if not reports:
+        print(f"no reminders due on {today.isoformat()}")
+    status = 0
+    for wave_id, report in reports.items():
+        print(f"wave {wave_id}:")
+        status = max(status, _print_mail_report(report, "reminder"))
+    return status
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -446,7 +520,35 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url", default="http://localhost:8501", help="the app's address (default: http://localhost:8501)"
     )
     p.add_argument("--expires", type=int, default=30, help="days until the links expire (default: 30)")
+    p.add_argument(
+        "--send",
+        action="store_true",
+        help="also email each person their link (through ICSAT_SMTP_HOST, else into the outbox folder)",
+    )
     p.set_defaults(handler=cmd_invite)
+
+    p = sub.add_parser("mail", help="mail: send a test message, or make an address key")
+    mail_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = mail_sub.add_parser("test", help="send one test message with the mail settings (or into the outbox)")
+    _db_argument(q)
+    q.add_argument("--to", required=True, help="the address to send the test message to")
+    q.set_defaults(handler=cmd_mail)
+    q = mail_sub.add_parser("new-key", help="print a new key for ICSAT_ADDRESS_KEY")
+    _db_argument(q)  # unused: every command takes --db
+    q.set_defaults(handler=cmd_mail)
+
+    p = sub.add_parser(
+        "remind",
+        help="send the reminders due today (ICSAT_REMINDER_DAYS before closing), or --now for one wave",
+        description="Remind the people who have not answered: only invitations still unused keep an address"
+        " (encrypted, ICSAT_ADDRESS_KEY), at most one reminder a day per person. Without --now it sends the"
+        " scheduled reminders due today and may run as often as you like (e.g. hourly from cron).",
+    )
+    _db_argument(p)
+    p.add_argument("--now", action="store_true", help="remind everyone of --wave now (once a day at most)")
+    p.add_argument("--wave", help="the wave id (with --now)")
+    p.add_argument("--today", type=_day, default=None, help=argparse.SUPPRESS)  # tests: another day
+    p.set_defaults(handler=cmd_remind)
 
     p = sub.add_parser(
         "backup",

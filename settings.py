@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,6 +43,66 @@ def _seconds_from_ms(value: str) -> float:
     return number / 1000
 
 
+def _text(value: str) -> str:
+    return value
+
+
+def _secret_text(value: str) -> str:
+    if any(c in value for c in "\r\n"):
+        raise ValueError("must be one line")
+    return value
+
+
+def _choice(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.lower() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value.lower()
+
+    return parse
+
+
+def _port(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 65535:
+        raise ValueError("must be a port number, 1 to 65535")
+    return number
+
+
+def _rate(value: str) -> float:
+    number = float(value)
+    if not number >= 0:  # also refuses NaN
+        raise ValueError("must be 0 (no limit) or more")
+    return number
+
+
+def _positive_seconds(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be more than 0")
+    return number
+
+
+def _days_before(value: str) -> tuple[int, ...]:
+    """ "5,2": remind 5 and 2 days before a wave closes; empty: no scheduled reminders."""
+    days = sorted({int(part) for part in value.replace(" ", "").split(",") if part}, reverse=True)
+    if any(day < 0 for day in days):
+        raise ValueError("days before closing must be 0 or more")
+    return tuple(days)
+
+
+def _fernet_key(value: str) -> str:
+    """A Fernet key (`python cli.py mail new-key` makes one); empty: addresses are not kept."""
+    if value:
+        from cryptography.fernet import Fernet
+
+        try:
+            Fernet(value.encode("ascii"))
+        except (ValueError, UnicodeEncodeError):
+            raise ValueError("is not a Fernet key (32 url-safe base64-encoded bytes)") from None
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its name (environment variable and secrets.toml key), default (as text, as an
@@ -68,6 +128,19 @@ SETTINGS = (
     Setting("ICSAT_WRITER_LINGER_MS", "writer_linger", "4", _seconds_from_ms),
     Setting("ICSAT_WRITER_GAP_MS", "writer_gap", "1", _seconds_from_ms),
     Setting("ICSAT_SURVEY_TIMING", "survey_timing", "", _path),
+    # Mail (services/mail.py): never from the database. Without a host, messages go to the outbox.
+    Setting("ICSAT_SMTP_HOST", "smtp_host", "", _secret_text),
+    Setting("ICSAT_SMTP_PORT", "smtp_port", "587", _port),
+    Setting("ICSAT_SMTP_SECURITY", "smtp_security", "starttls", _choice("starttls", "tls", "none")),
+    Setting("ICSAT_SMTP_USER", "smtp_user", "", _secret_text),
+    Setting("ICSAT_SMTP_PASSWORD", "smtp_password", "", _secret_text),
+    Setting("ICSAT_SMTP_TIMEOUT", "smtp_timeout", "30", _positive_seconds),
+    Setting("ICSAT_MAIL_FROM", "mail_from", "", _secret_text),
+    Setting("ICSAT_MAIL_REPLY_TO", "mail_reply_to", "", _secret_text),
+    Setting("ICSAT_MAIL_RATE", "mail_rate", "10", _rate),
+    Setting("ICSAT_MAIL_OUTBOX", "mail_outbox", "", _path),
+    Setting("ICSAT_ADDRESS_KEY", "address_key", "", _fernet_key),
+    Setting("ICSAT_REMINDER_DAYS", "reminder_days", "5,2", _days_before),
 )
 
 
@@ -85,6 +158,18 @@ class Settings:
     writer_linger: float  # seconds
     writer_gap: float  # seconds
     survey_timing: Path | None  # None: the survey notes no timings (bench/survey.py sets a file)
+    smtp_host: str  # "": no mail server, messages are written to the outbox folder
+    smtp_port: int
+    smtp_security: str  # starttls, tls (implicit TLS, e.g. port 465) or none
+    smtp_user: str
+    smtp_password: str = field(repr=False)
+    smtp_timeout: float  # seconds
+    mail_from: str  # "": icsat@<host name>
+    mail_reply_to: str
+    mail_rate: float  # messages per second at most; 0: no limit
+    mail_outbox: Path | None  # None: the outbox folder beside the database
+    address_key: str = field(repr=False)  # "": addresses are not kept, reminders unavailable
+    reminder_days: tuple[int, ...]  # days before closing that scheduled reminders go out
 
 
 @lru_cache(maxsize=1)

@@ -35,6 +35,9 @@ class Action(StrEnum):
     WAVE_OPEN = "wave_open"
     WAVE_CLOSE = "wave_close"
     INVITATIONS_CREATE = "invitations_create"
+    INVITATIONS_SEND = "invitations_send"
+    REMINDERS_SEND = "reminders_send"
+    MAIL_TEST = "mail_test"
     IMPORT_RESPONSES = "import_responses"
     EXPORT = "export"
 

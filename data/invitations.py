@@ -1,8 +1,9 @@
 """Invitations: rosters in, personal survey links out, and the check a link's token gets.
 
 A token is `secrets.token_urlsafe(32)` (256 bits). Only its SHA-256 (hex) is stored, with the
-department, wave and expiry: never the email or name from the roster, which exist only in the
-links file handed back to the admin for the mail merge.
+department, wave and expiry: never the name from the roster, and the email only when the
+deployment has an address key, encrypted with the person's link, and only until the invitation is
+used (data/addresses.py, migration 0008; reminders need it, the claim erases it).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from data.addresses import AddressBox, BadAddress, checked_address
 from data.db import Database
 from data.problems import Problem, Refused
 from data.spreadsheet import neutralise_text
@@ -164,11 +166,14 @@ def create_invitations(
     *,
     base_url: str,
     expires_days: int = 30,
+    box: AddressBox | None = None,
 ) -> pd.DataFrame:
     """Create one invitation per roster row in one transaction (all or nothing).
 
     Returns the roster with a `link` column, ``<base_url>/survey?token=<token>``. Only each token's
-    hash is stored, with its department, wave and expiry (now + `expires_days`, UTC).
+    hash is stored, with its department, wave and expiry (now + `expires_days`, UTC). With a `box`
+    (the deployment's address key), each row's valid email is also kept, sealed with its link, for
+    reminders until the invitation is used; a row without a valid email keeps nothing.
 
     Raises
     ------
@@ -202,6 +207,15 @@ def create_invitations(
         raise Refused(messages)
 
     tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in range(len(roster))]
+    base = base_url.rstrip("/")
+    link_list = [f"{base}/survey?token={quote(t, safe='')}" for t in tokens]
+    contacts: list[str | None] = [None] * len(roster)
+    if box is not None and "email" in roster.columns:
+        for i, (email, link) in enumerate(zip(roster["email"], link_list, strict=True)):
+            try:
+                contacts[i] = box.seal(checked_address(email), link)
+            except BadAddress:
+                pass  # nothing kept: sending reports the address
     expires_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=expires_days)
     frame = pd.DataFrame(
         {
@@ -211,21 +225,22 @@ def create_invitations(
             "expires_at": expires_at,
             "used": False,
             "language": pd.Series(languages, dtype="object"),
+            "contact_enc": pd.Series(contacts, dtype="object"),
         }
     )
     with db.transaction() as con:
         con.register("new_invitations", frame)
         try:
             con.execute(
-                "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at, used, language)"
-                " SELECT token_hash, wave_id, dept_code, expires_at, used, language::VARCHAR FROM new_invitations"
+                "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at, used, language, contact_enc)"
+                " SELECT token_hash, wave_id, dept_code, expires_at, used, language::VARCHAR, contact_enc::VARCHAR"
+                " FROM new_invitations"
             )
         finally:
             con.unregister("new_invitations")
-    base = base_url.rstrip("/")
     out = roster.copy()
     out["department"] = list(codes)
-    out["link"] = [f"{base}/survey?token={quote(t, safe='')}" for t in tokens]
+    out["link"] = link_list
     return out
 
 

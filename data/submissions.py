@@ -168,7 +168,9 @@ _INSERTS = {
 }
 _SMALLINT_COLUMNS = {"recommend", "value"}
 
-# The claim: one UPDATE that finds the group's invitations by token hash alone and marks them used.
+# The claim: one UPDATE that finds the group's invitations by token hash alone and marks them used,
+# erasing in the same statement the draft and the encrypted address kept for reminders (migration
+# 0008): a used invitation keeps no address, so there is no list of who answered.
 # DuckDB reaches rows through the primary-key index only when the indexed column is the sole filter;
 # with any other condition in WHERE it scans every invitation, and the claim grows with the table
 # (docs/performance.md, "The writer's code, measured"). So the other conditions (unused, not
@@ -184,7 +186,7 @@ _CLAIM = (
     " AND $expected[list_position($hashes, token_hash)] = wave_id || '/' || dept_code"
     " AND list_contains($open, wave_id)"
     " THEN TRUE ELSE error($refused) END,"
-    " draft = NULL, draft_saved_at = NULL"
+    " draft = NULL, draft_saved_at = NULL, contact_enc = NULL, last_reminded = NULL"
     " WHERE list_contains($hashes, token_hash)"
 )
 

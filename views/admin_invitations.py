@@ -1,4 +1,8 @@
-"""Invitations: roster in, links file out (as `cli.py invite`), and the response rate per department."""
+"""Invitations: roster in, links file out (as `cli.py invite`), each link by email (services/mail.py),
+reminders to those who have not answered, and the response rate per department."""
+
+import datetime as dt
+import time
 
 import pandas as pd
 import streamlit as st
@@ -8,7 +12,8 @@ from analysis.participation import participation_table, response_rate
 from data.aggregates import participation_counts
 from data.invitations import parse_roster_for
 from data.problems import Refused
-from services import invitations
+from services import invitations, mail
+from settings import settings
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import links_file_bytes
 from ui.frame import db, lang, md_escape, t
@@ -18,6 +23,56 @@ from ui.results import department_names, waves
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_invitations_title"))
 st.caption(t("admin_inv_intro"))
+cfg = settings()
+
+
+def _mail_where() -> None:
+    """Where messages go: the server of the settings, or the outbox folder (then nothing is sent)."""
+    if cfg.smtp_host:
+        sender = cfg.mail_from or "ICSAT <icsat@localhost>"
+        st.caption(
+            t("mail_via_smtp", server=f"{cfg.smtp_host}:{cfg.smtp_port}", security=cfg.smtp_security, sender=sender)
+        )
+    else:
+        st.caption(t("mail_via_outbox", folder=md_escape(mail.outbox_folder(db(), cfg))))
+
+
+def _progress_bar(total: int):
+    """A progress bar and the callback that moves it (at most every 0.2 s: each update is a message
+    to the browser)."""
+    bar = st.progress(0.0, text=t("mail_sending", done=0, total=total))
+    shown = [0.0]
+
+    def update(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total:
+            bar.empty()  # the report that follows says what happened
+        elif now - shown[0] > 0.2:
+            shown[0] = now
+            bar.progress(done / max(total, 1), text=t("mail_sending", done=done, total=total))
+
+    return update
+
+
+def _show_report(report: mail.SendReport, key: str) -> None:
+    if report.failures:
+        st.warning(t("mail_report_failed", n=len(report.failures)))
+        st.dataframe(report.failures_frame(lang()), hide_index=True, width="stretch", key=key)
+
+
+_mail_where()
+with st.expander(t("mail_test_title"), icon=":material/forward_to_inbox:"):
+    test_to = st.text_input(t("mail_test_to"), key="admin_invitations.test_to", max_chars=320)
+    if st.button(t("mail_test_button"), key="admin_invitations.test"):
+        tested = mail.send_test(db(), user["username"], test_to, lang(), cfg=cfg)
+        if tested.sent:
+            st.success(t("mail_test_ok", where=tested.where))
+        else:
+            st.error(t("mail_test_failed", reason=tested.failures[0].reason(lang())))
+if mail.reminders_available(cfg):
+    st.caption(t("mail_rule_kept"))
+else:
+    st.caption(t("mail_rule_no_key"))
 
 live = [w for w in waves() if w.status in ("draft", "open")]
 if not live:
@@ -48,6 +103,7 @@ if roster_file is not None:
         expires = st.number_input(
             t("admin_inv_expires"), min_value=1, max_value=365, value=30, key="admin_invitations.days"
         )
+        send = st.checkbox(t("mail_send_option"), key="admin_invitations.send")
         if st.button(t("admin_inv_generate"), type="primary", key="admin_invitations.generate"):
             with st.status(t("admin_inv_generating", n=len(roster))) as status:
                 progress = st.progress(0.1)
@@ -65,6 +121,13 @@ if roster_file is not None:
                 status.update(label=t("admin_inv_generated", n=len(links)), state="complete")
             st.session_state["admin_invitations.round"] = upload_round + 1
             st.success(t("admin_inv_generated", n=len(links)))
+            if send:
+                report = mail.send_invitations(
+                    db(), user["username"], wave_id, links, cfg=cfg, progress=_progress_bar(len(links))
+                )
+                where = "mail_report_outbox" if report.via == "outbox" else "mail_report_smtp"
+                st.info(t(where, sent=report.sent, total=report.total, where=report.where))
+                _show_report(report, "admin_invitations.failed")
             # on_click="ignore": downloading does not rerun the page, so the links stay until the admin moves on;
             # they are not kept anywhere else (only their hashes are stored).
             st.download_button(
@@ -77,6 +140,25 @@ if roster_file is not None:
                 icon=":material/download:",
                 key="admin_invitations.download",
             )
+
+if mail.reminders_available(cfg):
+    st.subheader(t("mail_remind_title"))
+    wave = by_id[wave_id]
+    if wave.status != "open":
+        st.info(t("mail_remind_not_open"))
+    else:
+        today = dt.datetime.now(dt.UTC).date()
+        if cfg.reminder_days:
+            days = t("list_separator").join(str(d) for d in cfg.reminder_days)
+            st.caption(t("mail_remind_schedule", days=days, closes=mail.day_text(wave.closes_on, lang())))
+        else:
+            st.caption(t("mail_remind_unscheduled"))
+        st.markdown(t("mail_remind_count", n=mail.remindable(db(), wave_id, today)))
+        if st.button(t("mail_remind_now"), key="admin_invitations.remind", icon=":material/notifications:"):
+            total = mail.remindable(db(), wave_id, today)
+            report = mail.remind(db(), user["username"], wave_id, today, cfg=cfg, progress=_progress_bar(total))
+            st.success(t("mail_remind_report", sent=report.sent, where=report.where, skipped=report.skipped))
+            _show_report(report, "admin_invitations.remind_failed")
 
 st.subheader(t("admin_inv_rates"))
 counts = participation_counts(db(), wave_id)

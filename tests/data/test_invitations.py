@@ -120,8 +120,9 @@ def test_invitations_store_only_the_token_hash_department_wave_and_expiry(demo_d
     assert all(len(t) >= 43 for t in tokens)  # 32 random bytes, URL-safe base64
     rows = demo_db.connection().execute("SELECT * FROM invitations WHERE wave_id = '2027-Q1' ORDER BY dept_code").df()
     assert list(rows.columns) == ["token_hash", "wave_id", "dept_code", "expires_at", "used", "draft", "draft_saved_at",
-                                 "language"]  # fmt: skip
+                                 "language", "contact_enc", "last_reminded"]  # fmt: skip
     assert rows["draft"].isna().all()
+    assert rows["contact_enc"].isna().all()  # no address key given: no address kept
     assert set(rows["token_hash"]) == {hashlib.sha256(t.encode()).hexdigest() for t in tokens}
     assert list(rows["dept_code"]) == ["IT", "SALES"]
     assert not rows["used"].any()

@@ -8,6 +8,7 @@ from data.invitations import hash_token
 from data.org_import import read_organisation, write_organisation
 from data.wave_setup import change_status, create_checked_wave, register_survey_file
 from tests.conftest import run_page
+from ui.frame import md_escape
 
 PAGE = "views/admin_invitations.py"
 ROSTER = "email,name,department\nli@example.com,李娜,SALES\nbo@example.com,Bo,SALES\ncy@example.com,Cy,IT\n"
@@ -106,3 +107,64 @@ def test_a_roster_language_column_is_checked_row_by_row(empty_db_path):
     db = Database(empty_db_path)
     assert db.connection().execute("SELECT language FROM invitations").fetchall() == [("zh",)]
     db.close()
+
+
+# Mail (issue 21): sending from the page, the outbox, the rule, the test message and reminders.
+
+ROSTER_MAIL = (
+    "email,name,department,language\nli@example.com,李娜,SALES,zh\nbo@example.com,Bo,SALES,\n"
+    '"bad@example.com\r\nBcc: x@example.com",Cy,IT,\n'  # a quoted line break inside the cell
+)
+
+
+def _outbox(monkeypatch, tmp_path, *, key: str = ""):
+    for name in ("ICSAT_SMTP_HOST", "ICSAT_MAIL_RATE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ICSAT_MAIL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("ICSAT_ADDRESS_KEY", key)
+    return tmp_path / "outbox"
+
+
+def test_the_page_sends_each_link_to_the_outbox_and_reports_the_failed_address(empty_db_path, monkeypatch, tmp_path):
+    outbox = _outbox(monkeypatch, tmp_path)
+    _organisation(empty_db_path)
+    at = run_page(PAGE, empty_db_path, role="admin")
+    notes = [m.value for m in at.caption]
+    assert any("No mail server is set" in n and md_escape(outbox) in n for n in notes)
+    assert any("no address is kept and reminders are unavailable" in n for n in notes)
+    at.file_uploader[0].upload("roster.csv", ROSTER_MAIL.encode(), "text/csv")
+    at.run()
+    at.checkbox(key="admin_invitations.send").check().run()
+    at.button(key="admin_invitations.generate").click().run()
+    assert not at.exception
+    assert "3 links created" in at.success[0].value
+    assert any("2 of 3 messages written to the outbox" in m.value for m in at.info)
+    assert any("1 address(es) failed" in w.value for w in at.warning)
+    failed = at.dataframe[0].value
+    assert list(failed["Roster row"]) == [4] and "line break" in failed["Reason"].iloc[0]
+    assert len(list(outbox.glob("*.eml"))) == 2
+
+
+def test_the_test_message_and_remind_now_with_an_address_key(empty_db_path, monkeypatch, tmp_path):
+    from cryptography.fernet import Fernet
+
+    outbox = _outbox(monkeypatch, tmp_path, key=Fernet.generate_key().decode())
+    _organisation(empty_db_path)
+    at = run_page(PAGE, empty_db_path, role="admin")
+    assert any("Reminders without a list of who answered" in m.value for m in at.caption)
+    at.text_input(key="admin_invitations.test_to").input("me@example.com")
+    at.button(key="admin_invitations.test").click().run()
+    assert any("Test message sent" in s.value for s in at.success)
+    assert len(list(outbox.glob("*.eml"))) == 1
+    at.file_uploader[0].upload("roster.csv", ROSTER.encode(), "text/csv")
+    at.run()
+    at.button(key="admin_invitations.generate").click().run()  # links only, no mail
+    assert len(list(outbox.glob("*.eml"))) == 1
+    at.run()
+    assert any("3 people without an answer can be reminded today." in m.value for m in at.markdown)
+    at.button(key="admin_invitations.remind").click().run()
+    assert not at.exception
+    assert any("3 reminder(s) sent" in s.value for s in at.success)
+    assert len(list(outbox.glob("*.eml"))) == 4
+    at.run()
+    assert any("0 people without an answer can be reminded today." in m.value for m in at.markdown)
