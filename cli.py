@@ -297,8 +297,10 @@ def cmd_wave(args: argparse.Namespace) -> int:
                 else max(args.k, settings().default_k_comments),
                 self_assessment=args.self_assessment,
                 default_lang=args.lang,
+                scheduled=args.scheduled,
             )
-            print(f"created wave {wave.wave_id} (draft) from {version}")
+            when = f", opens and closes on its dates ({settings().timezone})" if args.scheduled else ""
+            print(f"created wave {wave.wave_id} (draft{when}) from {version}")
         else:
             wave = waves.set_status(db, "cli", args.wave_id, "open" if args.action == "open" else "closed")
             print(f"wave {wave.wave_id} is {wave.status}")
@@ -309,6 +311,36 @@ def cmd_wave(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    """Open and close the scheduled waves whose date has come (and run the other periodic jobs)."""
+    import datetime as dt
+
+    from services.scheduler import tick
+
+    try:
+        now = dt.datetime.fromisoformat(args.now) if args.now else None
+        if now is not None and now.tzinfo is None:
+            raise ValueError(f"--now {args.now!r} needs a UTC offset, e.g. 2027-01-01T00:00:00+00:00")
+        tz = settings().timezone
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    db = open_db(args)
+    try:
+        result = tick(db, now=now, tz=tz)
+    finally:
+        db.close()
+    for wave_id in result.opened:
+        print(f"opened {wave_id}")
+    for wave_id in result.closed:
+        print(f"closed {wave_id}")
+    for job in result.failed_jobs:
+        print(f"error: periodic job {job} failed (see the log)", file=sys.stderr)
+    if not (result.opened or result.closed):
+        print(f"nothing to do on {result.today} ({tz})")
+    return 1 if result.failed_jobs else 0
 
 
 def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
@@ -378,6 +410,11 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--self-assessment", action="store_true", help="include the self-assessment block")
     q.add_argument("--lang", choices=("en", "zh"), default="en", help="the survey's default language")
+    q.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="open on the opening date and close after the closing date by itself (ICSAT_TIMEZONE)",
+    )
     q.set_defaults(handler=cmd_wave)
     for action in ("open", "close"):
         q = wave_sub.add_parser(action, help=f"{action} a wave")
@@ -469,6 +506,17 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(p)
     p.add_argument("--from", dest="source", type=Path, required=True, help="a backup file, or a folder of backups")
     p.set_defaults(handler=cmd_restore)
+
+    p = sub.add_parser(
+        "tick",
+        help="open and close the scheduled waves whose date has come (for cron; idempotent)",
+        description="Open every scheduled wave whose opening date has come and close every one whose closing"
+        " date has passed, in the ICSAT_TIMEZONE time zone; audited, and safe to run as often as you like."
+        " The running app does this itself every 30 seconds; run this from cron while the app is stopped.",
+    )
+    _db_argument(p)
+    p.add_argument("--now", default=None, help="act as at this moment (ISO 8601 with offset); default: now")
+    p.set_defaults(handler=cmd_tick)
 
     _add_admin_commands(sub)
     return parser

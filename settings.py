@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
@@ -41,6 +42,13 @@ def _seconds_from_ms(value: str) -> float:
     if not number >= 0:  # also refuses NaN
         raise ValueError("must be 0 or more")
     return number / 1000
+
+
+def _time_zone(value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a time zone name such as Europe/Berlin or Asia/Shanghai") from None
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ SETTINGS = (
     Setting("ICSAT_WRITER_LINGER_MS", "writer_linger", "4", _seconds_from_ms),
     Setting("ICSAT_WRITER_GAP_MS", "writer_gap", "1", _seconds_from_ms),
     Setting("ICSAT_SURVEY_TIMING", "survey_timing", "", _path),
+    Setting("ICSAT_TIMEZONE", "timezone", "UTC", _time_zone),
 )
 
 
@@ -85,6 +94,7 @@ class Settings:
     writer_linger: float  # seconds
     writer_gap: float  # seconds
     survey_timing: Path | None  # None: the survey notes no timings (bench/survey.py sets a file)
+    timezone: ZoneInfo  # the deployment's days: when a scheduled wave opens and closes
 
 
 @lru_cache(maxsize=1)
