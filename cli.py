@@ -132,6 +132,14 @@ def cmd_invite(args: argparse.Namespace) -> int:
         return 2
     write_links_csv(links, args.out)
     print(f"created {len(links)} invitation(s) for wave {args.wave}; links written to {args.out}")
+    from data.waves import get_wave
+
+    wave = get_wave(db, args.wave)
+    if wave is not None and wave.status == "draft":
+        print(
+            f"warning: wave {args.wave} is a draft: the links work only once it is open (opening date {wave.opens_on})",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -482,7 +490,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--base-url", default="http://localhost:8501", help="the app's address (default: http://localhost:8501)"
     )
-    p.add_argument("--expires", type=int, default=30, help="days until the links expire (default: 30)")
+    p.add_argument(
+        "--expires",
+        type=int,
+        default=None,
+        help="days until the links expire (default: with the wave, at the end of its closing date in ICSAT_TIMEZONE)",
+    )
     p.set_defaults(handler=cmd_invite)
 
     p = sub.add_parser(

@@ -23,6 +23,7 @@ from data.problems import Problem, Refused
 from data.spreadsheet import neutralise_text
 from data.uploads import problem_for, read_rows
 from data.waves import Wave, get_wave
+from settings import settings
 
 TOKEN_BYTES = 32
 ROSTER_CONTACT_COLUMNS = ("email", "name")
@@ -157,23 +158,32 @@ def parse_roster_for(db: Database, raw: bytes) -> tuple[pd.DataFrame, list[Probl
     return parse_roster(raw, departments=known, inactive=inactive)
 
 
+def wave_end_utc(closes_on: dt.date) -> dt.datetime:
+    """The moment a wave closing on `closes_on` ends: midnight after that date in the deployment's
+    time zone (ICSAT_TIMEZONE), as a naive UTC datetime (how expiries are stored)."""
+    midnight = dt.datetime.combine(closes_on + dt.timedelta(days=1), dt.time(), tzinfo=settings().timezone)
+    return midnight.astimezone(dt.UTC).replace(tzinfo=None)
+
+
 def create_invitations(
     db: Database,
     wave_id: str,
     roster: pd.DataFrame,
     *,
     base_url: str,
-    expires_days: int = 30,
+    expires_days: int | None = None,
 ) -> pd.DataFrame:
     """Create one invitation per roster row in one transaction (all or nothing).
 
     Returns the roster with a `link` column, ``<base_url>/survey?token=<token>``. Only each token's
-    hash is stored, with its department, wave and expiry (now + `expires_days`, UTC).
+    hash is stored, with its department, wave and expiry: now + `expires_days`, or by default (None)
+    the end of the wave's closing date in the deployment's time zone (ICSAT_TIMEZONE), stored in UTC.
 
     Raises
     ------
     Refused
-        The wave does not exist or is closed, `expires_days` is not positive, or a row names an
+        The wave does not exist, is closed or (links expiring with it) its closing date has passed,
+        `expires_days` is not positive, or a row names an
         unknown or inactive department (checked against the database, whatever the caller checked).
     """
     wave = get_wave(db, wave_id)
@@ -181,8 +191,15 @@ def create_invitations(
         raise Refused(_problem("unknown_wave", wave_id=wave_id))
     if wave.status == "closed":
         raise Refused(_problem("wave_closed", wave_id=wave_id))
-    if expires_days < 1:
+    if expires_days is not None and expires_days < 1:
         raise Refused(_problem("bad_expiry"))
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if expires_days is None:
+        expires_at = wave_end_utc(wave.closes_on)
+        if expires_at <= now.replace(tzinfo=None):
+            raise Refused(_problem("wave_ended", wave_id=wave_id, closes_on=wave.closes_on))
+    else:
+        expires_at = now.replace(tzinfo=None) + dt.timedelta(days=expires_days)
     known, inactive = _department_codes(db)
     codes = roster["department"].astype(str).str.upper()
     rows = roster["row"] if "row" in roster.columns else pd.Series(range(2, len(roster) + 2), index=roster.index)
@@ -202,7 +219,6 @@ def create_invitations(
         raise Refused(messages)
 
     tokens = [secrets.token_urlsafe(TOKEN_BYTES) for _ in range(len(roster))]
-    expires_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=expires_days)
     frame = pd.DataFrame(
         {
             "token_hash": [hash_token(t) for t in tokens],
