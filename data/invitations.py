@@ -70,7 +70,11 @@ _READ_CODES = {"workbook": "xlsx", "not_csv": "csv", "too_many_rows": "too_many"
 
 
 def parse_roster(
-    raw: bytes, *, departments: Collection[str] | None = None, inactive: Collection[str] = ()
+    raw: bytes,
+    *,
+    departments: Collection[str] | None = None,
+    inactive: Collection[str] = (),
+    encoding: str | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a roster CSV: one row per person, an `email` and/or `name` column and a `department` code.
 
@@ -83,6 +87,8 @@ def parse_roster(
         Known department codes; when given, unknown codes are refused row by row.
     inactive : collection of str
         Codes of departments that exist but are not active (refused row by row).
+    encoding : str, optional
+        The file's encoding as the person chose it (data.uploads.ENCODINGS); None detects it.
 
     Returns
     -------
@@ -94,7 +100,7 @@ def parse_roster(
     """
     columns = ["row", "email", "name", "department"]
     empty = pd.DataFrame(columns=columns)
-    read, problem = read_rows(raw, max_rows=MAX_ROSTER_ROWS)
+    read, problem = read_rows(raw, max_rows=MAX_ROSTER_ROWS, encoding=encoding)
     if problem is not None:
         return empty, [problem_for(problem, _READ_CODES, "roster")]
     header = [cell.strip().lower() for cell in read.header]
@@ -152,10 +158,10 @@ def _department_codes(db: Database) -> tuple[set[str], set[str]]:
     return {code for code, _ in rows}, {code for code, active in rows if not active}
 
 
-def parse_roster_for(db: Database, raw: bytes) -> tuple[pd.DataFrame, list[Problem]]:
+def parse_roster_for(db: Database, raw: bytes, encoding: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """`parse_roster` with the database's department codes (unknown and inactive codes refused)."""
     known, inactive = _department_codes(db)
-    return parse_roster(raw, departments=known, inactive=inactive)
+    return parse_roster(raw, departments=known, inactive=inactive, encoding=encoding)
 
 
 def wave_end_utc(closes_on: dt.date) -> dt.datetime:
