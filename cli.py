@@ -13,6 +13,18 @@ from settings import settings
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _encoding_argument(parser: argparse.ArgumentParser) -> None:
+    from data.uploads import ENCODINGS
+
+    parser.add_argument(
+        "--encoding",
+        choices=list(ENCODINGS),
+        default=None,
+        help="the file's encoding, only for a file whose text is right but refused as mangled (default: detect"
+        " UTF-8 with or without BOM, UTF-16 and GBK/GB18030)",
+    )
+
+
 def _db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", type=Path, default=None, help="the DuckDB database file (default: $ICSAT_DB, else data/icsat.duckdb)"
@@ -94,7 +106,7 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     def progress(fraction: float, stage: str) -> None:
         print(f"\r{stage}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
 
-    checked = import_file(db, "cli", args.wave, raw, source=args.file.name, progress=progress)
+    checked = import_file(db, "cli", args.wave, raw, source=args.file.name, progress=progress, encoding=args.encoding)
     print(file=sys.stderr)
     if not checked.ok:
         print(f"nothing imported; {len(checked.problems) + checked.more_problems} problem(s):", file=sys.stderr)
@@ -121,7 +133,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
         print(f"error: the folder of {args.out} does not exist", file=sys.stderr)
         return 2
     db = open_db(args)
-    roster, problems = parse_roster_for(db, raw)
+    roster, problems = parse_roster_for(db, raw, args.encoding)
     try:
         if problems:
             raise Refused(problems)
@@ -251,7 +263,7 @@ def cmd_import_org(args: argparse.Namespace) -> int:
 
     db = open_db(args)
     try:
-        changes = read_organisation(db, read(args.departments), read(args.relationships))
+        changes = read_organisation(db, read(args.departments), read(args.relationships), encoding=args.encoding)
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -392,6 +404,7 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--departments", type=Path, default=None, help="CSV: code, name_en, name_zh, parent_code, active")
     p.add_argument("--relationships", type=Path, default=None, help="CSV: customer_dept, provider_dept, type")
     p.add_argument("--dry-run", action="store_true", help="check and preview only")
+    _encoding_argument(p)
     p.set_defaults(handler=cmd_import_org)
 
     p = sub.add_parser("wave", help="survey waves: create, open, close, list")
@@ -474,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(p)
     p.add_argument("--wave", required=True, help="the wave to import into (it must have no responses yet)")
     p.add_argument("file", type=Path, help="CSV: rater_dept, provider_dept, frequency, recommend, items, change, need")
+    _encoding_argument(p)
     p.set_defaults(handler=cmd_import_responses)
 
     p = sub.add_parser(
@@ -496,6 +510,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="days until the links expire (default: with the wave, at the end of its closing date in ICSAT_TIMEZONE)",
     )
+    _encoding_argument(p)
     p.set_defaults(handler=cmd_invite)
 
     p = sub.add_parser(
