@@ -31,10 +31,21 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
 from data.problems import Problem
+
+# The template of each import: a small CSV file that the import accepts as it is, in docs/examples
+# (the pages offer it for download; tests/data/test_templates.py checks that each one imports).
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "docs" / "examples"
+TEMPLATES = {
+    "departments": "departments.csv",
+    "relationships": "relationships.csv",
+    "roster": "roster.csv",
+    "responses": "responses.csv",
+}
 
 # empty, workbook, binary (control characters), encoding (none of the encodings), not_csv,
 # duplicate_column (values: column), too_many_rows (values: limit), mojibake (row; values: text,
@@ -216,3 +227,8 @@ def read_frame(raw: bytes, *, max_rows: int, encoding: str | None = None) -> tup
     if frame.empty:
         return None, [_problem("empty")]
     return frame, []
+
+
+def template_bytes(kind: str) -> bytes:
+    """The template file of one import (`TEMPLATES`: departments, relationships, roster, responses)."""
+    return (EXAMPLES_DIR / TEMPLATES[kind]).read_bytes()

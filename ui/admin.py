@@ -25,6 +25,24 @@ _ROSTER_PREVIEW = {
 }
 
 
+# The organisation files' columns in a preview (data.org_import's DEPARTMENT_COLUMNS and
+# RELATIONSHIP_COLUMNS), with the text key of each heading.
+ORG_PREVIEW = {
+    "departments": {
+        "code": "admin_col_code",
+        "name_en": "admin_col_name_en",
+        "name_zh": "admin_col_name_zh",
+        "parent_code": "admin_col_parent",
+        "active": "admin_col_active",
+    },
+    "relationships": {
+        "customer_dept": "admin_col_customer",
+        "provider_dept": "admin_col_provider",
+        "type": "admin_col_type",
+    },
+}
+
+
 def preview_frame(frame: pd.DataFrame, headings: dict[str, str], rows: int, lang: str) -> pd.DataFrame:
     """The first `rows` rows of `frame`, only the columns of `headings` (column -> text key) that it
     has, headed in `lang`: what an upload's preview shows before anything is written."""

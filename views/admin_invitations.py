@@ -14,6 +14,7 @@ from ui.admin import PREVIEW_ROWS, links_file_bytes, roster_preview
 from ui.frame import db, lang, md_escape, t
 from ui.problems import problems_table, show_problems
 from ui.results import department_names, waves
+from ui.widgets import encoding_select, template_download
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_invitations_title"))
@@ -38,11 +39,13 @@ if wave.status == "draft":
 
 # A new uploader after links were generated, so the same roster is not turned into links twice.
 upload_round = st.session_state.get("admin_invitations.round", 0)
+template_download("roster", "admin_invitations.template")
 roster_file = st.file_uploader(
     t("admin_inv_roster"), type=["csv", "txt", "tsv", "xlsx", "xls"], key=f"admin_invitations.roster_{upload_round}"
 )
+encoding = encoding_select("admin_invitations.encoding")
 if roster_file is not None:
-    roster, problems = parse_roster_for(db(), roster_file.getvalue())
+    roster, problems = parse_roster_for(db(), roster_file.getvalue(), encoding)
     if problems:
         show_problems(problems, lang(), intro=t("admin_fix_and_retry"))
     else:

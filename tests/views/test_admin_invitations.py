@@ -46,8 +46,12 @@ def test_a_roster_becomes_a_links_file_and_only_hashes_are_stored(empty_db_path)
     at.button(key="admin_invitations.generate").click().run()
     assert not at.exception
     assert "3 links created" in at.success[0].value
-    download = at.get("download_button")
+    download = [b for b in at.get("download_button") if b.key == "admin_invitations.download"]
     assert len(download) == 1
+    # and the roster's template (docs/examples/roster.csv) is offered beside the uploader
+    assert [b.label for b in at.get("download_button") if b.key == "admin_invitations.template"] == [
+        "Download the template (roster.csv)"
+    ]
     # The rates now count the new invitations (nobody has answered yet): both departments need a reminder.
     assert "0 of 3 invited people have answered (0%)." in [m.value for m in at.markdown]
     assert "Sales" in at.warning[0].value and "IT" in at.warning[0].value
