@@ -180,7 +180,7 @@ def test_a_windows_1252_file_is_refused_as_mangled_then_imported_with_encoding(e
     args = ["import-org", "--db", str(empty_db_path), "--departments", str(fixture)]
     code, _, err = _run(monkeypatch, capsys, *args)
     assert code == 2
-    assert "Departments file, line 2: “F鰎s鋖jning” looks like text read in the wrong encoding" in err
+    assert "Departments file, line 2: “F鰎s鋖jning” looks mangled (read as GB18030)" in err
     assert "CSV UTF-8" in err
     code, out, _ = _run(monkeypatch, capsys, *args, "--encoding", "cp1252")
     assert code == 0 and "departments: read as cp1252" in out

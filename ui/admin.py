@@ -47,7 +47,9 @@ def preview_frame(frame: pd.DataFrame, headings: dict[str, str], rows: int, lang
     """The first `rows` rows of `frame`, only the columns of `headings` (column -> text key) that it
     has, headed in `lang`: what an upload's preview shows before anything is written."""
     present = [c for c in headings if c in frame.columns]
-    return frame.head(rows)[present].rename(columns={c: translate(headings[c], lang) for c in present})
+    shown = frame.head(rows)[present]
+    shown = shown.astype(object).where(shown.notna(), "")  # an empty cell, not "None"
+    return shown.rename(columns={c: translate(headings[c], lang) for c in present})
 
 
 def roster_preview(roster: pd.DataFrame, rows: int, lang: str) -> pd.DataFrame:

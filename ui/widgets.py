@@ -138,13 +138,17 @@ def how_to_read(key: str) -> None:
 def encoding_select(key: str) -> str | None:
     """The file's encoding as the person chooses it (data.uploads.ENCODINGS), None: detect it (the
     default; the choice is for a file whose text is right but refused as mangled)."""
-    return st.selectbox(
+    # "auto", not None, as the first option: a selectbox shows None as an empty choice. The labels
+    # are worded now, in this run's language (a format function may be called outside the run).
+    labels = {"auto": t("upload_encoding_auto"), **ENCODINGS}
+    chosen = st.selectbox(
         t("upload_encoding"),
-        options=[None, *ENCODINGS],
-        format_func=lambda code: t("upload_encoding_auto") if code is None else ENCODINGS[code],
+        options=list(labels),
+        format_func=labels.__getitem__,
         help=t("upload_encoding_help"),
         key=key,
     )
+    return None if chosen == "auto" else chosen
 
 
 def template_download(kind: str, key: str) -> None:

@@ -106,11 +106,14 @@ def test_a_windows_1252_file_is_refused_in_chinese_then_previewed_with_its_encod
     problem = _problems(at)[0]
     assert "第 2 行" in problem and "F鰎s鋖jning" in problem and "CSV UTF-8" in problem
     assert "admin_org.import" not in [b.key for b in at.button]
-    at.selectbox(key="admin_org.encoding").set_value("cp1252").run()
+    encoding = at.selectbox(key="admin_org.encoding")
+    assert encoding.options[0] == "自动识别"  # detect, the default
+    encoding.select_index(encoding.options.index("Windows-1252")).run()
     assert not at.exception
     # the rows as they will be stored
     preview = next(d.value for d in at.dataframe if "英文名称" in d.value.columns and "编码" in d.value.columns)
     assert list(preview["英文名称"]) == ["Försäljning Nord", "Personalabteilung Süd", "Jörg Müller Team"]
+    assert list(preview["上级部门"]) == ["", "", ""]  # no parent: an empty cell
     assert _stored(empty_db_path)[:2] == (0, 0)  # nothing written before the person confirms
     at.button(key="admin_org.import").click().run()
     assert _stored(empty_db_path) == (3, 0, ["org_import"])
