@@ -120,7 +120,6 @@ st.session_state.setdefault(f"admin_waves.closes_{form_number}", today + dt.time
 # A fresh form after each wave created; after a refusal the typed values stay for correcting.
 with st.form(f"admin_waves.create_{form_number}"):
     left, right = st.columns(2)
-    version = right.selectbox(t("admin_waves_survey"), options=survey_version_choices(db()))
     name_en = left.text_input(t("admin_waves_name_en"), max_chars=80)
     name_zh = right.text_input(t("admin_waves_name_zh"), max_chars=80)
     opens_on = left.date_input(t("admin_waves_opens"), key=f"admin_waves.opens_{form_number}")
@@ -135,8 +134,9 @@ with st.form(f"admin_waves.create_{form_number}"):
         value=max(MIN_K, settings().default_k_comments),
         step=1,
     )
-    default_lang = left.selectbox(t("admin_waves_lang"), options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get)
-    self_assessment = right.checkbox(t("admin_waves_self"))
+    version = left.selectbox(t("admin_waves_survey"), options=survey_version_choices(db()))
+    default_lang = right.selectbox(t("admin_waves_lang"), options=list(LANGUAGES), format_func=LANGUAGE_NAMES.get)
+    self_assessment = left.checkbox(t("admin_waves_self"))
     on_its_dates = st.checkbox(t("admin_waves_scheduled"), key="admin_waves.new_scheduled")
     create = st.form_submit_button(t("admin_waves_create_button"), type="primary")
 

@@ -19,6 +19,12 @@ pytestmark = pytest.mark.browser
 CP1252 = (Path(__file__).resolve().parents[1] / "fixtures" / "encodings" / "western_cp1252.csv").read_bytes()
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}
+SIDEBAR_SETTLED = """(open) => {
+    const bar = document.querySelector('[data-testid="stSidebar"]');
+    if (!bar) return true;
+    const box = bar.getBoundingClientRect();
+    return open ? box.left >= 0 : box.right <= 0;
+}"""
 EMPTY_ZH = "尚无部门"  # the Organisation page's note while no department is stored
 
 
@@ -47,6 +53,8 @@ def _both_sizes(pg, name: str, scroll_to: str | None = None) -> None:
     for size, suffix in ((PHONE, "phone"), (DESKTOP, "desktop")):
         pg.set_viewport_size(size)
         wait_for_app(pg)
+        # the sidebar slides out of a phone's screen and back on a desktop: wait until it has
+        pg.wait_for_function(SIDEBAR_SETTLED, arg=size["width"] >= 1000)
         if scroll_to:
             pg.get_by_text(scroll_to, exact=False).first.scroll_into_view_if_needed()
         screenshot(pg, f"{name}_{suffix}")
