@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -94,6 +93,7 @@ def tick(db: Database, *, now: dt.datetime | None = None, tz: tzinfo | None = No
 _scheduled: dict[str, weakref.ref[Database]] = {}
 _thread: threading.Thread | None = None
 _lock = threading.Lock()
+_wake = threading.Event()  # set when a database is added: it is ticked at once, not after the pause
 
 
 def start_scheduler(db: Database) -> None:
@@ -103,7 +103,10 @@ def start_scheduler(db: Database) -> None:
     if db.path == ":memory:":
         return
     with _lock:
-        _scheduled[db.path] = weakref.ref(db)
+        known = _scheduled.get(db.path)
+        if known is None or known() is not db:
+            _scheduled[db.path] = weakref.ref(db)
+            _wake.set()
         if _thread is None or not _thread.is_alive():
             _thread = threading.Thread(target=_run, name="icsat-scheduler", daemon=True)
             _thread.start()
@@ -125,4 +128,5 @@ def _run() -> None:
             except Exception:  # the thread must outlive one bad tick; the next one tries again
                 _LOG.exception("scheduler tick failed for %s", path)
             del db
-        time.sleep(TICK_SECONDS)
+        _wake.wait(TICK_SECONDS)
+        _wake.clear()

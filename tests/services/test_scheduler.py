@@ -140,3 +140,25 @@ def test_cli_tick_opens_and_closes_by_the_time_zone_setting(empty_db_path, monke
         assert list(list_events(db)["actor"]).count(scheduler.ACTOR) == 1
     finally:
         db.close()
+
+
+def test_the_app_thread_is_started_once_and_opens_a_due_wave_by_itself(empty_db_path):
+    import time
+
+    db = Database(empty_db_path)
+    try:
+        today = dt.datetime.now(UTC).date()
+        _create(db, "DUE", opens=today - dt.timedelta(days=1), closes=today + dt.timedelta(days=5))
+        scheduler.start_scheduler(db)
+        first = scheduler._thread
+        scheduler.start_scheduler(db)  # a Streamlit rerun calls it again: still one thread
+        assert scheduler._thread is first and first.daemon and first.is_alive()
+        deadline = time.monotonic() + 20  # the thread ticks at once, then every TICK_SECONDS
+        while get_wave(db, "DUE").status != "open" and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling for the condition, not waiting a fixed time
+        assert get_wave(db, "DUE").status == "open"
+        assert list(list_events(db)["actor"]).count(scheduler.ACTOR) == 1
+    finally:
+        with scheduler._lock:
+            scheduler._scheduled.pop(db.path, None)
+        db.close()
