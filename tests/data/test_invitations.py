@@ -283,3 +283,20 @@ def test_links_expire_with_the_wave_at_the_end_of_its_closing_date_unless_days_a
     assert refused.value.code == "wave_ended"
     assert "2026-01-02" in describe(refused.value.problems[0], "en")
     assert "2026-01-02" in describe(refused.value.problems[0], "zh")
+
+
+def test_cli_invite_for_a_draft_wave_warns_and_links_expire_with_the_wave(demo_db_path, tmp_path, capsys):
+    db = Database(demo_db_path)
+    _wave_closing(db, "DRAFT", dt.date(2099, 1, 31))
+    db.close()
+    out = tmp_path / "links.csv"
+    code = cli.main(
+        ["invite", "--db", str(demo_db_path), "--wave", "DRAFT", "--roster", str(ROOT / "docs/examples/roster.csv"),
+         "--out", str(out), "--base-url", "http://localhost:8501"]
+    )  # fmt: skip
+    assert code == 0
+    assert "warning: wave DRAFT is a draft: the links work only once it is open" in capsys.readouterr().err
+    db = Database(demo_db_path)
+    expiries = db.connection().execute("SELECT DISTINCT expires_at FROM invitations WHERE wave_id = 'DRAFT'").fetchall()
+    db.close()
+    assert expiries == [(dt.datetime(2099, 2, 1, 0, 0),)]  # the end of the closing date, UTC by default
