@@ -13,6 +13,18 @@ from settings import settings
 Handler = Callable[[argparse.Namespace], int]
 
 
+def _encoding_argument(parser: argparse.ArgumentParser) -> None:
+    from data.uploads import ENCODINGS
+
+    parser.add_argument(
+        "--encoding",
+        choices=list(ENCODINGS),
+        default=None,
+        help="the file's encoding, only for a file whose text is right but refused as mangled (default: detect"
+        " UTF-8 with or without BOM, UTF-16 and GBK/GB18030)",
+    )
+
+
 def _db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", type=Path, default=None, help="the DuckDB database file (default: $ICSAT_DB, else data/icsat.duckdb)"
@@ -100,7 +112,7 @@ def cmd_import_responses(args: argparse.Namespace) -> int:
     def progress(fraction: float, stage: str) -> None:
         print(f"\r{stage}: {fraction:4.0%}", end="", file=sys.stderr, flush=True)
 
-    checked = import_file(db, "cli", args.wave, raw, source=args.file.name, progress=progress)
+    checked = import_file(db, "cli", args.wave, raw, source=args.file.name, progress=progress, encoding=args.encoding)
     print(file=sys.stderr)
     if not checked.ok:
         print(f"nothing imported; {len(checked.problems) + checked.more_problems} problem(s):", file=sys.stderr)
@@ -127,7 +139,7 @@ def cmd_invite(args: argparse.Namespace) -> int:
         print(f"error: the folder of {args.out} does not exist", file=sys.stderr)
         return 2
     db = open_db(args)
-    roster, problems = parse_roster_for(db, raw)
+    roster, problems = parse_roster_for(db, raw, args.encoding)
     try:
         if problems:
             raise Refused(problems)
@@ -138,6 +150,14 @@ def cmd_invite(args: argparse.Namespace) -> int:
         return 2
     write_links_csv(links, args.out)
     print(f"created {len(links)} invitation(s) for wave {args.wave}; links written to {args.out}")
+    from data.waves import get_wave
+
+    wave = get_wave(db, args.wave)
+    if wave is not None and wave.status == "draft":
+        print(
+            f"warning: wave {args.wave} is a draft: the links work only once it is open (opening date {wave.opens_on})",
+            file=sys.stderr,
+        )
     if not args.send:
         return 0
     from services.mail import send_invitations
@@ -317,7 +337,7 @@ def cmd_import_org(args: argparse.Namespace) -> int:
 
     db = open_db(args)
     try:
-        changes = read_organisation(db, read(args.departments), read(args.relationships))
+        changes = read_organisation(db, read(args.departments), read(args.relationships), encoding=args.encoding)
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -371,8 +391,10 @@ def cmd_wave(args: argparse.Namespace) -> int:
                 else max(args.k, settings().default_k_comments),
                 self_assessment=args.self_assessment,
                 default_lang=args.lang,
+                scheduled=args.scheduled,
             )
-            print(f"created wave {wave.wave_id} (draft) from {version}")
+            when = f", opens and closes on its dates ({settings().timezone})" if args.scheduled else ""
+            print(f"created wave {wave.wave_id} (draft{when}) from {version}")
         else:
             wave = waves.set_status(db, "cli", args.wave_id, "open" if args.action == "open" else "closed")
             print(f"wave {wave.wave_id} is {wave.status}")
@@ -383,6 +405,36 @@ def cmd_wave(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    """Open and close the scheduled waves whose date has come (and run the other periodic jobs)."""
+    import datetime as dt
+
+    from services.scheduler import tick
+
+    try:
+        now = dt.datetime.fromisoformat(args.now) if args.now else None
+        if now is not None and now.tzinfo is None:
+            raise ValueError(f"--now {args.now!r} needs a UTC offset, e.g. 2027-01-01T00:00:00+00:00")
+        tz = settings().timezone
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    db = open_db(args)
+    try:
+        result = tick(db, now=now, tz=tz)
+    finally:
+        db.close()
+    for wave_id in result.opened:
+        print(f"opened {wave_id}")
+    for wave_id in result.closed:
+        print(f"closed {wave_id}")
+    for job in result.failed_jobs:
+        print(f"error: periodic job {job} failed (see the log)", file=sys.stderr)
+    if not (result.opened or result.closed):
+        print(f"nothing to do on {result.today} ({tz})")
+    return 1 if result.failed_jobs else 0
 
 
 def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
@@ -426,6 +478,7 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--departments", type=Path, default=None, help="CSV: code, name_en, name_zh, parent_code, active")
     p.add_argument("--relationships", type=Path, default=None, help="CSV: customer_dept, provider_dept, type")
     p.add_argument("--dry-run", action="store_true", help="check and preview only")
+    _encoding_argument(p)
     p.set_defaults(handler=cmd_import_org)
 
     p = sub.add_parser("wave", help="survey waves: create, open, close, list")
@@ -452,6 +505,11 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--self-assessment", action="store_true", help="include the self-assessment block")
     q.add_argument("--lang", choices=("en", "zh"), default="en", help="the survey's default language")
+    q.add_argument(
+        "--scheduled",
+        action="store_true",
+        help="open on the opening date and close after the closing date by itself (ICSAT_TIMEZONE)",
+    )
     q.set_defaults(handler=cmd_wave)
     for action in ("open", "close"):
         q = wave_sub.add_parser(action, help=f"{action} a wave")
@@ -503,6 +561,7 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(p)
     p.add_argument("--wave", required=True, help="the wave to import into (it must have no responses yet)")
     p.add_argument("file", type=Path, help="CSV: rater_dept, provider_dept, frequency, recommend, items, change, need")
+    _encoding_argument(p)
     p.set_defaults(handler=cmd_import_responses)
 
     p = sub.add_parser(
@@ -519,12 +578,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--base-url", default="http://localhost:8501", help="the app's address (default: http://localhost:8501)"
     )
-    p.add_argument("--expires", type=int, default=30, help="days until the links expire (default: 30)")
+    p.add_argument(
+        "--expires",
+        type=int,
+        default=None,
+        help="days until the links expire (default: with the wave, at the end of its closing date in ICSAT_TIMEZONE)",
+    )
     p.add_argument(
         "--send",
         action="store_true",
         help="also email each person their link (through ICSAT_SMTP_HOST, else into the outbox folder)",
     )
+    _encoding_argument(p)
     p.set_defaults(handler=cmd_invite)
 
     p = sub.add_parser("mail", help="mail: send a test message, or make an address key")
@@ -571,6 +636,17 @@ def build_parser() -> argparse.ArgumentParser:
     _db_argument(p)
     p.add_argument("--from", dest="source", type=Path, required=True, help="a backup file, or a folder of backups")
     p.set_defaults(handler=cmd_restore)
+
+    p = sub.add_parser(
+        "tick",
+        help="open and close the scheduled waves whose date has come (for cron; idempotent)",
+        description="Open every scheduled wave whose opening date has come and close every one whose closing"
+        " date has passed, in the ICSAT_TIMEZONE time zone; audited, and safe to run as often as you like."
+        " The running app does this itself every 30 seconds; run this from cron while the app is stopped.",
+    )
+    _db_argument(p)
+    p.add_argument("--now", default=None, help="act as at this moment (ISO 8601 with offset); default: now")
+    p.set_defaults(handler=cmd_tick)
 
     _add_admin_commands(sub)
     return parser

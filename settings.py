@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 ROOT = Path(__file__).resolve().parent
 SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
@@ -103,6 +104,13 @@ def _fernet_key(value: str) -> str:
     return value
 
 
+def _time_zone(value: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("not a time zone name such as Europe/Berlin or Asia/Shanghai") from None
+
+
 @dataclass(frozen=True)
 class Setting:
     """One setting: its name (environment variable and secrets.toml key), default (as text, as an
@@ -141,6 +149,7 @@ SETTINGS = (
     Setting("ICSAT_MAIL_OUTBOX", "mail_outbox", "", _path),
     Setting("ICSAT_ADDRESS_KEY", "address_key", "", _fernet_key),
     Setting("ICSAT_REMINDER_DAYS", "reminder_days", "5,2", _days_before),
+    Setting("ICSAT_TIMEZONE", "timezone", "UTC", _time_zone),
 )
 
 
@@ -170,6 +179,7 @@ class Settings:
     mail_outbox: Path | None  # None: the outbox folder beside the database
     address_key: str = field(repr=False)  # "": addresses are not kept, reminders unavailable
     reminder_days: tuple[int, ...]  # days before closing that scheduled reminders go out
+    timezone: ZoneInfo  # the deployment's days: when a scheduled wave opens and closes
 
 
 @lru_cache(maxsize=1)

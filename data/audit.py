@@ -34,6 +34,7 @@ class Action(StrEnum):
     WAVE_CREATE = "wave_create"
     WAVE_OPEN = "wave_open"
     WAVE_CLOSE = "wave_close"
+    WAVE_SCHEDULE = "wave_schedule"
     INVITATIONS_CREATE = "invitations_create"
     INVITATIONS_SEND = "invitations_send"
     REMINDERS_SEND = "reminders_send"

@@ -25,6 +25,7 @@ from data.problems import Problem, Refused
 from data.spreadsheet import neutralise_text
 from data.uploads import problem_for, read_rows
 from data.waves import Wave, get_wave
+from settings import settings
 
 TOKEN_BYTES = 32
 ROSTER_CONTACT_COLUMNS = ("email", "name")
@@ -71,7 +72,11 @@ _READ_CODES = {"workbook": "xlsx", "not_csv": "csv", "too_many_rows": "too_many"
 
 
 def parse_roster(
-    raw: bytes, *, departments: Collection[str] | None = None, inactive: Collection[str] = ()
+    raw: bytes,
+    *,
+    departments: Collection[str] | None = None,
+    inactive: Collection[str] = (),
+    encoding: str | None = None,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Read a roster CSV: one row per person, an `email` and/or `name` column and a `department` code.
 
@@ -84,6 +89,8 @@ def parse_roster(
         Known department codes; when given, unknown codes are refused row by row.
     inactive : collection of str
         Codes of departments that exist but are not active (refused row by row).
+    encoding : str, optional
+        The file's encoding as the person chose it (data.uploads.ENCODINGS); None detects it.
 
     Returns
     -------
@@ -95,7 +102,7 @@ def parse_roster(
     """
     columns = ["row", "email", "name", "department"]
     empty = pd.DataFrame(columns=columns)
-    read, problem = read_rows(raw, max_rows=MAX_ROSTER_ROWS)
+    read, problem = read_rows(raw, max_rows=MAX_ROSTER_ROWS, encoding=encoding)
     if problem is not None:
         return empty, [problem_for(problem, _READ_CODES, "roster")]
     header = [cell.strip().lower() for cell in read.header]
@@ -153,10 +160,17 @@ def _department_codes(db: Database) -> tuple[set[str], set[str]]:
     return {code for code, _ in rows}, {code for code, active in rows if not active}
 
 
-def parse_roster_for(db: Database, raw: bytes) -> tuple[pd.DataFrame, list[Problem]]:
+def parse_roster_for(db: Database, raw: bytes, encoding: str | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """`parse_roster` with the database's department codes (unknown and inactive codes refused)."""
     known, inactive = _department_codes(db)
-    return parse_roster(raw, departments=known, inactive=inactive)
+    return parse_roster(raw, departments=known, inactive=inactive, encoding=encoding)
+
+
+def wave_end_utc(closes_on: dt.date) -> dt.datetime:
+    """The moment a wave closing on `closes_on` ends: midnight after that date in the deployment's
+    time zone (ICSAT_TIMEZONE), as a naive UTC datetime (how expiries are stored)."""
+    midnight = dt.datetime.combine(closes_on + dt.timedelta(days=1), dt.time(), tzinfo=settings().timezone)
+    return midnight.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def create_invitations(
@@ -165,20 +179,22 @@ def create_invitations(
     roster: pd.DataFrame,
     *,
     base_url: str,
-    expires_days: int = 30,
+    expires_days: int | None = None,
     box: AddressBox | None = None,
 ) -> pd.DataFrame:
     """Create one invitation per roster row in one transaction (all or nothing).
 
     Returns the roster with a `link` column, ``<base_url>/survey?token=<token>``. Only each token's
-    hash is stored, with its department, wave and expiry (now + `expires_days`, UTC). With a `box`
-    (the deployment's address key), each row's valid email is also kept, sealed with its link, for
-    reminders until the invitation is used; a row without a valid email keeps nothing.
+    hash is stored, with its department, wave and expiry: now + `expires_days`, or by default (None)
+    the end of the wave's closing date in the deployment's time zone (ICSAT_TIMEZONE), stored in UTC.
+    With a `box` (the deployment's address key), each row's valid email is also kept, sealed with its
+    link, for reminders until the invitation is used; a row without a valid email keeps nothing.
 
     Raises
     ------
     Refused
-        The wave does not exist or is closed, `expires_days` is not positive, or a row names an
+        The wave does not exist, is closed or (links expiring with it) its closing date has passed,
+        `expires_days` is not positive, or a row names an
         unknown or inactive department (checked against the database, whatever the caller checked).
     """
     wave = get_wave(db, wave_id)
@@ -186,8 +202,15 @@ def create_invitations(
         raise Refused(_problem("unknown_wave", wave_id=wave_id))
     if wave.status == "closed":
         raise Refused(_problem("wave_closed", wave_id=wave_id))
-    if expires_days < 1:
+    if expires_days is not None and expires_days < 1:
         raise Refused(_problem("bad_expiry"))
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if expires_days is None:
+        expires_at = wave_end_utc(wave.closes_on)
+        if expires_at <= now.replace(tzinfo=None):
+            raise Refused(_problem("wave_ended", wave_id=wave_id, closes_on=wave.closes_on))
+    else:
+        expires_at = now.replace(tzinfo=None) + dt.timedelta(days=expires_days)
     known, inactive = _department_codes(db)
     codes = roster["department"].astype(str).str.upper()
     rows = roster["row"] if "row" in roster.columns else pd.Series(range(2, len(roster) + 2), index=roster.index)
@@ -216,7 +239,6 @@ def create_invitations(
                 contacts[i] = box.seal(checked_address(email), link)
             except BadAddress:
                 pass  # nothing kept: sending reports the address
-    expires_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0) + dt.timedelta(days=expires_days)
     frame = pd.DataFrame(
         {
             "token_hash": [hash_token(t) for t in tokens],

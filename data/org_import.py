@@ -270,13 +270,16 @@ def _check_relationships(
     return pd.DataFrame(clean, columns=list(RELATIONSHIP_COLUMNS)), problems
 
 
-def _read(raw: bytes, file: str) -> tuple[Rows | None, list[Problem]]:
-    read, problem = read_rows(raw, max_rows=MAX_ROWS)
+def _read(raw: bytes, file: str, encoding: str | None) -> tuple[Rows | None, list[Problem]]:
+    read, problem = read_rows(raw, max_rows=MAX_ROWS, encoding=encoding)
     return read, [] if problem is None else [problem_for(problem, _READ_CODES, file)]
 
 
-def read_organisation(db: Database, departments_raw: bytes | None, relationships_raw: bytes | None) -> OrgChanges:
-    """Read and check uploaded files (either may be None) against the stored organisation.
+def read_organisation(
+    db: Database, departments_raw: bytes | None, relationships_raw: bytes | None, *, encoding: str | None = None
+) -> OrgChanges:
+    """Read and check uploaded files (either may be None) against the stored organisation; `encoding`
+    (data.uploads.ENCODINGS) is the files' encoding as the person chose it, None detects it.
 
     The result's `counts` give the preview: departments_new, departments_changed,
     departments_unchanged, relationships_new, relationships_changed, relationships_unchanged.
@@ -287,7 +290,7 @@ def read_organisation(db: Database, departments_raw: bytes | None, relationships
     departments = _empty_departments()
     relationships = _empty_relationships()
     if departments_raw is not None:
-        read, found = _read(departments_raw, "departments")
+        read, found = _read(departments_raw, "departments", encoding)
         problems += found
         if read is not None:
             encodings["departments"] = read.encoding
@@ -298,7 +301,7 @@ def read_organisation(db: Database, departments_raw: bytes | None, relationships
                 problems += found
     known = set(existing["code"]) | set(departments["code"])
     if relationships_raw is not None:
-        read, found = _read(relationships_raw, "relationships")
+        read, found = _read(relationships_raw, "relationships", encoding)
         problems += found
         if read is not None:
             encodings["relationships"] = read.encoding

@@ -75,10 +75,10 @@ def _noop(_fraction: float, _stage: str) -> None:
     return None
 
 
-def read_table(raw: bytes) -> tuple[pd.DataFrame | None, list[Problem]]:
+def read_table(raw: bytes, encoding: str | None = None) -> tuple[pd.DataFrame | None, list[Problem]]:
     """Parse the CSV into text columns (nothing converted yet) or return file-level problems
-    (data/uploads.py, the reader of every upload)."""
-    frame, problems = read_frame(raw, max_rows=MAX_ROWS)
+    (data/uploads.py, the reader of every upload; `encoding` as chosen, None detects it)."""
+    frame, problems = read_frame(raw, max_rows=MAX_ROWS, encoding=encoding)
     return frame, [problem_for(p, _READ_CODES, "responses") for p in problems]
 
 
@@ -240,7 +240,9 @@ def _rows_to_write(wave: Wave, checked: _Checked) -> tuple[pd.DataFrame, pd.Data
     return responses, answers, comments
 
 
-def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | None = None) -> CheckedImport:
+def check_file(
+    db: Database, wave_id: str, raw: bytes, *, progress: Progress | None = None, encoding: str | None = None
+) -> CheckedImport:
     """Read and check a historical responses file for `wave_id`; nothing is written.
 
     The steps: the wave exists and can take history, the file reads as a table, its columns are the
@@ -252,7 +254,7 @@ def check_file(db: Database, wave_id: str, raw: bytes, *, progress: Progress | N
     if wave is None:
         return CheckedImport(wave_id, 0, [_problem("unknown_wave", values={"wave": wave_id})], pd.DataFrame())
     survey = survey_for_version(db, wave.survey_version)
-    frame, problems = read_table(raw)
+    frame, problems = read_table(raw, encoding)
     if frame is None:
         return CheckedImport(wave_id, 0, problems, pd.DataFrame())
     preview = frame.head(20)

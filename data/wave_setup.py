@@ -27,6 +27,22 @@ WAVE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,31}")
 STEPS = {"open": ("draft", "closed"), "closed": ("open",)}
 
 
+_QUARTER_ID = re.compile(r"(?P<year>\d{4})[-_ .]?[Qq](?P<quarter>[1-4])")
+
+
+def quarter_dates(wave_id: str) -> tuple[dt.date, dt.date] | None:
+    """The first and last day of the quarter a wave id names (e.g. "2027-Q1": 2027-01-01 and
+    2027-03-31; also "2027Q1", "2027_q1"), or None when the id names no quarter. The Waves page
+    suggests these dates for a new wave (the whole quarter: shorten the window as you like)."""
+    match = _QUARTER_ID.fullmatch((wave_id or "").strip())
+    if match is None:
+        return None
+    year, quarter = int(match["year"]), int(match["quarter"])
+    first = dt.date(year, 3 * quarter - 2, 1)
+    next_first = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+    return first, next_first - dt.timedelta(days=1)
+
+
 def _problem(code: str, /, **values: object) -> Problem:
     return Problem(code, values=values, area="wave")
 

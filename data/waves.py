@@ -8,6 +8,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
+import duckdb
 import pandas as pd
 
 from data.db import Database
@@ -151,6 +152,49 @@ def set_wave_status(db: Database, wave_id: str, status: str) -> None:
         raise ValueError(f"status must be one of {WAVE_STATUSES}, got {status!r}")
     db.connection().execute("UPDATE waves SET status = ? WHERE wave_id = ?", [status, wave_id])
     forget_open_waves(db)
+
+
+def set_wave_scheduled(db: Database, wave_id: str, scheduled: bool) -> None:
+    """Mark a wave as scheduled (it opens and closes on its dates) or not (only by hand)."""
+    con = db.connection()
+    if scheduled:
+        con.execute("INSERT INTO wave_schedules (wave_id) VALUES (?) ON CONFLICT DO NOTHING", [wave_id])
+    else:
+        con.execute("DELETE FROM wave_schedules WHERE wave_id = ?", [wave_id])
+
+
+def scheduled_wave_ids(db: Database) -> set[str]:
+    """The ids of the scheduled waves."""
+    return {r[0] for r in db.connection().execute("SELECT wave_id FROM wave_schedules").fetchall()}
+
+
+def due_wave_steps(db: Database, today: dt.date) -> list[tuple[str, str, str]]:
+    """(wave_id, from status, to status) of every scheduled wave whose date has come on `today` (the
+    deployment's local date): a draft whose opening date has come and whose closing date has not
+    passed opens; an open wave whose closing date has passed closes. A closed wave is never reopened
+    and a draft past its closing date is left for a person to decide."""
+    rows = (
+        db.connection()
+        .execute(
+            "SELECT w.wave_id, w.status FROM waves w JOIN wave_schedules s USING (wave_id)"
+            " WHERE (w.status = 'draft' AND w.opens_on <= ? AND w.closes_on >= ?)"
+            " OR (w.status = 'open' AND w.closes_on < ?) ORDER BY w.opens_on, w.wave_id",
+            [today, today, today],
+        )
+        .fetchall()
+    )
+    return [(wave_id, status, "open" if status == "draft" else "closed") for wave_id, status in rows]
+
+
+def step_wave_if(con: duckdb.DuckDBPyConnection, wave_id: str, from_status: str, to_status: str) -> bool:
+    """Move a wave from `from_status` to `to_status` only if it still has `from_status`; True when it
+    moved. Called inside the caller's transaction, so that a step and its audit row are one write."""
+    # The count of updated rows, not RETURNING: DuckDB 2.0 refuses an UPDATE ... RETURNING on a row
+    # that other tables reference (a foreign key error), a plain UPDATE of a non-key column it allows.
+    (count,) = con.execute(
+        "UPDATE waves SET status = ? WHERE wave_id = ? AND status = ?", [to_status, wave_id, from_status]
+    ).fetchone()
+    return count == 1
 
 
 def waves_frame(db: Database) -> pd.DataFrame:

@@ -28,14 +28,21 @@ def commit(
 
 
 def import_file(
-    db: Database, actor: str, wave_id: str, raw: bytes, *, source: str = "", progress: Progress | None = None
+    db: Database,
+    actor: str,
+    wave_id: str,
+    raw: bytes,
+    *,
+    source: str = "",
+    progress: Progress | None = None,
+    encoding: str | None = None,
 ) -> CheckedImport:
     """Check a historical responses file and, when it has no problems, write it and log the import.
 
     Returns the `CheckedImport`; `problems` is empty when the rows were written.
     """
     progress = progress or _noop
-    checked = check_file(db, wave_id, raw, progress=lambda f, s: progress(0.5 * f, s))
+    checked = check_file(db, wave_id, raw, progress=lambda f, s: progress(0.5 * f, s), encoding=encoding)
     if checked.ok:
         commit(db, actor, checked, source=source, progress=lambda f, s: progress(0.5 + 0.5 * f, s))
     return checked

@@ -21,7 +21,13 @@ from settings import settings
 
 
 def create(
-    db: Database, actor: str, wave_id: str, roster: pd.DataFrame, *, base_url: str, expires_days: int = 30
+    db: Database,
+    actor: str,
+    wave_id: str,
+    roster: pd.DataFrame,
+    *,
+    base_url: str,
+    expires_days: int | None = None,
 ) -> pd.DataFrame:
     """One invitation per roster row; return the roster with its `link` column."""
     box = address_box(settings().address_key)

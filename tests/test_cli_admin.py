@@ -171,3 +171,23 @@ def test_demo_users_are_marked_and_idempotent(empty_db_path, monkeypatch, capsys
         assert user["is_demo"] and user["role"] == role
         assert verify(database, username, password).status == "ok"
     database.close()
+
+
+def test_a_windows_1252_file_is_refused_as_mangled_then_imported_with_encoding(empty_db_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    fixture = Path(__file__).resolve().parent / "fixtures" / "encodings" / "western_cp1252.csv"
+    args = ["import-org", "--db", str(empty_db_path), "--departments", str(fixture)]
+    code, _, err = _run(monkeypatch, capsys, *args)
+    assert code == 2
+    assert "Departments file, line 2: “F鰎s鋖jning” looks mangled (read as GB18030)" in err
+    assert "CSV UTF-8" in err
+    code, out, _ = _run(monkeypatch, capsys, *args, "--encoding", "cp1252")
+    assert code == 0 and "departments: read as cp1252" in out
+    database = _db(empty_db_path)
+    names = dict(list_departments(database)[["code", "name_en"]].itertuples(index=False))
+    database.close()
+    assert names["SALES"] == "Försäljning Nord" and names["IT"] == "Jörg Müller Team"
+    with pytest.raises(SystemExit):
+        _run(monkeypatch, capsys, *args, "--encoding", "ebcdic")
+    assert "invalid choice" in capsys.readouterr().err

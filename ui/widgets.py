@@ -1,5 +1,6 @@
-"""Widgets the results pages share: the sidebar filters, the collecting-wave notice, the trend chart
-and the "how to read this" expander."""
+"""Widgets the pages share: the sidebar filters, the collecting-wave notice, the trend chart and the
+"how to read this" expander of the results pages; the encoding choice and the template download of
+the upload pages."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from data.aggregates import RELATIONSHIP_TYPES
+from data.uploads import ENCODINGS, TEMPLATES, template_bytes
 from data.waves import Wave
 from ui.charts.trends import trend_lines
 from ui.frame import lang, t
@@ -131,3 +133,32 @@ def how_to_read(key: str) -> None:
     with st.expander(t("how_to_read")):
         st.write(t(key))
         st.caption(t("methodology_link"))
+
+
+def encoding_select(key: str) -> str | None:
+    """The file's encoding as the person chooses it (data.uploads.ENCODINGS), None: detect it (the
+    default; the choice is for a file whose text is right but refused as mangled)."""
+    # "auto", not None, as the first option: a selectbox shows None as an empty choice. The labels
+    # are worded now, in this run's language (a format function may be called outside the run).
+    labels = {"auto": t("upload_encoding_auto"), **ENCODINGS}
+    chosen = st.selectbox(
+        t("upload_encoding"),
+        options=list(labels),
+        format_func=labels.__getitem__,
+        help=t("upload_encoding_help"),
+        key=key,
+    )
+    return None if chosen == "auto" else chosen
+
+
+def template_download(kind: str, key: str) -> None:
+    """A button that downloads the template of one import (docs/examples, data.uploads.TEMPLATES)."""
+    st.download_button(
+        t("upload_template", file=TEMPLATES[kind]),
+        data=template_bytes(kind),
+        file_name=TEMPLATES[kind],
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key=key,
+    )

@@ -15,10 +15,11 @@ from data.problems import Refused
 from services import invitations, mail
 from settings import settings
 from ui.access import ADMIN_ROLES, require_role
-from ui.admin import links_file_bytes
+from ui.admin import PREVIEW_ROWS, links_file_bytes, roster_preview
 from ui.frame import db, lang, md_escape, t
 from ui.problems import problems_table, show_problems
 from ui.results import department_names, waves
+from ui.widgets import encoding_select, template_download
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_invitations_title"))
@@ -86,30 +87,49 @@ wave_id = st.selectbox(
     key="admin_invitations.wave",
 )
 names = department_names(lang())
+wave = by_id[wave_id]
+if wave.status == "draft":
+    # links of a draft wave work only once it is opened (by hand, or on its date when scheduled)
+    st.warning(t("admin_inv_draft_wave", wave=wave_id, opens=wave.opens_on))
 
 # A new uploader after links were generated, so the same roster is not turned into links twice.
 upload_round = st.session_state.get("admin_invitations.round", 0)
+template_download("roster", "admin_invitations.template")
 roster_file = st.file_uploader(
     t("admin_inv_roster"), type=["csv", "txt", "tsv", "xlsx", "xls"], key=f"admin_invitations.roster_{upload_round}"
 )
+encoding = encoding_select("admin_invitations.encoding")
 if roster_file is not None:
-    roster, problems = parse_roster_for(db(), roster_file.getvalue())
+    roster, problems = parse_roster_for(db(), roster_file.getvalue(), encoding)
     if problems:
         show_problems(problems, lang(), intro=t("admin_fix_and_retry"))
     else:
         st.info(t("admin_inv_roster_ok", n=len(roster), d=roster["department"].nunique()))
+        # the first rows as they will be used, before any link is created
+        st.caption(t("admin_preview_caption", shown=min(len(roster), PREVIEW_ROWS), n=len(roster)))
+        st.dataframe(roster_preview(roster, PREVIEW_ROWS, lang()), hide_index=True, width="stretch")
         default_url = (st.context.url or "").split("/admin_invitations")[0].rstrip("/") or "http://localhost:8501"
         base_url = st.text_input(t("admin_inv_base_url"), value=default_url, key="admin_invitations.base_url")
-        expires = st.number_input(
-            t("admin_inv_expires"), min_value=1, max_value=365, value=30, key="admin_invitations.days"
+        with_wave = st.checkbox(
+            t("admin_inv_expire_with_wave", closes=wave.closes_on), value=True, key="admin_invitations.with_wave"
         )
+        expires = None
+        if not with_wave:
+            expires = st.number_input(
+                t("admin_inv_expires"), min_value=1, max_value=365, value=30, key="admin_invitations.days"
+            )
         send = st.checkbox(t("mail_send_option"), key="admin_invitations.send")
         if st.button(t("admin_inv_generate"), type="primary", key="admin_invitations.generate"):
             with st.status(t("admin_inv_generating", n=len(roster))) as status:
                 progress = st.progress(0.1)
                 try:
                     links = invitations.create(
-                        db(), user["username"], wave_id, roster, base_url=base_url, expires_days=int(expires)
+                        db(),
+                        user["username"],
+                        wave_id,
+                        roster,
+                        base_url=base_url,
+                        expires_days=None if expires is None else int(expires),
                     )
                 except Refused as refused:
                     status.update(state="error")

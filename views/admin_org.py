@@ -8,9 +8,11 @@ from data.org_import import read_organisation
 from data.problems import Refused
 from services import organisation
 from ui.access import ADMIN_ROLES, require_role
+from ui.admin import ORG_PREVIEW, PREVIEW_ROWS, preview_frame
 from ui.frame import db, lang, t
 from ui.problems import show_problems
 from ui.results import departments
+from ui.widgets import encoding_select, template_download
 
 user = require_role(*ADMIN_ROLES)
 st.title(t("admin_org_title"))
@@ -52,18 +54,25 @@ with tab_import:
     st.caption(t("admin_org_import_help"))
     # A new key after each import empties the uploaders, so the same files are not imported twice.
     round_ = st.session_state.get("admin_org.round", 0)
+    left, right = st.columns(2)
+    with left:
+        template_download("departments", "admin_org.template_departments")
+    with right:
+        template_download("relationships", "admin_org.template_relationships")
     dep_file = st.file_uploader(
         t("admin_org_departments_file"), type=["csv", "txt", "tsv", "xlsx", "xls"], key=f"admin_org.dep_file_{round_}"
     )
     rel_file = st.file_uploader(
         t("admin_org_relationships_file"), type=["csv", "txt", "tsv", "xlsx", "xls"], key=f"admin_org.rel_file_{round_}"
     )
+    encoding = encoding_select("admin_org.encoding")
     if dep_file is not None or rel_file is not None:
         with st.status(t("admin_org_checking"), expanded=False) as status:
             changes = read_organisation(
                 db(),
                 dep_file.getvalue() if dep_file is not None else None,
                 rel_file.getvalue() if rel_file is not None else None,
+                encoding=encoding,
             )
             for file, encoding in changes.encodings.items():
                 st.write(t("admin_org_encoding", file=t(f"admin_org_file_{file}"), encoding=encoding))
@@ -72,6 +81,20 @@ with tab_import:
             _show_problems(changes.problems)
         else:
             st.info(t("admin_org_preview", **changes.counts))
+            # the first rows of each file as they will be stored, before anything is written
+            for file, frame in (("departments", changes.departments), ("relationships", changes.relationships)):
+                if not frame.empty:
+                    st.caption(
+                        t(f"admin_org_file_{file}")
+                        + " · "
+                        + t("admin_preview_caption", shown=min(len(frame), PREVIEW_ROWS), n=len(frame))
+                    )
+                    st.dataframe(
+                        preview_frame(frame, ORG_PREVIEW[file], PREVIEW_ROWS, lang()),
+                        hide_index=True,
+                        width="stretch",
+                        key=f"admin_org.preview_{file}",
+                    )
             if st.button(t("admin_org_import_button"), type="primary", key="admin_org.import"):
                 with st.status(t("admin_org_importing")) as status:
                     counts = organisation.import_files(db(), user["username"], changes)

@@ -27,6 +27,7 @@ from texts import describe
 from ui.access import EXPORT_ROLES, require_role
 from ui.frame import db, lang, t
 from ui.results import RESULTS_TTL, wave_report, waves, waves_with_responses
+from ui.widgets import encoding_select, template_download
 
 ALL_TYPES = "all"
 
@@ -156,11 +157,13 @@ def _import_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
     )
     # A new key after each import empties the uploader, so the same file is not offered twice.
     nonce = st.session_state.setdefault("exports.import_nonce", 0)
+    template_download("responses", "exports.import_template")
     upload = st.file_uploader(t("exports_import_file"), type=["csv"], key=f"exports.import_file.{nonce}")
+    encoding = encoding_select("exports.import_encoding")
     if upload is None:
         return
     bar = st.progress(0.0, text=t("exports_import_checking"))
-    checked = check_file(db(), wave_id, upload.getvalue(), progress=lambda f, _s: bar.progress(f))
+    checked = check_file(db(), wave_id, upload.getvalue(), progress=lambda f, _s: bar.progress(f), encoding=encoding)
     bar.empty()
     if len(checked.preview):
         st.dataframe(checked.preview, hide_index=True, key="exports.import_preview")

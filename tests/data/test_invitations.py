@@ -252,3 +252,52 @@ def test_a_bad_language_is_a_row_problem_and_nothing_is_written(demo_db, value, 
     with pytest.raises(Refused):
         create_invitations(demo_db, "2027-Q1", roster, base_url="http://x", expires_days=3)
     assert demo_db.connection().execute(count).fetchone()[0] == before
+
+
+def _wave_closing(db, wave_id, closes_on):
+    from data.waves import create_wave, get_wave
+
+    create_wave(
+        db,
+        wave_id,
+        name_en=wave_id,
+        name_zh=wave_id,
+        survey_version=get_wave(db, "2027-Q1").survey_version,
+        opens_on=dt.date(2026, 1, 1),
+        closes_on=closes_on,
+        status="draft",
+    )
+
+
+def test_links_expire_with_the_wave_at_the_end_of_its_closing_date_unless_days_are_set(demo_db, monkeypatch):
+    monkeypatch.setenv("ICSAT_TIMEZONE", "Asia/Shanghai")
+    _wave_closing(demo_db, "LATER", dt.date(2099, 3, 31))
+    roster, _ = parse_roster_for(demo_db, b"email,department\nann@example.com,SALES\n")
+    create_invitations(demo_db, "LATER", roster, base_url="http://x")
+    (expires,) = demo_db.connection().execute("SELECT expires_at FROM invitations WHERE wave_id = 'LATER'").fetchone()
+    # midnight after 2099-03-31 in Shanghai (UTC+8) is 16:00 UTC on the closing date
+    assert expires == dt.datetime(2099, 3, 31, 16, 0)
+    # a wave whose closing date has passed gets no links that would expire at once
+    _wave_closing(demo_db, "PAST", dt.date(2026, 1, 2))
+    with pytest.raises(Refused) as refused:
+        create_invitations(demo_db, "PAST", roster, base_url="http://x")
+    assert refused.value.code == "wave_ended"
+    assert "2026-01-02" in describe(refused.value.problems[0], "en")
+    assert "2026-01-02" in describe(refused.value.problems[0], "zh")
+
+
+def test_cli_invite_for_a_draft_wave_warns_and_links_expire_with_the_wave(demo_db_path, tmp_path, capsys):
+    db = Database(demo_db_path)
+    _wave_closing(db, "DRAFT", dt.date(2099, 1, 31))
+    db.close()
+    out = tmp_path / "links.csv"
+    code = cli.main(
+        ["invite", "--db", str(demo_db_path), "--wave", "DRAFT", "--roster", str(ROOT / "docs/examples/roster.csv"),
+         "--out", str(out), "--base-url", "http://localhost:8501"]
+    )  # fmt: skip
+    assert code == 0
+    assert "warning: wave DRAFT is a draft: the links work only once it is open" in capsys.readouterr().err
+    db = Database(demo_db_path)
+    expiries = db.connection().execute("SELECT DISTINCT expires_at FROM invitations WHERE wave_id = 'DRAFT'").fetchall()
+    db.close()
+    assert expiries == [(dt.datetime(2099, 2, 1, 0, 0),)]  # the end of the closing date, UTC by default

@@ -256,3 +256,18 @@ def test_a_wave_open_for_the_survey_is_refused(demo):
     assert _messages(check_file(demo, "LIVE", _csv(_rows(demo)))) == [
         "wave LIVE is open for the survey; import into a draft or closed wave"
     ]
+
+
+def test_a_windows_1252_comment_is_refused_as_mangled_then_read_with_its_encoding(demo):
+    frame = _rows(demo, change=["Försäljning needs earlier plans"] + [""] * 5)
+    raw = _csv(frame, "cp1252")
+    refused = check_file(demo, TARGET, raw)
+    assert [p.code for p in refused.problems] == ["mojibake"]
+    assert _messages(refused) == [
+        'row 2: “F鰎s鋖jning” looks mangled (read as GB18030); save the file as "CSV UTF-8",'
+        " or choose its encoding if the text is right"
+    ]
+    checked = import_file(demo, "t", TARGET, raw, encoding="cp1252")
+    assert checked.ok, _messages(checked)
+    stored = demo.connection().execute("SELECT text FROM comments WHERE text LIKE 'F%rs%'").fetchall()
+    assert stored == [("Försäljning needs earlier plans",)]

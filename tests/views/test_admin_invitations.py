@@ -47,8 +47,12 @@ def test_a_roster_becomes_a_links_file_and_only_hashes_are_stored(empty_db_path)
     at.button(key="admin_invitations.generate").click().run()
     assert not at.exception
     assert "3 links created" in at.success[0].value
-    download = at.get("download_button")
+    download = [b for b in at.get("download_button") if b.key == "admin_invitations.download"]
     assert len(download) == 1
+    # and the roster's template (docs/examples/roster.csv) is offered beside the uploader
+    assert [b.label for b in at.get("download_button") if b.key == "admin_invitations.template"] == [
+        "Download the template (roster.csv)"
+    ]
     # The rates now count the new invitations (nobody has answered yet): both departments need a reminder.
     assert "0 of 3 invited people have answered (0%)." in [m.value for m in at.markdown]
     assert "Sales" in at.warning[0].value and "IT" in at.warning[0].value
@@ -107,6 +111,34 @@ def test_a_roster_language_column_is_checked_row_by_row(empty_db_path):
     db = Database(empty_db_path)
     assert db.connection().execute("SELECT language FROM invitations").fetchall() == [("zh",)]
     db.close()
+
+
+def test_a_draft_wave_warns_the_roster_is_previewed_and_links_expire_with_the_wave(empty_db_path):
+    _organisation(empty_db_path, open_wave=False)
+    at = run_page(PAGE, empty_db_path, role="admin")
+    assert any("W1 is a draft" in w.value for w in at.warning)
+    at.file_uploader[0].upload("roster.csv", ROSTER.encode("utf-8"), "text/csv")
+    at.run()
+    preview = at.dataframe[0].value  # the first rows as they will be used, before any link exists
+    assert list(preview["Department"]) == ["SALES", "SALES", "IT"]
+    assert "李娜" in list(preview["Name"])
+    expiry = at.checkbox(key="admin_invitations.with_wave")
+    assert expiry.value is True and "2027-01-31" in expiry.label
+    db = Database(empty_db_path)
+    assert db.connection().execute("SELECT count(*) FROM invitations").fetchone()[0] == 0
+    db.close()
+    at.button(key="admin_invitations.generate").click().run()
+    assert not at.exception
+    db = Database(empty_db_path)
+    (expires,) = db.connection().execute("SELECT DISTINCT expires_at FROM invitations").fetchone()
+    db.close()
+    assert expires == dt.datetime(2027, 2, 1, 0, 0)  # the end of 2027-01-31 in UTC (the default time zone)
+
+
+def test_the_draft_warning_in_chinese(empty_db_path):
+    _organisation(empty_db_path, open_wave=False)
+    at = run_page(PAGE, empty_db_path, role="admin", lang="zh")
+    assert any("草稿" in w.value for w in at.warning)
 
 
 # Mail (issue 21): sending from the page, the outbox, the rule, the test message and reminders.

@@ -94,3 +94,35 @@ def test_deleting_a_department_row_is_refused(demo_db_path):
     db = Database(demo_db_path)
     assert len(list_departments(db)) == 13
     db.close()
+
+
+def test_a_windows_1252_file_is_refused_in_chinese_then_previewed_with_its_encoding_and_imported(empty_db_path):
+    from pathlib import Path
+
+    raw = (Path(__file__).resolve().parents[1] / "fixtures" / "encodings" / "western_cp1252.csv").read_bytes()
+    at = run_page(PAGE, empty_db_path, role="admin", lang="zh")
+    at.file_uploader[0].upload("departments.csv", raw, "text/csv")
+    at.run()
+    problem = _problems(at)[0]
+    assert "第 2 行" in problem and "F鰎s鋖jning" in problem and "CSV UTF-8" in problem
+    assert "admin_org.import" not in [b.key for b in at.button]
+    encoding = at.selectbox(key="admin_org.encoding")
+    assert encoding.options[0] == "自动识别"  # detect, the default
+    encoding.select_index(encoding.options.index("Windows-1252")).run()
+    assert not at.exception
+    # the rows as they will be stored
+    preview = next(d.value for d in at.dataframe if "英文名称" in d.value.columns and "编码" in d.value.columns)
+    assert list(preview["英文名称"]) == ["Försäljning Nord", "Personalabteilung Süd", "Jörg Müller Team"]
+    assert list(preview["上级部门"]) == ["", "", ""]  # no parent: an empty cell
+    assert _stored(empty_db_path)[:2] == (0, 0)  # nothing written before the person confirms
+    at.button(key="admin_org.import").click().run()
+    assert _stored(empty_db_path) == (3, 0, ["org_import"])
+    db = Database(empty_db_path)
+    assert "Försäljning Nord" in set(list_departments(db)["name_en"])
+    db.close()
+
+
+def test_the_templates_are_offered_for_download(empty_db_path):
+    at = run_page(PAGE, empty_db_path, role="admin")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Download the template (departments.csv)", "Download the template (relationships.csv)"]

@@ -73,3 +73,41 @@ def test_the_waves_page_in_chinese(demo_db_path):
     table = at.dataframe[0].value
     assert list(table.columns)[:3] == ["轮次", "名称", "状态"]
     assert set(table["状态"]) <= {"草稿", "进行中", "已关闭"}
+
+
+def test_a_quarter_id_suggests_the_quarter_and_a_wave_may_be_scheduled(empty_db_path):
+    at = run_page(PAGE, empty_db_path, role="admin")
+    assert "UTC" in " ".join(c.value for c in at.caption)  # the time zone the dates are read in
+    at.text_input(key="admin_waves.new_id").input("2027-Q2").run()
+    dates = {d.label: d.value for d in at.date_input}
+    assert (dates["Opens on"], dates["Closes on"]) == (dt.date(2027, 4, 1), dt.date(2027, 6, 30))
+    inputs = {t.label: t for t in at.text_input}
+    inputs["English name"].input("Spring 2027")
+    inputs["Chinese name"].input("2027年春季")
+    at.checkbox(key="admin_waves.new_scheduled").check()
+    at = next(b for b in at.button if b.label == "Create wave").click().run()
+    assert not at.exception
+    assert "opens by itself on 2027-04-01" in at.success[0].value
+    table = at.dataframe[0].value
+    assert list(table["On its dates"]) == [True]
+    db = Database(empty_db_path)
+    try:
+        from data.waves import scheduled_wave_ids
+
+        assert scheduled_wave_ids(db) == {"2027-Q2"}
+    finally:
+        db.close()
+
+    # the schedule is switched off again for the chosen wave, audited
+    at.checkbox(key="admin_waves.scheduled.2027-Q2").uncheck().run()
+    assert "only by hand" in at.success[0].value
+    assert list(at.dataframe[0].value["On its dates"]) == [False]
+    assert _wave(empty_db_path, "2027-Q2")[1] == ["wave_schedule", "wave_create"]
+
+
+def test_quarter_suggestions_in_chinese(empty_db_path):
+    at = run_page(PAGE, empty_db_path, role="admin", lang="zh")
+    at.text_input(key="admin_waves.new_id").input("2026-Q4").run()
+    dates = [d.value for d in at.date_input]
+    assert dates == [dt.date(2026, 10, 1), dt.date(2026, 12, 31)]
+    assert any("按日期自动" in c.label for c in at.checkbox)
