@@ -31,6 +31,26 @@ def flag_labels(flags: str | None) -> str:
     return " · ".join(t(f"dash_flag_{f}") for f in ordered)
 
 
+def flag_explained(flags: str | None) -> str:
+    """The raised flags with what each means, in the current language: "friction (rated well below
+    what both usually give and get) · declining (...)"."""
+    names = [f for f in str(flags or "").split(",") if f]
+    ordered = [f for f in FLAG_NAMES if f in names] + [f for f in names if f not in FLAG_NAMES]
+    return " · ".join(
+        t("dash_flag_explained", flag=t(f"dash_flag_{f}"), meaning=t(f"dash_flag_{f}_means")) for f in ordered
+    )
+
+
+# Severity is in points (analysis.hotspots): under 10 a minor problem, 10 to 20 a clear one, 20 or
+# more a serious one (docs/methodology.md, "Hotspots").
+SEVERITY_BANDS = ((20.0, "serious"), (10.0, "clear"), (0.0, "minor"))
+
+
+def severity_band(severity: float) -> str:
+    """ "serious", "clear" or "minor": where a hotspot's severity sits on the scale."""
+    return next(band for floor, band in SEVERITY_BANDS if severity >= floor or floor == 0.0)
+
+
 def is_significant(flag: bool | None) -> bool:
     """A `significant` flag (True, False, or None/<NA> where nothing was tested) as a plain yes/no."""
     return bool(pd.notna(flag) and flag)
@@ -77,6 +97,58 @@ def hotspot_table(report: WaveReport, lang: str) -> pd.DataFrame:
     ]
     hot["reason"] = hot["reason_zh"] if lang == "zh" else hot["reason_en"]
     return hot
+
+
+def hotspot_pairs(report: WaveReport, lang: str) -> pd.DataFrame:
+    """The shown hotspots once per pair of departments, most severe pair first, both directions side
+    by side: what leadership reads (a conflict between R&D and Quality is one problem, not two).
+
+    Columns: first, second (codes; first rates second in the pair's more severe flagged direction),
+    pair ("First ↔ Second" in `lang`), severity (the larger of the two directions'), and for each
+    direction, forward (first rates second) and backward (second rates first): {d}_label ("A → B"),
+    {d}_state ("shown", "hidden" or "no_data", from the suppressed cells), {d}_mean (NaN unless
+    shown), {d}_flags ("" when the direction raised no flag), {d}_severity (NaN likewise),
+    {d}_reason (the sentence in `lang`, "" likewise).
+    """
+    names = report.names(lang)
+    hot = hotspot_table(report, lang)
+    cells = report.cells.set_index(["rater_dept", "provider_dept"])
+    by_direction = {(row.rater_dept, row.provider_dept): row for row in hot.itertuples()}
+    rows, seen = [], set()
+    for row in hot.itertuples():  # most severe first, so the first direction met leads its pair
+        first, second = row.rater_dept, row.provider_dept
+        if frozenset((first, second)) in seen:
+            continue
+        seen.add(frozenset((first, second)))
+        out = {
+            "first": first,
+            "second": second,
+            "pair": translate("dash_pair_both", lang, a=names.get(first, first), b=names.get(second, second)),
+            "severity": float(row.severity),
+        }
+        for side, (a, b) in (("forward", (first, second)), ("backward", (second, first))):
+            if (a, b) not in cells.index:
+                state, mean = "no_data", np.nan
+            elif bool(cells.loc[(a, b), "suppressed"]):
+                state, mean = "hidden", np.nan
+            else:
+                state, mean = "shown", float(cells.loc[(a, b), "mean"])
+            flagged = by_direction.get((a, b))
+            out |= {
+                f"{side}_label": translate("dash_pair_arrow", lang, rater=names.get(a, a), provider=names.get(b, b)),
+                f"{side}_state": state,
+                f"{side}_mean": mean,
+                f"{side}_flags": str(flagged.flags) if flagged is not None else "",
+                f"{side}_severity": float(flagged.severity) if flagged is not None else np.nan,
+                f"{side}_reason": str(flagged.reason) if flagged is not None else "",
+            }
+        rows.append(out)
+    columns = ["first", "second", "pair", "severity"] + [
+        f"{side}_{c}"
+        for side in ("forward", "backward")
+        for c in ("label", "state", "mean", "flags", "severity", "reason")
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def pair_summary(report: WaveReport, rater_dept: str, provider_dept: str, lang: str) -> list[dict[str, str]]:

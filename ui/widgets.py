@@ -11,8 +11,9 @@ import streamlit as st
 from data.aggregates import RELATIONSHIP_TYPES
 from data.waves import Wave
 from ui.charts.trends import trend_lines
-from ui.frame import lang, t
+from ui.frame import lang, md_escape, t
 from ui.results import department_names, dimension_labels, wave_report, waves, waves_with_responses
+from ui.view_models import flag_explained, severity_band
 
 
 def show_trend(series: pd.DataFrame, key: str) -> None:
@@ -131,3 +132,32 @@ def how_to_read(key: str) -> None:
     with st.expander(t("how_to_read")):
         st.write(t(key))
         st.caption(t("methodology_link"))
+
+
+def hotspot_pair_list(pairs: pd.DataFrame, key: str) -> None:
+    """Hotspots once per pair (a `hotspot_pairs` frame), ranked, each with both directions side by
+    side (stacked on a phone): flags with their meaning and the whole reason, never cut short."""
+    st.caption(t("dash_severity_scale"))
+    for rank, row in enumerate(pairs.itertuples(), start=1):
+        with st.container(border=True, key=f"{key}-{rank}"):
+            band = t(f"dash_severity_{severity_band(row.severity)}")
+            severity = t("dash_severity_value", value=f"{row.severity:.0f}", band=band)
+            st.markdown(f"**{rank}. {md_escape(row.pair)}** · {severity}")
+            for column, side in zip(st.columns(2), ("forward", "backward"), strict=True):
+                with column:
+                    _direction(row._asdict(), side)
+
+
+def _direction(row: dict, side: str) -> None:
+    label, state = md_escape(row[f"{side}_label"]), row[f"{side}_state"]
+    if state == "shown":
+        st.markdown(f"**{label}** · {t('dash_mean')} {row[f'{side}_mean']:.0f}")
+    else:
+        st.markdown(f"**{label}**")
+        st.caption(t("dash_direction_hidden" if state == "hidden" else "dash_direction_no_data"))
+        return
+    if row[f"{side}_flags"]:
+        st.markdown(flag_explained(row[f"{side}_flags"]))  # our own words, no names
+        st.markdown(md_escape(row[f"{side}_reason"]))  # the reason names departments
+    else:
+        st.caption(t("dash_direction_no_flag"))

@@ -7,8 +7,8 @@ from analysis.participation import response_rate as participation_rate
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.frame import lang, md_escape, t
 from ui.results import department_names, overview_heatmap, wave_report
-from ui.view_models import flag_labels, hotspot_table, metric_delta, org_change, pair_summary, response_rate, signed
-from ui.widgets import how_to_read, wave_filters
+from ui.view_models import hotspot_pairs, hotspot_table, metric_delta, org_change, pair_summary, response_rate, signed
+from ui.widgets import hotspot_pair_list, how_to_read, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("overview_title"))
@@ -100,17 +100,11 @@ if pair and len(pair) == 2:
             st.session_state["hotspots.focus"] = [rater, provider]
             st.switch_page("views/hotspots.py")
 
-# ---- top hotspots
+# ---- top hotspots: once per pair, both directions side by side
 st.subheader(t("dash_top_hotspots"))
-if hotspots.empty:
+pairs = hotspot_pairs(report, lang())
+if pairs.empty:
     st.success(t("dash_no_hotspots"))
 else:
-    # A numbered list rather than a grid: the reason sentences are read in full, and the page needs
-    # no table component (one JavaScript bundle fewer before the heatmap appears; bench/pages.py).
-    lines = [
-        f"{rank}. **{md_escape(row.pair)}** · {md_escape(flag_labels(row.flags))}"
-        f" · {t('dash_severity')} {row.severity:.1f}  \n   {md_escape(row.reason)}"
-        for rank, row in enumerate(hotspots.head(5).itertuples(), start=1)
-    ]
-    st.markdown("\n".join(lines))
+    hotspot_pair_list(pairs.head(5), key="overview-hotspot")
 how_to_read("overview_how_to_read")
