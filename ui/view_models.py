@@ -24,13 +24,6 @@ from ui.results import dimension_labels, pair_comments, wave_report, waves
 FLAG_NAMES = ("mutual", "friction", "low", "asymmetric", "polarised", "declining")
 
 
-def flag_labels(flags: str | None) -> str:
-    """The raised flags ("friction,low") as words in the current language ("friction · low")."""
-    names = [f for f in str(flags or "").split(",") if f]
-    ordered = [f for f in FLAG_NAMES if f in names] + [f for f in names if f not in FLAG_NAMES]
-    return " · ".join(t(f"dash_flag_{f}") for f in ordered)
-
-
 def flag_explained(flags: str | None) -> str:
     """The raised flags with what each means, in the current language: "friction (rated well below
     what both usually give and get) · declining (...)"."""

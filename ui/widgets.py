@@ -128,10 +128,11 @@ def collecting_notice(wave: Wave) -> None:
 
 
 def how_to_read(key: str) -> None:
-    """The short "how to read this" of a page, with the pointer to docs/methodology.md."""
+    """The short "how to read this" of a page, with a way to the Methodology page (every definition)."""
     with st.expander(t("how_to_read")):
         st.write(t(key))
-        st.caption(t("methodology_link"))
+        if st.button(t("methodology_link"), key=f"{key}.methodology", icon=":material/menu_book:", type="tertiary"):
+            st.switch_page("views/methodology.py")
 
 
 def hotspot_pair_list(pairs: pd.DataFrame, key: str) -> None:
