@@ -10,6 +10,7 @@ import streamlit as st
 
 from data.aggregates import RELATIONSHIP_TYPES
 from data.waves import Wave
+from ui.charts.style import CHART_CONFIG
 from ui.charts.trends import trend_lines
 from ui.frame import lang, md_escape, t
 from ui.results import department_names, dimension_labels, wave_report, waves, waves_with_responses
@@ -22,7 +23,7 @@ def show_trend(series: pd.DataFrame, key: str) -> None:
         st.info(t("trends_one_wave"))
         return
     texts = {"mean": t("mean_satisfaction"), "wave": t("trends_wave_axis"), "significant": t("trends_significant")}
-    st.plotly_chart(trend_lines(series, texts=texts), width="stretch", key=key)
+    st.plotly_chart(trend_lines(series, texts=texts), width="stretch", config=CHART_CONFIG, key=key)
 
 
 @dataclass(frozen=True)

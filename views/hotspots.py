@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts.bars import pair_directions
+from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report, waves
 from ui.view_models import (
@@ -98,6 +99,7 @@ if dims[["forward", "backward"]].notna().any().any():
             },
         ),
         width="stretch",
+        config=CHART_CONFIG,
         key="hotspots.dimensions",
     )
 

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts.network import network_graph, network_layout
+from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, t
 from ui.results import departments, wave_report
 from ui.view_models import network_edges
@@ -45,7 +46,7 @@ figure = network_graph(
         "interaction": t("network_interaction"),
     },
 )
-st.plotly_chart(figure, width="stretch", key="network.graph", config={"displayModeBar": False})
+st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key="network.graph")
 
 st.subheader(t("network_standouts"))
 if not weak:

@@ -5,6 +5,7 @@ import streamlit as st
 
 from analysis.participation import response_rate as participation_rate
 from ui.access import DASHBOARD_ROLES, require_role
+from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import department_names, overview_heatmap, wave_report
 from ui.view_models import hotspot_pairs, hotspot_table, metric_delta, org_change, pair_summary, response_rate, signed
@@ -71,10 +72,10 @@ figure = overview_heatmap(filters.wave.wave_id, filters.relationship_type, filte
 event = st.plotly_chart(
     figure,
     width="stretch",
+    config=CHART_CONFIG,
     key="overview.heatmap",
     on_select="rerun",
     selection_mode="points",
-    config={"displayModeBar": False},
 )
 picked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("customdata")]
 if picked:
