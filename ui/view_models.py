@@ -302,19 +302,42 @@ def _bands(row: pd.Series) -> dict[str, float]:
     }
 
 
-def network_edges(report: WaveReport, centre: float) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The report's cells as graph edges, and per provider the number of weak incoming edges.
+def network_edges(report: WaveReport, centre: float, lang: str) -> pd.DataFrame:
+    """The directions the Network draws, the ones that need attention: shown cells whose 95% interval
+    lies below `centre` (the organisation's mean) or that raised a hotspot flag. Hidden cells are
+    never drawn. Lowest mean first.
 
-    Edges: rater_dept, provider_dept, mean, n, interaction (mean interaction frequency 1-4),
-    suppressed. An edge is weak when its 95% interval lies below `centre` (the organisation's mean).
+    Columns: rater_dept, provider_dept, mean, ci_low, ci_high, n, interaction (mean interaction
+    frequency 1-4), suppressed (always False), below (bool), flags ("" when none), pair ("A → B" in
+    `lang`), why (why it is drawn, in `lang`).
     """
-    cells = report.cells
-    edges = cells[["rater_dept", "provider_dept", "mean", "n", "frequency", "suppressed"]].rename(
+    names = report.names(lang)
+    cells = report.cells[~report.cells["suppressed"].astype(bool)]
+    hot = report.hotspots[~report.hotspots["suppressed"].astype(bool)]
+    flags = {(r, p): str(f) for r, p, f in zip(hot["rater_dept"], hot["provider_dept"], hot["flags"], strict=True)}
+    keys = list(zip(cells["rater_dept"], cells["provider_dept"], strict=True))
+    edges = cells[["rater_dept", "provider_dept", "mean", "ci_low", "ci_high", "n", "frequency", "suppressed"]].rename(
         columns={"frequency": "interaction"}
     )
-    shown = cells[~cells["suppressed"].astype(bool)]
-    weak = shown[shown["ci_high"] < centre].groupby("provider_dept").size()
-    return edges.reset_index(drop=True), {str(k): int(v) for k, v in weak.items()}
+    edges = edges.assign(below=(cells["ci_high"] < centre).to_numpy(), flags=[flags.get(k, "") for k in keys])
+    edges = edges[edges["below"] | (edges["flags"] != "")].sort_values(["mean", "rater_dept", "provider_dept"])
+    edges["pair"] = [
+        translate("dash_pair_arrow", lang, rater=names.get(r, r), provider=names.get(p, p))
+        for r, p in zip(edges["rater_dept"], edges["provider_dept"], strict=True)
+    ]
+    edges["why"] = [
+        translate("list_separator", lang).join(
+            ([translate("network_why_below", lang, mean=f"{centre:.0f}")] if below else [])
+            + [translate(f"dash_flag_{f}", lang) for f in FLAG_NAMES if f in str(found).split(",")]
+        )
+        for below, found in zip(edges["below"], edges["flags"], strict=True)
+    ]
+    return edges.reset_index(drop=True)
+
+
+def incoming_counts(edges: pd.DataFrame) -> dict[str, int]:
+    """Provider -> number of drawn arrows pointing at it (see `network_edges`)."""
+    return {str(k): int(v) for k, v in edges.groupby("provider_dept").size().items()}
 
 
 def signed(value: float, decimals: int = 0) -> str:

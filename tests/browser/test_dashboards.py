@@ -13,7 +13,7 @@ PAGES = [
     ("Hotspots", "冲突热点", "Both directions", "双向评价", "dash_hotspots"),
     ("Department report", "部门报告", "Each customer department's view", "各客户部门的评价", "dash_department"),
     ("Trends", "趋势", "Biggest changes since", "变化最大的组合", "dash_trends"),
-    ("Network", "协作网络", "Departments with weak incoming ratings", "入向评价偏低的部门", "dash_network"),
+    ("Network", "协作网络", "The arrows drawn", "图中的箭头", "dash_network"),
 ]
 
 
