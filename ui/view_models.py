@@ -144,6 +144,45 @@ def hotspot_pairs(report: WaveReport, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def pair_ranking(report: WaveReport, lang: str) -> pd.DataFrame:
+    """Every pair of departments with at least one shown direction, once, the pair with the lowest
+    shown mean first: the heatmap as a list (phones). Columns: first, second (codes; first rates
+    second in the lower direction), pair ("First ↔ Second"), lowest (the lower shown mean), and per
+    direction forward / backward: {d}_label, {d}_state ("shown", "hidden", "no_data"), {d}_mean."""
+    names = report.names(lang)
+    cells = report.cells
+    shown = cells[~cells["suppressed"].astype(bool)].sort_values(["mean", "rater_dept", "provider_dept"])
+    state = {
+        (r, p): ("hidden" if bool(h) else "shown", m)
+        for r, p, h, m in zip(
+            cells["rater_dept"], cells["provider_dept"], cells["suppressed"], cells["mean"], strict=True
+        )
+    }
+    rows, seen = [], set()
+    for first, second, lowest in zip(shown["rater_dept"], shown["provider_dept"], shown["mean"], strict=True):
+        if first == second or frozenset((first, second)) in seen:
+            continue
+        seen.add(frozenset((first, second)))
+        row = {
+            "first": first,
+            "second": second,
+            "pair": translate("dash_pair_both", lang, a=names.get(first, first), b=names.get(second, second)),
+            "lowest": float(lowest),
+        }
+        for side, (a, b) in (("forward", (first, second)), ("backward", (second, first))):
+            found, mean = state.get((a, b), ("no_data", np.nan))
+            row |= {
+                f"{side}_label": translate("dash_pair_arrow", lang, rater=names.get(a, a), provider=names.get(b, b)),
+                f"{side}_state": found,
+                f"{side}_mean": float(mean) if found == "shown" else np.nan,
+            }
+        rows.append(row)
+    columns = ["first", "second", "pair", "lowest"] + [
+        f"{side}_{c}" for side in ("forward", "backward") for c in ("label", "state", "mean")
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def pair_summary(report: WaveReport, rater_dept: str, provider_dept: str, lang: str) -> list[dict[str, str]]:
     """Both directions of a pair for a metric: label ("A → B"), value (mean or hidden / no data), help."""
     names = report.names(lang)

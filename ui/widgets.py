@@ -163,3 +163,38 @@ def _direction(row: dict, side: str) -> None:
         st.markdown(md_escape(row[f"{side}_reason"]))  # the reason names departments
     else:
         st.caption(t("dash_direction_no_flag"))
+
+
+PHONE_WIDTH = 640  # px: below this, a page shows its phone rendering (issue 20: 390 px phones)
+
+
+def wide_and_phone(key: str):
+    """Two containers, one drawn on screens at least PHONE_WIDTH wide and one below (Streamlit
+    cannot tell the width server-side, so both are sent and a CSS media query on their keyed
+    classes, .st-key-<key>-wide and .st-key-<key>-phone, shows one). Returns (wide, phone)."""
+    st.html(
+        "<style>"
+        f"@media (max-width: {PHONE_WIDTH - 0.02}px) {{ .st-key-{key}-wide {{ display: none !important; }} }}"
+        f"@media (min-width: {PHONE_WIDTH}px) {{ .st-key-{key}-phone {{ display: none !important; }} }}"
+        "</style>"
+    )
+    return st.container(key=f"{key}-wide"), st.container(key=f"{key}-phone")
+
+
+def pair_ranking_list(ranking: pd.DataFrame, limit: int = 15) -> None:
+    """The heatmap as a phone reads it: the pairs with the lowest shown direction first (a
+    `pair_ranking` frame), both directions on one line, hidden ones saying only "hidden"."""
+    st.caption(t("overview_phone_ranking", shown=min(limit, len(ranking)), total=len(ranking)))
+    lines = []
+    for rank, row in enumerate(ranking.head(limit).itertuples(), start=1):
+        sides = []
+        for side in ("forward", "backward"):
+            state = getattr(row, f"{side}_state")
+            value = (
+                f"{getattr(row, f'{side}_mean'):.0f}"
+                if state == "shown"
+                else t("hidden" if state == "hidden" else "no_data")
+            )
+            sides.append(f"{md_escape(getattr(row, f'{side}_label'))}: **{value}**")
+        lines.append(f"{rank}. **{md_escape(row.pair)}**  \n   " + " · ".join(sides))
+    st.markdown("\n".join(lines))

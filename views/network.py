@@ -8,7 +8,7 @@ from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import departments, wave_report
 from ui.view_models import incoming_counts, network_edges
-from ui.widgets import how_to_read, wave_filters
+from ui.widgets import how_to_read, wave_filters, wide_and_phone
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("network_title"))
@@ -59,7 +59,11 @@ figure = network_graph(
         "interaction": t("network_interaction"),
     },
 )
-st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key="network.graph")
+wide, phone = wide_and_phone("network-graph")
+with wide:
+    st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key="network.graph")
+with phone:  # a circle of 13 labelled departments does not fit 390 px: the table below is the graph
+    st.caption(t("network_phone"))
 
 st.subheader(t("network_table"))
 if edges.empty:

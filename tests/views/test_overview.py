@@ -187,3 +187,16 @@ def test_overview_filters_name_the_four_internal_customer_types_in_chinese(demo_
     rtype = at.selectbox(key="overview.rtype")
     assert rtype.label == "内部客户类型"
     assert {"全部关系", "等级客户", "功能客户", "流程客户", "跨部门流程客户"} == set(rtype.options)
+
+
+def test_overview_has_a_phone_rendering_ranking_each_pair_once(demo_db_path):
+    at = run_page("views/overview.py", demo_db_path)
+    # both renderings are sent; CSS on their keyed containers shows one (tests/browser checks which)
+    ranking = next(m.value for m in at.markdown if m.value.startswith("1. **") and " ↔ " in m.value)
+    items = [line for line in ranking.split("\n") if re.match(r"\d+\. \*\*", line)]
+    assert len(items) == 15
+    pairs = [frozenset(line.split("**")[1].split(" ↔ ")) for line in items]
+    assert len(set(pairs)) == 15  # each pair once
+    lowest = [float(x) for x in re.findall(r"\*\*(\d+)\*\*", ranking)]
+    assert lowest and min(lowest) < 40  # the planted conflicts come first (means 33-38)
+    assert any("pairs with the lowest rating" in c.value for c in at.caption)
