@@ -366,7 +366,7 @@ def network_edges(report: WaveReport, centre: float, lang: str) -> pd.DataFrame:
     ]
     edges["why"] = [
         translate("list_separator", lang).join(
-            ([translate("network_why_below", lang, mean=f"{centre:.0f}")] if below else [])
+            ([translate("network_why_below", lang)] if below else [])
             + [translate(f"dash_flag_{f}", lang) for f in FLAG_NAMES if f in str(found).split(",")]
         )
         for below, found in zip(edges["below"], edges["flags"], strict=True)

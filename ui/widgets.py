@@ -196,5 +196,5 @@ def pair_ranking_list(ranking: pd.DataFrame, limit: int = 15) -> None:
                 else t("hidden" if state == "hidden" else "no_data")
             )
             sides.append(f"{md_escape(getattr(row, f'{side}_label'))}: **{value}**")
-        lines.append(f"{rank}. **{md_escape(row.pair)}**  \n   " + " · ".join(sides))
+        lines.append(f"{rank}. **{md_escape(row.pair)}**  \n   " + "  \n   ".join(sides))  # a line per direction
     st.markdown("\n".join(lines))

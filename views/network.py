@@ -75,15 +75,16 @@ else:
         ],
         hide_index=True,
         width="stretch",
+        height=38 + 35 * len(edges),  # every arrow on screen, no scrolling inside the table
         column_config={
-            "pair": st.column_config.TextColumn(t("dash_pair")),
-            "mean": st.column_config.NumberColumn(t("mean_satisfaction"), format="%.0f"),
-            "interval": st.column_config.TextColumn(t("network_interval")),
-            "n": st.column_config.NumberColumn(t("dash_n_responses"), format="%d"),
+            "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
+            "mean": st.column_config.NumberColumn(t("mean_satisfaction"), format="%.0f", width="small"),
+            "interval": st.column_config.TextColumn(t("network_interval"), width="small"),
+            "n": st.column_config.NumberColumn(t("dash_n_responses"), format="%d", width="small"),
             "interaction": st.column_config.NumberColumn(
-                t("network_interaction_short"), format="%.1f", help=t("network_interaction")
+                t("network_interaction_short"), format="%.1f", help=t("network_interaction"), width="small"
             ),
-            "why": st.column_config.TextColumn(t("network_why")),
+            "why": st.column_config.TextColumn(t("network_why"), width="large"),
         },
     )
 how_to_read("network_how_to_read")
