@@ -4,8 +4,8 @@ counterpart of docs/methodology.md, written for leaders rather than analysts).""
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.frame import t
-from ui.results import waves
+from ui.frame import lang, t
+from ui.results import dimension_labels, waves
 from ui.view_models import FLAG_NAMES
 
 require_role(*DASHBOARD_ROLES)
@@ -17,15 +17,20 @@ closed = [w for w in waves() if w.status == "closed"]
 k = str(closed[-1].k_min) if closed else t("method_anonymity_default")
 k_comments = str(closed[-1].k_comments) if closed else t("method_anonymity_default_comments")
 
+# the dimensions of the survey that wave used (the questionnaire can change between waves)
+labels = dimension_labels(closed[-1].wave_id) if closed else {}
+dims = t("list_separator").join(label[lang()] for label in labels.values())
 for section in ("scores", "inps", "dimensions", "intervals"):
     st.subheader(t(f"method_{section}_title"))
-    st.markdown(t(f"method_{section}_body"))
+    st.markdown(t(f"method_{section}_body", dims=dims) if section == "dimensions" else t(f"method_{section}_body"))
 st.subheader(t("method_anonymity_title"))
 st.markdown(t("method_anonymity_body", k=k, k_comments=k_comments))
 st.subheader(t("method_flags_title"))
 st.markdown(t("method_flags_intro"))
 ordered = [f for f in FLAG_NAMES if f != "low"] + ["low"]  # low is a level, not a conflict: last
-st.markdown("\n".join(f"- **{t(f'dash_flag_{flag}')}**: {t(f'method_flag_{flag}')}" for flag in ordered))
+st.markdown(
+    "\n".join(t("method_flag_line", flag=t(f"dash_flag_{flag}"), meaning=t(f"method_flag_{flag}")) for flag in ordered)
+)
 for section in ("severity", "no_flag", "trends"):
     st.subheader(t(f"method_{section}_title"))
     st.markdown(t(f"method_{section}_body"))
