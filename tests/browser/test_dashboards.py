@@ -53,6 +53,7 @@ def _open(pg, menu_title: str, expected: str) -> None:
     pg.get_by_text(expected).first.wait_for(timeout=60000)
     wait_for_app(pg)
     pg.wait_for_selector(".js-plotly-plot", timeout=60000)
+    pg.locator('[data-testid="stExpander"]').last.wait_for(timeout=60000)  # "How to read this" closes every page
     pg.wait_for_timeout(800)  # let Plotly finish laying out before the screenshot
     assert "Traceback" not in pg.content()
     assert pg.evaluate(OVERLAPS) == [], menu_title  # a label over another label or a marker is a bug
