@@ -174,6 +174,7 @@ def _overview_heatmap(
         report.names(lang),
         centre=centre,
         marked=significant_cells(report.cells, centre),
+        parents={c: (p if pd.notna(p) else None) for c, p in zip(frame["code"], frame["parent_code"], strict=True)},
         texts={
             "hidden": translate("hidden", lang),
             "no_data": translate("no_data", lang),

@@ -24,11 +24,24 @@ from ui.results import dimension_labels, pair_comments, wave_report, waves
 FLAG_NAMES = ("mutual", "friction", "low", "asymmetric", "polarised", "declining")
 
 
-def flag_labels(flags: str | None) -> str:
-    """The raised flags ("friction,low") as words in the current language ("friction · low")."""
+def flag_explained(flags: str | None) -> str:
+    """The raised flags with what each means, in the current language: "friction (rated well below
+    what both usually give and get) · declining (...)"."""
     names = [f for f in str(flags or "").split(",") if f]
     ordered = [f for f in FLAG_NAMES if f in names] + [f for f in names if f not in FLAG_NAMES]
-    return " · ".join(t(f"dash_flag_{f}") for f in ordered)
+    return " · ".join(
+        t("dash_flag_explained", flag=t(f"dash_flag_{f}"), meaning=t(f"dash_flag_{f}_means")) for f in ordered
+    )
+
+
+# Severity is in points (analysis.hotspots): under 10 a minor problem, 10 to 20 a clear one, 20 or
+# more a serious one (docs/methodology.md, "Hotspots").
+SEVERITY_BANDS = ((20.0, "serious"), (10.0, "clear"), (0.0, "minor"))
+
+
+def severity_band(severity: float) -> str:
+    """ "serious", "clear" or "minor": where a hotspot's severity sits on the scale."""
+    return next(band for floor, band in SEVERITY_BANDS if severity >= floor or floor == 0.0)
 
 
 def is_significant(flag: bool | None) -> bool:
@@ -77,6 +90,97 @@ def hotspot_table(report: WaveReport, lang: str) -> pd.DataFrame:
     ]
     hot["reason"] = hot["reason_zh"] if lang == "zh" else hot["reason_en"]
     return hot
+
+
+def hotspot_pairs(report: WaveReport, lang: str) -> pd.DataFrame:
+    """The shown hotspots once per pair of departments, most severe pair first, both directions side
+    by side: what leadership reads (a conflict between R&D and Quality is one problem, not two).
+
+    Columns: first, second (codes; first rates second in the pair's more severe flagged direction),
+    pair ("First ↔ Second" in `lang`), severity (the larger of the two directions'), and for each
+    direction, forward (first rates second) and backward (second rates first): {d}_label ("A → B"),
+    {d}_state ("shown", "hidden" or "no_data", from the suppressed cells), {d}_mean (NaN unless
+    shown), {d}_flags ("" when the direction raised no flag), {d}_severity (NaN likewise),
+    {d}_reason (the sentence in `lang`, "" likewise).
+    """
+    names = report.names(lang)
+    hot = hotspot_table(report, lang)
+    cells = report.cells.set_index(["rater_dept", "provider_dept"])
+    by_direction = {(row.rater_dept, row.provider_dept): row for row in hot.itertuples()}
+    rows, seen = [], set()
+    for row in hot.itertuples():  # most severe first, so the first direction met leads its pair
+        first, second = row.rater_dept, row.provider_dept
+        if frozenset((first, second)) in seen:
+            continue
+        seen.add(frozenset((first, second)))
+        out = {
+            "first": first,
+            "second": second,
+            "pair": translate("dash_pair_both", lang, a=names.get(first, first), b=names.get(second, second)),
+            "severity": float(row.severity),
+        }
+        for side, (a, b) in (("forward", (first, second)), ("backward", (second, first))):
+            if (a, b) not in cells.index:
+                state, mean = "no_data", np.nan
+            elif bool(cells.loc[(a, b), "suppressed"]):
+                state, mean = "hidden", np.nan
+            else:
+                state, mean = "shown", float(cells.loc[(a, b), "mean"])
+            flagged = by_direction.get((a, b))
+            out |= {
+                f"{side}_label": translate("dash_pair_arrow", lang, rater=names.get(a, a), provider=names.get(b, b)),
+                f"{side}_state": state,
+                f"{side}_mean": mean,
+                f"{side}_flags": str(flagged.flags) if flagged is not None else "",
+                f"{side}_severity": float(flagged.severity) if flagged is not None else np.nan,
+                f"{side}_reason": str(flagged.reason) if flagged is not None else "",
+            }
+        rows.append(out)
+    columns = ["first", "second", "pair", "severity"] + [
+        f"{side}_{c}"
+        for side in ("forward", "backward")
+        for c in ("label", "state", "mean", "flags", "severity", "reason")
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def pair_ranking(report: WaveReport, lang: str) -> pd.DataFrame:
+    """Every pair of departments with at least one shown direction, once, the pair with the lowest
+    shown mean first: the heatmap as a list (phones). Columns: first, second (codes; first rates
+    second in the lower direction), pair ("First ↔ Second"), lowest (the lower shown mean), and per
+    direction forward / backward: {d}_label, {d}_state ("shown", "hidden", "no_data"), {d}_mean."""
+    names = report.names(lang)
+    cells = report.cells
+    shown = cells[~cells["suppressed"].astype(bool)].sort_values(["mean", "rater_dept", "provider_dept"])
+    state = {
+        (r, p): ("hidden" if bool(h) else "shown", m)
+        for r, p, h, m in zip(
+            cells["rater_dept"], cells["provider_dept"], cells["suppressed"], cells["mean"], strict=True
+        )
+    }
+    rows, seen = [], set()
+    for first, second, lowest in zip(shown["rater_dept"], shown["provider_dept"], shown["mean"], strict=True):
+        if first == second or frozenset((first, second)) in seen:
+            continue
+        seen.add(frozenset((first, second)))
+        row = {
+            "first": first,
+            "second": second,
+            "pair": translate("dash_pair_both", lang, a=names.get(first, first), b=names.get(second, second)),
+            "lowest": float(lowest),
+        }
+        for side, (a, b) in (("forward", (first, second)), ("backward", (second, first))):
+            found, mean = state.get((a, b), ("no_data", np.nan))
+            row |= {
+                f"{side}_label": translate("dash_pair_arrow", lang, rater=names.get(a, a), provider=names.get(b, b)),
+                f"{side}_state": found,
+                f"{side}_mean": float(mean) if found == "shown" else np.nan,
+            }
+        rows.append(row)
+    columns = ["first", "second", "pair", "lowest"] + [
+        f"{side}_{c}" for side in ("forward", "backward") for c in ("label", "state", "mean")
+    ]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def pair_summary(report: WaveReport, rater_dept: str, provider_dept: str, lang: str) -> list[dict[str, str]]:
@@ -237,19 +341,42 @@ def _bands(row: pd.Series) -> dict[str, float]:
     }
 
 
-def network_edges(report: WaveReport, centre: float) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The report's cells as graph edges, and per provider the number of weak incoming edges.
+def network_edges(report: WaveReport, centre: float, lang: str) -> pd.DataFrame:
+    """The directions the Network draws, the ones that need attention: shown cells whose 95% interval
+    lies below `centre` (the organisation's mean) or that raised a hotspot flag. Hidden cells are
+    never drawn. Lowest mean first.
 
-    Edges: rater_dept, provider_dept, mean, n, interaction (mean interaction frequency 1-4),
-    suppressed. An edge is weak when its 95% interval lies below `centre` (the organisation's mean).
+    Columns: rater_dept, provider_dept, mean, ci_low, ci_high, n, interaction (mean interaction
+    frequency 1-4), suppressed (always False), below (bool), flags ("" when none), pair ("A → B" in
+    `lang`), why (why it is drawn, in `lang`).
     """
-    cells = report.cells
-    edges = cells[["rater_dept", "provider_dept", "mean", "n", "frequency", "suppressed"]].rename(
+    names = report.names(lang)
+    cells = report.cells[~report.cells["suppressed"].astype(bool)]
+    hot = report.hotspots[~report.hotspots["suppressed"].astype(bool)]
+    flags = {(r, p): str(f) for r, p, f in zip(hot["rater_dept"], hot["provider_dept"], hot["flags"], strict=True)}
+    keys = list(zip(cells["rater_dept"], cells["provider_dept"], strict=True))
+    edges = cells[["rater_dept", "provider_dept", "mean", "ci_low", "ci_high", "n", "frequency", "suppressed"]].rename(
         columns={"frequency": "interaction"}
     )
-    shown = cells[~cells["suppressed"].astype(bool)]
-    weak = shown[shown["ci_high"] < centre].groupby("provider_dept").size()
-    return edges.reset_index(drop=True), {str(k): int(v) for k, v in weak.items()}
+    edges = edges.assign(below=(cells["ci_high"] < centre).to_numpy(), flags=[flags.get(k, "") for k in keys])
+    edges = edges[edges["below"] | (edges["flags"] != "")].sort_values(["mean", "rater_dept", "provider_dept"])
+    edges["pair"] = [
+        translate("dash_pair_arrow", lang, rater=names.get(r, r), provider=names.get(p, p))
+        for r, p in zip(edges["rater_dept"], edges["provider_dept"], strict=True)
+    ]
+    edges["why"] = [
+        translate("list_separator", lang).join(
+            ([translate("network_why_below", lang)] if below else [])
+            + [translate(f"dash_flag_{f}", lang) for f in FLAG_NAMES if f in str(found).split(",")]
+        )
+        for below, found in zip(edges["below"], edges["flags"], strict=True)
+    ]
+    return edges.reset_index(drop=True)
+
+
+def incoming_counts(edges: pd.DataFrame) -> dict[str, int]:
+    """Provider -> number of drawn arrows pointing at it (see `network_edges`)."""
+    return {str(k): int(v) for k, v in edges.groupby("provider_dept").size().items()}
 
 
 def signed(value: float, decimals: int = 0) -> str:

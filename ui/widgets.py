@@ -12,9 +12,11 @@ import streamlit as st
 from data.aggregates import RELATIONSHIP_TYPES
 from data.uploads import ENCODINGS, TEMPLATES, template_bytes
 from data.waves import Wave
+from ui.charts.style import CHART_CONFIG
 from ui.charts.trends import trend_lines
-from ui.frame import lang, t
+from ui.frame import lang, md_escape, t
 from ui.results import department_names, dimension_labels, wave_report, waves, waves_with_responses
+from ui.view_models import flag_explained, severity_band
 
 
 def show_trend(series: pd.DataFrame, key: str) -> None:
@@ -23,7 +25,7 @@ def show_trend(series: pd.DataFrame, key: str) -> None:
         st.info(t("trends_one_wave"))
         return
     texts = {"mean": t("mean_satisfaction"), "wave": t("trends_wave_axis"), "significant": t("trends_significant")}
-    st.plotly_chart(trend_lines(series, texts=texts), width="stretch", key=key)
+    st.plotly_chart(trend_lines(series, texts=texts), width="stretch", config=CHART_CONFIG, key=key)
 
 
 @dataclass(frozen=True)
@@ -129,10 +131,11 @@ def collecting_notice(wave: Wave) -> None:
 
 
 def how_to_read(key: str) -> None:
-    """The short "how to read this" of a page, with the pointer to docs/methodology.md."""
+    """The short "how to read this" of a page, with a way to the Methodology page (every definition)."""
     with st.expander(t("how_to_read")):
         st.write(t(key))
-        st.caption(t("methodology_link"))
+        if st.button(t("methodology_link"), key=f"{key}.methodology", icon=":material/menu_book:", type="tertiary"):
+            st.switch_page("views/methodology.py")
 
 
 def encoding_select(key: str) -> str | None:
@@ -162,3 +165,67 @@ def template_download(kind: str, key: str) -> None:
         icon=":material/download:",
         key=key,
     )
+
+
+def hotspot_pair_list(pairs: pd.DataFrame, key: str) -> None:
+    """Hotspots once per pair (a `hotspot_pairs` frame), ranked, each with both directions side by
+    side (stacked on a phone): flags with their meaning and the whole reason, never cut short."""
+    st.caption(t("dash_severity_scale"))
+    for rank, row in enumerate(pairs.itertuples(), start=1):
+        with st.container(border=True, key=f"{key}-{rank}"):
+            band = t(f"dash_severity_{severity_band(row.severity)}")
+            severity = t("dash_severity_value", value=f"{row.severity:.0f}", band=band)
+            st.markdown(f"**{rank}. {md_escape(row.pair)}** · {severity}")
+            for column, side in zip(st.columns(2), ("forward", "backward"), strict=True):
+                with column:
+                    _direction(row._asdict(), side)
+
+
+def _direction(row: dict, side: str) -> None:
+    label, state = md_escape(row[f"{side}_label"]), row[f"{side}_state"]
+    if state == "shown":
+        st.markdown(f"**{label}** · {t('dash_mean')} {row[f'{side}_mean']:.0f}")
+    else:
+        st.markdown(f"**{label}**")
+        st.caption(t("dash_direction_hidden" if state == "hidden" else "dash_direction_no_data"))
+        return
+    if row[f"{side}_flags"]:
+        st.markdown(flag_explained(row[f"{side}_flags"]))  # our own words, no names
+        st.markdown(md_escape(row[f"{side}_reason"]))  # the reason names departments
+    else:
+        st.caption(t("dash_direction_no_flag"))
+
+
+PHONE_WIDTH = 640  # px: below this, a page shows its phone rendering (issue 20: 390 px phones)
+
+
+def wide_and_phone(key: str):
+    """Two containers, one drawn on screens at least PHONE_WIDTH wide and one below (Streamlit
+    cannot tell the width server-side, so both are sent and a CSS media query on their keyed
+    classes, .st-key-<key>-wide and .st-key-<key>-phone, shows one). Returns (wide, phone)."""
+    st.html(
+        "<style>"
+        f"@media (max-width: {PHONE_WIDTH - 0.02}px) {{ .st-key-{key}-wide {{ display: none !important; }} }}"
+        f"@media (min-width: {PHONE_WIDTH}px) {{ .st-key-{key}-phone {{ display: none !important; }} }}"
+        "</style>"
+    )
+    return st.container(key=f"{key}-wide"), st.container(key=f"{key}-phone")
+
+
+def pair_ranking_list(ranking: pd.DataFrame, limit: int = 15) -> None:
+    """The heatmap as a phone reads it: the pairs with the lowest shown direction first (a
+    `pair_ranking` frame), both directions on one line, hidden ones saying only "hidden"."""
+    st.caption(t("overview_phone_ranking", shown=min(limit, len(ranking)), total=len(ranking)))
+    lines = []
+    for rank, row in enumerate(ranking.head(limit).itertuples(), start=1):
+        sides = []
+        for side in ("forward", "backward"):
+            state = getattr(row, f"{side}_state")
+            value = (
+                f"{getattr(row, f'{side}_mean'):.0f}"
+                if state == "shown"
+                else t("hidden" if state == "hidden" else "no_data")
+            )
+            sides.append(f"{md_escape(getattr(row, f'{side}_label'))}: **{value}**")
+        lines.append(f"{rank}. **{md_escape(row.pair)}**  \n   " + "  \n   ".join(sides))  # a line per direction
+    st.markdown("\n".join(lines))

@@ -6,6 +6,7 @@ from analysis.drivers import MIN_DRIVER_N
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts.bars import customer_view_bars, dimension_bars, loyalty_bar, perception_gap
 from ui.charts.drivers import importance_performance
+from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report
 from ui.view_models import comment_groups, department_view, is_significant, metric_delta, signed, trend_series
@@ -64,6 +65,7 @@ with left:
             },
         ),
         width="stretch",
+        config=CHART_CONFIG,
         key="department.loyalty",
     )
     st.subheader(t("dept_dimensions"))
@@ -73,6 +75,7 @@ with left:
             texts={"provider": names.get(provider, provider), "org": t("dept_organisation"), "score": t("dept_score")},
         ),
         width="stretch",
+        config=CHART_CONFIG,
         key="department.dimensions",
     )
 with right:
@@ -85,6 +88,7 @@ with right:
             texts={"hidden": t("hidden"), "mean": t("mean_satisfaction"), "org": t("dept_organisation")},
         ),
         width="stretch",
+        config=CHART_CONFIG,
         key="department.customers",
     )
 
@@ -110,6 +114,7 @@ else:
             },
         ),
         width="stretch",
+        config=CHART_CONFIG,
         key="department.priorities",
     )
 
@@ -126,6 +131,7 @@ else:
             texts={"self": t("dept_gap_self"), "customers": t("dept_gap_customers"), "score": t("dept_score")},
         ),
         width="stretch",
+        config=CHART_CONFIG,
         key="department.gap",
     )
 

@@ -4,10 +4,19 @@ import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts.bars import pair_directions
+from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report, waves
-from ui.view_models import comment_groups, flag_labels, hotspot_table, pair_dimensions, pair_summary, trend_series
-from ui.widgets import how_to_read, show_trend, wave_filters
+from ui.view_models import (
+    comment_groups,
+    flag_explained,
+    hotspot_pairs,
+    hotspot_table,
+    pair_dimensions,
+    pair_summary,
+    trend_series,
+)
+from ui.widgets import hotspot_pair_list, how_to_read, show_trend, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("hotspots_title"))
@@ -25,31 +34,21 @@ if report.cells["suppressed"].all():
     st.info(t("empty_all_hidden"))
     st.stop()
 
-hot = hotspot_table(report, lang())
-if hot.empty:
+pairs = hotspot_pairs(report, lang())
+if pairs.empty:
     st.success(t("dash_no_hotspots"))
 else:
-    st.dataframe(
-        hot.assign(rank=range(1, len(hot) + 1), flags=hot["flags"].map(flag_labels))[
-            ["rank", "pair", "flags", "severity", "reason"]
-        ],
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "rank": st.column_config.NumberColumn(t("dash_rank"), width="small"),
-            "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
-            "flags": st.column_config.TextColumn(t("dash_flags"), width="medium"),
-            "severity": st.column_config.NumberColumn(t("dash_severity"), format="%.1f", width="small"),
-            "reason": st.column_config.TextColumn(t("dash_reason"), width="large"),
-        },
-    )
+    hotspot_pair_list(pairs, key="hotspots-pair")
 
 # ---- one pair in depth: the hotspots, plus the pair opened from the Overview heatmap
-options = [f"{r}|{p}" for r, p in zip(hot["rater_dept"], hot["provider_dept"], strict=True)]
+options = [f"{a}|{b}" for a, b in zip(pairs["first"], pairs["second"], strict=True)]
 focus = st.session_state.pop("hotspots.focus", None)
 if focus and len(focus) == 2:
     key = f"{focus[0]}|{focus[1]}"
-    if key not in options:
+    mirror = f"{focus[1]}|{focus[0]}"
+    if mirror in options:  # the pair is listed: open it in the direction that was clicked
+        options[options.index(mirror)] = key
+    elif key not in options:
         options.insert(0, key)
     st.session_state["hotspots.pick"] = key
 elif st.session_state.get("hotspots.pick") not in options:
@@ -64,11 +63,17 @@ def _pair_label(option: str) -> str:
     return t("dash_pair_arrow", rater=names.get(rater, rater), provider=names.get(provider, provider))
 
 
-choice = st.selectbox(t("hotspots_pick"), options=options, format_func=_pair_label, key="hotspots.pick")
+def _both_label(option: str) -> str:
+    a, b = option.split("|")
+    return t("dash_pair_both", a=names.get(a, a), b=names.get(b, b))
+
+
+choice = st.selectbox(t("hotspots_pick"), options=options, format_func=_both_label, key="hotspots.pick")
 rater, provider = choice.split("|")
 
 st.subheader(t("hotspots_both_directions"))
 directions = [(rater, provider), (provider, rater)]
+hot = hotspot_table(report, lang())
 for column, summary, (a, b) in zip(
     st.columns(2), pair_summary(report, rater, provider, lang()), directions, strict=True
 ):
@@ -78,7 +83,7 @@ for column, summary, (a, b) in zip(
             st.caption(summary["help"])  # why there is no figure: no responses, or hidden
         row = hot[(hot["rater_dept"] == a) & (hot["provider_dept"] == b)]
         if len(row):
-            st.markdown(f"**{flag_labels(row['flags'].iloc[0])}**")
+            st.markdown(flag_explained(row["flags"].iloc[0]))
             st.markdown(md_escape(row["reason"].iloc[0]))  # the reason names departments
 
 dims = pair_dimensions(report, rater, provider, lang())
@@ -94,6 +99,7 @@ if dims[["forward", "backward"]].notna().any().any():
             },
         ),
         width="stretch",
+        config=CHART_CONFIG,
         key="hotspots.dimensions",
     )
 

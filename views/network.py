@@ -3,11 +3,12 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts.network import network_graph, network_layout
-from ui.frame import lang, t
+from ui.charts.network import RING_FROM, network_graph, network_layout
+from ui.charts.style import CHART_CONFIG
+from ui.frame import lang, md_escape, t
 from ui.results import departments, wave_report
-from ui.view_models import network_edges
-from ui.widgets import how_to_read, wave_filters
+from ui.view_models import incoming_counts, network_edges
+from ui.widgets import how_to_read, wave_filters, wide_and_phone
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("network_title"))
@@ -27,16 +28,29 @@ if report.cells["suppressed"].all():
 
 org = report.org.iloc[0]
 centre = float(org["mean"]) if not org["suppressed"] else float(report.cells["mean"].mean())
-edges, weak = network_edges(report, centre)
+edges = network_edges(report, centre, lang())
+incoming = incoming_counts(edges)
+ringed = sorted((c for c, count in incoming.items() if count >= RING_FROM), key=lambda c: names.get(c, c))
+st.caption(t("network_drawn", drawn=len(edges), rated=len(report.cells), mean=f"{centre:.0f}"))
+if ringed:
+    st.caption(
+        t(
+            "network_ringed",
+            names=t("list_separator").join(md_escape(names.get(c, c)) for c in ringed),
+            count=RING_FROM,
+        )
+    )
 involved = set(edges["rater_dept"]) | set(edges["provider_dept"])
 units = departments()
 units = units[units["active"] | units["code"].isin(involved)]
+providers = report.providers[~report.providers["suppressed"].astype(bool)]
 figure = network_graph(
     edges,
     network_layout(units),
     names,
     centre=centre,
-    weak_incoming=weak,
+    weak_incoming=incoming,
+    node_means=providers.set_index("provider_dept")["mean"],
     texts={
         "mean": t("mean_satisfaction"),
         "hidden": t("hidden"),
@@ -45,18 +59,32 @@ figure = network_graph(
         "interaction": t("network_interaction"),
     },
 )
-st.plotly_chart(figure, width="stretch", key="network.graph", config={"displayModeBar": False})
+wide, phone = wide_and_phone("network-graph")
+with wide:
+    st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key="network.graph")
+with phone:  # a circle of 13 labelled departments does not fit 390 px: the table below is the graph
+    st.caption(t("network_phone"))
 
-st.subheader(t("network_standouts"))
-if not weak:
-    st.success(t("network_no_standouts"))
+st.subheader(t("network_table"))
+if edges.empty:
+    st.success(t("network_nothing_drawn"))
 else:
-    ranked = sorted(weak.items(), key=lambda item: (-item[1], names.get(item[0], item[0])))
     st.dataframe(
-        {
-            t("dept_pick"): [names.get(code, code) for code, _ in ranked],
-            t("network_weak_count"): [count for _, count in ranked],
-        },
+        edges.assign(interval=[f"{lo:.0f}-{hi:.0f}" for lo, hi in zip(edges["ci_low"], edges["ci_high"], strict=True)])[
+            ["pair", "mean", "interval", "n", "interaction", "why"]
+        ],
         hide_index=True,
+        width="stretch",
+        height=38 + 35 * len(edges),  # every arrow on screen, no scrolling inside the table
+        column_config={
+            "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
+            "mean": st.column_config.NumberColumn(t("mean_satisfaction"), format="%.0f", width="small"),
+            "interval": st.column_config.TextColumn(t("network_interval"), width="small"),
+            "n": st.column_config.NumberColumn(t("dash_n_responses"), format="%d", width="small"),
+            "interaction": st.column_config.NumberColumn(
+                t("network_interaction_short"), format="%.1f", help=t("network_interaction"), width="small"
+            ),
+            "why": st.column_config.TextColumn(t("network_why"), width="large"),
+        },
     )
 how_to_read("network_how_to_read")

@@ -5,10 +5,20 @@ import streamlit as st
 
 from analysis.participation import response_rate as participation_rate
 from ui.access import DASHBOARD_ROLES, require_role
+from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import department_names, overview_heatmap, wave_report
-from ui.view_models import flag_labels, hotspot_table, metric_delta, org_change, pair_summary, response_rate, signed
-from ui.widgets import how_to_read, wave_filters
+from ui.view_models import (
+    hotspot_pairs,
+    hotspot_table,
+    metric_delta,
+    org_change,
+    pair_ranking,
+    pair_summary,
+    response_rate,
+    signed,
+)
+from ui.widgets import hotspot_pair_list, how_to_read, pair_ranking_list, wave_filters, wide_and_phone
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("overview_title"))
@@ -66,20 +76,24 @@ if report.cells["suppressed"].all():
 org_mean = (
     float(report.org["mean"].iloc[0]) if not report.org["suppressed"].iloc[0] else float(report.cells["mean"].mean())
 )
-st.caption(t("overview_heatmap_caption", mean=f"{org_mean:.0f}", k=report.k))
-figure = overview_heatmap(filters.wave.wave_id, filters.relationship_type, filters.dimension, lang(), org_mean)
-event = st.plotly_chart(
-    figure,
-    width="stretch",
-    key="overview.heatmap",
-    on_select="rerun",
-    selection_mode="points",
-    config={"displayModeBar": False},
-)
-picked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("customdata")]
-if picked:
-    st.session_state["overview.pair"] = list(picked[0])
-st.caption(t("dash_select_hint"))
+wide, phone = wide_and_phone("overview-heatmap")
+with wide:
+    st.caption(t("overview_heatmap_caption", mean=f"{org_mean:.0f}", k=report.k))
+    figure = overview_heatmap(filters.wave.wave_id, filters.relationship_type, filters.dimension, lang(), org_mean)
+    event = st.plotly_chart(
+        figure,
+        width="stretch",
+        config=CHART_CONFIG,
+        key="overview.heatmap",
+        on_select="rerun",
+        selection_mode="points",
+    )
+    picked = [p.get("customdata") for p in (event.selection.points if event else []) if p.get("customdata")]
+    if picked:
+        st.session_state["overview.pair"] = list(picked[0])
+    st.caption(t("dash_select_hint"))
+with phone:  # below 640 px a grid of 13 x 13 squares cannot be read: the pairs as a ranked list
+    pair_ranking_list(pair_ranking(report, lang()))
 
 pair = st.session_state.get("overview.pair")
 if pair and len(pair) == 2:
@@ -100,17 +114,11 @@ if pair and len(pair) == 2:
             st.session_state["hotspots.focus"] = [rater, provider]
             st.switch_page("views/hotspots.py")
 
-# ---- top hotspots
+# ---- top hotspots: once per pair, both directions side by side
 st.subheader(t("dash_top_hotspots"))
-if hotspots.empty:
+pairs = hotspot_pairs(report, lang())
+if pairs.empty:
     st.success(t("dash_no_hotspots"))
 else:
-    # A numbered list rather than a grid: the reason sentences are read in full, and the page needs
-    # no table component (one JavaScript bundle fewer before the heatmap appears; bench/pages.py).
-    lines = [
-        f"{rank}. **{md_escape(row.pair)}** · {md_escape(flag_labels(row.flags))}"
-        f" · {t('dash_severity')} {row.severity:.1f}  \n   {md_escape(row.reason)}"
-        for rank, row in enumerate(hotspots.head(5).itertuples(), start=1)
-    ]
-    st.markdown("\n".join(lines))
+    hotspot_pair_list(pairs.head(5), key="overview-hotspot")
 how_to_read("overview_how_to_read")

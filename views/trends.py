@@ -71,6 +71,7 @@ if filters.compare is not None:
             t("dash_pair_arrow", rater=names.get(r, r), provider=names.get(p, p))
             for r, p in zip(moved["rater_dept"], moved["provider_dept"], strict=True)
         ]
+        st.caption(t("trends_changes_caption"))
         st.dataframe(
             moved[["pair", "previous_mean", "mean", "change", "p_value"]],
             hide_index=True,
@@ -80,7 +81,7 @@ if filters.compare is not None:
                 "previous_mean": st.column_config.NumberColumn(filters.compare.name(lang()), format="%.0f"),
                 "mean": st.column_config.NumberColumn(filters.wave.name(lang()), format="%.0f"),
                 "change": st.column_config.NumberColumn(t("trends_change"), format="%+.1f"),
-                "p_value": st.column_config.NumberColumn(t("trends_p"), format="%.3f"),
+                "p_value": st.column_config.NumberColumn(t("trends_p"), format="%.3f", help=t("trends_p_help")),
             },
         )
 how_to_read("trends_how_to_read")

@@ -1,5 +1,7 @@
 """AppTest of the Network page on the demo organisation (planted patterns: data/demo.py)."""
 
+import re
+
 from tests.conftest import assert_serialisable_state, chart_specs, run_page
 
 
@@ -7,27 +9,45 @@ def _graph(at) -> dict:
     return chart_specs(at)[0]
 
 
-def test_network_draws_every_department_and_an_arrow_per_shown_cell(demo_db_path):
+def _caption(at) -> str:
+    return next(c.value for c in at.caption if " of " in c.value and "drawn" in c.value)
+
+
+def test_network_draws_only_the_pairs_that_need_attention_and_its_caption_says_what_is_drawn(demo_db_path):
     at = run_page("views/network.py", demo_db_path)
     assert not at.exception
     assert_serialisable_state(at)
     spec = _graph(at)
     nodes = next(t for t in spec["data"] if t.get("name") == "departments")
-    assert len(nodes["customdata"]) == 13  # the demo's 13 departments
+    assert len(nodes["customdata"]) == 13  # the demo's 13 departments, as places on the circle
     arrows = [a for a in spec["layout"]["annotations"] if a.get("showarrow")]
-    edges = next(t for t in spec["data"] if t.get("name") == "edges")
-    hidden = [h for h in edges["hovertext"] if "hidden" in h]
-    assert len(arrows) + len(hidden) == len(edges["hovertext"]) and len(arrows) > 40
-    # the planted small cell Legal -> Marketing is a hidden edge, with no value in its hover text
-    legal = next(h for h in edges["hovertext"] if h.startswith("Legal rates Marketing"))
-    assert "hidden" in legal and "n =" not in legal
-
-
-def test_network_singles_out_providers_with_weak_incoming_ratings(demo_db_path):
-    at = run_page("views/network.py", demo_db_path)
+    drawn, rated = (int(x) for x in re.search(r"(\d+) of (\d+)", _caption(at)).groups())
+    assert len(arrows) == drawn and 0 < drawn < rated / 3  # not a hairball
+    # every arrow is in the table, with why it is drawn
     table = at.dataframe[0].value
-    assert "Production" in list(table["Department"])  # Sales -> Production (planted friction) is weak
-    assert table["Weak incoming ratings"].is_monotonic_decreasing
+    assert len(table) == drawn
+    assert "Sales → Production" in list(table["pair"])  # planted friction
+    why = table.set_index("pair").loc["Sales → Production", "why"]
+    assert "friction" in why
+    # hidden pairs are not drawn at all: Legal -> Marketing (planted small cell) has no arrow nor hover
+    edges = next(t for t in spec["data"] if t.get("name") == "edges")
+    assert len(edges["hovertext"]) == drawn and not any(
+        h.startswith("Legal rates Marketing") for h in edges["hovertext"]
+    )
+    # red rings: exactly the departments the caption names
+    ringed = {c for c, w in zip(nodes["customdata"], nodes["marker"]["line"]["width"], strict=True) if w > 2}
+    names = {
+        "LEGAL": "Legal",
+        "PROD": "Production",
+        "LOG": "Logistics",
+        "RND": "R&D",
+        "QA": "Quality",
+        "HR": "Human Resources",
+    }
+    assert ringed, "the demo has a department with several weak incoming arrows"
+    circled = next(c.value for c in at.caption if c.value.startswith("Circled in red"))
+    assert all(names.get(c, c) in circled for c in ringed)
+    assert circled.split(": ", 1)[1].count(", ") + 1 == len(ringed)  # and no other
 
 
 def test_network_in_chinese_labels_nodes_in_chinese(demo_db_path):

@@ -1,6 +1,7 @@
 """AppTest of the Overview page on the demo organisation."""
 
 import html
+import re
 
 from data.demo import DEPARTMENTS
 from tests.conftest import assert_serialisable_state, chart_specs, run_page
@@ -85,22 +86,33 @@ def test_overview_rings_cells_that_differ_significantly_from_the_mean(demo_db_pa
     assert ("Marketing", "Legal") not in set(zip(rings["x"], rings["y"], strict=True))  # hidden: never ringed
 
 
-def test_overview_top_hotspots_name_the_planted_conflicts_with_reasons(demo_db_path):
+def _pair_headings(at) -> list[str]:
+    """The ranked pairs of the top list: "**1. A ↔ B** · Severity 24 · serious" (markdown)."""
+    return [m.value for m in at.markdown if re.match(r"\*\*\d+\. ", m.value)]
+
+
+def test_overview_top_hotspots_name_each_pair_once_with_both_directions(demo_db_path):
     at = run_page("views/overview.py", demo_db_path)
     assert "Top hotspots" in [h.value for h in at.subheader]
-    listing = [m.value for m in at.markdown if m.value.startswith("1. **")]
-    assert len(listing) == 1
-    items = listing[0].split("\n")[::2]  # each item: "n. **pair** · flags · Severity s" then its reason
-    reasons = listing[0].split("\n")[1::2]
-    assert len(items) == 5 and len(reasons) == 5
-    pairs = [item.split("**")[1] for item in items]
-    # planted (data/demo.py PLANTED): the two-sided conflict R&D <-> Quality and the friction Sales -> Production
-    assert "R&D → Quality" in pairs and "Quality → R&D" in pairs
-    assert "Sales → Production" in pairs
-    reason = reasons[pairs.index("Sales → Production")]
-    assert "Sales" in reason and "Production" in reason
-    severities = [float(item.split()[-1]) for item in items]
+    headings = _pair_headings(at)
+    assert len(headings) == 5
+    pairs = [h.split("**")[1].split(". ", 1)[1] for h in headings]
+    sides = [set(p.split(" ↔ ")) for p in pairs]
+    assert len({frozenset(s) for s in sides}) == 5  # each pair of departments once
+    # planted (data/demo.py PLANTED): the two-sided conflict R&D <-> Quality in ONE place, with both directions
+    assert {"R&D", "Quality"} in sides and {"Sales", "Production"} in sides
+    shown = [m.value for m in at.markdown]
+    assert any(v.startswith("**R&D → Quality**") for v in shown) and any(
+        v.startswith("**Quality → R&D**") for v in shown
+    )
+    assert any("Sales" in v and "Production" in v and "points below" in v for v in shown)  # the whole reason
+    # severity with its meaning, and the scale on screen
+    severities = [float(re.search(r"Severity (\d+)", h).group(1)) for h in headings]
     assert severities == sorted(severities, reverse=True)  # most severe first
+    assert all(h.endswith(("serious", "clear", "minor")) for h in headings)
+    assert any("20 or more" in c.value for c in at.caption)
+    # flags are explained where they are shown
+    assert any("friction (" in v for v in shown)
 
 
 def test_overview_selected_cell_shows_both_directions(demo_db_path):
@@ -175,3 +187,16 @@ def test_overview_filters_name_the_four_internal_customer_types_in_chinese(demo_
     rtype = at.selectbox(key="overview.rtype")
     assert rtype.label == "内部客户类型"
     assert {"全部关系", "等级客户", "功能客户", "流程客户", "跨部门流程客户"} == set(rtype.options)
+
+
+def test_overview_has_a_phone_rendering_ranking_each_pair_once(demo_db_path):
+    at = run_page("views/overview.py", demo_db_path)
+    # both renderings are sent; CSS on their keyed containers shows one (tests/browser checks which)
+    ranking = next(m.value for m in at.markdown if m.value.startswith("1. **") and " ↔ " in m.value)
+    items = [line for line in ranking.split("\n") if re.match(r"\d+\. \*\*", line)]
+    assert len(items) == 15
+    pairs = [frozenset(line.split("**")[1].split(" ↔ ")) for line in items]
+    assert len(set(pairs)) == 15  # each pair once
+    lowest = [float(x) for x in re.findall(r"\*\*(\d+)\*\*", ranking)]
+    assert lowest and min(lowest) < 40  # the planted conflicts come first (means 33-38)
+    assert any("pairs with the lowest rating" in c.value for c in at.caption)

@@ -15,6 +15,8 @@ from ui.charts.style import (
     PASSIVE_COLOUR,
     PROMOTER_COLOUR,
     PROVIDER_COLOUR,
+    SCORE_BAR_TEXT,
+    SCORE_TICKS,
     SELF_COLOUR,
     base_layout,
     diverging_colour,
@@ -78,8 +80,7 @@ def dimension_bars(dimensions: pd.DataFrame, *, texts: dict[str, str]) -> go.Fig
             name=texts["provider"],
             marker={"color": PROVIDER_COLOUR},
             text=[f"{v:.0f}" if pd.notna(v) else "" for v in dimensions["score"]],
-            textposition="inside",
-            insidetextanchor="start",
+            **SCORE_BAR_TEXT,
             hovertemplate="%{y}: %{x:.0f}<extra></extra>",
         )
     )
@@ -94,8 +95,9 @@ def dimension_bars(dimensions: pd.DataFrame, *, texts: dict[str, str]) -> go.Fig
         )
     )
     base_layout(fig, height=120 + 40 * len(dimensions))
+    fig.update_layout(margin={"r": 34})  # room for a value written after a bar that reaches 100
     fig.update_layout(
-        xaxis={"range": [0, 100], "title": {"text": texts["score"]}},
+        xaxis={"range": [0, 100], "tickvals": SCORE_TICKS, "title": {"text": texts["score"]}},
         yaxis={"autorange": "reversed"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     )
@@ -189,14 +191,15 @@ def pair_directions(dimensions: pd.DataFrame, *, texts: dict[str, str]) -> go.Fi
                 name=texts[column],
                 marker={"color": colour},
                 text=[f"{v:.0f}" if pd.notna(v) else "" for v in dimensions[column]],
-                textposition="inside",
+                **SCORE_BAR_TEXT,
                 hovertemplate="%{y}: %{x:.0f}<extra>" + texts[column] + "</extra>",
             )
         )
     base_layout(fig, height=140 + 46 * len(dimensions))
+    fig.update_layout(margin={"r": 34})  # room for a value written after a bar that reaches 100
     fig.update_layout(
         barmode="group",
-        xaxis={"range": [0, 100], "title": {"text": texts["score"]}},
+        xaxis={"range": [0, 100], "tickvals": SCORE_TICKS, "title": {"text": texts["score"]}},
         yaxis={"autorange": "reversed"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     )
@@ -246,7 +249,7 @@ def perception_gap(gaps: pd.DataFrame, *, texts: dict[str, str]) -> go.Figure:
     )
     base_layout(fig, height=120 + 40 * len(gaps))
     fig.update_layout(
-        xaxis={"range": [0, 100], "title": {"text": texts["score"]}},
+        xaxis={"range": [0, 100], "tickvals": SCORE_TICKS, "title": {"text": texts["score"]}},
         yaxis={"autorange": "reversed"},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
     )

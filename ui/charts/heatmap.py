@@ -12,17 +12,69 @@ from analysis.anonymity import STATUS_HIDDEN, STATUS_NO_DATA, matrix_status
 from ui.charts.style import DIVERGING, FONT_FAMILY, HIDDEN_COLOUR, MARK_COLOUR, MIN_SPREAD, plain_names, plain_texts
 
 
-def heatmap_order(cells: pd.DataFrame, departments: list[str]) -> tuple[list[str], list[str]]:
-    """Rows (raters) and columns (providers) ordered by their mean over shown cells, best first;
-    departments without a shown cell go last, alphabetically."""
-    shown = cells[~cells["suppressed"]]
+def department_order(
+    cells: pd.DataFrame, departments: list[str], parents: dict[str, str | None] | None = None
+) -> list[str]:
+    """One order for the heatmap's rows and columns, so a pair's two cells mirror each other.
 
-    def order(key: str) -> list[str]:
-        means = shown.groupby(key)["mean"].mean().sort_values(ascending=False)
-        ranked = [d for d in means.index if d in departments]
-        return ranked + sorted(d for d in departments if d not in ranked)
+    Departments follow the organisation chart (`parents`: code -> parent code; a parent, then its
+    units), and within each set of sister units they are chained so that each sits next to the
+    one it works with most: the tie between two departments is the number of published responses
+    between them in both directions (hidden cells count nothing, so the order reveals nothing of
+    them). The chain starts from the strongest tie and grows at whichever end the next unit is
+    most tied to; departments tied to no one follow in code order. Deterministic: the same cells
+    give the same order whatever the row order of `cells` or `departments`.
+    """
+    shown = cells[~cells["suppressed"].astype(bool)]
+    ties: dict[tuple[str, str], float] = {}
+    for rater, provider, n in zip(shown["rater_dept"], shown["provider_dept"], shown["n"], strict=True):
+        if rater != provider and pd.notna(n):
+            key = (rater, provider) if rater < provider else (provider, rater)
+            ties[key] = ties.get(key, 0.0) + float(n)
+    codes = set(departments)
+    parents = parents or {}
+    children: dict[str | None, list[str]] = {}
+    for code in sorted(codes):
+        up = parents.get(code)
+        children.setdefault(up if up in codes and up != code else None, []).append(code)
+    order: list[str] = []
 
-    return order("rater_dept"), order("provider_dept")
+    def visit(code: str) -> None:
+        if code in order:
+            return
+        order.append(code)
+        for child in _chain(children.get(code, []), ties):
+            visit(child)
+
+    for root in _chain(children.get(None, []), ties):
+        visit(root)
+    return order + sorted(codes - set(order))  # units caught in a cycle of parents still get a place
+
+
+def _chain(codes: list[str], ties: dict[tuple[str, str], float]) -> list[str]:
+    """`codes` in a line where strongly tied departments are neighbours (see `department_order`)."""
+
+    def tie(a: str, b: str) -> float:
+        return ties.get((a, b) if a < b else (b, a), 0.0)
+
+    left = sorted(codes)
+    pairs = sorted(((tie(a, b), a, b) for i, a in enumerate(left) for b in left[i + 1 :]), key=lambda p: (-p[0], p[1:]))
+    if not pairs or pairs[0][0] <= 0:
+        return left
+    _, a, b = pairs[0]
+    chain = [a, b]
+    rest = [c for c in left if c not in chain]
+    while rest:
+        strength, code = min((-max(tie(c, chain[0]), tie(c, chain[-1])), c) for c in rest)
+        if strength >= 0:  # nobody left is tied to either end: the rest is a line of its own
+            break
+        if tie(code, chain[0]) > tie(code, chain[-1]):
+            chain.insert(0, code)
+        else:
+            chain.append(code)
+        rest.remove(code)
+    chain = chain if chain[0] <= chain[-1] else chain[::-1]
+    return chain + _chain(rest, ties)
 
 
 def significant_cells(cells: pd.DataFrame, centre: float) -> set[tuple[str, str]]:
@@ -40,14 +92,18 @@ def satisfaction_heatmap(
     centre: float,
     texts: dict[str, str],
     marked: set[tuple[str, str]] | None = None,
+    parents: dict[str, str | None] | None = None,
 ) -> go.Figure:
     """Rater x provider heatmap of mean satisfaction from suppressed cells.
 
     `cells` carries rater_dept, provider_dept, n, mean, suppressed (from `suppress_small_cells`).
     Colours diverge around `centre` (the organisation's mean); hidden cells are grey and hatched
     with the word `texts["hidden"]` on hover; cells with no data stay blank. `marked` pairs get a
-    ring (significant difference from the mean). `texts` holds: hidden, no_data, hover (with
-    {rater} and {provider}), mean, x_title, y_title and optionally significant.
+    ring (significant difference from the mean). Rows and columns share one order
+    (`department_order`, grouped by `parents` when given), so the mirror of a cell is found by
+    swapping row and column; each cell's hover gives both directions of the pair. `texts` holds:
+    hidden, no_data, hover (with {rater} and {provider}), mean, x_title, y_title and optionally
+    significant.
 
     Traces, in order, by name: "hidden" (grey hidden cells), "values" (the means), "significant"
     (rings), "cells" (an invisible layer of one point per cell carrying the hover text and
@@ -55,7 +111,7 @@ def satisfaction_heatmap(
     heatmap cells) and "hidden_marks" (a small x on each hidden cell).
     """
     texts = plain_texts(texts)
-    grid = _grid(cells, departments, names)
+    grid = _grid(cells, departments, names, parents)
     marked = marked or set()
     hover, cell_text = _cell_texts(grid, marked, texts)
     values = grid.z.to_numpy(dtype=float)
@@ -88,8 +144,10 @@ class _Grid:
         return self.status.to_numpy() == STATUS_HIDDEN
 
 
-def _grid(cells: pd.DataFrame, departments: list[str], names: dict[str, str]) -> _Grid:
-    raters, providers = heatmap_order(cells, departments)
+def _grid(
+    cells: pd.DataFrame, departments: list[str], names: dict[str, str], parents: dict[str, str | None] | None
+) -> _Grid:
+    raters = providers = department_order(cells, departments, parents)
     names = plain_names(names, [*raters, *providers])
     shown = cells[~cells["suppressed"]]
     z = shown.pivot(index="rater_dept", columns="provider_dept", values="mean").reindex(index=raters, columns=providers)
@@ -100,26 +158,40 @@ def _grid(cells: pd.DataFrame, departments: list[str], names: dict[str, str]) ->
 
 
 def _cell_texts(grid: _Grid, marked: set[tuple[str, str]], texts: dict[str, str]) -> tuple[np.ndarray, np.ndarray]:
-    """Each cell's hover text and its printed value (empty where hidden or without data)."""
+    """Each cell's hover text (its own direction, then the reverse one) and its printed value
+    (empty where hidden or without data). A hidden direction reads "hidden" and nothing more."""
     hover = np.empty(grid.z.shape, dtype=object)
     cell_text = np.empty(grid.z.shape, dtype=object)
-    names = grid.names
+    position = {code: i for i, code in enumerate(grid.raters)}
+    lines = {}
     for i, rater in enumerate(grid.raters):
         for j, provider in enumerate(grid.providers):
-            head = texts["hover"].format(rater=names.get(rater, rater), provider=names.get(provider, provider))
-            state = grid.status.iat[i, j]
-            if state == STATUS_HIDDEN:
-                hover[i, j] = f"{head}<br>{texts['hidden']}"
-                cell_text[i, j] = ""
-            elif state == STATUS_NO_DATA:
-                hover[i, j] = f"{head}<br>{texts['no_data']}"
-                cell_text[i, j] = ""
-            else:
-                hover[i, j] = f"{head}<br>{texts['mean']}: {grid.z.iat[i, j]:.0f}<br>n = {int(grid.n.iat[i, j])}"
-                if (rater, provider) in marked and texts.get("significant"):
-                    hover[i, j] += f"<br>{texts['significant']}"
+            lines[i, j] = _direction_line(grid, i, j, texts)
+            if grid.status.iat[i, j] not in (STATUS_HIDDEN, STATUS_NO_DATA):
                 cell_text[i, j] = f"{grid.z.iat[i, j]:.0f}"
+                if (rater, provider) in marked and texts.get("significant"):
+                    lines[i, j] += f"<br>{texts['significant']}"
+            else:
+                cell_text[i, j] = ""
+    for i, rater in enumerate(grid.raters):
+        for j, provider in enumerate(grid.providers):
+            mirror = (position[provider], grid.providers.index(rater)) if provider in position else None
+            if mirror is None or rater == provider or mirror not in lines:
+                hover[i, j] = lines[i, j]
+            else:
+                hover[i, j] = f"{lines[i, j]}<br><br>{lines[mirror]}"
     return hover, cell_text
+
+
+def _direction_line(grid: _Grid, i: int, j: int, texts: dict[str, str]) -> str:
+    rater, provider = grid.raters[i], grid.providers[j]
+    head = texts["hover"].format(rater=grid.names.get(rater, rater), provider=grid.names.get(provider, provider))
+    state = grid.status.iat[i, j]
+    if state == STATUS_HIDDEN:
+        return f"{head}<br>{texts['hidden']}"
+    if state == STATUS_NO_DATA:
+        return f"{head}<br>{texts['no_data']}"
+    return f"<b>{head}</b><br>{texts['mean']}: {grid.z.iat[i, j]:.0f} · n = {int(grid.n.iat[i, j])}"
 
 
 def _hidden_trace(grid: _Grid, hover: np.ndarray) -> go.Heatmap:

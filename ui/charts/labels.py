@@ -11,13 +11,14 @@ import numpy as np
 # Label placement for scatter points, in pixels of a plot area assumed no larger than the smallest a
 # page gives the chart (a wider chart only spreads the points further apart): Plotly places a
 # point's text at one of these positions next to its marker, and does nothing about collisions.
-_PLOT_PX = (560.0, 340.0)  # width, height of the plot area
+# 260 px wide: the plot area on a 390 px phone (issue 20), after the page's padding and the axes.
+_PLOT_PX = (260.0, 320.0)  # width, height of the plot area (a little less than measured: 271 x 346)
 
 
 _MARKER_PX = 7.0  # half the marker size, plus a pixel
 
 
-_TEXT_PX = 15.0  # height of a 12 px label
+_TEXT_PX = 17.0  # height of a 12 px label as Chromium draws it
 
 
 _LABEL_SIDES = (

@@ -57,13 +57,16 @@ def network_graph(
     centre: float,
     weak_incoming: dict[str, int],
     texts: dict[str, str],
+    node_means: pd.Series | None = None,
 ) -> go.Figure:
     """Departments as a directed graph: an arrow rater -> provider per cell.
 
     `edges` has rater_dept, provider_dept, mean, n, interaction (mean contacts per month, for the
     width) and suppressed. Arrows are coloured by mean satisfaction on the diverging scale centred
     on `centre`; hidden cells are thin grey dotted lines. `weak_incoming` (provider -> count of
-    incoming arrows significantly below the mean) enlarges and rings the nodes that stand out.
+    incoming arrows significantly below the mean) enlarges the nodes, and rings those with two or
+    more (`RING_FROM`). Nodes are coloured by `node_means` (provider -> mean as rated by all its
+    customers), else by the mean of the arrows drawn into them.
     `texts` holds mean, hidden, hover (with {rater} and {provider}), weak (with {count}), interaction.
 
     Traces by name: "hidden_edge" (one per hidden cell), "edges" (an invisible point in the middle
@@ -78,7 +81,8 @@ def network_graph(
     spread = max(float((shown["mean"] - centre).abs().max()) if len(shown) else 0.0, MIN_SPREAD)
     _add_edges(fig, edges, positions, names, centre=centre, spread=spread, texts=texts)
     codes = list(positions)
-    node_means = shown.groupby("provider_dept")["mean"].mean()
+    if node_means is None:
+        node_means = shown.groupby("provider_dept")["mean"].mean()
     fig.add_trace(_nodes_trace(codes, positions, names, node_means, weak_incoming, centre, spread, texts))
     _add_node_labels(fig, codes, positions, names, weak_incoming)
     fig.add_trace(_colour_scale_trace(centre, spread, texts))
@@ -89,6 +93,7 @@ def network_graph(
 
 
 _NODE_RADIUS = 0.075
+RING_FROM = 2  # a department with this many weak incoming arrows or more is ringed in red
 
 
 def _arrow_ends(start: tuple[float, float], end: tuple[float, float]) -> tuple[float, float, float, float]:
@@ -222,8 +227,8 @@ def _nodes_trace(
                 diverging_colour(node_means[c], centre, spread) if c in node_means.index else "#eeeeee" for c in codes
             ],
             "line": {
-                "width": [3.5 if weak_incoming.get(c, 0) >= 2 else 1 for c in codes],
-                "color": [DETRACTOR_COLOUR if weak_incoming.get(c, 0) >= 2 else "#555" for c in codes],
+                "width": [3.5 if weak_incoming.get(c, 0) >= RING_FROM else 1 for c in codes],
+                "color": [DETRACTOR_COLOUR if weak_incoming.get(c, 0) >= RING_FROM else "#555" for c in codes],
             },
         },
         hovertext=node_hover,
@@ -248,11 +253,11 @@ def _add_node_labels(
         fig.add_annotation(
             x=x * 1.17,
             y=y * 1.13,
-            text=f"<b>{names.get(c, c)}</b>" if weak >= 2 else names.get(c, c),
+            text=f"<b>{names.get(c, c)}</b>" if weak >= RING_FROM else names.get(c, c),
             showarrow=False,
             xanchor="left" if x > 0.2 else ("right" if x < -0.2 else "center"),
             yanchor="bottom" if y > 0.2 else ("top" if y < -0.2 else "middle"),
-            font={"size": 12, "color": DETRACTOR_COLOUR if weak >= 2 else "#222"},
+            font={"size": 12, "color": DETRACTOR_COLOUR if weak >= RING_FROM else "#222"},
         )
 
 

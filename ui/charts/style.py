@@ -22,6 +22,19 @@ MARK_COLOUR = "#111111"
 # Loyalty bands: detractors red, passives grey, promoters blue (same hues as the diverging scale).
 DETRACTOR_COLOUR, PASSIVE_COLOUR, PROMOTER_COLOUR = "#d6604d", "#c9c9c9", "#4393c3"
 PROVIDER_COLOUR, ORG_COLOUR, SELF_COLOUR = "#2166ac", "#555555", "#e08214"
+# Every chart's toolbar (passed to st.plotly_chart by every page): shown when the pointer is on the
+# chart (a tap on a phone), so it never sits on a legend, with only what a reader needs: save the
+# chart as a PNG image (twice the screen's resolution, for slides) and reset a zoom.
+CHART_CONFIG = {
+    "displayModeBar": "hover",
+    "displaylogo": False,
+    "modeBarButtons": [["toImage", "resetScale2d"]],
+    "toImageButtonOptions": {"format": "png", "scale": 2, "filename": "icsat-chart"},
+}
+# A 0-100 score axis drawn whole (ticks at the answers 1-5: 0, 25, 50, 75, 100), and bar values
+# written after each bar, level, never rotated into a thin bar.
+SCORE_TICKS = [0, 25, 50, 75, 100]
+SCORE_BAR_TEXT = {"textposition": "outside", "textangle": 0, "cliponaxis": False}
 MIN_SPREAD = 10.0  # the colour scale spans at least +-10 points, so tiny differences stay pale
 
 
@@ -49,7 +62,8 @@ def plain_columns(frame: pd.DataFrame, *columns: str) -> pd.DataFrame:
 def base_layout(fig: go.Figure, *, height: int, **extra: object) -> go.Figure:
     fig.update_layout(
         height=height,
-        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        # 28 px on the right: Plotly drops an axis' last tick label ("100") that would cross the edge
+        margin={"l": 10, "r": 28, "t": 30, "b": 10},
         font={"family": FONT_FAMILY, "size": 12},
         plot_bgcolor="rgba(0,0,0,0)",
         **extra,

@@ -8,12 +8,31 @@ import plotly.graph_objects as go
 from ui.charts.style import MARK_COLOUR, base_layout, plain_columns, plain_texts
 
 
+def fitted_range(trend: pd.DataFrame, *, margin: float = 5.0, min_span: float = 20.0) -> list[float]:
+    """A y range that holds every shown mean and its 95% interval with `margin` points to spare,
+    at least `min_span` points tall (so noise does not look like a cliff), within the 0-100 scale:
+    a 0-100 axis flattens every change a leader needs to see."""
+    values = pd.concat([trend["mean"], trend["ci_low"], trend["ci_high"]]).dropna()
+    if values.empty:
+        return [0.0, 100.0]
+    low, high = float(values.min()) - margin, float(values.max()) + margin
+    if high - low < min_span:
+        middle = (high + low) / 2
+        low, high = middle - min_span / 2, middle + min_span / 2
+    if low < 0:
+        low, high = 0.0, min(100.0, high - low)
+    if high > 100:
+        low, high = max(0.0, low - (high - 100)), 100.0
+    return [low, high]
+
+
 def trend_lines(trend: pd.DataFrame, *, texts: dict[str, str], centre: float | None = None) -> go.Figure:
     """Satisfaction over waves, one line per series, with 95% intervals; significant changes marked.
 
     `trend` has series (label), wave (label, in wave order), mean, ci_low, ci_high, n and
     significant (True where the change from the series' previous wave is significant; Welch
-    t-test). Hidden waves have no mean and leave a gap. `texts` holds mean, wave, significant.
+    t-test). Hidden waves have no mean and leave a gap. The y axis fits the data and its intervals
+    (`fitted_range`). `texts` holds mean, wave, significant.
     """
     texts = plain_texts(texts)
     trend = plain_columns(trend, "series", "wave")
@@ -68,7 +87,7 @@ def trend_lines(trend: pd.DataFrame, *, texts: dict[str, str], centre: float | N
             "categoryorder": "array",
             "categoryarray": wave_order,
         },
-        yaxis={"title": {"text": texts["mean"]}, "range": [0, 100]},
+        yaxis={"title": {"text": texts["mean"]}, "range": fitted_range(trend)},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0},
         hovermode="closest",
     )

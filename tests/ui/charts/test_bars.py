@@ -44,3 +44,22 @@ def test_perception_gap_joins_self_and_customers_per_dimension():
     lines = [t for t in fig.data if t.name == "gap_line"]
     assert [list(t.x) for t in lines] == [[50.0, 70.0], [65.0, 60.0]]
     assert list(trace(fig, "Self").x) == [70.0, 60.0] and list(trace(fig, "Customers").x) == [50.0, 65.0]
+
+
+def test_score_bars_label_values_horizontally_on_the_full_0_100_axis():
+    dims = pd.DataFrame({"label": ["Understanding", "Value"], "score": [72.0, 41.0], "org_score": [65.0, 60.0]})
+    pair = pd.DataFrame({"label": ["Understanding", "Value"], "forward": [72.0, np.nan], "backward": [38.0, 55.0]})
+    for fig in (
+        bars.dimension_bars(dims, texts={"provider": "P", "org": "O", "score": "Score"}),
+        bars.pair_directions(pair, texts={"forward": "A → B", "backward": "B → A", "score": "Score"}),
+    ):
+        assert list(fig.layout.xaxis.range) == [0, 100] and list(fig.layout.xaxis.tickvals)[-1] == 100
+        for bar in (t for t in fig.data if t.type == "bar"):
+            assert bar.textangle == 0 and bar.textposition == "outside" and bar.cliponaxis is False
+
+
+def test_every_chart_can_be_saved_as_an_image():
+    from ui.charts.style import CHART_CONFIG
+
+    assert CHART_CONFIG["displayModeBar"] in (True, "hover") and "toImage" in CHART_CONFIG["modeBarButtons"][0]
+    assert CHART_CONFIG["toImageButtonOptions"]["format"] == "png"

@@ -63,8 +63,8 @@ def test_heatmap_centres_colours_on_the_org_mean_and_orders_best_first():
     fig = heatmap.satisfaction_heatmap(_cells(), ["A", "B", "C"], NAMES, centre=62.0, texts=HEAT_TEXTS)
     values = trace(fig, "values")
     assert values.zmid == 62.0 and values.zmin == pytest.approx(62 - 22) and values.zmax == pytest.approx(62 + 22)
-    # providers by mean of shown cells: B (75), C (60), A (40)
-    assert list(values.x) == ["Beta", "Gamma", "Alpha"]
+    # one order for rows and columns: A-B answered each other 32 times, B-C 24, A-C never
+    assert list(values.x) == list(values.y) == ["Alpha", "Beta", "Gamma"]
     assert [t.name for t in fig.data] == ["hidden", "values", "significant", "cells", "hidden_marks"]
     assert values.colorscale[0][1].startswith("rgb") and fig.layout.font.family == FONT_FAMILY
 
@@ -87,3 +87,53 @@ def test_heatmap_rings_marked_cells_but_never_a_hidden_one():
     )
     rings = trace(fig, "significant")
     assert list(zip(rings.x, rings.y, strict=True)) == [("Alpha", "Beta")]
+
+
+def test_heatmap_rows_and_columns_share_one_order_that_keeps_partners_together():
+    # A works with C (40 responses both ways), B with D (30); A-B only 6, nobody else
+    cells = pd.DataFrame(
+        {
+            "rater_dept": ["A", "C", "B", "D", "A"],
+            "provider_dept": ["C", "A", "D", "B", "B"],
+            "n": [20.0, 20.0, 15.0, 15.0, 6.0],
+            "mean": [70.0, 60.0, 50.0, 55.0, 65.0],
+            "suppressed": [False] * 5,
+        }
+    )
+    order = heatmap.department_order(cells, ["A", "B", "C", "D", "E"])
+    assert order == ["C", "A", "B", "D", "E"]  # each next to its partner; E (no answers) last
+    assert heatmap.department_order(cells.iloc[::-1], ["E", "D", "C", "B", "A"]) == order  # deterministic
+    # the organisation chart first: under P1 sit A and B, under P2 C and D
+    parents = {"A": "P1", "B": "P1", "C": "P2", "D": "P2", "E": None, "P1": None, "P2": None}
+    grouped = heatmap.department_order(cells, ["A", "B", "C", "D", "E", "P1", "P2"], parents)
+    assert grouped.index("P1") + 1 == grouped.index("A") or grouped.index("P1") + 1 == grouped.index("B")
+    assert abs(grouped.index("A") - grouped.index("B")) == 1 and abs(grouped.index("C") - grouped.index("D")) == 1
+
+
+def test_heatmap_hover_shows_both_directions_but_nothing_of_a_hidden_one():
+    cells = pd.concat(
+        [
+            _cells(),
+            pd.DataFrame(
+                {
+                    "rater_dept": ["C"],
+                    "provider_dept": ["A"],
+                    "n": [11.0],
+                    "mean": [55.0],
+                    "ci_low": [45.0],
+                    "ci_high": [65.0],
+                    "suppressed": [False],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    fig = heatmap.satisfaction_heatmap(cells, ["A", "B", "C"], NAMES, centre=62.0, texts=HEAT_TEXTS)
+    layer = trace(fig, "cells")
+    pairs = [tuple(c) for c in layer.customdata]
+    text = layer.hovertext[pairs.index(("B", "A"))]
+    assert "Beta rates Alpha" in text and "40" in text and "n = 12" in text
+    assert "Alpha rates Beta" in text and "80" in text and "n = 20" in text
+    text = layer.hovertext[pairs.index(("C", "A"))]
+    assert "Gamma rates Alpha" in text and "55" in text
+    assert "Alpha rates Gamma" in text and "hidden" in text
