@@ -47,8 +47,8 @@ def test_a_leader_is_scoped_and_unscoped_with_an_audit_entry_each(org_db):
             "ana",
             ["QA"],
             "scope_role",
-            "Only leaders can be limited to departments; ana is analyst.",
-            "只有领导角色可以限定部门；ana 的角色是 analyst。",
+            "Only leaders can be limited to departments: ana is not a leader.",
+            "只有领导角色可以限定部门：ana 不是领导。",
         ),
         ("nobody", ["QA"], "unknown_user", "Unknown user nobody.", "未知用户 nobody。"),
         (
