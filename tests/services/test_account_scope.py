@@ -107,3 +107,17 @@ def test_cli_sets_lists_and_clears_the_scope_and_refuses_bad_codes(demo_db_path,
     assert user_departments(db, "head.qa") == ()
     assert [e[2] for e in _events(db)] == ["QA, RND", "none"]
     db.close()
+
+
+def test_a_scoped_account_signs_in_fails_and_is_disabled_like_any_other(org_db):
+    from data.responses import integrity_counts
+    from data.users import verify
+
+    accounts.set_scope(org_db, "boss", "head.qa", ["QA"])
+    # every sign-in writes to the account's row: a foreign key from the scope to users would refuse it
+    assert verify(org_db, "head.qa", "a wrong password").status == "refused"
+    assert verify(org_db, "head.qa", "a long secret 123").status == "ok"
+    accounts.set_password(org_db, "boss", "head.qa", "another secret 456")
+    accounts.set_active(org_db, "boss", "head.qa", False)
+    assert user_departments(org_db, "head.qa") == ("QA",)
+    assert all(count == 0 for count in integrity_counts(org_db).values())
