@@ -25,7 +25,7 @@ from data.org import list_departments, names_by_code
 from data.users import account_scope
 from report.wave import WaveReport
 from ui.access import current_user
-from ui.frame import db, lang, t
+from ui.frame import db, lang, md_escape, t
 
 Scope = frozenset[str] | None  # department codes; None: the whole organisation
 
@@ -105,6 +105,15 @@ def own_departments(codes) -> list[str]:
     """The departments of `codes` whose report card the signed-in account may open, in order."""
     scope = current_scope()
     return [code for code in codes if scope is None or code in scope]
+
+
+def scope_notice() -> None:
+    """Say, under the signed-in name, which departments' pairs a scoped account sees (nothing when
+    unscoped)."""
+    scope = current_scope()
+    if scope is not None:
+        names = _names()
+        st.caption(t("scope_notice", own=md_escape(", ".join(sorted(names.get(c, c) for c in scope)))))
 
 
 def _refuse(asked: str, scope: frozenset[str]) -> None:
