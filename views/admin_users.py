@@ -86,7 +86,9 @@ if not accounts.empty:
         default=scoped,
         format_func=lambda code: f"{names.get(code, code)} ({code})",
         help=t("admin_users_scope_help"),
-        key=f"admin_users.scope.{name}",  # per account: the choice shown is the chosen account's
+        placeholder=t("admin_users_scope_placeholder"),
+        # per account and stored scope: a new widget (showing what is stored) after every change
+        key=f"admin_users.scope.{name}.{'-'.join(scoped)}",
     )
     left, right = st.columns(2)
     set_scope = left.button(t("admin_users_set_scope"), key="admin_users.set_scope")

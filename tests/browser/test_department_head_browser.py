@@ -66,3 +66,51 @@ def test_a_department_head_sees_own_pairs_and_is_refused_another_department(
         page.wait_for_timeout(800)
         assert page.get_by_text(REFUSED[lang]).count() == 0
         screenshot(page, f"head_department_{lang}_{device}")
+
+
+def test_an_admin_sees_clears_and_cannot_empty_a_department_head_s_scope(demo_db_path, live_server_factory, page):
+    add_test_user(demo_db_path, "zed.admin", "admin")
+    add_test_user(demo_db_path, "head.qa", "leader")  # first by name: the account the page opens on
+    db = Database(demo_db_path)
+    accounts.set_scope(db, "boss", "head.qa", ["QA"])
+    db.close()
+    server = live_server_factory(demo_db_path)
+    page.set_viewport_size({"width": 1440, "height": 900})
+    sign_in(page, server.url, "zed.admin")
+    for lang, chosen, clear, saved, empty in (
+        (
+            "zh",
+            "质量部 (QA)",
+            "清除部门限定（整个组织）",
+            "已保存。",
+            "请至少选择一个部门。若要让 head.qa 查看整个组织，请清除部门限定。",
+        ),
+        (
+            "en",
+            "Quality (QA)",
+            "Clear the departments (whole organisation)",
+            "Saved.",
+            "Choose at least one department. To let head.qa see the whole organisation, clear the departments.",
+        ),
+    ):
+        page.goto(f"{server.url}/admin_users?lang={lang}")
+        wait_for_app(page)
+        if lang == "zh":
+            page.get_by_text(chosen).first.wait_for(timeout=30000)  # the head's department, chosen
+            screenshot(page, "head_admin_users_zh")
+            page.get_by_role("button", name=clear).click()
+            page.get_by_text(saved).wait_for(timeout=30000)
+            wait_for_app(page)
+            page.get_by_text(chosen).wait_for(state="detached", timeout=30000)  # no department chosen any more
+        page.get_by_role("button", name="限定为这些部门" if lang == "zh" else "Limit to these departments").click()
+        page.get_by_text(empty).wait_for(timeout=30000)
+        assert "Traceback" not in page.content()
+        screenshot(page, f"head_admin_users_refused_{lang}")
+    server.stop()  # the server owns the database file
+    db = Database(demo_db_path)
+    try:
+        from data.users import user_departments
+
+        assert user_departments(db, "head.qa") == ()
+    finally:
+        db.close()
