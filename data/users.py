@@ -552,8 +552,8 @@ def account_scope(db: Database, username: str) -> tuple[str, ...]:
         db.connection()
         .execute(
             "SELECT d.dept_code FROM user_departments d JOIN users u USING (username)"
-            " WHERE d.username = ? AND u.role IN ('leader') ORDER BY d.dept_code",
-            [username],
+            " WHERE d.username = ? AND list_contains(?, u.role) ORDER BY d.dept_code",
+            [username, list(SCOPED_ROLES)],
         )
         .fetchall()
     )

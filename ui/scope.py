@@ -22,7 +22,7 @@ import pandas as pd
 import streamlit as st
 
 from data.org import list_departments, names_by_code
-from data.users import account_scope
+from data.users import SCOPED_ROLES, account_scope
 from report.wave import WaveReport
 from ui.access import current_user
 from ui.frame import db, lang, md_escape, t
@@ -34,7 +34,7 @@ def current_scope() -> Scope:
     """The departments the signed-in account may see, or None (unscoped, or nobody signed in: the
     page's own `require_role` refuses a visitor). Admins and analysts are never scoped."""
     user = current_user()
-    if user is None or user.get("role") != "leader":
+    if user is None or user.get("role") not in SCOPED_ROLES:
         return None
     return frozenset(account_scope(db(), user["username"])) or None
 
