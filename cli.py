@@ -272,7 +272,8 @@ def _read_password(args: argparse.Namespace) -> str:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """Accounts: add, disable, enable, set-password, set-role, unlock, list. Changes are audited as 'cli'."""
+    """Accounts: add, disable, enable, set-password, set-role, unlock, set-departments, clear-departments,
+    list. Changes are audited as 'cli'."""
     from data.problems import Refused
     from data.users import list_users
     from services import accounts
@@ -284,7 +285,16 @@ def cmd_user(args: argparse.Namespace) -> int:
             if frame.empty:
                 print("no accounts yet: python cli.py user add NAME --role admin")
             else:
-                columns = ["username", "display_name", "email", "role", "active", "is_demo", "locked_until"]
+                columns = [
+                    "username",
+                    "display_name",
+                    "email",
+                    "role",
+                    "departments",
+                    "active",
+                    "is_demo",
+                    "locked_until",
+                ]
                 print(frame[columns].to_string(index=False))
             return 0
         if args.action == "add":
@@ -308,6 +318,12 @@ def cmd_user(args: argparse.Namespace) -> int:
         elif args.action == "unlock":
             accounts.unlock(db, "cli", args.username)
             print(f"{args.username} unlocked")
+        elif args.action == "set-departments":
+            scope = accounts.set_scope(db, "cli", args.username, args.departments)
+            print(f"{args.username} sees only {', '.join(scope)}")
+        elif args.action == "clear-departments":
+            accounts.clear_scope(db, "cli", args.username)
+            print(f"{args.username} sees the whole organisation")
     except Refused as refused:
         print_problems(refused.problems)
         return 2
@@ -443,7 +459,10 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
     from data.users import ROLES
     from surveys.definition import DEFAULT_SURVEY_PATH
 
-    p = sub.add_parser("user", help="accounts: add, disable, enable, set-password, set-role, unlock, list")
+    p = sub.add_parser(
+        "user",
+        help="accounts: add, disable, enable, set-password, set-role, unlock, set-departments, clear-departments, list",
+    )
     user_sub = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     for action, text in (
         ("add", "create an account (asks for the password twice unless --password-stdin or --sso-only)"),
@@ -452,6 +471,8 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
         ("set-password", "set a new password (also lifts a lock)"),
         ("set-role", "change an account's role"),
         ("unlock", "lift a lock after failed sign-ins"),
+        ("set-departments", "limit a leader to departments (a department head: their pairs only)"),
+        ("clear-departments", "let an account see the whole organisation again"),
         ("list", "list the accounts"),
     ):
         q = user_sub.add_parser(action, help=text)
@@ -467,6 +488,8 @@ def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
             q.add_argument("--sso-only", action="store_true", help="no password: sign-in through single sign-on only")
         if action == "set-role":
             q.add_argument("role", choices=ROLES)
+        if action == "set-departments":
+            q.add_argument("departments", nargs="*", metavar="CODE", help="department codes, e.g. QA RND")
         q.set_defaults(handler=cmd_user)
 
     p = sub.add_parser("demo-users", help="create the documented demo accounts (demo databases only)")

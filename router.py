@@ -19,6 +19,7 @@ from ui.frame import init_session, lang, md_escape, t
 from ui.i18n import LANGUAGE_NAMES, LANGUAGES
 from ui.navigation import PAGES, home_page, visible_pages
 from ui.routes import sign_out_action
+from ui.scope import scope_notice
 
 SURVEY_PATH = "survey"
 HIDE_MENU_CSS = "<style>[data-testid='stSidebar'], [data-testid='stExpandSidebarButton'] {display: none;}</style>"
@@ -47,6 +48,7 @@ role = user["role"] if user else None
 if user:
     with st.sidebar:
         st.markdown(t("auth_signed_in_as", name=md_escape(user["display_name"]), role=t(f"role_{role}")))
+        scope_notice()  # a department head is told which pairs it sees
         if cookie_session_user() is not None:
             # A password session ends through the sign-out route, which also deletes the HttpOnly cookie.
             st.html(

@@ -29,6 +29,7 @@ class Action(StrEnum):
     USER_ENABLE = "user_enable"
     USER_SET_PASSWORD = "user_set_password"
     USER_UNLOCK = "user_unlock"
+    USER_SET_SCOPE = "user_set_scope"
     ORG_IMPORT = "org_import"
     ORG_EDIT = "org_edit"
     WAVE_CREATE = "wave_create"

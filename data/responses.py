@@ -145,12 +145,18 @@ INTEGRITY_CHECKS = {
     "invitations of an unknown language": (
         "SELECT count(*) FROM invitations WHERE language IS NOT NULL AND language NOT IN ('en', 'zh')"
     ),
+    # migration 0007: no foreign key to users (DuckDB would refuse every UPDATE of a scoped account)
+    "department scopes of an unknown account or a non-leader": (
+        "SELECT count(*) FROM user_departments d WHERE NOT EXISTS"
+        " (SELECT 1 FROM users u WHERE u.username = d.username AND u.role = 'leader')"
+    ),
 }
 
 
 def integrity_counts(db: Database) -> dict[str, int]:
-    """What the schema no longer refuses (migrations 0003 and 0004) or cannot (0006) and the writers guarantee instead,
-    counted over the stored rows: every count is 0 in a sound database (`cli.py check`)."""
+    """What the schema no longer refuses (migrations 0003 and 0004) or cannot (0006, 0007) and the
+    writers guarantee instead, counted over the stored rows: every count is 0 in a sound database
+    (`cli.py check`)."""
     con = db.connection()
     return {name: int(con.execute(sql).fetchone()[0]) for name, sql in INTEGRITY_CHECKS.items()}
 

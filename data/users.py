@@ -90,7 +90,9 @@ _UNKNOWN_MAX = 10_000
 
 _SELECT_USERS = (
     "SELECT username, display_name, email, role, active, is_demo, failed_attempts, locked_until, created_at,"
-    " password_hash IS NOT NULL AS has_password FROM users"
+    " password_hash IS NOT NULL AS has_password,"
+    " coalesce((SELECT string_agg(d.dept_code, ', ' ORDER BY d.dept_code) FROM user_departments d"
+    " WHERE d.username = users.username), '') AS departments FROM users"
 )
 
 
@@ -160,7 +162,7 @@ def list_users(db: Database) -> pd.DataFrame:
     """Every account, by username. No hashes.
 
     Returns columns: username, display_name, email, role, active, is_demo, failed_attempts,
-    locked_until, created_at, has_password.
+    locked_until, created_at, has_password, departments (the scope's codes as "QA, RND"; "" unscoped).
     """
     return db.connection().execute(_SELECT_USERS + " ORDER BY username").df()
 
@@ -208,9 +210,12 @@ def _require(db: Database, username: str) -> str:
 
 
 def set_role(db: Database, username: str, role: str) -> None:
-    """Change an account's role. Refuses to leave no active admin."""
+    """Change an account's role. Refuses to leave no active admin, and to make a scoped leader
+    anything else (only leaders are scoped: see `set_departments`)."""
     name = _require(db, username)
     _check_role(role)
+    if role != "leader" and user_departments(db, name):
+        raise _refused("scoped_role_change", username=name)
     if role != "admin":
         _keep_an_admin(db, name)
     db.connection().execute("UPDATE users SET role = ? WHERE username = ?", [role, name])
@@ -247,6 +252,56 @@ def unlock_user(db: Database, username: str) -> None:
     name = _require(db, username)
     db.connection().execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
     _guard(db).forget_name(name)
+
+
+SCOPED_ROLES = ("leader",)  # an admin is never scoped; an analyst's exports would hold other pairs
+
+
+def user_departments(db: Database, username: str) -> tuple[str, ...]:
+    """The departments an account is scoped to, sorted; () for the whole organisation."""
+    rows = (
+        db.connection()
+        .execute(
+            "SELECT dept_code FROM user_departments WHERE username = ? ORDER BY dept_code", [username.strip().lower()]
+        )
+        .fetchall()
+    )
+    return tuple(r[0] for r in rows)
+
+
+def set_departments(db: Database, username: str, codes: list[str]) -> tuple[str, ...]:
+    """Scope an account to the departments `codes` (a department head: see ui/scope.py); return the
+    scope as stored. `clear_departments` removes a scope.
+
+    Raises Refused: unknown_user, scope_empty (no code), scope_role (only SCOPED_ROLES can be
+    scoped), unknown_department.
+    """
+    name = _require(db, username)
+    wanted = sorted({c.strip() for c in codes if c and c.strip()})
+    if not wanted:
+        raise _refused("scope_empty", username=name)
+    role = get_user(db, name)["role"]
+    if role not in SCOPED_ROLES:
+        raise _refused("scope_role", username=name, role=role)
+    known = {
+        r[0]
+        for r in db.connection()
+        .execute("SELECT code FROM departments WHERE list_contains(?, code)", [wanted])
+        .fetchall()
+    }
+    for code in wanted:
+        if code not in known:
+            raise _refused("unknown_department", department=code)
+    with db.transaction() as tx:
+        tx.execute("DELETE FROM user_departments WHERE username = ?", [name])
+        tx.executemany("INSERT INTO user_departments VALUES (?, ?)", [[name, code] for code in wanted])
+    return tuple(wanted)
+
+
+def clear_departments(db: Database, username: str) -> None:
+    """Remove an account's scope: it sees the whole organisation again (as its role allows)."""
+    name = _require(db, username)
+    db.connection().execute("DELETE FROM user_departments WHERE username = ?", [name])
 
 
 def _keep_an_admin(db: Database, leaving: str) -> None:
@@ -488,6 +543,21 @@ def user_for_email(db: Database, email: str) -> dict | None:
         .fetchone()
     )
     return None if row is None else {"username": row[0], "display_name": row[1], "role": row[2]}
+
+
+def account_scope(db: Database, username: str) -> tuple[str, ...]:
+    """The departments a signed-in account may see, read on every page run like its role (ui/scope.py);
+    () for the whole organisation. Only a leader's scope counts: an admin is never scoped."""
+    rows = (
+        db.connection()
+        .execute(
+            "SELECT d.dept_code FROM user_departments d JOIN users u USING (username)"
+            " WHERE d.username = ? AND list_contains(?, u.role) ORDER BY d.dept_code",
+            [username, list(SCOPED_ROLES)],
+        )
+        .fetchall()
+    )
+    return tuple(r[0] for r in rows)
 
 
 def account_status(db: Database, username: str) -> tuple[bool, str] | None:

@@ -1,4 +1,5 @@
-"""Accounts: add, change role, set password, disable or enable, unlock; each audited and versioned.
+"""Accounts: add, change role, set password, disable or enable, unlock, scope to departments; each
+audited and versioned.
 
 The Users page and `cli.py user` / `cli.py demo-users` call these, so an account change is recorded
 under the same action and with the same detail wherever it was made. The rules themselves (username,
@@ -58,3 +59,16 @@ def unlock(db: Database, actor: str, username: str) -> None:
     """Lift a lock after failed sign-ins."""
     users.unlock_user(db, username)
     _done(db, actor, Action.USER_UNLOCK, username.strip().lower())
+
+
+def set_scope(db: Database, actor: str, username: str, codes: list[str]) -> tuple[str, ...]:
+    """Scope a leader to departments (a department head, ui/scope.py); the audit detail lists them."""
+    scope = users.set_departments(db, username, codes)
+    _done(db, actor, Action.USER_SET_SCOPE, username.strip().lower(), ", ".join(scope))
+    return scope
+
+
+def clear_scope(db: Database, actor: str, username: str) -> None:
+    """Let an account see the whole organisation again; audited as a scope of "none"."""
+    users.clear_departments(db, username)
+    _done(db, actor, Action.USER_SET_SCOPE, username.strip().lower(), "none")

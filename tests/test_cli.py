@@ -64,7 +64,7 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
     # The demo is written by the bulk writer, which refuses these rows itself: every count is 0.
     assert cli.main(["check", "--db", str(demo_db_path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("ok ") == 7 and "PROBLEM" not in out
+    assert out.count("ok ") == 8 and "PROBLEM" not in out
     # Rows written by hand, past both writers (the schema has no keys on responses since migration
     # 0004 and no key on answers since 0003): each is counted under its own name.
     db = Database(demo_db_path)
@@ -81,6 +81,7 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
     con.execute("INSERT INTO answers VALUES (uuid(), 'reliability_1', 3)")
     con.execute("INSERT INTO answers SELECT * FROM answers WHERE response_id = ? LIMIT 1", [rid])  # twice
     con.execute("UPDATE invitations SET language = 'fr' WHERE token_hash = (SELECT min(token_hash) FROM invitations)")
+    con.execute("INSERT INTO user_departments VALUES ('nobody', 'QA')")  # a scope of no account (0007)
     db.close()
     assert cli.main(["check", "--db", str(demo_db_path)]) == 1
     counted = {}
@@ -97,4 +98,5 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
         "answers of no response": 1,
         "items answered twice in one response": 1,
         "invitations of an unknown language": 1,
+        "department scopes of an unknown account or a non-leader": 1,
     }

@@ -10,6 +10,10 @@ Each public accessor reads the version and passes it, with plain values (wave id
 st.cache_data can hash, to a cached function, so the version is part of the cache key; the
 database comes from `ui.frame.db()` inside. What the pages make of these results is in
 ui/view_models.py, the widgets they share in ui/widgets.py.
+
+A department head's scope (ui/scope.py) is applied here, to every result handed to a page, after
+the cache: the cache holds the organisation's results once, and each run filters them for the
+signed-in account (a figure built inside the cache, the heatmap, has the scope in its key).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from settings import settings
 from ui.charts.heatmap import satisfaction_heatmap, significant_cells
 from ui.frame import db
 from ui.i18n import translate
+from ui.scope import Scope, current_scope, history_allowed, scoped_comments, scoped_report
 
 RESULTS_TTL = settings().results_ttl  # ICSAT_RESULTS_TTL, seconds
 
@@ -71,8 +76,9 @@ def _waves(version: tuple[int, int]) -> list[Wave]:
 
 
 def wave_report(wave_id: str, relationship_type: str | None = None, dimension: str | None = None) -> WaveReport:
-    """The suppressed report of one wave (see `report.wave.WaveReport` for every table)."""
-    return _wave_report(wave_id, relationship_type, dimension, data_version(wave_id))
+    """The suppressed report of one wave (see `report.wave.WaveReport` for every table), with only
+    what the signed-in account's department scope may see (ui/scope.py)."""
+    return scoped_report(_wave_report(wave_id, relationship_type, dimension, data_version(wave_id)), current_scope())
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
@@ -99,8 +105,10 @@ def pair_comments(
     wave_id: str, rater_dept: str | None, provider_dept: str | None, relationship_type: str | None = None
 ) -> pd.DataFrame:
     """Comments of one cell or one provider in one wave, in random order, without dates; only those the
-    comment threshold allows (see `report.wave.wave_comments`). Columns: question, text and more."""
-    return _pair_comments(wave_id, rater_dept, provider_dept, relationship_type, data_version(wave_id))
+    comment threshold allows (see `report.wave.wave_comments`) and the account's scope may see.
+    Columns: question, text and more."""
+    comments = _pair_comments(wave_id, rater_dept, provider_dept, relationship_type, data_version(wave_id))
+    return scoped_comments(comments, current_scope())
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
@@ -126,8 +134,10 @@ def history(
 ) -> pd.DataFrame:
     """One figure over every wave, suppressed, with the Welch test against the wave before
     (`report.wave.build_history`: wave_id, n, mean, ci_low, ci_high, change, p_value, significant,
-    suppressed and more). `level`: "organisation", "provider", "rater" or "cell"."""
-    return _history(level, rater_dept, provider_dept, relationship_type, dimension, every_wave_version())
+    suppressed and more). `level`: "organisation", "provider", "rater" or "cell". Empty when the
+    account's department scope may not see it."""
+    found = _history(level, rater_dept, provider_dept, relationship_type, dimension, every_wave_version())
+    return found if history_allowed(level, rater_dept, provider_dept, current_scope()) else found.iloc[0:0]
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
@@ -153,8 +163,12 @@ def overview_heatmap(
     wave_id: str, relationship_type: str | None, dimension: str | None, lang: str, centre: float
 ) -> dict:
     """The Overview heatmap of one wave and filter in `lang`, cached: on a large organisation
-    building the figure costs more than reading the cached report, and every rerun needs it."""
-    return _overview_heatmap(wave_id, relationship_type, dimension, lang, centre, data_version(wave_id))
+    building the figure costs more than reading the cached report, and every rerun needs it. A
+    scoped account's heatmap has only its pairs, and only the departments they involve as rows and
+    columns (the scope is part of the cache key)."""
+    scope = current_scope()
+    key = tuple(sorted(scope)) if scope is not None else None
+    return _overview_heatmap(wave_id, relationship_type, dimension, lang, centre, key, data_version(wave_id))
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
@@ -164,13 +178,19 @@ def _overview_heatmap(
     dimension: str | None,
     lang: str,
     centre: float,
+    scope: tuple[str, ...] | None,
     version: tuple[int, int],
 ) -> dict:
-    report = wave_report(wave_id, relationship_type, dimension)
+    scoped: Scope = frozenset(scope) if scope is not None else None
+    report = scoped_report(_wave_report(wave_id, relationship_type, dimension, version), scoped)
     frame = departments()
+    codes = list(frame.loc[frame["active"], "code"])
+    if scoped is not None:
+        involved = scoped | set(report.cells["rater_dept"]) | set(report.cells["provider_dept"])
+        codes = [code for code in codes if code in involved]
     figure = satisfaction_heatmap(
         report.cells,
-        list(frame.loc[frame["active"], "code"]),
+        codes,
         report.names(lang),
         centre=centre,
         marked=significant_cells(report.cells, centre),

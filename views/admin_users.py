@@ -1,8 +1,10 @@
-"""Users: add an account, change its role or password, disable or enable it, lift a lock."""
+"""Users: add an account, change its role or password, disable or enable it, lift a lock, limit a
+leader to departments (a department head, ui/scope.py)."""
 
 import pandas as pd
 import streamlit as st
 
+from data.org import list_departments, names_by_code
 from data.problems import Refused
 from data.users import ROLES, list_users
 from services import accounts as account_service
@@ -39,6 +41,7 @@ st.dataframe(
             t("admin_col_display"): accounts["display_name"],
             t("admin_col_email"): accounts["email"].fillna(""),
             t("admin_col_role"): [_role(r) for r in accounts["role"]],
+            t("admin_col_departments"): [d or t("admin_users_whole_org") for d in accounts["departments"]],
             t("admin_col_user_active"): accounts["active"],
             t("admin_col_demo"): accounts["is_demo"],
             t("admin_col_locked"): ["" if pd.isna(v) else str(v) for v in accounts["locked_until"]],
@@ -73,7 +76,30 @@ if not accounts.empty:
             t("admin_users_disable") if row["active"] else t("admin_users_enable"), key="admin_users.toggle"
         )
         unlock = st.button(t("admin_users_unlock"), key="admin_users.unlock", disabled=pd.isna(row["locked_until"]))
+    units = list_departments(db())
+    names = names_by_code(units, lang())
+    scoped = [code for code in row["departments"].split(", ") if code]
+    choices = [code for code in units["code"] if code in scoped or bool(units.set_index("code").loc[code, "active"])]
+    scope_choice = st.multiselect(
+        t("admin_users_scope"),
+        options=choices,
+        default=scoped,
+        format_func=lambda code: f"{names.get(code, code)} ({code})",
+        help=t("admin_users_scope_help"),
+        placeholder=t("admin_users_scope_placeholder"),
+        # per account and stored scope: a new widget (showing what is stored) after every change
+        key=f"admin_users.scope.{name}.{'-'.join(scoped)}",
+    )
+    left, right = st.columns(2)
+    set_scope = left.button(t("admin_users_set_scope"), key="admin_users.set_scope")
+    clear_scope = right.button(t("admin_users_clear_scope"), key="admin_users.clear_scope", disabled=not scoped)
     try:
+        if set_scope:
+            account_service.set_scope(db(), user["username"], name, scope_choice)
+            _done(t("admin_saved"))
+        if clear_scope:
+            account_service.clear_scope(db(), user["username"], name)
+            _done(t("admin_saved"))
         if change_role and new_role != row["role"]:
             account_service.set_role(db(), user["username"], name, new_role)
             _done(t("admin_saved"))

@@ -9,6 +9,7 @@ from ui.charts.drivers import importance_performance
 from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report
+from ui.scope import own_departments, require_department
 from ui.view_models import comment_groups, department_view, is_significant, metric_delta, signed, trend_series
 from ui.widgets import how_to_read, show_trend, wave_filters
 
@@ -18,7 +19,15 @@ filters = wave_filters("department", compare=False)
 report = wave_report(filters.wave.wave_id, filters.relationship_type, None)
 names = report.names(lang())
 
-providers = sorted(set(report.cells["provider_dept"]), key=lambda code: names.get(code, code))
+# ?dept=CODE opens one department's report card (a link to share); a scoped account gets a refusal
+# for a department outside its scope (ui/scope.py), and is offered only its own departments.
+asked = st.query_params.get("dept")
+if asked:
+    require_department(asked)
+providers = sorted(own_departments(set(report.cells["provider_dept"])), key=lambda code: names.get(code, code))
+if asked in providers and st.session_state.get("department.url") != asked:
+    st.session_state["department.provider"] = asked
+    st.session_state["department.url"] = asked  # taken once: the choice below may change it
 if not providers:
     st.info(t("dash_empty_filtered"))
     how_to_read("dept_how_to_read")
@@ -28,6 +37,7 @@ if st.session_state.get("department.provider") not in providers:
 provider = st.selectbox(
     t("dept_pick"), options=providers, format_func=lambda code: names.get(code, code), key="department.provider"
 )
+st.query_params["dept"] = provider  # the address names the department shown: a link to share
 st.caption(t("dept_intro", dept=md_escape(names.get(provider, provider))))
 view = department_view(report, provider, lang())
 if view.figures is None:

@@ -7,6 +7,7 @@ from ui.charts.bars import pair_directions
 from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report, waves
+from ui.scope import require_pair
 from ui.view_models import (
     comment_groups,
     flag_explained,
@@ -21,6 +22,9 @@ from ui.widgets import hotspot_pair_list, how_to_read, show_trend, wave_filters
 require_role(*DASHBOARD_ROLES)
 st.title(t("hotspots_title"))
 st.caption(t("hotspots_intro"))
+focus = st.session_state.pop("hotspots.focus", None)  # a pair sent from another page ("open this pair")
+if focus and len(focus) == 2:
+    require_pair(*focus)  # a department head: its own pairs only
 filters = wave_filters("hotspots", compare=False)
 report = wave_report(filters.wave.wave_id, filters.relationship_type, None)
 names = report.names(lang())
@@ -42,7 +46,6 @@ else:
 
 # ---- one pair in depth: the hotspots, plus the pair opened from the Overview heatmap
 options = [f"{a}|{b}" for a, b in zip(pairs["first"], pairs["second"], strict=True)]
-focus = st.session_state.pop("hotspots.focus", None)
 if focus and len(focus) == 2:
     key = f"{focus[0]}|{focus[1]}"
     mirror = f"{focus[1]}|{focus[0]}"

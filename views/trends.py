@@ -6,6 +6,7 @@ from analysis.trends import changes
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.frame import lang, t
 from ui.results import department_names, history, wave_report
+from ui.scope import own_departments
 from ui.view_models import trend_series
 from ui.widgets import how_to_read, show_trend, wave_filters
 
@@ -17,6 +18,7 @@ filters = wave_filters("trends", dimension=True)
 names = department_names(lang())
 report = wave_report(filters.wave.wave_id, filters.relationship_type, filters.dimension)
 codes = sorted(set(report.cells["rater_dept"]) | set(report.cells["provider_dept"]), key=lambda c: names.get(c, c))
+own = own_departments(codes)  # a department head: its own departments, and pairs that involve them
 
 scope = st.segmented_control(
     t("trends_scope"),
@@ -27,15 +29,15 @@ scope = st.segmented_control(
 )
 query = {"relationship_type": filters.relationship_type, "dimension": filters.dimension}
 histories = {}
-if scope == "dept" and codes:
-    provider = st.selectbox(t("dept_pick"), codes, format_func=lambda c: names.get(c, c), key="trends.provider")
+if scope == "dept" and own:
+    provider = st.selectbox(t("dept_pick"), own, format_func=lambda c: names.get(c, c), key="trends.provider")
     histories[t("trends_series_dept", dept=names.get(provider, provider))] = history(
         "provider", provider_dept=provider, **query
     )
     histories[t("trends_series_org")] = history("organisation", **query)
-elif scope == "pair" and codes:
+elif scope == "pair" and own:
     left, right = st.columns(2)
-    rater = left.selectbox(t("trends_rater"), codes, format_func=lambda c: names.get(c, c), key="trends.rater")
+    rater = left.selectbox(t("trends_rater"), own, format_func=lambda c: names.get(c, c), key="trends.rater")
     provider = right.selectbox(
         t("trends_provider"),
         codes,

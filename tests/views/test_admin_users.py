@@ -77,3 +77,72 @@ def test_active_demo_accounts_are_pointed_out(empty_db_path):
     assert "demo-admin" in at.warning[0].value and "演示账户" in at.warning[0].value
     assert list(at.dataframe[0].value.columns)[:4] == ["用户名", "姓名", "邮箱", "角色"]
     assert "password_hash" not in " ".join(at.dataframe[0].value.columns)
+
+
+# ---- department scope (issue 20: a department head's view)
+
+
+def _scope_events(db_path) -> list[tuple]:
+    db = Database(db_path)
+    frame = list_events(db)
+    db.close()
+    frame = frame[frame["action"] == "user_set_scope"]
+    return list(zip(frame["target"], frame["detail"], strict=True))[::-1]
+
+
+def _scope_of(db_path, username) -> tuple:
+    from data.users import user_departments
+
+    db = Database(db_path)
+    try:
+        return user_departments(db, username)
+    finally:
+        db.close()
+
+
+def test_an_admin_limits_a_leader_to_departments_and_clears_it(demo_db_path):
+    add_test_user(demo_db_path, "boss", "admin")
+    add_test_user(demo_db_path, "li.na", "leader")
+    at = run_page(PAGE, demo_db_path, role="admin")
+    at.selectbox(key="admin_users.chosen").select("li.na").run()
+    at.multiselect(key="admin_users.scope.li.na.").select("QA").select("RND").run()
+    at.button(key="admin_users.set_scope").click().run()
+    assert not at.exception and at.success[0].value == "Saved."
+    assert _scope_of(demo_db_path, "li.na") == ("QA", "RND")
+    table = at.dataframe[0].value.set_index("Username")
+    assert table.loc["li.na", "Departments"] == "QA, RND"
+    assert table.loc["boss", "Departments"] == "whole organisation"
+    at.selectbox(key="admin_users.chosen").select("li.na").run()
+    assert at.multiselect(key="admin_users.scope.li.na.QA-RND").value == ["QA", "RND"]
+    at.button(key="admin_users.clear_scope").click().run()
+    assert at.success[0].value == "Saved."
+    assert _scope_of(demo_db_path, "li.na") == ()
+    assert _scope_events(demo_db_path) == [("li.na", "QA, RND"), ("li.na", "none")]
+
+
+def test_an_empty_choice_of_departments_is_refused_in_the_admin_s_language(demo_db_path):
+    add_test_user(demo_db_path, "boss", "admin")
+    add_test_user(demo_db_path, "li.na", "leader")
+    for lang, message in (
+        ("en", "Choose at least one department. To let li.na see the whole organisation, clear the departments."),
+        ("zh", "请至少选择一个部门。若要让 li.na 查看整个组织，请清除部门限定。"),
+    ):
+        at = run_page(PAGE, demo_db_path, role="admin")
+        at.selectbox(key="admin_users.chosen").select("li.na").run()
+        # the language is switched before the click: AppTest words a widget's options with its
+        # format function outside the run, i.e. in English, and would not find a Chinese role
+        at.session_state["lang"] = lang
+        at.button(key="admin_users.set_scope").click().run()
+        assert [e.value for e in at.error] == [message]
+    assert _scope_of(demo_db_path, "li.na") == () and _scope_events(demo_db_path) == []
+
+
+def test_only_a_leader_can_be_limited_to_departments(demo_db_path):
+    add_test_user(demo_db_path, "boss", "admin")
+    at = run_page(PAGE, demo_db_path, role="admin")
+    at.selectbox(key="admin_users.chosen").select("boss").run()
+    at.multiselect(key="admin_users.scope.boss.").select("QA").run()
+    at.session_state["lang"] = "zh"  # see the test above
+    at.button(key="admin_users.set_scope").click().run()
+    assert [e.value for e in at.error] == ["只有领导角色可以限定部门：boss 不是领导。"]
+    assert _scope_of(demo_db_path, "boss") == ()

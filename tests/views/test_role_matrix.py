@@ -1,22 +1,28 @@
-"""The role matrix: every page in ui.navigation.PAGES, for every role and for a visitor who is not
-signed in, is either shown (no refusal, no exception) or refused (the refusal and nothing else).
+"""The role matrix: every page in ui.navigation.PAGES, for every role, a leader scoped to one
+department (a department head, issue 20) and a visitor who is not signed in, is either shown (no
+refusal, no exception) or refused (the refusal and nothing else). A department head gets what a
+leader gets, and no chart of a page carries a pair without its department.
 
 Pages added to PAGES later are covered without touching this file. The answer expected comes from
 each entry's `roles`, the same list the menu is built from, so menu and page cannot disagree.
 """
 
 import shutil
+from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import run_page
+from data.db import Database
+from services import accounts
+from tests.conftest import chart_specs, run_page
 from ui.access import EVERYONE, ROLES
 from ui.i18n import translate
 from ui.navigation import PAGES
 
 SIGN_IN_FIRST = translate("access_sign_in_first", "en")
 DENIED = translate("access_denied", "en")
-VISITORS = [None, *ROLES]
+SCOPED = "scoped_leader"  # a leader limited to Quality (QA): a department head
+VISITORS = [None, *ROLES, SCOPED]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +30,30 @@ def matrix_db(demo_db_template, tmp_path_factory):
     """One copy of the demo database for the whole matrix (opening a page writes nothing)."""
     path = tmp_path_factory.mktemp("matrix") / "demo.duckdb"
     shutil.copy(demo_db_template, path)
+    db = Database(path)
+    accounts.add(db, "boss", "head.qa", "leader", password="a long secret 123")
+    accounts.set_scope(db, "boss", "head.qa", ["QA"])
+    db.close()
     return path
+
+
+def _run_as(page: str, db_path, role: str | None):
+    if role != SCOPED:
+        return run_page(page, db_path, role=role)
+    signed_in_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    head = {"username": "head.qa", "display_name": "Head of Quality", "role": "leader", "signed_in_at": signed_in_at}
+    return run_page(page, db_path, role=None, state={"auth.user": head})
+
+
+def _pairs(at) -> list[tuple]:
+    """Every [rater, provider] a chart of the page carries (heatmap cells, selections)."""
+    found = []
+    for spec in chart_specs(at):
+        for trace in spec["data"]:
+            for item in trace.get("customdata") or []:
+                if isinstance(item, list) and len(item) == 2:
+                    found.append(tuple(item))
+    return found
 
 
 def _elements(node, found: list[str]) -> list[str]:
@@ -45,12 +74,14 @@ def _alerts(at) -> list[str]:
 @pytest.mark.parametrize("role", VISITORS, ids=lambda r: r or "signed_out")
 @pytest.mark.parametrize("entry", PAGES, ids=lambda e: e.url_path)
 def test_every_page_answers_every_role(matrix_db, entry, role):
-    at = run_page(entry.path, matrix_db, role=role)
+    at = _run_as(entry.path, matrix_db, role)
     assert not at.exception, [e.value for e in at.exception]
-    allowed = entry.roles is EVERYONE or role in entry.roles
+    allowed = entry.roles is EVERYONE or ("leader" if role == SCOPED else role) in entry.roles
     if allowed:
         assert SIGN_IN_FIRST not in _alerts(at) and DENIED not in _alerts(at)
         assert len(_elements(at.main, [])) > 1, f"{entry.path} shows almost nothing to {role}"
+        if role == SCOPED:
+            assert all("QA" in pair for pair in _pairs(at)), f"{entry.path} shows a department head other pairs"
     else:
         expected = SIGN_IN_FIRST if role is None else DENIED
         alert = at.warning if role is None else at.error
