@@ -212,7 +212,9 @@ def cmd_remind(args: argparse.Namespace) -> int:
     if not reminders_available():
         print("error: no ICSAT_ADDRESS_KEY is set, so no address is kept and there are no reminders", file=sys.stderr)
         return 2
-    today = args.today or dt.datetime.now(dt.UTC).date()
+    from services.scheduler import local_today
+
+    today = args.today or local_today(dt.datetime.now(dt.UTC), settings().timezone)
     db = open_db(args)
     if args.now:
         if not args.wave:

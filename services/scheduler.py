@@ -28,6 +28,7 @@ import duckdb
 from data.audit import Action, record_event
 from data.db import Database
 from data.waves import due_wave_steps, forget_open_waves, step_wave_if
+from services.mail import send_due_reminders
 from services.versions import changed
 from settings import settings
 
@@ -40,7 +41,7 @@ _LOG = logging.getLogger("icsat.scheduler")
 # PERIODIC JOBS: every further job the tick runs, after the waves' steps, as `job(db, today)` with
 # the deployment's local date (e.g. the reminders of issue 21: `send_due_reminders`). Each job must
 # be idempotent (a tick may run several times a day) and do its own audit. Register them here.
-PERIODIC_JOBS: tuple[Callable[[Database, dt.date], object], ...] = ()
+PERIODIC_JOBS: tuple[Callable[[Database, dt.date], object], ...] = (send_due_reminders,)
 # ---------------------------------------------------------------------------------------------
 
 

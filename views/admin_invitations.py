@@ -13,6 +13,7 @@ from data.aggregates import participation_counts
 from data.invitations import parse_roster_for
 from data.problems import Refused
 from services import invitations, mail
+from services.scheduler import local_today
 from settings import settings
 from ui.access import ADMIN_ROLES, require_role
 from ui.admin import PREVIEW_ROWS, links_file_bytes, roster_preview
@@ -167,7 +168,7 @@ if mail.reminders_available(cfg):
     if wave.status != "open":
         st.info(t("mail_remind_not_open"))
     else:
-        today = dt.datetime.now(dt.UTC).date()
+        today = local_today(dt.datetime.now(dt.UTC), settings().timezone)  # the deployment's day
         if cfg.reminder_days:
             days = t("list_separator").join(str(d) for d in cfg.reminder_days)
             st.caption(t("mail_remind_schedule", days=days, closes=mail.day_text(wave.closes_on, lang())))
