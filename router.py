@@ -84,7 +84,7 @@ for entry in PAGES:
     )
 first_section = next(iter(sections))
 sections[first_section].insert(0, st.Page(go_home, title="ICSAT", url_path="home", default=True, visibility="hidden"))
-page = st.navigation(sections)
+page = st.navigation(sections, expanded=True)  # every page of the menu shown, none behind "View more"
 if user is None and page.url_path == SURVEY_PATH:
     # A person with a survey link has no use for the menu (the survey has its own language switch):
     # without it, the keyboard starts in the survey, not in a sidebar hidden off-screen on a phone
