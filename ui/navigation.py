@@ -36,6 +36,9 @@ PAGES: list[PageEntry] = [
         "section_results", "views/trends.py", "trends_title", ":material/trending_up:", "trends", DASHBOARD_ROLES
     ),
     PageEntry("section_results", "views/network.py", "network_title", ":material/hub:", "network", DASHBOARD_ROLES),
+    PageEntry(
+        "section_results", "views/actions.py", "actions_title", ":material/handshake:", "actions", DASHBOARD_ROLES
+    ),
     PageEntry("section_staff", "views/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
     PageEntry("section_data", "views/data_exports.py", "exports_title", ":material/download:", "data", EXPORT_ROLES),
     PageEntry(
