@@ -131,3 +131,16 @@ def how_to_read(key: str) -> None:
     with st.expander(t("how_to_read")):
         st.write(t(key))
         st.caption(t("methodology_link"))
+
+
+def start_plan_button(page: str, label: str, pair: dict[str, str]) -> None:
+    """A button that opens the Actions page with a new plan for `pair` (query: a, b, wave) filled in.
+    A button that switches page, not a link: a link needs the page registered by st.navigation,
+    which a page run on its own (AppTest) has not. Shown only to whom may create a plan."""
+    from services.actions import may
+    from ui.access import current_user
+
+    if not may(current_user(), "create"):
+        return
+    if st.button(label, icon=":material/handshake:", key=f"{page}.start_plan"):
+        st.switch_page("views/actions.py", query_params=pair)

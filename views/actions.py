@@ -351,18 +351,24 @@ if may_edit:
     with st.expander(t("actions_add_commitment")):
         with st.form(f"actions.commit.{plan_id}", clear_on_submit=True):
             c1, c2 = st.columns(2)
-            side = c1.selectbox(t("actions_side"), [plan["dept_a"], plan["dept_b"]], format_func=_name)
+            side = c1.selectbox(
+                t("actions_side"), [plan["dept_a"], plan["dept_b"]], format_func=_name, key="actions.c_side"
+            )
             owner = c2.selectbox(
                 t("actions_owner"),
                 [plan["owner_a"], plan["owner_b"]] if plan["owner_a"] != plan["owner_b"] else [plan["owner_a"]],
+                key="actions.c_owner",
             )
-            c_title = st.text_input(t("actions_commitment"))
+            c_title = st.text_input(t("actions_commitment"), key="actions.c_title")
             c3, c4 = st.columns(2)
-            due = c3.date_input(t("actions_due"), value=None, format="YYYY-MM-DD")
+            due = c3.date_input(t("actions_due"), value=None, format="YYYY-MM-DD", key="actions.c_due")
             status = c4.selectbox(
-                t("actions_status"), store.COMMITMENT_STATUSES, format_func=lambda s: t(f"actions_status_{s}")
+                t("actions_status"),
+                store.COMMITMENT_STATUSES,
+                format_func=lambda s: t(f"actions_status_{s}"),
+                key="actions.c_status",
             )
-            note = st.text_input(t("actions_note"))
+            note = st.text_input(t("actions_note"), key="actions.c_note")
             if st.form_submit_button(t("actions_add")):
                 try:
                     actions.add_commitment(
@@ -382,11 +388,15 @@ if updatable:
                 t("actions_commitment"),
                 [int(r["commitment_id"]) for r in updatable],
                 format_func=lambda c: next(r["title"] for r in updatable if int(r["commitment_id"]) == c),
+                key="actions.u_pick",
             )
             new_status = st.selectbox(
-                t("actions_status"), store.COMMITMENT_STATUSES, format_func=lambda s: t(f"actions_status_{s}")
+                t("actions_status"),
+                store.COMMITMENT_STATUSES,
+                format_func=lambda s: t(f"actions_status_{s}"),
+                key="actions.u_status",
             )
-            new_note = st.text_input(t("actions_note"))
+            new_note = st.text_input(t("actions_note"), key="actions.u_note")
             if st.form_submit_button(t("actions_save")):
                 try:
                     actions.update_commitment(db(), user, pick, status=new_status, note=new_note)
@@ -424,13 +434,18 @@ if may_edit:
     with st.expander(t("actions_add_meeting")):
         with st.form(f"actions.meeting.{plan_id}", clear_on_submit=True):
             m1, m2 = st.columns(2)
-            held_on = m1.date_input(t("actions_held_on"), value=today, format="YYYY-MM-DD")
-            kind = m2.selectbox(t("actions_kind"), store.MEETING_KINDS, format_func=lambda k: t(f"actions_kind_{k}"))
+            held_on = m1.date_input(t("actions_held_on"), value=today, format="YYYY-MM-DD", key="actions.m_date")
+            kind = m2.selectbox(
+                t("actions_kind"),
+                store.MEETING_KINDS,
+                format_func=lambda k: t(f"actions_kind_{k}"),
+                key="actions.m_kind",
+            )
             a1, a2 = st.columns(2)
-            came_a = a1.checkbox(t("actions_attended_side", dept=_name(plan["dept_a"])), value=True)
-            came_b = a2.checkbox(t("actions_attended_side", dept=_name(plan["dept_b"])), value=True)
-            decisions = st.text_area(t("actions_decisions"))
-            next_on = st.date_input(t("actions_next_meeting"), value=None, format="YYYY-MM-DD")
+            came_a = a1.checkbox(t("actions_attended_side", dept=_name(plan["dept_a"])), value=True, key="actions.m_a")
+            came_b = a2.checkbox(t("actions_attended_side", dept=_name(plan["dept_b"])), value=True, key="actions.m_b")
+            decisions = st.text_area(t("actions_decisions"), key="actions.m_decisions")
+            next_on = st.date_input(t("actions_next_meeting"), value=None, format="YYYY-MM-DD", key="actions.m_next")
             if st.form_submit_button(t("actions_record_meeting")):
                 try:
                     actions.add_meeting(

@@ -7,7 +7,7 @@ from ui.charts.bars import pair_directions
 from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report, waves
 from ui.view_models import comment_groups, flag_labels, hotspot_table, pair_dimensions, pair_summary, trend_series
-from ui.widgets import how_to_read, show_trend, wave_filters
+from ui.widgets import how_to_read, show_trend, start_plan_button, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("hotspots_title"))
@@ -66,6 +66,7 @@ def _pair_label(option: str) -> str:
 
 choice = st.selectbox(t("hotspots_pick"), options=options, format_func=_pair_label, key="hotspots.pick")
 rater, provider = choice.split("|")
+start_plan_button("hotspots", t("actions_start_link"), {"a": rater, "b": provider, "wave": report.wave_id})
 
 st.subheader(t("hotspots_both_directions"))
 directions = [(rater, provider), (provider, rater)]
