@@ -145,6 +145,13 @@ INTEGRITY_CHECKS = {
     "invitations of an unknown language": (
         "SELECT count(*) FROM invitations WHERE language IS NOT NULL AND language NOT IN ('en', 'zh')"
     ),
+    # migration 0010: owners name accounts without a foreign key (DuckDB would refuse the sign-in's
+    # UPDATE of a referenced account); services/actions.py admits only existing accounts
+    "action plan owners without an account": (
+        "SELECT (SELECT count(*) FROM plan_terms WHERE owner_a NOT IN (SELECT username FROM users)"
+        " OR owner_b NOT IN (SELECT username FROM users))"
+        " + (SELECT count(*) FROM plan_commitments WHERE owner NOT IN (SELECT username FROM users))"
+    ),
 }
 
 

@@ -3,6 +3,9 @@
 -- write (texts in both languages) and records it in the audit log; these constraints refuse bad
 -- rows even when a bug lets them through. No CHECK names a key: DuckDB turns an UPDATE of a row
 -- whose CHECK names its key into delete+insert, which the foreign keys below would refuse.
+-- Owners are account names without a foreign key to users: DuckDB refuses the sign-in's
+-- `UPDATE users ... RETURNING` of any account another table refers to. services/actions.py admits
+-- only an active leader or administrator as an owner (its `_owner_problem`).
 
 -- The plan itself: the pair and the wave it starts from, never changed once written (the tables
 -- below refer to it, and DuckDB refuses an UPDATE of a row that other tables refer to).
@@ -22,8 +25,8 @@ CREATE TABLE action_plans (
 CREATE TABLE plan_terms (
     plan_id         BIGINT PRIMARY KEY REFERENCES action_plans (plan_id),
     title           VARCHAR NOT NULL CHECK (length(trim(title)) BETWEEN 1 AND 200),
-    owner_a         VARCHAR NOT NULL REFERENCES users (username),
-    owner_b         VARCHAR NOT NULL REFERENCES users (username),
+    owner_a         VARCHAR NOT NULL,
+    owner_b         VARCHAR NOT NULL,
     focus           VARCHAR NOT NULL DEFAULT '' CHECK (length(focus) <= 4000),
     -- the target: mean satisfaction of target_rater with target_provider reaching target_value
     -- (services/actions.py checks that both are the plan's departments)
@@ -42,7 +45,7 @@ CREATE TABLE plan_commitments (
     commitment_id BIGINT PRIMARY KEY DEFAULT nextval('plan_commitments_seq'),
     plan_id       BIGINT NOT NULL REFERENCES action_plans (plan_id),
     side          VARCHAR NOT NULL REFERENCES departments (code),
-    owner         VARCHAR NOT NULL REFERENCES users (username),
+    owner         VARCHAR NOT NULL,
     title         VARCHAR NOT NULL CHECK (length(trim(title)) BETWEEN 1 AND 200),
     due_on        DATE NOT NULL,
     status        VARCHAR NOT NULL DEFAULT 'planned' CHECK (status IN ('planned', 'in_progress', 'done', 'dropped')),
