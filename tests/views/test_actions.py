@@ -93,9 +93,9 @@ def _later_wave_from(db_path, tmp_path, rater="SALES", provider="PROD"):
     assert cli.main(["wave", "close", *base, "2027-Q2"]) == 0
 
 
-def test_the_loop_from_the_top_hotspot_to_the_verdict(plans_db, tmp_path):
-    # the top hotspot of 2026 Q4 is Sales -> Production (tests/views/test_hotspots.py); its button opens
-    # the Actions page with ?a=SALES&b=PROD&wave=2026-Q4
+def test_the_loop_from_a_hotspot_to_the_verdict(plans_db, tmp_path):
+    # the friction hotspot of 2026 Q4, Sales -> Production (tests/views/test_hotspots.py): its button
+    # opens the Actions page with ?a=SALES&b=PROD&wave=2026-Q4
     leader, admin = _as("demo-leader", "leader"), _as("demo-admin", "admin")
     query = {"a": "SALES", "b": "PROD", "wave": "2026-Q4"}
     at = run_page(PAGE, plans_db, state={"auth.user": leader}, query=query)
