@@ -81,13 +81,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from data.problems import Refused
+    from report.actions import ACTIONS_TABLE, export_actions
     from report.exports import export_table
 
+    if args.table != ACTIONS_TABLE and not args.wave:
+        print("error: --wave is needed for this table (every table but 'actions' is one wave's)", file=sys.stderr)
+        return 2
     db = open_db(args)
     try:
-        result = export_table(
-            db, args.table, args.wave, args.format, args.out, actor="cli", relationship_type=args.relationship_type
-        )
+        if args.table == ACTIONS_TABLE:
+            result = export_actions(db, args.format, args.out, actor="cli")
+        else:
+            result = export_table(
+                db, args.table, args.wave, args.format, args.out, actor="cli", relationship_type=args.relationship_type
+            )
     except Refused as refused:
         print_problems(refused.problems)
         return 2
@@ -334,6 +341,7 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 def cmd_demo_users(args: argparse.Namespace) -> int:
     """The documented demo accounts (README), marked as demo; existing ones are left as they are."""
+    from data.demo import add_demo_plans
     from data.users import DEMO_ACCOUNTS
     from services.accounts import add_demo_accounts
 
@@ -342,6 +350,9 @@ def cmd_demo_users(args: argparse.Namespace) -> int:
     print("demo accounts (demo only, passwords are public):")
     for username, _, role, password in DEMO_ACCOUNTS:
         print(f"  {username:<14} {role:<8} password: {password}" + ("" if username in created else "  (existed)"))
+    plans = add_demo_plans(db)  # the demo's action plans need their owners, the demo accounts
+    if plans:
+        print(f"{plans} demo action plans, owned by the demo accounts")
     return 0
 
 
@@ -573,10 +584,16 @@ def build_parser() -> argparse.ArgumentParser:
     from data.org import RELATIONSHIP_TYPES
     from report.exports import ALL_TABLES, EXPORT_TABLES, FORMATS
 
-    p = sub.add_parser("export", help="write a privacy-safe table of a wave to CSV, Parquet or Excel")
-    p.add_argument("table", choices=[*EXPORT_TABLES, ALL_TABLES], help="the table ('all': an xlsx workbook)")
+    p = sub.add_parser(
+        "export", help="write a privacy-safe table of a wave (or the action plans) to CSV, Parquet or Excel"
+    )
+    p.add_argument(
+        "table",
+        choices=[*EXPORT_TABLES, ALL_TABLES, "actions"],
+        help="the table ('all': an xlsx workbook; 'actions': every action plan with its outcome, no --wave)",
+    )
     _db_argument(p)
-    p.add_argument("--wave", required=True, help="the wave id, e.g. 2026-Q4")
+    p.add_argument("--wave", help="the wave id, e.g. 2026-Q4 (every table but 'actions')")
     p.add_argument("--format", choices=FORMATS, default="csv", help="file format (default: csv)")
     p.add_argument("--out", type=Path, required=True, help="the file to write")
     p.add_argument("--relationship-type", choices=RELATIONSHIP_TYPES, default=None, help="only pairs of this type")

@@ -56,6 +56,7 @@ _PREFIXES = {
     "responses": "exports_import_",
     "roster": "roster_",
     "export": "export_err_",
+    "actions": "actions_err_",
 }
 
 

@@ -130,8 +130,9 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame, keys: list[str], alph
 
     `current` and `previous` are report tables (cells, providers, raters or org) joined on `keys`
     ([] for the organisation). Returns `keys` plus n, mean, previous_n, previous_mean, change,
-    p_value (Welch t-test from the means, sds and ns) and significant (p < alpha; False where there
-    is no test), largest fall first. Unlike `trend_table`, any two shown waves may be compared.
+    change_ci_low, change_ci_high (1 - alpha Welch interval of the change), p_value (Welch t-test
+    from the means, sds and ns) and significant (p < alpha; False where there is no test), largest
+    fall first. Unlike `trend_table`, any two shown waves may be compared.
     """
     columns = ["n", "mean", "sd"]
     left = current[~current["suppressed"].astype(bool)][[*keys, *columns]]
@@ -145,6 +146,48 @@ def changes(current: pd.DataFrame, previous: pd.DataFrame, keys: list[str], alph
     out["n"], out["mean"] = merged["n"].to_numpy(), merged["mean"].to_numpy()
     out["previous_n"], out["previous_mean"] = merged["n_prev"].to_numpy(), merged["mean_prev"].to_numpy()
     out["change"] = out["mean"] - out["previous_mean"]
+    half = _welch_half_width(merged["sd"], merged["n"], merged["sd_prev"], merged["n_prev"], test["dof"], alpha)
+    out["change_ci_low"], out["change_ci_high"] = out["change"] - half, out["change"] + half
     out["p_value"] = test["p_value"].to_numpy()
     out["significant"] = significance(out["p_value"], alpha).fillna(False)
     return out.sort_values("change").reset_index(drop=True)
+
+
+def _welch_half_width(sd1, n1, sd2, n2, dof, alpha: float) -> np.ndarray:
+    """Half the width of the Welch interval: t(1 - alpha/2, dof) * sqrt(sd1^2/n1 + sd2^2/n2)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(
+            np.asarray(sd1, float) ** 2 / np.asarray(n1, float) + np.asarray(sd2, float) ** 2 / np.asarray(n2, float)
+        )
+        return stats.t.ppf(1 - alpha / 2, np.asarray(dof, float)) * se
+
+
+def difference_in_change(planned: pd.Series, others: pd.Series, alpha: float = ALPHA) -> dict[str, float]:
+    """Whether one group of pairs changed more than another: the difference in mean change with a
+    Welch interval, each pair's change counting as one observation.
+
+    Used for "did pairs with an agreed action plan improve more than comparable pairs without one".
+    Returns n_planned, n_others, mean_planned, mean_others, difference (mean_planned - mean_others),
+    ci_low, ci_high (Welch 1 - alpha interval), dof, p_value (Welch, two-sided); the interval and
+    test are NaN when either group has fewer than 2 pairs or neither varies.
+    """
+    a = pd.to_numeric(pd.Series(planned), errors="coerce").dropna().astype(float)
+    b = pd.to_numeric(pd.Series(others), errors="coerce").dropna().astype(float)
+    sd_a = a.std(ddof=1) if len(a) >= 2 else np.nan
+    sd_b = b.std(ddof=1) if len(b) >= 2 else np.nan
+    mean_a = a.mean() if len(a) else np.nan
+    mean_b = b.mean() if len(b) else np.nan
+    test = welch_from_moments([mean_a], [sd_a], [len(a)], [mean_b], [sd_b], [len(b)]).iloc[0]
+    half = float(_welch_half_width([sd_a], [len(a)], [sd_b], [len(b)], [test["dof"]], alpha)[0])
+    difference = mean_a - mean_b
+    return {
+        "n_planned": len(a),
+        "n_others": len(b),
+        "mean_planned": float(mean_a),
+        "mean_others": float(mean_b),
+        "difference": float(difference),
+        "ci_low": float(difference - half) if np.isfinite(test["t"]) else np.nan,
+        "ci_high": float(difference + half) if np.isfinite(test["t"]) else np.nan,
+        "dof": float(test["dof"]),
+        "p_value": float(test["p_value"]),
+    }

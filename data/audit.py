@@ -42,6 +42,12 @@ class Action(StrEnum):
     MAIL_TEST = "mail_test"
     IMPORT_RESPONSES = "import_responses"
     EXPORT = "export"
+    PLAN_CREATE = "plan_create"
+    PLAN_EDIT = "plan_edit"
+    PLAN_ACCEPT = "plan_accept"
+    PLAN_COMMITMENT_ADD = "plan_commitment_add"
+    PLAN_COMMITMENT_UPDATE = "plan_commitment_update"
+    PLAN_MEETING_ADD = "plan_meeting_add"
 
 
 def record_event(

@@ -324,3 +324,119 @@ def build_demo(db: Database, seed: int = 7, *, plant: bool = True, survey: Surve
         tx.unregister("new_selfs")
         tx.unregister("new_invitations")
     return {name: len(frame) for name, frame in data.items()}
+
+
+# Action plans of the demo (issue 22), so that a first run shows the loop: one plan started from an
+# earlier wave, agreed and worked through, measured by the latest wave; one agreed in the latest wave
+# with an overdue commitment; one still waiting for a side. Owners are the demo accounts.
+DEMO_PLAN_OWNERS = ("demo-leader", "demo-admin")
+_DEMO_PLANS = [
+    {
+        "pair": ("RND", "QA"),
+        "wave": "2026-Q3",
+        "title": "One release checklist for R&D and Quality",
+        "focus": "A conflict both ways (mutual): each rates the other well below expectations. Both ask to be"
+        " involved before decisions that change their plans.",
+        "target": ("RND", "QA", 8.0, "2026-Q4"),
+        "accepted": (True, True),
+        "commitments": [
+            ("RND", 0, "Write one release checklist with Quality", "2026-08-31", "done", "in use since September"),
+            ("QA", 1, "Share the test plan at the start of each sprint", "2026-09-15", "done", ""),
+            ("QA", 1, "A Quality engineer in every R&D design review", "2026-09-30", "dropped", "no staff"),
+        ],
+        "meetings": [
+            ("2026-08-20", "coordination", True, True, "Checklist drafted by R&D, reviewed by Quality", "2026-09-17"),
+            ("2026-09-17", "one_to_one", True, True, "Design reviews dropped: no staff until next year", None),
+        ],
+    },
+    {
+        "pair": ("SALES", "PROD"),
+        "wave": "2026-Q4",
+        "title": "Delivery dates Sales can promise",
+        "focus": "Sales rates Production far below what either usually gives and gets (friction), lowest on"
+        " communication and reliability. Sales asks for reliable dates it can promise to its own customers"
+        " and to be told early when a date slips.",
+        "target": ("SALES", "PROD", 10.0, "2027-Q1"),
+        "accepted": (True, True),
+        "commitments": [
+            ("SALES", 0, "Share the sales forecast every Monday", "2026-11-30", "in_progress", "started 2026-11-16"),
+            ("PROD", 1, "Confirm every delivery date within two working days", "2027-01-15", "planned", ""),
+        ],
+        "meetings": [
+            ("2026-11-12", "coordination", True, True, "Monday forecast; dates confirmed in two days", "2026-12-10")
+        ],
+    },
+    {
+        "pair": ("HR", "IT"),
+        "wave": "2026-Q4",
+        "title": "IT tickets answered within a working day",
+        "focus": "IT rates HR far below how HR rates IT (asymmetric); HR's responsiveness is the weakest dimension.",
+        "target": None,
+        "accepted": (True, False),
+        "commitments": [
+            ("HR", 0, "First answer to every IT ticket within one working day", "2027-01-31", "planned", "")
+        ],
+        "meetings": [],
+    },
+]
+
+
+def _demo_cell_mean(db: Database, wave_id: str, rater: str, provider: str) -> float | None:
+    """Mean satisfaction (0-100) of one demo cell: the mean over responses of their answered items."""
+    row = (
+        db.connection()
+        .execute(
+            "SELECT avg(score) FROM (SELECT avg((a.value - 1) * 25.0) AS score FROM responses r"
+            " JOIN answers a USING (response_id) WHERE r.wave_id = ? AND r.rater_dept = ? AND r.provider_dept = ?"
+            " AND a.value IS NOT NULL GROUP BY r.response_id)",
+            [wave_id, rater, provider],
+        )
+        .fetchone()
+    )
+    return None if row is None or row[0] is None else round(float(row[0]), 1)
+
+
+def add_demo_plans(db: Database) -> int:
+    """Write the demo's action plans into a demo database whose demo accounts exist; return how many
+    were written (0 when the database has plans already, or is not the demo organisation)."""
+    from data import actions as store
+
+    con = db.connection()
+    if con.execute("SELECT count(*) FROM action_plans").fetchone()[0]:
+        return 0
+    needed = con.execute(
+        "SELECT (SELECT count(*) FROM users WHERE username IN (?, ?))"
+        " + (SELECT count(*) FROM departments WHERE code IN ('SALES', 'PROD', 'RND', 'QA', 'HR', 'IT'))"
+        " + (SELECT count(*) FROM waves WHERE wave_id IN ('2026-Q3', '2026-Q4', '2027-Q1'))",
+        list(DEMO_PLAN_OWNERS),
+    ).fetchone()[0]
+    if needed != 2 + 6 + 3:
+        return 0
+    with db.transaction() as tx:
+        for plan in _DEMO_PLANS:
+            a, b = plan["pair"]
+            terms = {"title": plan["title"], "owner_a": DEMO_PLAN_OWNERS[0], "owner_b": DEMO_PLAN_OWNERS[1]}
+            terms["focus"] = plan["focus"]
+            if plan["target"]:
+                rater, provider, gain, by_wave = plan["target"]
+                start = _demo_cell_mean(db, plan["wave"], rater, provider)
+                terms |= {"target_rater": rater, "target_provider": provider, "target_wave_id": by_wave}
+                terms |= {"target_from": start, "target_value": min(100.0, round((start or 50.0) + gain))}
+            plan_id = store.insert_plan(tx, a, b, plan["wave"], "demo", terms)
+            store.add_history(tx, plan_id, "demo", "created", f"{a} <-> {b}, {plan['wave']}: {plan['title']}")
+            for side, accepted in zip(("a", "b"), plan["accepted"], strict=True):
+                if accepted:
+                    store.set_accepted(tx, plan_id, side, True)
+                    store.add_history(tx, plan_id, terms[f"owner_{side}"], "accepted", plan["pair"][side == "b"])
+            for side, owner, title, due, status, note in plan["commitments"]:
+                store.insert_commitment(
+                    tx, plan_id, side, DEMO_PLAN_OWNERS[owner], title, dt.date.fromisoformat(due), status, note
+                )
+                store.add_history(tx, plan_id, "demo", "commitment_added", f"{side}: {title}")
+            for held, kind, came_a, came_b, decisions, next_on in plan["meetings"]:
+                meeting = {"held_on": dt.date.fromisoformat(held), "kind": kind, "attended_a": came_a}
+                meeting |= {"attended_b": came_b, "decisions": decisions}
+                meeting["next_meeting"] = dt.date.fromisoformat(next_on) if next_on else None
+                store.insert_meeting(tx, plan_id, meeting)
+                store.add_history(tx, plan_id, "demo", "meeting_recorded", f"{kind}, {held}")
+    return len(_DEMO_PLANS)

@@ -150,6 +150,13 @@ INTEGRITY_CHECKS = {
         "SELECT count(*) FROM user_departments d WHERE NOT EXISTS"
         " (SELECT 1 FROM users u WHERE u.username = d.username AND u.role = 'leader')"
     ),
+    # migration 0010: owners name accounts without a foreign key (DuckDB would refuse the sign-in's
+    # UPDATE of a referenced account); services/actions.py admits only existing accounts
+    "action plan owners without an account": (
+        "SELECT (SELECT count(*) FROM plan_terms WHERE owner_a NOT IN (SELECT username FROM users)"
+        " OR owner_b NOT IN (SELECT username FROM users))"
+        " + (SELECT count(*) FROM plan_commitments WHERE owner NOT IN (SELECT username FROM users))"
+    ),
 }
 
 

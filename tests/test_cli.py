@@ -82,6 +82,14 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
     con.execute("INSERT INTO answers SELECT * FROM answers WHERE response_id = ? LIMIT 1", [rid])  # twice
     con.execute("UPDATE invitations SET language = 'fr' WHERE token_hash = (SELECT min(token_hash) FROM invitations)")
     con.execute("INSERT INTO user_departments VALUES ('nobody', 'QA')")  # a scope of no account (0007)
+    # an action plan whose owner has no account (migration 0010 has no key to users)
+    con.execute(
+        "INSERT INTO action_plans (dept_a, dept_b, wave_id, created_by) VALUES ('SALES', 'PROD', '2026-Q4', 't')"
+    )
+    con.execute(
+        "INSERT INTO plan_terms (plan_id, title, owner_a, owner_b) SELECT max(plan_id), 'x', 'ghost', 'ghost'"
+        " FROM action_plans"
+    )
     db.close()
     assert cli.main(["check", "--db", str(demo_db_path)]) == 1
     counted = {}
@@ -99,4 +107,5 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
         "items answered twice in one response": 1,
         "invitations of an unknown language": 1,
         "department scopes of an unknown account or a non-leader": 1,
+        "action plan owners without an account": 1,
     }

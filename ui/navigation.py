@@ -44,6 +44,9 @@ PAGES: list[PageEntry] = [
         "methodology",
         DASHBOARD_ROLES,
     ),
+    PageEntry(
+        "section_results", "views/actions.py", "actions_title", ":material/handshake:", "actions", DASHBOARD_ROLES
+    ),
     PageEntry("section_staff", "views/survey.py", "survey_title", ":material/rate_review:", "survey", EVERYONE),
     PageEntry("section_data", "views/data_exports.py", "exports_title", ":material/download:", "data", EXPORT_ROLES),
     PageEntry(

@@ -14,7 +14,7 @@ from data.uploads import ENCODINGS, TEMPLATES, template_bytes
 from data.waves import Wave
 from ui.charts.style import CHART_CONFIG
 from ui.charts.trends import trend_lines
-from ui.frame import lang, md_escape, t
+from ui.frame import db, lang, md_escape, t
 from ui.results import department_names, dimension_labels, wave_report, waves, waves_with_responses
 from ui.view_models import flag_explained, severity_band
 
@@ -229,3 +229,16 @@ def pair_ranking_list(ranking: pd.DataFrame, limit: int = 15) -> None:
             sides.append(f"{md_escape(getattr(row, f'{side}_label'))}: **{value}**")
         lines.append(f"{rank}. **{md_escape(row.pair)}**  \n   " + "  \n   ".join(sides))  # a line per direction
     st.markdown("\n".join(lines))
+
+
+def start_plan_button(page: str, label: str, pair: dict[str, str]) -> None:
+    """A button that opens the Actions page with a new plan for `pair` (query: a, b, wave) filled in.
+    A button that switches page, not a link: a link needs the page registered by st.navigation,
+    which a page run on its own (AppTest) has not. Shown only to whom may create a plan."""
+    from services.actions import may, with_scope
+    from ui.access import current_user
+
+    if not may(with_scope(db(), current_user()), "create", {"dept_a": pair.get("a"), "dept_b": pair.get("b")}):
+        return
+    if st.button(label, icon=":material/handshake:", key=f"{page}.start_plan"):
+        st.switch_page("views/actions.py", query_params=pair)

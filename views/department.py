@@ -11,7 +11,7 @@ from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report
 from ui.scope import own_departments, require_department
 from ui.view_models import comment_groups, department_view, is_significant, metric_delta, signed, trend_series
-from ui.widgets import how_to_read, show_trend, wave_filters
+from ui.widgets import how_to_read, show_trend, start_plan_button, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("dept_title"))
@@ -39,6 +39,7 @@ provider = st.selectbox(
 )
 st.query_params["dept"] = provider  # the address names the department shown: a link to share
 st.caption(t("dept_intro", dept=md_escape(names.get(provider, provider))))
+start_plan_button("department", t("actions_start_link_dept"), {"b": provider, "wave": report.wave_id})
 view = department_view(report, provider, lang())
 if view.figures is None:
     st.info(t("empty_all_hidden") if len(view.customers) else t("dept_no_responses"))

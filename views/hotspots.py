@@ -17,7 +17,7 @@ from ui.view_models import (
     pair_summary,
     trend_series,
 )
-from ui.widgets import hotspot_pair_list, how_to_read, show_trend, wave_filters
+from ui.widgets import hotspot_pair_list, how_to_read, show_trend, start_plan_button, wave_filters
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("hotspots_title"))
@@ -73,6 +73,7 @@ def _both_label(option: str) -> str:
 
 choice = st.selectbox(t("hotspots_pick"), options=options, format_func=_both_label, key="hotspots.pick")
 rater, provider = choice.split("|")
+start_plan_button("hotspots", t("actions_start_link"), {"a": rater, "b": provider, "wave": report.wave_id})
 
 st.subheader(t("hotspots_both_directions"))
 directions = [(rater, provider), (provider, rater)]

@@ -1,5 +1,6 @@
 """Trends, quadrants and participation on small hand-made tables."""
 
+import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
@@ -79,3 +80,24 @@ def test_changes_compares_shown_figures_of_any_two_waves_largest_fall_first():
     expected = stats.ttest_ind_from_stats(40.0, 12.0, 30, 55.0, 11.0, 28, equal_var=False)
     assert out["p_value"].iloc[0] == pytest.approx(expected.pvalue)
     assert out["significant"].tolist() == [True, False]
+
+
+def test_difference_in_change_against_a_hand_computation():
+    from analysis.trends import difference_in_change
+
+    # By hand: planned changes 10, 14, 12 have mean 12 and variance ((-2)^2 + 2^2 + 0) / 2 = 4;
+    # others 2, 4, 6, 0 have mean 3 and variance (1 + 1 + 9 + 9) / 3 = 20/3. Difference 12 - 3 = 9,
+    # standard error sqrt(4/3 + (20/3)/4) = sqrt(3); Welch dof = 3^2 / ((4/3)^2/2 + (5/3)^2/3)
+    # = 9 / (8/9 + 25/27) = 9 / (49/27) = 243/49 = 4.959; t = 9 / sqrt(3) = 5.196. With
+    # t(0.975, 243/49) = 2.5770 the interval is 9 -/+ 2.5770 * 1.7321 = 4.537 to 13.463.
+    # scipy.stats.ttest_ind([10, 14, 12], [2, 4, 6, 0], equal_var=False): t = 5.196, df = 4.959, p = 0.00356.
+    out = difference_in_change(pd.Series([10.0, 14.0, 12.0]), pd.Series([2.0, 4.0, 6.0, 0.0]))
+    assert (out["n_planned"], out["n_others"]) == (3, 4)
+    assert out["difference"] == pytest.approx(9.0)
+    assert out["dof"] == pytest.approx(243 / 49)
+    assert out["ci_low"] == pytest.approx(4.537, abs=1e-3)
+    assert out["ci_high"] == pytest.approx(13.463, abs=1e-3)
+    assert out["p_value"] == pytest.approx(0.00356, abs=1e-5)
+    # one planned direction: a difference, but no interval
+    single = difference_in_change(pd.Series([5.0]), pd.Series([1.0, 2.0]))
+    assert single["difference"] == pytest.approx(3.5) and np.isnan(single["ci_low"])
