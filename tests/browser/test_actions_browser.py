@@ -59,7 +59,13 @@ def _expand(pg, title: str) -> None:
 
 
 def _click(pg, name: str, then: str) -> None:
-    pg.get_by_role("button", name=name, exact=True).click()
+    button = pg.get_by_role("button", name=name, exact=True)
+    try:
+        button.wait_for(timeout=30000)
+    except Exception:
+        screenshot(pg, f"actions_failed_before_{name.replace(' ', '_')}")
+        raise
+    button.click()
     pg.get_by_text(then).first.wait_for(timeout=60000)
     wait_for_app(pg)
     assert "Traceback" not in pg.content()
@@ -99,7 +105,7 @@ def test_the_action_plan_loop_in_the_browser(demo_db_path, live_server_factory, 
     _choose(page, "Side", "Logistics", within="Add a commitment")
     due = page.locator('[data-testid="stDateInput"]').filter(has_text="Due").locator("input")
     due.fill("2027-01-31")
-    due.press("Enter")
+    due.press("Tab")  # Enter in a form would submit it before the other fields are read
     _click(page, "Add", "Commitment added.")
     _expand(page, "Update a commitment")
     _choose(page, "Status", "done", within="Update a commitment")
