@@ -29,7 +29,7 @@ def test_the_wave_in_the_address_is_the_wave_every_page_shows(demo_db_path, page
     at = run_page(page, demo_db_path, query={"wave": "2026-Q3"})
     assert not at.exception
     assert _sidebar_box(at, "Survey wave").value == "2026-Q3"
-    assert at.query_params["wave"] == ["2026-Q3"]
+    assert at.query_params["wave"] == "2026-Q3"
     assert_serialisable_state(at)
 
 
@@ -50,7 +50,7 @@ def test_an_unknown_wave_in_the_address_falls_back_to_the_default_with_a_notice(
     assert "The address named a survey wave that is not available" in notices
     assert "relationship type" in notices
     assert "<script>" not in notices  # the address's text is not echoed
-    assert at.query_params["wave"] == ["2026-Q4"]  # the address is corrected
+    assert at.query_params["wave"] == "2026-Q4"  # the address is corrected
     assert "type" not in at.query_params
     assert at.get("plotly_chart")  # the page is drawn for the default
 
@@ -74,7 +74,7 @@ def test_without_an_address_the_session_context_is_used_and_written_to_the_addre
     assert not at.exception
     assert _sidebar_box(at, "Survey wave").value == "2026-Q3"
     assert _sidebar_box(at, "Relationship type").value == "process"
-    assert at.query_params["wave"] == ["2026-Q3"] and at.query_params["type"] == ["process"]
+    assert at.query_params["wave"] == "2026-Q3" and at.query_params["type"] == "process"
 
 
 def test_a_choice_in_the_sidebar_goes_to_the_address_and_the_session(demo_db_path):
@@ -82,7 +82,7 @@ def test_a_choice_in_the_sidebar_goes_to_the_address_and_the_session(demo_db_pat
     _sidebar_box(at, "Survey wave").set_value("2026-Q3")
     at.run()
     assert not at.exception
-    assert at.query_params["wave"] == ["2026-Q3"]
+    assert at.query_params["wave"] == "2026-Q3"
     assert at.session_state["context"]["wave"] == "2026-Q3"
     assert _sidebar_box(at, "Survey wave").value == "2026-Q3"
     assert not [c for c in at.caption if "address" in c.value]  # a choice is not an error
