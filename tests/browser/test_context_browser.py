@@ -154,6 +154,8 @@ def test_the_context_holds_on_every_results_page_and_after_a_reload(demo_db_path
     wait_for_app(page)
     page.get_by_text("链接中的调查轮次不存在；现显示2026年第四季度。").wait_for(timeout=60000)
     page.wait_for_function("() => location.search.includes('wave=2026-Q4')", timeout=30000)
+    page.get_by_text("双向评价", exact=True).wait_for(timeout=60000)  # the page drawn for 2026 Q4
+    wait_for_app(page)
     _no_traceback(page)
     screenshot(page, "context_bad_link_phone_zh")
 
