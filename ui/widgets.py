@@ -12,6 +12,7 @@ import streamlit as st
 from data.aggregates import RELATIONSHIP_TYPES
 from data.uploads import ENCODINGS, TEMPLATES, template_bytes
 from data.waves import Wave
+from ui import context
 from ui.charts.style import CHART_CONFIG
 from ui.charts.trends import trend_lines
 from ui.frame import db, lang, md_escape, t
@@ -39,10 +40,11 @@ class Filters:
 
 
 def wave_filters(page: str, *, compare: bool = True, relationship: bool = True, dimension: bool = False) -> Filters:
-    """Draw the dashboards' filters in the sidebar and return the choice.
+    """Draw the dashboards' filters in the sidebar and return the choice: the session's one survey
+    context (ui/context.py), the same on every results page and kept in the address.
 
-    Stops the page with the empty state when there is no wave, or no wave with responses. The
-    widget keys are namespaced by `page` ("<page>.wave", ...), so each page keeps its own choice.
+    Stops the page with the empty state when there is no wave, or no wave with responses, and with
+    the collecting notice when the chosen wave is still open. `page` names the widgets' keys.
     """
     all_waves = waves()
     if not all_waves:
@@ -53,50 +55,75 @@ def wave_filters(page: str, *, compare: bool = True, relationship: bool = True, 
         st.info(t("empty_no_responses"))
         st.stop()
     by_id = {w.wave_id: w for w in all_waves}
-    options = list(reversed(with_data))
-    # The newest wave with published results first: a wave still collecting answers shows only how
-    # many have answered (docs/methodology.md, "Anonymity").
-    published = [w for w in options if by_id[w].status != "open"]
+    chosen = context.current(by_id, with_data, dimension=dimension)
+    for notice in chosen.notices:
+        st.caption(t(notice, wave=by_id[chosen.wave_id].name(lang())))
     with st.sidebar:
         st.subheader(t("dash_filters"))
-        wave_id = st.selectbox(
+        wave_id = _context_box(
+            page,
+            "wave",
             t("wave"),
-            options=options,
-            index=options.index(published[0]) if published else 0,
-            format_func=lambda w: by_id[w].name(lang()),
-            key=f"{page}.wave",
+            list(reversed(with_data)),  # newest first, a wave still collecting answers too
+            chosen.wave_id,
+            lambda w: by_id[w].name(lang()),
         )
         compare_wave = None
         if compare:
-            earlier = [w for w in published if by_id[w].opens_on < by_id[wave_id].opens_on]
-            compare_id = st.selectbox(
+            compare_id = _context_box(
+                page,
+                "compare",
                 t("dash_compare_wave"),
-                options=[*earlier, ""],
-                format_func=lambda w: by_id[w].name(lang()) if w else t("dash_compare_none"),
-                key=f"{page}.compare",
+                [*context.comparisons(by_id, with_data, wave_id), ""],
+                chosen.compare_id or "",
+                lambda w: by_id[w].name(lang()) if w else t("dash_compare_none"),
             )
             compare_wave = by_id.get(compare_id) if compare_id else None
         rtype = None
         if relationship:
-            rtype = st.selectbox(
+            rtype = _context_box(
+                page,
+                "type",
                 t("dash_relationship_type"),
-                options=["", *RELATIONSHIP_TYPES],
-                format_func=lambda r: t(f"dash_rtype_{r}") if r else t("dash_rtype_all"),
-                key=f"{page}.rtype",
+                ["", *RELATIONSHIP_TYPES],
+                chosen.relationship_type or "",
+                lambda r: t(f"dash_rtype_{r}") if r else t("dash_rtype_all"),
             )
         dim = None
         if dimension:
             labels = dimension_labels(wave_id)
-            dim = st.selectbox(
+            dim = _context_box(
+                page,
+                "dimension",
                 t("dash_dimension"),
-                options=["", *labels],
-                format_func=lambda d: labels[d][lang()] if d else t("dash_dimension_all"),
-                key=f"{page}.dimension",
+                ["", *labels],
+                chosen.dimension or "",
+                lambda d: labels[d][lang()] if d else t("dash_dimension_all"),
             )
     if by_id[wave_id].status == "open":
         collecting_notice(by_id[wave_id])
         st.stop()
     return Filters(by_id[wave_id], compare_wave, rtype or None, dim or None)
+
+
+def _context_box(page: str, name: str, label: str, options: list[str], value: str, format_func) -> str:
+    """A sidebar select showing the context's `value`; a choice goes to the context at once.
+
+    The key carries the language, because Streamlit matches a kept choice by its shown label."""
+    key = f"{page}.{name}.{lang()}"
+    st.session_state[key] = value  # the context decides, also after a choice made on another page
+    return st.selectbox(
+        label,
+        options=options,
+        format_func=format_func,
+        key=key,
+        on_change=_changed,
+        args=(name, key),
+    )
+
+
+def _changed(name: str, key: str) -> None:
+    context.change(name, st.session_state[key])
 
 
 def collecting_notice(wave: Wave) -> None:

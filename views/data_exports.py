@@ -24,6 +24,7 @@ from report.exports import (
 from services import imports
 from services.versions import data_version
 from texts import describe
+from ui import context
 from ui.access import EXPORT_ROLES, require_role
 from ui.frame import db, lang, t
 from ui.results import RESULTS_TTL, wave_report, waves, waves_with_responses
@@ -65,11 +66,18 @@ def _choice(widget, label: str, options: list, format_func, name: str, **kwargs)
     return value
 
 
-def _export_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str]) -> None:
+def _export_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str], chosen: context.Context) -> None:
+    # the session's survey context (ui/context.py) chooses the wave and type; a choice here changes it
+    offered = list(reversed(with_data))
+    asked = {
+        "wave": chosen.wave_id if chosen.wave_id in offered else offered[0],
+        "relationship_type": chosen.relationship_type or ALL_TYPES,
+    }
+    st.session_state["exports.wave"], st.session_state["exports.relationship_type"] = asked.values()
     left, middle = st.columns(2)
-    wave_id = _choice(
-        left.selectbox, t("exports_wave"), list(reversed(with_data)), lambda w: wave_by_id[w].name(lang()), "wave"
-    )
+    wave_id = _choice(left.selectbox, t("exports_wave"), offered, lambda w: wave_by_id[w].name(lang()), "wave")
+    if wave_id != asked["wave"]:
+        context.change("wave", wave_id)
     chosen_type = _choice(
         middle.selectbox,
         t("exports_relationship_type"),
@@ -78,6 +86,8 @@ def _export_section(user: dict, wave_by_id: dict[str, Wave], with_data: list[str
         "relationship_type",
     )
     relationship_type = None if chosen_type == ALL_TYPES else chosen_type
+    if chosen_type != asked["relationship_type"]:
+        context.change("type", relationship_type)
     left, middle = st.columns(2)
     table = _choice(
         left.selectbox, t("exports_table"), [*EXPORT_TABLES, ALL_TABLES], lambda v: t(f"exports_table_{v}"), "table"
@@ -214,10 +224,13 @@ with_data = waves_with_responses()
 # are offered when it closes.
 published = [w for w in with_data if wave_by_id[w].status != "open"]
 collecting = [w for w in with_data if wave_by_id[w].status == "open"]
+chosen = context.current(wave_by_id, with_data, dimension=False) if with_data else None
+for notice in chosen.notices if chosen else ():
+    st.caption(t(notice, wave=wave_by_id[chosen.wave_id].name(lang())))
 for wave_id in collecting:
     st.info(t("results_collecting_files", wave=wave_by_id[wave_id].name(lang())))
 if published:
-    _export_section(user, wave_by_id, published)
+    _export_section(user, wave_by_id, published, chosen)
 elif not collecting:
     st.info(t("empty_no_responses"))
 if user["role"] == "admin":

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis.participation import response_rate as participation_rate
+from ui import context
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
@@ -112,7 +113,7 @@ if pair and len(pair) == 2:
             column.metric(md_escape(summary["label"]), summary["value"], help=summary["help"])
         if st.button(t("dash_open_pair"), key="overview.open_pair"):
             st.session_state["hotspots.focus"] = [rater, provider]
-            st.switch_page("views/hotspots.py")
+            st.switch_page("views/hotspots.py", query_params=context.query())  # the same survey context
 
 # ---- top hotspots: once per pair, both directions side by side
 st.subheader(t("dash_top_hotspots"))

@@ -128,7 +128,7 @@ def test_overview_selected_hidden_cell_shows_no_value(demo_db_path):
 
 
 def test_overview_relationship_filter_keeps_only_that_type(demo_db_path):
-    at = run_page("views/overview.py", demo_db_path, state={"overview.rtype": "functional"})
+    at = run_page("views/overview.py", demo_db_path, query={"type": "functional"})
     values = _trace(_heatmap(at), "values")
     # Sales -> Production is a process relationship (data/demo.py), so it has no functional cell
     if "Sales" in values["y"] and "Production" in values["x"]:
@@ -175,7 +175,7 @@ def test_overview_wave_without_responses_says_so(empty_db_path):
 
 
 def test_overview_compared_with_an_older_wave_shows_the_loyalty_change_too(demo_db_path):
-    at = run_page("views/overview.py", demo_db_path, state={"overview.compare": "2026-Q2"})
+    at = run_page("views/overview.py", demo_db_path, query={"compare": "2026-Q2"})
     assert not at.exception
     loyalty = next(m for m in at.metric if m.label == "Internal loyalty (iNPS)")
     assert loyalty.proto.delta  # against the wave just before, only the mean's change is known
@@ -184,7 +184,7 @@ def test_overview_compared_with_an_older_wave_shows_the_loyalty_change_too(demo_
 
 def test_overview_filters_name_the_four_internal_customer_types_in_chinese(demo_db_path):
     at = run_page("views/overview.py", demo_db_path, lang="zh")
-    rtype = at.selectbox(key="overview.rtype")
+    rtype = at.selectbox(key="overview.type.zh")
     assert rtype.label == "内部客户类型"
     assert {"全部关系", "等级客户", "功能客户", "流程客户", "跨部门流程客户"} == set(rtype.options)
 

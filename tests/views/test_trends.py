@@ -36,7 +36,7 @@ def test_trends_of_a_department_include_the_organisation(demo_db_path):
 
 
 def test_trends_without_comparison_have_no_change_table(demo_db_path):
-    at = run_page("views/trends.py", demo_db_path, state={"trends.compare": ""})
+    at = run_page("views/trends.py", demo_db_path, query={"compare": "none"})
     assert not at.exception
     assert not at.dataframe
 
