@@ -164,7 +164,7 @@ query = st.query_params
 codes = sorted(names, key=_name)
 if may_create:
     asked = bool(query.get("a") or query.get("b"))
-    with st.expander(t("actions_new"), expanded=asked):
+    with st.expander(t("actions_new"), key="actions.open.actions_new", expanded=asked):
         if not published:
             st.info(t("actions_no_wave"))
         else:
@@ -353,7 +353,7 @@ else:
     )
 may_edit = actions.may(user, "edit", plan)
 if may_edit:
-    with st.expander(t("actions_add_commitment")):
+    with st.expander(t("actions_add_commitment"), key="actions.open.actions_add_commitment"):
         with st.form(f"actions.commit.{plan_id}", clear_on_submit=True):
             c1, c2 = st.columns(2)
             side = c1.selectbox(
@@ -387,7 +387,7 @@ updatable = [
     r for r in commitments.to_dict("records") if actions.may(user, "update_commitment", plan, owner=r["owner"])
 ]
 if updatable:
-    with st.expander(t("actions_update_commitment")):
+    with st.expander(t("actions_update_commitment"), key="actions.open.actions_update_commitment"):
         with st.form(f"actions.update.{plan_id}"):
             pick = st.selectbox(
                 t("actions_commitment"),
@@ -436,7 +436,7 @@ else:
         },
     )
 if may_edit:
-    with st.expander(t("actions_add_meeting")):
+    with st.expander(t("actions_add_meeting"), key="actions.open.actions_add_meeting"):
         with st.form(f"actions.meeting.{plan_id}", clear_on_submit=True):
             m1, m2 = st.columns(2)
             held_on = m1.date_input(t("actions_held_on"), value=today, format="YYYY-MM-DD", key="actions.m_date")
@@ -495,7 +495,7 @@ if baseline is not None:
 
 # ---- edit the terms (withdraws both acceptances)
 if may_edit:
-    with st.expander(t("actions_edit")):
+    with st.expander(t("actions_edit"), key="actions.open.actions_edit"):
         st.caption(t("actions_edit_note"))
         with st.form(f"actions.edit.{plan_id}"):
             e_title = st.text_input(t("actions_title_field"), value=plan["title"])
@@ -511,7 +511,7 @@ if may_edit:
                     _done("actions_saved")
 
 # ---- history: who changed what, when
-with st.expander(t("actions_history")):
+with st.expander(t("actions_history"), key="actions.open.actions_history"):
     history = store.plan_history(db(), plan_id)
     st.dataframe(
         history.assign(change=history["change"].map(lambda c: t(f"actions_change_{c}"))),

@@ -71,6 +71,16 @@ def _click(pg, name: str, then: str) -> None:
     assert "Traceback" not in pg.content()
 
 
+def _sidebar_closed(pg) -> None:
+    """On a phone-sized window the menu slides away: wait until it is out of sight."""
+    wait_for_app(pg)
+    pg.wait_for_function(
+        "() => { const s = document.querySelector('[data-testid=\"stSidebar\"]');"
+        " return !s || s.getBoundingClientRect().right <= 1; }",
+        timeout=30000,
+    )
+
+
 def _sign_out(pg) -> None:
     pg.get_by_role("button", name="Sign out").click()
     pg.get_by_label("Username").wait_for(timeout=30000)
@@ -124,7 +134,7 @@ def test_the_action_plan_loop_in_the_browser(demo_db_path, live_server_factory, 
     assert "improved" in main.lower() and "Read with caution" in main
     screenshot(page, "actions_desktop_en")
     page.set_viewport_size(PHONE)
-    wait_for_app(page)
+    _sidebar_closed(page)
     screenshot(page, "actions_phone_en")
     page.set_viewport_size(DESKTOP)
     page.get_by_text("中文", exact=True).click()
@@ -134,5 +144,5 @@ def test_the_action_plan_loop_in_the_browser(demo_db_path, live_server_factory, 
     assert "actions_" not in main and "已改善" in main
     screenshot(page, "actions_desktop_zh")
     page.set_viewport_size(PHONE)
-    wait_for_app(page)
+    _sidebar_closed(page)
     screenshot(page, "actions_phone_zh")
