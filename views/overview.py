@@ -77,6 +77,7 @@ if report.cells["suppressed"].all():
 org_mean = (
     float(report.org["mean"].iloc[0]) if not report.org["suppressed"].iloc[0] else float(report.cells["mean"].mean())
 )
+PHONE_PAIRS = 15  # the pairs a phone lists, the lowest first
 wide, phone = wide_and_phone("overview-heatmap")
 with wide:
     st.caption(t("overview_heatmap_caption", mean=f"{org_mean:.0f}", k=report.k))
@@ -94,7 +95,21 @@ with wide:
         st.session_state["overview.pair"] = list(picked[0])
     st.caption(t("dash_select_hint"))
 with phone:  # below 640 px a grid of 13 x 13 squares cannot be read: the pairs as a ranked list
-    pair_ranking_list(pair_ranking(report, lang()))
+    ranking = pair_ranking(report, lang())
+    pair_ranking_list(ranking, PHONE_PAIRS)
+    if not ranking.empty:  # a pair opened from the list, as a click on the heatmap opens it
+        listed = ranking.head(PHONE_PAIRS)
+        # the options are the pairs' names, worded in this run's language (no format function)
+        by_name = dict(zip(listed["pair"], zip(listed["first"], listed["second"], strict=True), strict=True))
+        chosen = st.selectbox(
+            t("overview_phone_open"),
+            list(by_name),
+            index=None,
+            placeholder=t("overview_phone_open_placeholder"),
+            key=f"overview.phone_pair.{lang()}",
+        )
+        if chosen in by_name:
+            st.session_state["overview.pair"] = list(by_name[chosen])
 
 pair = st.session_state.get("overview.pair")
 if pair and len(pair) == 2:

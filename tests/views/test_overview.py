@@ -200,3 +200,19 @@ def test_overview_has_a_phone_rendering_ranking_each_pair_once(demo_db_path):
     lowest = [float(x) for x in re.findall(r"\*\*(\d+)\*\*", ranking)]
     assert lowest and min(lowest) < 40  # the planted conflicts come first (means 33-38)
     assert any("pairs with the lowest rating" in c.value for c in at.caption)
+
+
+def test_a_phone_opens_a_pair_from_the_ranked_list(demo_db_path):
+    """Issue 20 on a phone: the heatmap is hidden below 640 px, so the ranked list offers its pairs;
+    one chosen shows both directions and opens in Hotspots, as a click on a cell does."""
+    at = run_page("views/overview.py", demo_db_path)
+    picker = at.selectbox(key="overview.phone_pair.en")
+    assert len(picker.options) == 15 and all(" ↔ " in o for o in picker.options)
+    assert not [b for b in at.button if b.key == "overview.open_pair"]
+    first = picker.options[0]  # the lowest-rated pair, as the list above names it
+    picker.select_index(0).run()
+    assert not at.exception
+    assert [b for b in at.button if b.key == "overview.open_pair"]  # "Open this pair in Hotspots"
+    shown = [m.value for m in at.markdown if m.value.startswith("**Selected: ")]
+    a, b = first.split(" ↔ ")
+    assert shown and a in shown[0] and b in shown[0]
