@@ -58,6 +58,8 @@ def _choose_open_wave(pg, name: str, label: str) -> None:
     """Pick the wave `name` in the sidebar's wave box (its input is labelled `label`)."""
     box = pg.locator('[data-testid="stSidebar"]').get_by_role("combobox", name=label)
     box.wait_for(timeout=60000)
+    if f"wave={WAVE_ID}" in pg.url:
+        return  # the survey context carried the open wave over from the page before (issue 20)
     for _ in range(3):  # a rerun that starts while the list is open closes it: try again
         box.click()
         box.fill(name)
