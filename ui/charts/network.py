@@ -69,7 +69,7 @@ def network_graph(
     customers), else by the mean of the arrows drawn into them.
     `texts` holds mean, hidden, hover (with {rater} and {provider}), weak (with {count}), interaction.
 
-    Traces by name: "hidden_edge" (one per hidden cell), "edges" (an invisible point in the middle
+    Traces by name: "hidden_edge" (one for all hidden cells), "edges" (an invisible point in the middle
     of each arrow carrying its hover text), "departments" (the nodes, customdata the codes) and
     "colour_scale" (an invisible point carrying the colour bar). Shown arrows and node labels are
     annotations.
@@ -79,12 +79,14 @@ def network_graph(
     fig = go.Figure()
     shown = edges[~edges["suppressed"]]
     spread = max(float((shown["mean"] - centre).abs().max()) if len(shown) else 0.0, MIN_SPREAD)
-    _add_edges(fig, edges, positions, names, centre=centre, spread=spread, texts=texts)
+    arrows = _add_edges(fig, edges, positions, names, centre=centre, spread=spread, texts=texts)
     codes = list(positions)
     if node_means is None:
         node_means = shown.groupby("provider_dept")["mean"].mean()
     fig.add_trace(_nodes_trace(codes, positions, names, node_means, weak_incoming, centre, spread, texts))
-    _add_node_labels(fig, codes, positions, names, weak_incoming)
+    # every annotation in one assignment: add_annotation or update_layout check or merge each one
+    # already there, so one by one after a thousand arrows took most of a minute (40 departments)
+    fig.layout.annotations = [*arrows, *_node_labels(codes, positions, names, weak_incoming)]
     fig.add_trace(_colour_scale_trace(centre, spread, texts))
     base_layout(fig, height=720)
     axis = {"visible": False, "range": [-1.75, 1.75]}
@@ -120,11 +122,15 @@ def _add_edges(
     centre: float,
     spread: float,
     texts: dict[str, str],
-) -> None:
-    """Each cell as an arrow (shown) or a dotted line (hidden), and the "edges" hover layer."""
+) -> list[dict]:
+    """Each cell as an arrow (shown: returned, an annotation each) or a dotted line (hidden), and the
+    "edges" hover layer."""
     shown = edges[~edges["suppressed"]]
     top = float(shown["interaction"].max()) if len(shown) and shown["interaction"].notna().any() else 1.0
     mid_x, mid_y, mid_text = [], [], []
+    arrows: list[dict] = []  # laid out at once: add_annotation one by one costs O(n^2) (1,500 cells: seconds)
+    hidden_x: list[float | None] = []
+    hidden_y: list[float | None] = []
     for row in edges.itertuples(index=False):
         if row.rater_dept not in positions or row.provider_dept not in positions:
             continue
@@ -133,18 +139,20 @@ def _add_edges(
             rater=names.get(row.rater_dept, row.rater_dept), provider=names.get(row.provider_dept, row.provider_dept)
         )
         if row.suppressed:
-            fig.add_trace(_hidden_edge_trace(sx, sy, ex, ey))
+            hidden_x += [sx, ex, None]
+            hidden_y += [sy, ey, None]
             mid_text.append(f"{head}<br>{texts['hidden']}")
         else:
             share = (row.interaction / top) if pd.notna(row.interaction) and top else 0.3
-            _add_arrow(
-                fig,
-                sx,
-                sy,
-                ex,
-                ey,
-                width=1.0 + 5.0 * math.sqrt(max(share, 0.0)),
-                colour=diverging_colour(row.mean, centre, spread),
+            arrows.append(
+                _arrow(
+                    sx,
+                    sy,
+                    ex,
+                    ey,
+                    width=1.0 + 5.0 * math.sqrt(max(share, 0.0)),
+                    colour=diverging_colour(row.mean, centre, spread),
+                )
             )
             mid_text.append(
                 f"{head}<br>{texts['mean']}: {row.mean:.0f}<br>n = {int(row.n)}"
@@ -152,6 +160,8 @@ def _add_edges(
             )
         mid_x.append(sx + (ex - sx) * 0.55)
         mid_y.append(sy + (ey - sy) * 0.55)
+    if hidden_x:
+        fig.add_trace(_hidden_edges_trace(hidden_x, hidden_y))  # one dotted trace, lines apart by None
     fig.add_trace(
         go.Scatter(
             x=mid_x,
@@ -164,12 +174,13 @@ def _add_edges(
             name="edges",
         )
     )
+    return arrows
 
 
-def _hidden_edge_trace(sx: float, sy: float, ex: float, ey: float) -> go.Scatter:
+def _hidden_edges_trace(xs: list[float | None], ys: list[float | None]) -> go.Scatter:
     return go.Scatter(
-        x=[sx, ex],
-        y=[sy, ey],
+        x=xs,
+        y=ys,
         mode="lines",
         line={"color": HIDDEN_COLOUR, "width": 1, "dash": "dot"},
         hoverinfo="skip",
@@ -178,8 +189,8 @@ def _hidden_edge_trace(sx: float, sy: float, ex: float, ey: float) -> go.Scatter
     )
 
 
-def _add_arrow(fig: go.Figure, sx: float, sy: float, ex: float, ey: float, *, width: float, colour: str) -> None:
-    fig.add_annotation(
+def _arrow(sx: float, sy: float, ex: float, ey: float, *, width: float, colour: str) -> dict:
+    return dict(
         x=ex,
         y=ey,
         ax=sx,
@@ -239,26 +250,29 @@ def _nodes_trace(
     )
 
 
-def _add_node_labels(
-    fig: go.Figure,
+def _node_labels(
     codes: list[str],
     positions: dict[str, tuple[float, float]],
     names: dict[str, str],
     weak_incoming: dict[str, int],
-) -> None:
+) -> list[dict]:
     """Labels outside the circle, anchored away from the centre so they never sit on the arrows."""
+    labels = []
     for c in codes:
         x, y = positions[c]
         weak = weak_incoming.get(c, 0)
-        fig.add_annotation(
-            x=x * 1.17,
-            y=y * 1.13,
-            text=f"<b>{names.get(c, c)}</b>" if weak >= RING_FROM else names.get(c, c),
-            showarrow=False,
-            xanchor="left" if x > 0.2 else ("right" if x < -0.2 else "center"),
-            yanchor="bottom" if y > 0.2 else ("top" if y < -0.2 else "middle"),
-            font={"size": 12, "color": DETRACTOR_COLOUR if weak >= RING_FROM else "#222"},
+        labels.append(
+            dict(
+                x=x * 1.17,
+                y=y * 1.13,
+                text=f"<b>{names.get(c, c)}</b>" if weak >= RING_FROM else names.get(c, c),
+                showarrow=False,
+                xanchor="left" if x > 0.2 else ("right" if x < -0.2 else "center"),
+                yanchor="bottom" if y > 0.2 else ("top" if y < -0.2 else "middle"),
+                font={"size": 12, "color": DETRACTOR_COLOUR if weak >= RING_FROM else "#222"},
+            )
         )
+    return labels
 
 
 def _colour_scale_trace(centre: float, spread: float, texts: dict[str, str]) -> go.Scatter:
