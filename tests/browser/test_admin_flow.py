@@ -28,6 +28,24 @@ def _wait_text(pg, text: str, timeout: float = 30000) -> None:
     wait_for_app(pg)
 
 
+def _wait_dates(pg, opens: str, closes: str) -> None:
+    """Wait until the form's two date fields show these values (YYYY-MM-DD, as the page shows them)."""
+    try:
+        pg.wait_for_function(
+            """([opens, closes]) => {
+                const inputs = document.querySelectorAll('[data-testid="stDateInput"] input');
+                const values = [...inputs].map(i => i.value);
+                return values.includes(opens) && values.includes(closes);
+            }""",
+            arg=[opens, closes],
+            timeout=30000,
+        )
+    except Exception:
+        screenshot(pg, "admin_flow_failed")
+        raise
+    wait_for_app(pg)
+
+
 def _upload(pg, index: int, name: str, content: bytes) -> None:
     pg.locator('[data-testid="stFileUploaderDropzoneInput"]').nth(index).set_input_files(
         files=[{"name": name, "mimeType": "text/csv", "buffer": content}]
@@ -79,6 +97,10 @@ def test_an_admin_sets_up_a_round_and_a_leader_sees_no_administration(empty_db_p
     # Waves: create from the default survey, then open
     _open(pg, server.url, "admin_waves", "Create a wave")
     pg.get_by_label("Wave id (e.g. 2027-Q1)").fill("2027-Q1")
+    pg.get_by_label("Wave id (e.g. 2027-Q1)").press("Tab")
+    # The id suggests the quarter's dates in a rerun that redraws both date fields one after the other;
+    # a click on Create between the two sent 2027-01-01 with the old closing date (refused, seen in CI).
+    _wait_dates(pg, "2027-01-01", "2027-03-31")
     pg.get_by_label("English name").fill("2027 Q1")
     pg.get_by_label("Chinese name").fill("2027年第一季度")
     pg.get_by_role("button", name="Create wave").click()
