@@ -694,10 +694,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+IN_USE = 3  # exit code: another process (the app) holds the DuckDB file
+
+
 def main(argv: list[str] | None = None) -> int:
+    from data.db import DatabaseInUse
+
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except DatabaseInUse as busy:
+        print(
+            f"error: {busy}, most likely the running ICSAT app: DuckDB lets one process open the file."
+            " Stop the app, run this command, then start the app again."
+            " A backup needs no stop: `cli.py backup --out DIR` asks the running app to write one.",
+            file=sys.stderr,
+        )
+        return IN_USE
 
 
 if __name__ == "__main__":

@@ -109,3 +109,41 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
         "department scopes of an unknown account or a non-leader": 1,
         "action plan owners without an account": 1,
     }
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["check"], ["export", "responses", "--wave", "2026-Q4", "--out", "OUT"], ["user", "list"], ["wave", "list"]],
+)
+def test_a_command_while_another_process_holds_the_file_says_what_to_do(tmp_path, command):
+    """DuckDB lets one process open the file: while the app (here: another process) holds it, every
+    command says so in plain words, names the holder and what to do, and writes nothing."""
+    db_path = tmp_path / "busy.duckdb"
+    Database(db_path).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; con = duckdb.connect({str(db_path)!r}); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        argv = [a.replace("OUT", str(tmp_path / "out.csv")) for a in command]
+        run = subprocess.run(
+            [sys.executable, "cli.py", *argv, "--db", str(db_path)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run.returncode == 3, run.stderr
+    assert "Traceback" not in run.stderr
+    assert f"{db_path} is in use by another process (PID {holder.pid})" in run.stderr
+    assert "Stop the app" in run.stderr and "cli.py backup" in run.stderr
+    assert not (tmp_path / "out.csv").exists()
