@@ -143,31 +143,25 @@ def insert_frames(con, responses: pd.DataFrame, answers: pd.DataFrame, comments:
 
 # What the schema cannot refuse, counted by `cli.py check`. What migrations 0003 and 0004 had left
 # to the writers (unknown waves or departments, repeated response ids, a provider rated twice in one
-# sitting, answers of no response, an item answered twice) the keys of migration 0011 refuse again:
-# those counts could only ever be 0 and are gone (migration 0011 itself fails on a database holding
-# such rows, and changes nothing).
+# sitting, answers of no response, an item answered twice) the keys of migration 0011 refuse again,
+# and scopes and plan owners of no account the keys of 0012: those counts could only ever be 0 and
+# are gone (each migration fails on a database holding such rows, and changes nothing).
 INTEGRITY_CHECKS = {
     # migration 0006 could not add a CHECK to the existing table; data/invitations.py admits en, zh or NULL
     "invitations of an unknown language": (
         "SELECT count(*) FROM invitations WHERE language IS NOT NULL AND language NOT IN ('en', 'zh')"
     ),
-    # migration 0007: no foreign key to users (DuckDB would refuse every UPDATE of a scoped account)
-    "department scopes of an unknown account or a non-leader": (
+    # migration 0007: a scope's account must be a leader, a rule of two tables that no CHECK can say
+    # (data/users.py admits only leaders); an unknown account the foreign key refuses (migration 0012)
+    "department scopes of an account that is not a leader": (
         "SELECT count(*) FROM user_departments d WHERE NOT EXISTS"
         " (SELECT 1 FROM users u WHERE u.username = d.username AND u.role = 'leader')"
-    ),
-    # migration 0010: owners name accounts without a foreign key (DuckDB would refuse the sign-in's
-    # UPDATE of a referenced account); services/actions.py admits only existing accounts
-    "action plan owners without an account": (
-        "SELECT (SELECT count(*) FROM plan_terms WHERE owner_a NOT IN (SELECT username FROM users)"
-        " OR owner_b NOT IN (SELECT username FROM users))"
-        " + (SELECT count(*) FROM plan_commitments WHERE owner NOT IN (SELECT username FROM users))"
     ),
 }
 
 
 def integrity_counts(db: Database) -> dict[str, int]:
-    """What the schema cannot refuse (migrations 0006, 0007, 0010) and the writers guarantee instead,
+    """What the schema cannot refuse (migrations 0006 and 0007) and the writers guarantee instead,
     counted over the stored rows: every count is 0 in a sound database (`cli.py check`)."""
     con = db.connection()
     return {name: int(con.execute(sql).fetchone()[0]) for name, sql in INTEGRITY_CHECKS.items()}

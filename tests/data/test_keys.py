@@ -242,3 +242,130 @@ def test_migration_11_refuses_a_database_whose_rows_break_a_key_and_changes_noth
     assert con.execute("SELECT max(version) FROM schema_version").fetchone() == (10,)
     assert con.execute("SELECT count(*) FROM answers").fetchone() == (1,)
     con.close()
+
+
+# Migration 0012: department scopes and plan owners refer to their account.
+
+
+def _plan(con, owner_a="li.na", owner_b="li.na"):
+    (plan_id,) = con.execute(
+        "INSERT INTO action_plans (dept_a, dept_b, wave_id, created_by) VALUES ('SALES', 'PROD', 'W1', 't')"
+        " RETURNING plan_id"
+    ).fetchone()
+    con.execute(
+        "INSERT INTO plan_terms (plan_id, title, owner_a, owner_b) VALUES (?, 'Faster answers', ?, ?)",
+        [plan_id, owner_a, owner_b],
+    )
+    return plan_id
+
+
+def test_a_scope_or_a_plan_owner_of_no_account_is_refused(keyed_db):
+    from data.users import add_user
+
+    con = keyed_db.connection()
+    add_user(keyed_db, "li.na", "leader", password="a long secret 123")
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("INSERT INTO user_departments VALUES ('nobody', 'SALES')")
+    with pytest.raises(duckdb.ConstraintException):
+        _plan(con, owner_b="ghost")
+    plan_id = _plan(con)
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute(
+            "INSERT INTO plan_commitments (plan_id, side, owner, title, due_on) VALUES (?, 'SALES', 'ghost', 'x',"
+            " DATE '2026-03-01')",
+            [plan_id],
+        )
+    with pytest.raises(duckdb.ConstraintException):
+        con.execute("UPDATE plan_terms SET owner_a = 'ghost' WHERE plan_id = ?", [plan_id])
+
+
+def test_an_account_referred_to_signs_in_fails_is_locked_changed_and_disabled(keyed_db):
+    from data import users
+
+    con = keyed_db.connection()
+    users.add_user(keyed_db, "li.na", "leader", password="a long secret 123")
+    users.add_user(keyed_db, "boss", "admin", password="a long secret 456")
+    con.execute("INSERT INTO user_departments VALUES ('li.na', 'SALES')")
+    plan_id = _plan(con)
+    con.execute(
+        "INSERT INTO plan_commitments (plan_id, side, owner, title, due_on) VALUES (?, 'SALES', 'li.na', 'x',"
+        " DATE '2026-03-01')",
+        [plan_id],
+    )
+    now = dt.datetime(2026, 11, 27, 9, 0, 0)
+    for n in range(12):  # enough failures to pause the account
+        users.verify(keyed_db, "li.na", "wrong password", address=f"10.0.0.{n}", now=now)
+    (failures, locked_until) = con.execute(
+        "SELECT failed_attempts, locked_until FROM users WHERE username = 'li.na'"
+    ).fetchone()
+    assert failures == 12 and locked_until is not None
+    users.unlock_user(keyed_db, "li.na")
+    assert users.verify(keyed_db, "li.na", "a long secret 123", now=now).status == "ok"
+    users.set_password(keyed_db, "li.na", "another secret 789")
+    con.execute("DELETE FROM user_departments WHERE username = 'li.na'")  # only a leader has a scope
+    users.set_role(keyed_db, "li.na", "analyst")  # still a plan owner
+    users.set_active(keyed_db, "li.na", False)
+    assert con.execute("SELECT role, active FROM users WHERE username = 'li.na'").fetchone() == ("analyst", False)
+    assert con.execute("SELECT count(*) FROM plan_commitments WHERE owner = 'li.na'").fetchone() == (1,)
+
+
+def test_migration_12_gives_scopes_and_owners_their_key_and_keeps_every_row(tmp_path):
+    path = tmp_path / "v11.duckdb"
+    files = dict(migration_files())
+    con = duckdb.connect(str(path))
+    con.execute(
+        "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    for version in range(1, 12):
+        con.execute(files[version].read_text(encoding="utf-8"))
+        con.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, files[version].name])
+    con.execute("INSERT INTO departments (code, name_en, name_zh) VALUES ('SALES', 'S', '销'), ('PROD', 'P', '产')")
+    con.execute(
+        "INSERT INTO survey_versions (survey_version, survey_id, version, definition) VALUES ('s1', 's', 1, '')"
+    )
+    con.execute(
+        "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, status, opens_on, closes_on)"
+        " VALUES ('W1', 'W', 'W', 's1', 'open', DATE '2026-01-01', DATE '2026-12-31')"
+    )
+    con.execute("INSERT INTO users (username, display_name, role) VALUES ('li.na', 'Li Na', 'leader')")
+    con.execute("INSERT INTO user_departments VALUES ('li.na', 'SALES')")
+    plan_id = _plan(con)
+    con.execute(
+        "UPDATE plan_terms SET focus = 'Replies', target_rater = 'SALES', target_provider = 'PROD', target_value = 70,"
+        " accepted_a = TRUE WHERE plan_id = ?",
+        [plan_id],
+    )
+    con.execute(
+        "INSERT INTO plan_commitments (plan_id, side, owner, title, due_on, status) VALUES (?, 'PROD', 'li.na',"
+        " 'Weekly call', DATE '2026-03-01', 'in_progress')",
+        [plan_id],
+    )
+    before = {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in _ACCOUNT_TABLES}
+    con.close()
+
+    db = Database(path)  # applies 0012
+    con = db.connection()
+    assert db.schema_version() >= 12
+    assert {t: con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in _ACCOUNT_TABLES} == before
+    for table, column in (("user_departments", "username"), ("plan_terms", "owner_a"), ("plan_commitments", "owner")):
+        texts = [
+            text
+            for (text,) in con.execute(
+                "SELECT constraint_text FROM duckdb_constraints()"
+                " WHERE table_name = ? AND constraint_type = 'FOREIGN KEY'",
+                [table],
+            ).fetchall()
+        ]
+        assert f"FOREIGN KEY ({column}) REFERENCES users(username)" in [text.replace('"', "") for text in texts]
+    # the next commitment still takes its id from the sequence
+    con.execute(
+        "INSERT INTO plan_commitments (plan_id, side, owner, title, due_on) VALUES (?, 'SALES', 'li.na', 'y',"
+        " DATE '2026-04-01')",
+        [plan_id],
+    )
+    assert con.execute("SELECT count(DISTINCT commitment_id) FROM plan_commitments").fetchone() == (2,)
+    db.close()
+
+
+_ACCOUNT_TABLES = ("user_departments", "plan_terms", "plan_commitments")
