@@ -182,11 +182,29 @@ def test_open_this_pair_in_hotspots_keeps_the_wave(demo_db_path, live_server_fac
     page.get_by_text("Both directions", exact=True).wait_for(timeout=60000)
     wait_for_app(page)
     _shows(page, "Survey wave", "2026 Q3")
+    _shows(page, "Look at a pair", "Sales ↔ Production", anywhere=True)
+    # the pair is in the address with the wave: a link to share, and a reload keeps it
+    page.wait_for_function("() => location.search.includes('pair=SALES~PROD')", timeout=30000)
     assert _address(page)["wave"] == "2026-Q3"
     page.set_viewport_size(DESKTOP)
     screenshot(page, "context_pair_in_hotspots_en")
+    page.reload()  # a new session: the address alone brings the wave and the pair back
+    wait_for_app(page)
+    page.get_by_text("Both directions", exact=True).wait_for(timeout=60000)
+    _shows(page, "Survey wave", "2026 Q3")
+    _shows(page, "Look at a pair", "Sales ↔ Production", anywhere=True)
+    assert _address(page)["pair"] == "SALES~PROD"
+    _no_traceback(page)
+
     page.get_by_text("中文", exact=True).click()
     wait_for_app(page)
     _shows(page, "调查轮次", "2026年第三季度")
     page.get_by_text("双向评价", exact=True).wait_for(timeout=60000)
+    _shows(page, "查看部门组合", "销售部 ↔ 生产部", anywhere=True)  # the pair picker in Chinese too
+    picker = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="查看部门组合")
+    picker.scroll_into_view_if_needed()  # the screenshot shows the window: the picker and the pair
     screenshot(page, "context_pair_in_hotspots_zh")
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(500)
+    picker.scroll_into_view_if_needed()
+    screenshot(page, "context_pair_in_hotspots_phone_zh")

@@ -85,7 +85,7 @@ def test_hotspots_list_and_pick_only_pairs_of_the_head_s_department(scoped_db):
     # the ranked list names each pair once ("1. Quality ↔ Sales · Severity ...")
     listed = [m.value for m in at.markdown if re.match(r"^\*\*\d+\. ", m.value)]
     assert listed and all(OWN in line for line in listed), listed
-    options = at.selectbox(key="hotspots.pick").options
+    options = at.selectbox(key="hotspots.pick.en").options
     assert options and all(OWN in option for option in options)
 
 
@@ -93,6 +93,24 @@ def test_a_pair_of_other_departments_sent_to_hotspots_is_refused(scoped_db):
     at = run_head("views/hotspots.py", scoped_db, state={"hotspots.focus": ["SALES", "PROD"]})
     assert at.error[0].value == "Your account shows only the pairs of Quality: Sales → Production is not one of them."
     assert not at.dataframe and not chart_specs(at)
+
+
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "Your account shows only the pairs of Quality: Sales → Production is not one of them."),
+        ("zh", "您的账户只显示质量部的部门对：销售部 → 生产部不在其中。"),
+    ],
+)
+def test_a_pair_of_other_departments_in_the_address_is_refused(scoped_db, lang, message):
+    at = run_head("views/hotspots.py", scoped_db, lang=lang, query={"pair": "SALES~PROD"})
+    assert [e.value for e in at.error] == [message]
+    assert not at.metric and not chart_specs(at) and not at.selectbox
+
+
+def test_a_pair_of_the_head_s_department_in_the_address_opens_it(scoped_db):
+    at = run_head("views/hotspots.py", scoped_db, query={"pair": "SALES~QA"})
+    assert at.selectbox(key="hotspots.pick.en").value == "SALES|QA" and not at.error
 
 
 def test_the_department_page_offers_only_the_head_s_department(scoped_db):
