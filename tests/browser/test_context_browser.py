@@ -246,3 +246,19 @@ def test_the_department_and_pair_pickers_follow_a_switch_to_chinese(demo_db_path
     page.get_by_text("变化最大的组合").first.wait_for(timeout=60000)  # the page redrawn in Chinese
     wait_for_app(page)
     screenshot(page, "context_trends_pair_pickers_zh")
+
+    # a new plan opened for a pair (as a hotspot's button opens it), then the language switched
+    page.get_by_text("English", exact=True).click()
+    wait_for_app(page)
+    page.goto(f"{server.url}/actions?a=SALES&b=PROD&wave=2026-Q4")
+    wait_for_app(page)
+    _shows(page, "Department A", "Sales", anywhere=True)
+    _shows(page, "Department B", "Production", anywhere=True)
+    page.get_by_text("中文", exact=True).click()
+    wait_for_app(page)
+    _shows(page, "部门A", "销售部", anywhere=True)
+    _shows(page, "部门B", "生产部", anywhere=True)
+    _shows(page, "起始轮次", "2026年第四季度", anywhere=True)
+    page.get_by_text("销售部负责人").wait_for(timeout=60000)  # the form below redrawn in Chinese
+    wait_for_app(page)
+    screenshot(page, "context_actions_new_plan_zh")
