@@ -23,12 +23,15 @@ Goals (issues 5 and 20): each <= 2 x the bare page; warm reruns <= 300 ms. Print
 
 The issue's figures are for the 1,000,000-response database (the default, several minutes to build
 and measure). To try the script on a small one: `ICSAT_BENCH_RESPONSES=20000 python -m bench.pages`.
+`ICSAT_BENCH_DB=/tmp/bench.duckdb` keeps the generated database in that file and reuses it on the
+next run (a copy is measured, so the runs' sessions and audit rows do not pile up in it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -428,9 +431,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="icsat-bench-") as tmp:
         tmp_path = Path(tmp)
         db_path = tmp_path / "bench.duckdb"
-        seconds = build_database(db_path)
-        print(f"generated {RESPONSES:,} responses ({DEPARTMENT_COUNT} departments, {WAVES} waves) in {seconds:.1f} s")
-        add_test_user(db_path, "bench-leader", "leader", "bench password 1")
+        kept = Path(os.environ["ICSAT_BENCH_DB"]) if os.environ.get("ICSAT_BENCH_DB") else None
+        if kept is not None and kept.exists():
+            print(f"reusing {kept} (ICSAT_BENCH_DB)")
+        else:
+            seconds = build_database(kept or db_path)
+            size = f"{RESPONSES:,} responses ({DEPARTMENT_COUNT} departments, {WAVES} waves)"
+            print(f"generated {size} in {seconds:.1f} s")
+            add_test_user(kept or db_path, "bench-leader", "leader", "bench password 1")
+        if kept is not None:
+            shutil.copy(kept, db_path)
         bare_script = tmp_path / "bare_page.py"
         bare_script.write_text(BARE_PAGE, encoding="utf-8")
         plotly_script = tmp_path / "plotly_page.py"

@@ -13,7 +13,7 @@ answers can be chosen and then shows only how many have answered (ui/widgets.py)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 
 import streamlit as st
@@ -25,6 +25,8 @@ from ui.results import dimension_labels, wave_report
 KEYS = ("wave", "compare", "type", "dimension")
 STATE = "context"
 NO_COMPARISON = "none"
+PAIR = "pair"  # the Hotspots page's pair in the address: ?pair=SALES~PROD (rater~provider)
+PAIR_SEPARATOR = "~"
 
 
 @dataclass(frozen=True)
@@ -153,3 +155,17 @@ def change(key: str, value: str | None) -> None:
 def query() -> dict[str, str]:
     """The context as query parameters, for a link or `st.switch_page` to another results page."""
     return dict(st.session_state.get(STATE, {}))
+
+
+def pair_value(rater_dept: str, provider_dept: str) -> str:
+    """A pair as the address spells it: `RATER~PROVIDER`."""
+    return f"{rater_dept}{PAIR_SEPARATOR}{provider_dept}"
+
+
+def parse_pair(value: str, known: Collection[str]) -> tuple[str, str] | None:
+    """The (rater, provider) an address's `pair` names, or None when it does not name two different
+    departments of `known` as `RATER~PROVIDER`. Whether the account may see it is ui/scope.py's."""
+    parts = value.split(PAIR_SEPARATOR)
+    if len(parts) != 2 or parts[0] == parts[1] or not all(part in known for part in parts):
+        return None
+    return parts[0], parts[1]

@@ -206,3 +206,51 @@ def _overview_heatmap(
         },
     ).to_dict()  # cached as a plain dict: a cached Figure object lost click selection in Chromium
     return figure
+
+
+def network_figure(
+    wave_id: str, relationship_type: str | None, dimension: str | None, lang: str, centre: float
+) -> dict:
+    """The Network's graph of one wave and filter in `lang` (the arrows `network_edges` draws around
+    `centre`), cached like the Overview heatmap: building its annotations costs most of a rerun on a
+    large organisation. A scoped account's graph has only its pairs (the scope is in the key)."""
+    scope = current_scope()
+    key = tuple(sorted(scope)) if scope is not None else None
+    return _network_figure(wave_id, relationship_type, dimension, lang, centre, key, data_version(wave_id))
+
+
+@st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
+def _network_figure(
+    wave_id: str,
+    relationship_type: str | None,
+    dimension: str | None,
+    lang: str,
+    centre: float,
+    scope: tuple[str, ...] | None,
+    version: tuple[int, int],
+) -> dict:
+    from ui.charts.network import network_graph, network_layout
+    from ui.view_models import incoming_counts, network_edges  # imported here: they read through this module
+
+    scoped: Scope = frozenset(scope) if scope is not None else None
+    report = scoped_report(_wave_report(wave_id, relationship_type, dimension, version), scoped)
+    edges = network_edges(report, centre, lang)
+    involved = set(edges["rater_dept"]) | set(edges["provider_dept"])
+    units = departments()
+    units = units[units["active"] | units["code"].isin(involved)]
+    providers = report.providers[~report.providers["suppressed"].astype(bool)]
+    return network_graph(
+        edges,
+        network_layout(units),
+        report.names(lang),
+        centre=centre,
+        weak_incoming=incoming_counts(edges),
+        node_means=providers.set_index("provider_dept")["mean"],
+        texts={
+            "mean": translate("mean_satisfaction", lang),
+            "hidden": translate("hidden", lang),
+            "hover": translate("hover_cell", lang),
+            "weak": translate("network_weak", lang, count="{count}"),
+            "interaction": translate("network_interaction", lang),
+        },
+    ).to_dict()  # a plain dict, as the heatmap (a cached Figure object lost click selection in Chromium)

@@ -160,8 +160,13 @@ async def _sign_in(request: Request) -> Response:
             wait = str(max(1, math.ceil(result.wait_seconds)))
             return _to_sign_in_page(problem="auth_throttled", wait=wait, **chosen)
         return _to_sign_in_page(problem="auth_failed", **chosen)
+    from ui.navigation import home_page  # here: ui.navigation reads ui.access, which reads this module
+
+    # straight to the account's first page: the root only switches to it, one script run and a
+    # round trip more before the Overview is drawn (bench/pages.py, "Overview after sign-in")
+    home = home_page(result.user["role"])
     suffix = f"?{urlencode(chosen)}" if chosen else ""
-    response = RedirectResponse(f"{base_path()}/{suffix}", status_code=303)
+    response = RedirectResponse(f"{base_path()}/{home.url_path if home else ''}{suffix}", status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token,

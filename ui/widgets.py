@@ -126,6 +126,33 @@ def _changed(name: str, key: str) -> None:
     context.change(name, st.session_state[key])
 
 
+def worded_select(
+    label: str, options: list[str], labels: dict[str, str], key: str, *, default: str | None = None
+) -> str | None:
+    """A select whose options are shown as `labels` (worded in this run's language) and whose choice
+    is kept in session state under `key` (a page may set it, e.g. from a link), across a change of
+    language; `default` (else the first option) when the kept choice is not offered. Returns the choice.
+
+    The widget's own key carries the language: Streamlit keeps a choice by its shown label, so a
+    widget keyed without it went on showing the English names after a switch to Chinese. The labels
+    are worded before the widget, not by `t()` inside the format function (see `encoding_select`)."""
+    widget = f"{key}.{lang()}"
+    kept = st.session_state.get(key)
+    if kept not in options:
+        kept = default if default in options else next(iter(options), None)
+    if kept is not None:
+        st.session_state[widget] = kept  # the kept choice, in this language's widget
+    chosen = st.selectbox(
+        label, options=options, format_func=labels.__getitem__, key=widget, on_change=_keep, args=(widget, key)
+    )
+    st.session_state[key] = chosen
+    return chosen
+
+
+def _keep(widget: str, key: str) -> None:
+    st.session_state[key] = st.session_state[widget]
+
+
 def collecting_notice(wave: Wave) -> None:
     """What a results page shows for a wave that is still collecting answers: how many people have
     answered, overall and per department where at least k have, and when results appear."""

@@ -29,7 +29,7 @@ from ui.frame import db, lang, md_escape, t
 from ui.problems import show_problems
 from ui.results import department_names, dimension_labels, wave_report, waves, waves_with_responses
 from ui.view_models import comment_groups
-from ui.widgets import wide_and_phone
+from ui.widgets import wide_and_phone, worded_select
 
 user = actions.with_scope(db(), require_role(*DASHBOARD_ROLES))  # a department head: its pairs only
 st.title(t("actions_title"))
@@ -178,18 +178,18 @@ if may_create:
                 st.session_state["actions.new_wave"] = query.get("wave")
             left, right, third = st.columns(3)
             own = [c for c in codes if c in user["departments"]] if user["departments"] else codes
-            if st.session_state.get("actions.new_a") not in own:
-                st.session_state.pop("actions.new_a", None)
-            dept_a = left.selectbox(t("actions_dept_a"), own, format_func=_name, key="actions.new_a")
-            dept_b = right.selectbox(
-                t("actions_dept_b"), [c for c in codes if c != dept_a], format_func=_name, key="actions.new_b"
-            )
-            wave_id = third.selectbox(
-                t("actions_from_wave"),
-                wave_options,
-                format_func=lambda w: by_id[w].name(lang()),
-                key="actions.new_wave",
-            )
+            with left:
+                dept_a = worded_select(t("actions_dept_a"), own, {c: _name(c) for c in own}, "actions.new_a")
+            others = [c for c in codes if c != dept_a]
+            with right:
+                dept_b = worded_select(t("actions_dept_b"), others, {c: _name(c) for c in others}, "actions.new_b")
+            with third:
+                wave_id = worded_select(
+                    t("actions_from_wave"),
+                    wave_options,
+                    {w: by_id[w].name(lang()) for w in wave_options},
+                    "actions.new_wave",
+                )
             report = wave_report(wave_id)
             draft = {"dept_a": dept_a, "dept_b": dept_b}
             for rater, provider in ((dept_a, dept_b), (dept_b, dept_a)):
@@ -207,18 +207,21 @@ if may_create:
                 owner_b = o2.selectbox(t("actions_owner_of", dept=_name(dept_b)), owners, key="actions.new_owner_b")
                 focus_value = st.text_area(t("actions_focus"), value=focus, height=200, help=t("actions_focus_help"))
                 g1, g2, g3 = st.columns(3)
+                # worded now, and keyed per language (see ui/widgets.py worded_select; a form takes no callback)
+                aims = {d: _arrow(*d.split("|")) if d else t("actions_no_target") for d in directions}
                 target_dir = g1.selectbox(
                     t("actions_target_direction"),
                     directions,
-                    format_func=lambda d: _arrow(*d.split("|")) if d else t("actions_no_target"),
-                    key="actions.new_target_dir",
+                    format_func=aims.__getitem__,
+                    key=f"actions.new_target_dir.{lang()}",
                 )
                 target_value = g2.number_input(t("actions_target_value"), 0.0, 100.0, 60.0, 1.0, key="actions.new_tv")
+                targets = {w: by_id[w].name(lang()) for w in later_waves} or {"": "—"}
                 target_wave = g3.selectbox(
                     t("actions_target_wave"),
-                    later_waves or [""],
-                    format_func=lambda w: by_id[w].name(lang()) if w else "—",
-                    key="actions.new_tw",
+                    list(targets),
+                    format_func=targets.__getitem__,
+                    key=f"actions.new_tw.{lang()}",
                 )
                 if st.form_submit_button(t("actions_create"), type="primary"):
                     terms = {"title": title, "owner_a": owner_a, "owner_b": owner_b, "focus": focus_value}
@@ -358,8 +361,11 @@ if may_edit:
     with st.expander(t("actions_add_commitment"), key="actions.open.actions_add_commitment"):
         with st.form(f"actions.commit.{plan_id}", clear_on_submit=True):
             c1, c2 = st.columns(2)
+            # the words of these selects are worded now and their keys carry the language, like
+            # ui/widgets.py worded_select (a widget keyed without it kept the other language's words)
+            sides = {code: _name(code) for code in (plan["dept_a"], plan["dept_b"])}
             side = c1.selectbox(
-                t("actions_side"), [plan["dept_a"], plan["dept_b"]], format_func=_name, key="actions.c_side"
+                t("actions_side"), list(sides), format_func=sides.__getitem__, key=f"actions.c_side.{lang()}"
             )
             owner = c2.selectbox(
                 t("actions_owner"),
@@ -369,11 +375,9 @@ if may_edit:
             c_title = st.text_input(t("actions_commitment"), key="actions.c_title")
             c3, c4 = st.columns(2)
             due = c3.date_input(t("actions_due"), value=None, format="YYYY-MM-DD", key="actions.c_due")
+            statuses = {s: t(f"actions_status_{s}") for s in store.COMMITMENT_STATUSES}
             status = c4.selectbox(
-                t("actions_status"),
-                store.COMMITMENT_STATUSES,
-                format_func=lambda s: t(f"actions_status_{s}"),
-                key="actions.c_status",
+                t("actions_status"), list(statuses), format_func=statuses.__getitem__, key=f"actions.c_status.{lang()}"
             )
             note = st.text_input(t("actions_note"), key="actions.c_note")
             if st.form_submit_button(t("actions_add")):
@@ -397,11 +401,9 @@ if updatable:
                 format_func=lambda c: next(r["title"] for r in updatable if int(r["commitment_id"]) == c),
                 key="actions.u_pick",
             )
+            statuses = {s: t(f"actions_status_{s}") for s in store.COMMITMENT_STATUSES}
             new_status = st.selectbox(
-                t("actions_status"),
-                store.COMMITMENT_STATUSES,
-                format_func=lambda s: t(f"actions_status_{s}"),
-                key="actions.u_status",
+                t("actions_status"), list(statuses), format_func=statuses.__getitem__, key=f"actions.u_status.{lang()}"
             )
             new_note = st.text_input(t("actions_note"), key="actions.u_note")
             if st.form_submit_button(t("actions_save")):
@@ -442,11 +444,9 @@ if may_edit:
         with st.form(f"actions.meeting.{plan_id}", clear_on_submit=True):
             m1, m2 = st.columns(2)
             held_on = m1.date_input(t("actions_held_on"), value=today, format="YYYY-MM-DD", key="actions.m_date")
+            kinds = {k: t(f"actions_kind_{k}") for k in store.MEETING_KINDS}
             kind = m2.selectbox(
-                t("actions_kind"),
-                store.MEETING_KINDS,
-                format_func=lambda k: t(f"actions_kind_{k}"),
-                key="actions.m_kind",
+                t("actions_kind"), list(kinds), format_func=kinds.__getitem__, key=f"actions.m_kind.{lang()}"
             )
             a1, a2 = st.columns(2)
             came_a = a1.checkbox(t("actions_attended_side", dept=_name(plan["dept_a"])), value=True, key="actions.m_a")

@@ -11,7 +11,7 @@ from ui.frame import lang, md_escape, t
 from ui.results import history, wave_report
 from ui.scope import own_departments, require_department
 from ui.view_models import comment_groups, department_view, is_significant, metric_delta, signed, trend_series
-from ui.widgets import how_to_read, show_trend, start_plan_button, wave_filters
+from ui.widgets import how_to_read, show_trend, start_plan_button, wave_filters, worded_select
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("dept_title"))
@@ -32,11 +32,7 @@ if not providers:
     st.info(t("dash_empty_filtered"))
     how_to_read("dept_how_to_read")
     st.stop()
-if st.session_state.get("department.provider") not in providers:
-    st.session_state.pop("department.provider", None)
-provider = st.selectbox(
-    t("dept_pick"), options=providers, format_func=lambda code: names.get(code, code), key="department.provider"
-)
+provider = worded_select(t("dept_pick"), providers, {c: names.get(c, c) for c in providers}, "department.provider")
 st.query_params["dept"] = provider  # the address names the department shown: a link to share
 st.caption(t("dept_intro", dept=md_escape(names.get(provider, provider))))
 start_plan_button("department", t("actions_start_link_dept"), {"b": provider, "wave": report.wave_id})

@@ -2,11 +2,12 @@
 
 import streamlit as st
 
+from ui import context
 from ui.access import DASHBOARD_ROLES, require_role
 from ui.charts.bars import pair_directions
 from ui.charts.style import CHART_CONFIG
 from ui.frame import lang, md_escape, t
-from ui.results import history, wave_report, waves
+from ui.results import departments, history, wave_report, waves
 from ui.scope import require_pair
 from ui.view_models import (
     comment_groups,
@@ -17,14 +18,23 @@ from ui.view_models import (
     pair_summary,
     trend_series,
 )
-from ui.widgets import hotspot_pair_list, how_to_read, show_trend, start_plan_button, wave_filters
+from ui.widgets import hotspot_pair_list, how_to_read, show_trend, start_plan_button, wave_filters, worded_select
 
 require_role(*DASHBOARD_ROLES)
 st.title(t("hotspots_title"))
 st.caption(t("hotspots_intro"))
 focus = st.session_state.pop("hotspots.focus", None)  # a pair sent from another page ("open this pair")
+# ?pair=RATER~PROVIDER opens that pair (a shared link, a reload), taken once: the address then names
+# the pair shown, and a choice below changes it
+asked = st.query_params.get(context.PAIR)
+if not focus and asked and asked != st.session_state.get("hotspots.url"):
+    st.session_state["hotspots.url"] = asked
+    focus = context.parse_pair(asked, set(departments()["code"]))
+    if focus is None:
+        del st.query_params[context.PAIR]
+        st.warning(t("hotspots_bad_pair"))  # nothing typed in the address is echoed
 if focus and len(focus) == 2:
-    require_pair(*focus)  # a department head: its own pairs only
+    require_pair(*focus)  # a department head: its own pairs only, also through the address
 filters = wave_filters("hotspots", compare=False)
 report = wave_report(filters.wave.wave_id, filters.relationship_type, None)
 names = report.names(lang())
@@ -54,8 +64,6 @@ if focus and len(focus) == 2:
     elif key not in options:
         options.insert(0, key)
     st.session_state["hotspots.pick"] = key
-elif st.session_state.get("hotspots.pick") not in options:
-    st.session_state.pop("hotspots.pick", None)
 if not options:
     how_to_read("hotspots_how_to_read")
     st.stop()
@@ -71,8 +79,10 @@ def _both_label(option: str) -> str:
     return t("dash_pair_both", a=names.get(a, a), b=names.get(b, b))
 
 
-choice = st.selectbox(t("hotspots_pick"), options=options, format_func=_both_label, key="hotspots.pick")
+choice = worded_select(t("hotspots_pick"), options, {o: _both_label(o) for o in options}, "hotspots.pick")
 rater, provider = choice.split("|")
+# the address names the pair shown: a link to share, and a reload opens the same pair
+st.query_params[context.PAIR] = st.session_state["hotspots.url"] = context.pair_value(rater, provider)
 start_plan_button("hotspots", t("actions_start_link"), {"a": rater, "b": provider, "wave": report.wave_id})
 
 st.subheader(t("hotspots_both_directions"))

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from ui.access import DASHBOARD_ROLES, require_role
-from ui.charts.network import RING_FROM, network_graph, network_layout
-from ui.charts.style import CHART_CONFIG
+from ui.charts.network import RING_FROM
+from ui.charts.style import CHART_CONFIG, built_figure
 from ui.frame import lang, md_escape, t
-from ui.results import departments, wave_report
+from ui.results import network_figure, wave_report
 from ui.view_models import incoming_counts, network_edges
 from ui.widgets import how_to_read, wave_filters, wide_and_phone
 
@@ -40,28 +40,10 @@ if ringed:
             count=RING_FROM,
         )
     )
-involved = set(edges["rater_dept"]) | set(edges["provider_dept"])
-units = departments()
-units = units[units["active"] | units["code"].isin(involved)]
-providers = report.providers[~report.providers["suppressed"].astype(bool)]
-figure = network_graph(
-    edges,
-    network_layout(units),
-    names,
-    centre=centre,
-    weak_incoming=incoming,
-    node_means=providers.set_index("provider_dept")["mean"],
-    texts={
-        "mean": t("mean_satisfaction"),
-        "hidden": t("hidden"),
-        "hover": t("hover_cell"),
-        "weak": t("network_weak", count="{count}"),
-        "interaction": t("network_interaction"),
-    },
-)
+figure = network_figure(filters.wave.wave_id, filters.relationship_type, filters.dimension, lang(), centre)
 wide, phone = wide_and_phone("network-graph")
 with wide:
-    st.plotly_chart(figure, width="stretch", config=CHART_CONFIG, key="network.graph")
+    st.plotly_chart(built_figure(figure), width="stretch", config=CHART_CONFIG, key="network.graph")
 with phone:  # a circle of 13 labelled departments does not fit 390 px: the table below is the graph
     st.caption(t("network_phone"))
 

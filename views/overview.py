@@ -128,7 +128,9 @@ if pair and len(pair) == 2:
             column.metric(md_escape(summary["label"]), summary["value"], help=summary["help"])
         if st.button(t("dash_open_pair"), key="overview.open_pair"):
             st.session_state["hotspots.focus"] = [rater, provider]
-            st.switch_page("views/hotspots.py", query_params=context.query())  # the same survey context
+            # the same survey context, and the pair in the address (a reload or a shared link keeps it)
+            pair_query = {**context.query(), context.PAIR: context.pair_value(rater, provider)}
+            st.switch_page("views/hotspots.py", query_params=pair_query)
 
 # ---- top hotspots: once per pair, both directions side by side
 st.subheader(t("dash_top_hotspots"))

@@ -2,7 +2,7 @@
 
 The password form is plain HTML posting to the sign-in route (ui/routes.py), because only an HTTP
 answer can set the HttpOnly session cookie; the route comes back to this page with ?problem=... when
-the attempt failed, or to the app's root (the person's first page) when it succeeded.
+the attempt failed, or to the person's first page (ui/navigation.py `home_page`) when it succeeded.
 """
 
 import streamlit as st

@@ -8,7 +8,7 @@ from ui.frame import lang, t
 from ui.results import department_names, history, wave_report
 from ui.scope import own_departments
 from ui.view_models import trend_series
-from ui.widgets import how_to_read, show_trend, wave_filters
+from ui.widgets import how_to_read, show_trend, wave_filters, worded_select
 
 SCOPES = ("org", "dept", "pair")
 
@@ -19,6 +19,7 @@ names = department_names(lang())
 report = wave_report(filters.wave.wave_id, filters.relationship_type, filters.dimension)
 codes = sorted(set(report.cells["rater_dept"]) | set(report.cells["provider_dept"]), key=lambda c: names.get(c, c))
 own = own_departments(codes)  # a department head: its own departments, and pairs that involve them
+labels = {c: names.get(c, c) for c in codes}  # worded now, in this run's language
 
 scope = st.segmented_control(
     t("trends_scope"),
@@ -30,21 +31,19 @@ scope = st.segmented_control(
 query = {"relationship_type": filters.relationship_type, "dimension": filters.dimension}
 histories = {}
 if scope == "dept" and own:
-    provider = st.selectbox(t("dept_pick"), own, format_func=lambda c: names.get(c, c), key="trends.provider")
+    provider = worded_select(t("dept_pick"), own, labels, "trends.provider")
     histories[t("trends_series_dept", dept=names.get(provider, provider))] = history(
         "provider", provider_dept=provider, **query
     )
     histories[t("trends_series_org")] = history("organisation", **query)
 elif scope == "pair" and own:
     left, right = st.columns(2)
-    rater = left.selectbox(t("trends_rater"), own, format_func=lambda c: names.get(c, c), key="trends.rater")
-    provider = right.selectbox(
-        t("trends_provider"),
-        codes,
-        index=min(1, len(codes) - 1),
-        format_func=lambda c: names.get(c, c),
-        key="trends.pair_provider",
-    )
+    with left:
+        rater = worded_select(t("trends_rater"), own, labels, "trends.rater")
+    with right:
+        provider = worded_select(
+            t("trends_provider"), codes, labels, "trends.pair_provider", default=codes[1] if len(codes) > 1 else None
+        )
     if rater == provider:
         st.info(t("trends_same_pair"))
     else:

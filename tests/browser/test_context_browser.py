@@ -182,11 +182,83 @@ def test_open_this_pair_in_hotspots_keeps_the_wave(demo_db_path, live_server_fac
     page.get_by_text("Both directions", exact=True).wait_for(timeout=60000)
     wait_for_app(page)
     _shows(page, "Survey wave", "2026 Q3")
+    _shows(page, "Look at a pair", "Sales ↔ Production", anywhere=True)
+    # the pair is in the address with the wave: a link to share, and a reload keeps it
+    page.wait_for_function("() => location.search.includes('pair=SALES~PROD')", timeout=30000)
     assert _address(page)["wave"] == "2026-Q3"
     page.set_viewport_size(DESKTOP)
     screenshot(page, "context_pair_in_hotspots_en")
+    page.reload()  # a new session: the address alone brings the wave and the pair back
+    wait_for_app(page)
+    page.get_by_text("Both directions", exact=True).wait_for(timeout=60000)
+    _shows(page, "Survey wave", "2026 Q3")
+    _shows(page, "Look at a pair", "Sales ↔ Production", anywhere=True)
+    assert _address(page)["pair"] == "SALES~PROD"
+    _no_traceback(page)
+
     page.get_by_text("中文", exact=True).click()
     wait_for_app(page)
     _shows(page, "调查轮次", "2026年第三季度")
     page.get_by_text("双向评价", exact=True).wait_for(timeout=60000)
+    _shows(page, "查看部门组合", "销售部 ↔ 生产部", anywhere=True)  # the pair picker in Chinese too
+    picker = page.locator('[data-testid="stMain"]').get_by_role("combobox", name="查看部门组合")
+    picker.scroll_into_view_if_needed()  # the screenshot shows the window: the picker and the pair
     screenshot(page, "context_pair_in_hotspots_zh")
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(500)
+    picker.scroll_into_view_if_needed()
+    screenshot(page, "context_pair_in_hotspots_phone_zh")
+
+
+# The value a select labelled `label` shows in the main area.
+SHOWN = """label => [...document.querySelectorAll('[data-testid="stMain"] input[role="combobox"]')]
+  .find(box => box.getAttribute('aria-label') === label)?.value"""
+
+
+def test_the_department_and_pair_pickers_follow_a_switch_to_chinese(demo_db_path, live_server_factory, page):
+    add_test_user(demo_db_path, "lena", "leader")
+    server = live_server_factory(demo_db_path)
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, server.url, "lena")
+    page.goto(f"{server.url}/department?dept=PROD")
+    wait_for_app(page)
+    page.get_by_text("Each customer department's view").first.wait_for(timeout=60000)
+    _shows(page, "Department", "Production", anywhere=True)
+    page.get_by_text("中文", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("各客户部门的评价").first.wait_for(timeout=60000)
+    _shows(page, "部门", "生产部", anywhere=True)  # the same department, in Chinese
+    screenshot(page, "context_department_picker_zh")
+
+    page.get_by_text("English", exact=True).click()
+    wait_for_app(page)
+    _menu(page, "Trends")
+    page.locator('[data-testid="stMain"]').get_by_text("A pair", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("Rated department").wait_for(timeout=60000)
+    rater, provider = page.evaluate(SHOWN, "Rating department"), page.evaluate(SHOWN, "Rated department")
+    assert rater and provider and rater != provider
+    page.get_by_text("中文", exact=True).click()
+    wait_for_app(page)
+    page.get_by_text("被评价部门").wait_for(timeout=60000)
+    shown = [page.evaluate(SHOWN, "评价部门"), page.evaluate(SHOWN, "被评价部门")]
+    assert all(value and value.endswith("部") for value in shown), shown  # Chinese names, not "Customer Service"
+    page.get_by_text("变化最大的组合").first.wait_for(timeout=60000)  # the page redrawn in Chinese
+    wait_for_app(page)
+    screenshot(page, "context_trends_pair_pickers_zh")
+
+    # a new plan opened for a pair (as a hotspot's button opens it), then the language switched
+    page.get_by_text("English", exact=True).click()
+    wait_for_app(page)
+    page.goto(f"{server.url}/actions?a=SALES&b=PROD&wave=2026-Q4")
+    wait_for_app(page)
+    _shows(page, "Department A", "Sales", anywhere=True)
+    _shows(page, "Department B", "Production", anywhere=True)
+    page.get_by_text("中文", exact=True).click()
+    wait_for_app(page)
+    _shows(page, "部门A", "销售部", anywhere=True)
+    _shows(page, "部门B", "生产部", anywhere=True)
+    _shows(page, "起始轮次", "2026年第四季度", anywhere=True)
+    page.get_by_text("销售部负责人").wait_for(timeout=60000)  # the form below redrawn in Chinese
+    wait_for_app(page)
+    screenshot(page, "context_actions_new_plan_zh")

@@ -120,7 +120,8 @@ def test_the_loop_from_a_hotspot_to_the_verdict(plans_db, tmp_path):
     query = {"a": "SALES", "b": "PROD", "wave": "2026-Q4"}
     at = run_page(PAGE, plans_db, state={"auth.user": leader}, query=query)
     assert not at.exception
-    assert at.selectbox(key="actions.new_a").value == "SALES" and at.selectbox(key="actions.new_b").value == "PROD"
+    assert at.selectbox(key="actions.new_a.en").value == "SALES"
+    assert at.selectbox(key="actions.new_b.en").value == "PROD"
     focus = at.text_area[0].value
     assert focus.startswith("Sales → Production: mean satisfaction")
     assert "lowest dimensions:" in focus and "flags: friction" in focus
@@ -131,7 +132,7 @@ def test_the_loop_from_a_hotspot_to_the_verdict(plans_db, tmp_path):
     at = _submit(at, "Create the plan")
     assert [e.value for e in at.error] == ["The title is empty: give the plan a title."]
     at.text_input(key="actions.new_title").input("Dates Sales can promise, both ways")
-    at.selectbox(key="actions.new_target_dir").set_value("SALES|PROD")
+    at.selectbox(key="actions.new_target_dir.en").set_value("SALES|PROD")
     at.number_input(key="actions.new_tv").set_value(45.0)
     at = _submit(at, "Create the plan")
     assert not at.exception and not at.error
@@ -152,14 +153,14 @@ def test_the_loop_from_a_hotspot_to_the_verdict(plans_db, tmp_path):
         ("SALES", "demo-leader", "Forecast every Monday"),
         ("PROD", "demo-admin", "Dates in 2 days"),
     ):
-        at.selectbox(key="actions.c_side").set_value(side)
+        at.selectbox(key="actions.c_side.en").set_value(side)
         at.selectbox(key="actions.c_owner").set_value(owner)
         at.text_input(key="actions.c_title").input(title)
         at.date_input(key="actions.c_due").set_value(dt.date(2027, 1, 31))
         at = _submit(at, "Add")
         assert not at.error, [e.value for e in at.error]
     at.date_input(key="actions.m_date").set_value(dt.date(2026, 12, 3))
-    at.selectbox(key="actions.m_kind").set_value("coordination")
+    at.selectbox(key="actions.m_kind.en").set_value("coordination")
     at.text_area(key="actions.m_decisions").input("Forecast shared on Mondays")
     at.date_input(key="actions.m_next").set_value(dt.date(2027, 1, 14))
     at = _submit(at, "Record")
@@ -170,7 +171,7 @@ def test_the_loop_from_a_hotspot_to_the_verdict(plans_db, tmp_path):
     assert at.selectbox(key="actions.u_pick").options == ["Forecast every Monday", "Dates in 2 days"]
     for index in range(2):
         at.selectbox(key="actions.u_pick").select_index(index)
-        at.selectbox(key="actions.u_status").set_value("done")
+        at.selectbox(key="actions.u_status.en").set_value("done")
         at = _submit(at, "Save")
         assert not at.error
     commitments = next(df.value for df in at.dataframe if "due_on" in df.value.columns)

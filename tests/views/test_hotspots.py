@@ -41,7 +41,8 @@ def test_hotspots_list_each_pair_once_with_both_directions_and_whole_reasons(dem
 
 def test_hotspots_pair_shows_both_directions_trend_and_comments_as_text(demo_db_path):
     at = run_page("views/hotspots.py", demo_db_path, state={"hotspots.focus": ["RND", "QA"]})
-    assert at.selectbox(key="hotspots.pick").value == "RND|QA"
+    assert at.selectbox(key="hotspots.pick.en").value == "RND|QA"
+    assert at.query_params["pair"] == "RND~QA"  # the pair shown is in the address
     labels = {m.label: m.value for m in at.metric}
     assert int(labels["R&D → Quality"]) < 55 and int(labels["Quality → R&D"]) < 55
     charts = chart_specs(at)
@@ -75,6 +76,49 @@ def test_hotspots_in_chinese(demo_db_path):
     assert {"销售部", "生产部"} in [_pair(h) for h in _ranked(at)]
     shown = [m.value for m in at.markdown]
     assert any(v.startswith("摩擦（") for v in shown) and any(v.startswith("销售部对生产部") for v in shown)
+
+
+def test_the_pair_picker_follows_a_switch_to_chinese(demo_db_path):
+    at = run_page("views/hotspots.py", demo_db_path, state={"hotspots.focus": ["SALES", "PROD"]})
+    assert at.selectbox(key="hotspots.pick.en").value == "SALES|PROD"
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert not at.exception
+    picker = at.selectbox(key="hotspots.pick.zh")  # a widget of its own per language (see worded_select)
+    assert picker.label == "查看部门组合" and picker.value == "SALES|PROD"
+    assert "销售部 ↔ 生产部" in picker.options and not any("Sales" in o for o in picker.options)
+    assert {m.label for m in at.metric} == {"销售部 → 生产部", "生产部 → 销售部"}
+
+
+def test_a_pair_in_the_address_opens_it_and_a_choice_changes_the_address(demo_db_path):
+    at = run_page("views/hotspots.py", demo_db_path, query={"pair": "PROD~SALES"})
+    assert not at.exception and not at.warning
+    picker = at.selectbox(key="hotspots.pick.en")
+    assert picker.value == "PROD|SALES"  # in the direction the address names
+    assert {m.label for m in at.metric} == {"Production → Sales", "Sales → Production"}
+    other = next(o for o in picker.options if o != "Production ↔ Sales")
+    picker.select(other).run()
+    chosen = at.selectbox(key="hotspots.pick.en").value
+    assert chosen != "PROD|SALES" and at.query_params["pair"] == chosen.replace("|", "~")
+
+
+NO_SUCH_PAIR = "The address named a pair of departments that does not exist here; choose a pair below."
+
+
+@pytest.mark.parametrize(
+    ("lang", "value", "message"),
+    [
+        ("en", "SALES~NOWHERE", NO_SUCH_PAIR),
+        ("en", "SALES~SALES", NO_SUCH_PAIR),
+        ("zh", "<b>x</b>", "链接中的部门组合不存在；请在下方选择一个部门组合。"),
+    ],
+)
+def test_a_pair_in_the_address_that_does_not_exist_is_said_in_the_user_s_language(demo_db_path, lang, value, message):
+    at = run_page("views/hotspots.py", demo_db_path, lang=lang, query={"pair": value})
+    assert not at.exception
+    assert [w.value for w in at.warning] == [message]
+    assert _ranked(at)  # the page is shown, with its first pair
+    assert at.query_params.get("pair") != value
 
 
 @pytest.mark.parametrize("role", ["analyst", "admin"])

@@ -69,3 +69,29 @@ def test_network_everything_hidden(demo_db_path):
     db.close()
     at = run_page("views/network.py", demo_db_path)
     assert any("below the anonymity threshold" in i.value for i in at.info)
+
+
+def _labels(at) -> list[str]:
+    return [a["text"] for a in _graph(at)["layout"]["annotations"] if not a.get("showarrow")]
+
+
+def test_a_rerun_draws_the_same_graph_without_building_it_again_and_a_switch_to_chinese_redraws_it(
+    demo_db_path, monkeypatch
+):
+    # building the graph's many annotations was most of a warm rerun on a large organisation
+    # (bench/pages.py: 355 ms against a goal of 300): the graph is cached per wave, filter, language
+    import ui.charts.network as charts
+
+    built = []
+    original = charts.network_graph
+    monkeypatch.setattr(charts, "network_graph", lambda *args, **kwargs: built.append(1) or original(*args, **kwargs))
+    at = run_page("views/network.py", demo_db_path)
+    first = _graph(at)
+    at.run()
+    assert not at.exception
+    assert _graph(at) == first and len(built) == 1  # the same picture, not built again
+    assert any("Sales" in label for label in _labels(at))
+    at.session_state["lang"] = "zh"
+    at.run()
+    assert len(built) == 2
+    assert any("销售部" in label for label in _labels(at)) and not any("Sales" in label for label in _labels(at))

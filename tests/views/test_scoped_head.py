@@ -85,7 +85,7 @@ def test_hotspots_list_and_pick_only_pairs_of_the_head_s_department(scoped_db):
     # the ranked list names each pair once ("1. Quality ↔ Sales · Severity ...")
     listed = [m.value for m in at.markdown if re.match(r"^\*\*\d+\. ", m.value)]
     assert listed and all(OWN in line for line in listed), listed
-    options = at.selectbox(key="hotspots.pick").options
+    options = at.selectbox(key="hotspots.pick.en").options
     assert options and all(OWN in option for option in options)
 
 
@@ -95,9 +95,27 @@ def test_a_pair_of_other_departments_sent_to_hotspots_is_refused(scoped_db):
     assert not at.dataframe and not chart_specs(at)
 
 
+@pytest.mark.parametrize(
+    ("lang", "message"),
+    [
+        ("en", "Your account shows only the pairs of Quality: Sales → Production is not one of them."),
+        ("zh", "您的账户只显示质量部的部门对：销售部 → 生产部不在其中。"),
+    ],
+)
+def test_a_pair_of_other_departments_in_the_address_is_refused(scoped_db, lang, message):
+    at = run_head("views/hotspots.py", scoped_db, lang=lang, query={"pair": "SALES~PROD"})
+    assert [e.value for e in at.error] == [message]
+    assert not at.metric and not chart_specs(at) and not at.selectbox
+
+
+def test_a_pair_of_the_head_s_department_in_the_address_opens_it(scoped_db):
+    at = run_head("views/hotspots.py", scoped_db, query={"pair": "SALES~QA"})
+    assert at.selectbox(key="hotspots.pick.en").value == "SALES|QA" and not at.error
+
+
 def test_the_department_page_offers_only_the_head_s_department(scoped_db):
     at = run_head("views/department.py", scoped_db)
-    assert at.selectbox(key="department.provider").options == [OWN]
+    assert at.selectbox(key="department.provider.en").options == [OWN]
     assert at.title[0].value and not at.error
 
 
@@ -116,18 +134,18 @@ def test_a_direct_url_to_another_department_is_refused_in_the_user_s_language(sc
 
 def test_a_direct_url_to_the_head_s_own_department_opens_it(scoped_db):
     at = run_head("views/department.py", scoped_db, query={"dept": "QA"})
-    assert at.selectbox(key="department.provider").value == "QA" and not at.error
+    assert at.selectbox(key="department.provider.en").value == "QA" and not at.error
     everyone = run_page("views/department.py", scoped_db, role="leader", query={"dept": "SALES"})
-    assert everyone.selectbox(key="department.provider").value == "SALES"  # unscoped: any department
+    assert everyone.selectbox(key="department.provider.en").value == "SALES"  # unscoped: any department
 
 
 def test_trends_offer_only_the_head_s_department_and_its_pairs(scoped_db):
     at = run_head("views/trends.py", scoped_db)
     at.segmented_control(key="trends.scope").set_value("dept").run()
-    assert at.selectbox(key="trends.provider").options == [OWN]
+    assert at.selectbox(key="trends.provider.en").options == [OWN]
     at.segmented_control(key="trends.scope").set_value("pair").run()
-    assert at.selectbox(key="trends.rater").options == [OWN]
-    assert len(at.selectbox(key="trends.pair_provider").options) > 1
+    assert at.selectbox(key="trends.rater.en").options == [OWN]
+    assert len(at.selectbox(key="trends.pair_provider.en").options) > 1
 
 
 def test_the_network_draws_only_edges_of_the_head_s_department(scoped_db):
@@ -138,9 +156,9 @@ def test_the_network_draws_only_edges_of_the_head_s_department(scoped_db):
 
 def test_an_admin_s_change_of_scope_applies_at_the_next_run(scoped_db):
     at = run_head("views/department.py", scoped_db)
-    assert at.selectbox(key="department.provider").options == [OWN]
+    assert at.selectbox(key="department.provider.en").options == [OWN]
     db = Database(scoped_db)
     accounts.set_scope(db, "boss", HEAD, ["QA", "SALES"])
     db.close()
     at.run()
-    assert sorted(at.selectbox(key="department.provider").options) == [OWN, "Sales"]
+    assert sorted(at.selectbox(key="department.provider.en").options) == [OWN, "Sales"]
