@@ -83,10 +83,13 @@ def check_references(con, responses: pd.DataFrame) -> None:
     departments = sorted(set(responses["rater_dept"]) | set(responses["provider_dept"]))
     ids = list(responses["response_id"].astype(str))
     ((missing_waves, missing_departments, stored),) = con.execute(
+        # portable SQL (DuckDB and PostgreSQL): array_agg, and the lists cast to a typed array
         "SELECT"
-        " (SELECT list(w) FROM unnest($waves) t(w) WHERE w NOT IN (SELECT wave_id FROM waves)),"
-        " (SELECT list(d) FROM unnest($departments) t(d) WHERE d NOT IN (SELECT code FROM departments)),"
-        " (SELECT count(*) FROM responses WHERE response_id IN (SELECT CAST(i AS UUID) FROM unnest($ids) t(i)))",
+        " (SELECT array_agg(w) FROM unnest(CAST($waves AS VARCHAR[])) t(w) WHERE w NOT IN (SELECT wave_id FROM waves)),"
+        " (SELECT array_agg(d) FROM unnest(CAST($departments AS VARCHAR[])) t(d)"
+        " WHERE d NOT IN (SELECT code FROM departments)),"
+        " (SELECT count(*) FROM responses WHERE response_id IN"
+        " (SELECT CAST(i AS UUID) FROM unnest(CAST($ids AS VARCHAR[])) t(i)))",
         {"waves": waves, "departments": departments, "ids": ids},
     ).fetchall()  # all rows read: DuckDB 2 refuses register() after a half-read result
     if missing_waves:
