@@ -474,3 +474,27 @@ def test_a_draft_takes_each_session_s_changes_answer_by_answer(db):
     assert merged["step"] == "screener"  # the last session's step is the link's (it reopens there)
     assert write_submissions(db, [_pending(token)])[0].ok
     assert merge_draft(db, hash_token(token), [(("step",), "review")]) is None  # a used link keeps none
+
+
+def test_concurrent_transactions_without_the_writer_claim_each_token_once(db):
+    # Issue 23: on PostgreSQL plain concurrent transactions are enough (its row locks serialise two
+    # claims of one token); DuckDB gets there through its write conflicts and the retries.
+    tokens = _tokens(db, 6)
+    racing = [_pending(tokens[0]) for _ in range(6)]  # one link submitted from six tabs at once
+    others = [_pending(t) for t in tokens[1:]]
+    barrier = threading.Barrier(len(racing) + len(others))
+    results: dict[int, str] = {}
+
+    def submit(position: int, pending: PendingSubmission) -> None:
+        barrier.wait()
+        results[position] = write_submissions(db, [pending])[0].status
+
+    threads = [threading.Thread(target=submit, args=(i, p)) for i, p in enumerate(racing + others)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    racing_statuses = sorted(results[i] for i in range(len(racing)))
+    assert racing_statuses == ["ok"] + ["used"] * (len(racing) - 1)
+    assert [results[len(racing) + i] for i in range(len(others))] == ["ok"] * len(others)
+    assert _responses(db)["submission_id"].nunique() == len(tokens)
