@@ -204,6 +204,6 @@ def response_count(db: Database, wave_id: str | None = None) -> int:
     """Responses in one wave, or in all waves."""
     return (
         db.connection()
-        .execute("SELECT count(*) FROM responses WHERE ? IS NULL OR wave_id = ?", [wave_id, wave_id])
+        .execute("SELECT count(*) FROM responses WHERE CAST(? AS VARCHAR) IS NULL OR wave_id = ?", [wave_id, wave_id])
         .fetchone()[0]
     )
