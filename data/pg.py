@@ -305,6 +305,8 @@ class PostgresDatabase:
         The pool's size: at most this many threads hold a connection at once.
     migrate : bool
         Apply the migrations not applied yet (data/migrations/postgres/) on opening.
+    pool_timeout : float
+        Seconds a thread waits for a free connection before psycopg_pool.PoolTimeout.
     """
 
     backend = "postgres"
@@ -312,13 +314,20 @@ class PostgresDatabase:
     errors: tuple[type[Exception], ...] = (psycopg.Error,)
     constraint_errors: tuple[type[Exception], ...] = (psycopg.errors.IntegrityError,)
 
-    def __init__(self, url: str, *, max_connections: int = POOL_MAX_SIZE, migrate: bool = True) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        max_connections: int = POOL_MAX_SIZE,
+        migrate: bool = True,
+        pool_timeout: float = POOL_TIMEOUT,
+    ) -> None:
         self.path = url
         self._pool = ConnectionPool(
             url,
             min_size=1,
             max_size=max_connections,
-            timeout=POOL_TIMEOUT,
+            timeout=pool_timeout,
             kwargs={"autocommit": True},
             open=True,
             name="icsat",

@@ -184,3 +184,19 @@ def test_each_thread_has_its_own_connection_and_a_transaction_is_all_or_nothing(
             con.execute("INSERT INTO departments (code, name_en, name_zh) VALUES ('A', 'A', 'A')")
             con.execute("INSERT INTO departments (code, name_en, name_zh) VALUES ('A', 'A', 'A')")
     assert store.connection().execute("SELECT count(*) FROM departments").fetchone() == (0,)
+
+
+def test_a_thread_s_connection_goes_back_to_the_pool_when_the_thread_ends(pg):
+    # Streamlit runs each page in a thread of its own: threads come and go, the pool must not run dry.
+    import threading
+
+    db = PostgresDatabase(pg.path, max_connections=2, pool_timeout=3)
+    try:
+        answers = []
+        for _ in range(8):
+            thread = threading.Thread(target=lambda: answers.append(db.connection().execute("SELECT 1").fetchone()))
+            thread.start()
+            thread.join(10)
+        assert answers == [(1,)] * 8
+    finally:
+        db.close()
