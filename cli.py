@@ -44,7 +44,7 @@ def _db_argument(parser: argparse.ArgumentParser) -> None:
 
 
 # The commands whose SQL runs on PostgreSQL so far (docs/postgres.md); the others refuse a URL.
-POSTGRES_COMMANDS = frozenset({"init", "demo", "demo-users", "user", "wave"})
+POSTGRES_COMMANDS = frozenset({"init", "demo", "demo-users", "user", "wave", "check"})
 
 
 def database_target(args: argparse.Namespace) -> Path | str:

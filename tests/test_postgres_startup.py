@@ -14,7 +14,7 @@ def test_the_setting_keeps_a_postgres_url_as_written_and_a_path_as_a_path(tmp_pa
     assert load_settings({"ICSAT_DB": str(tmp_path / "a.duckdb")}, {}).db_path == tmp_path / "a.duckdb"
 
 
-def test_cli_init_demo_and_users_run_on_postgres(pg_server, capsys):
+def test_cli_init_demo_users_waves_and_check_run_on_postgres(pg_server, capsys):
     import psycopg
 
     with psycopg.connect(pg_server.url(), autocommit=True) as con:
@@ -28,9 +28,11 @@ def test_cli_init_demo_and_users_run_on_postgres(pg_server, capsys):
     assert "demo-admin" in capsys.readouterr().out
     assert cli.main(["wave", "list", "--db", url]) == 0
     assert "2027-Q1" in capsys.readouterr().out
+    assert cli.main(["check", "--db", url]) == 0  # every integrity count 0
+    assert "PROBLEM" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [["check"], ["tick"]])
+@pytest.mark.parametrize("command", [["tick"], ["backup", "--out", "backups"]])
 def test_cli_refuses_a_command_not_ported_by_name(command):
     with pytest.raises(SystemExit) as refused:
         cli.main([*command, "--db", "postgresql://nobody@127.0.0.1:1/none"])
