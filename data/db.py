@@ -91,6 +91,27 @@ def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     return found
 
 
+def apply_migrations(db: Database | PostgresDatabase, directory: Path) -> list[int]:
+    """Apply the migrations of `directory` not applied to `db` yet, each in its own transaction with
+    its row in `schema_version`; return their numbers. Both backends migrate through this."""
+    con = db.connection()
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    applied = []
+    for version, path in migration_files(directory):
+        if version in done:
+            continue
+        with db.transaction() as tx:
+            tx.execute(path.read_text(encoding="utf-8"))
+            tx.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
+        applied.append(version)
+    return applied
+
+
 class Database:
     """One DuckDB database instance shared by the threads of this process.
 
@@ -155,22 +176,7 @@ class Database:
 
     def migrate(self) -> list[int]:
         """Apply the migrations not applied yet, each in its own transaction; return their numbers."""
-        con = self.connection()
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-            " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
-        )
-        done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
-        applied = []
-        for version, path in migration_files(self.migrations_dir):
-            if version in done:
-                continue
-            with self.transaction() as tx:
-                tx.execute(path.read_text(encoding="utf-8"))
-                tx.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
-            applied.append(version)
-        return applied
+        return apply_migrations(self, self.migrations_dir)
 
     def close(self) -> None:
         """Close this thread's connection and the instance's own connection."""

@@ -42,7 +42,7 @@ import pyarrow as pa
 from psycopg import sql
 from psycopg_pool import ConnectionPool
 
-from data.db import POSTGRES_MIGRATIONS_DIR, migration_files
+from data.db import POSTGRES_MIGRATIONS_DIR, apply_migrations
 
 POOL_MAX_SIZE = 20  # connections per process; a Streamlit run holds one while its thread lives
 POOL_TIMEOUT = 30.0  # seconds a thread waits for a free connection before the pool raises
@@ -378,21 +378,7 @@ class PostgresDatabase:
         con = self.connection()
         con.execute("SELECT pg_advisory_lock(?)", [_MIGRATION_LOCK])
         try:
-            con.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version ("
-                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
-            )
-            done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
-            applied = []
-            for version, path in migration_files(self.migrations_dir):
-                if version in done:
-                    continue
-                with self.transaction() as tx:
-                    tx.execute(path.read_text(encoding="utf-8"))
-                    tx.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
-                applied.append(version)
-            return applied
+            return apply_migrations(self, self.migrations_dir)
         finally:
             con.execute("SELECT pg_advisory_unlock(?)", [_MIGRATION_LOCK])
 
