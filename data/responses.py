@@ -191,7 +191,7 @@ def response_scores(db: Database, wave_ids: list[str]) -> pd.DataFrame:
         FROM responses r
         LEFT JOIN answers a ON a.response_id = r.response_id
         WHERE list_contains(?, r.wave_id)
-        GROUP BY ALL
+        GROUP BY r.wave_id, r.response_id, r.rater_dept, r.provider_dept, r.frequency, r.recommend
         ORDER BY r.wave_id, r.rater_dept, r.provider_dept
         """,
             [list(wave_ids)],
