@@ -16,12 +16,11 @@ from texts import describe
 
 
 @pytest.fixture
-def org_db(demo_db_path):
-    db = Database(demo_db_path)
-    accounts.add(db, "boss", "head.qa", "leader", password="a long secret 123")
-    accounts.add(db, "boss", "ana", "analyst", password="a long secret 123")
-    yield db
-    db.close()
+def org_db(demo_store):
+    """The demo with two accounts, on DuckDB and on PostgreSQL."""
+    accounts.add(demo_store, "boss", "head.qa", "leader", password="a long secret 123")
+    accounts.add(demo_store, "boss", "ana", "analyst", password="a long secret 123")
+    return demo_store
 
 
 def _events(db) -> list[tuple]:
