@@ -601,10 +601,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "check",
         help="count stored rows that break what the writers guarantee (exit 1 if any; stop the app first)",
-        description="The schema leaves some rules of the responses and answers to the app's writers (migrations"
-        " 0003 and 0004). This counts the rows that break them: unknown waves or departments, repeated ids,"
-        " a provider rated twice in one sitting, answers of no response, an item answered twice. Every count"
-        " is 0 in a sound database. Run it with the app stopped (the app holds the database file).",
+        description="The schema leaves a few rules to the app's writers. This counts the rows that break them:"
+        " invitations of an unknown language (0006), department scopes of an account that is not a leader"
+        " (0007). The keys of responses and answers (migration 0011) and of scopes and plan owners (0012) are"
+        " in the schema. Every count is 0 in a sound database. Run it with the app stopped (the app holds the"
+        " database file).",
     )
     _db_argument(p)
     p.set_defaults(handler=cmd_check)
@@ -722,10 +723,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+IN_USE = 3  # exit code: another process (the app) holds the DuckDB file
+
+
 def main(argv: list[str] | None = None) -> int:
+    from data.db import DatabaseInUse
+
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except DatabaseInUse as busy:
+        print(
+            f"error: {busy}, most likely the running ICSAT app: DuckDB lets one process open the file."
+            " Stop the app, run this command, then start the app again."
+            " A backup needs no stop: `cli.py backup --out DIR` asks the running app to write one.",
+            file=sys.stderr,
+        )
+        return IN_USE
 
 
 if __name__ == "__main__":

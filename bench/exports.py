@@ -84,18 +84,25 @@ def generate(path: Path, responses: int, earlier: int) -> None:
                    ['less_than_monthly', 'monthly', 'weekly', 'daily'][1 + (i % 4)],
                    CAST(least(10, greatest(0, round(7 + 2 * sqrt(-2 * ln(random())) * cos(6.283 * random()))))
                         AS SMALLINT),
-                   uuid(), ?,
-                   CASE WHEN random() < 0.04
-                        THEN ['请在协调会上提前告知交货计划的变化。', '=HYPERLINK("http://x")',
-                              'Answer e-mails sooner.'][1 + CAST(floor(random() * 3) AS INTEGER)]
-                   END,
-                   NULL
+                   uuid(), ?
             FROM (SELECT i, CAST(floor(random() * ?) AS INTEGER) AS r,
                          CAST(floor(random() * (? - 1)) AS INTEGER) AS p
                   FROM range(?) t(i))
             """,
             [wave_id, DEPARTMENTS, opens, DEPARTMENTS, DEPARTMENTS, count],
         )
+    # a comment on about 4% of the responses (their own table since migration 0011)
+    con.execute(
+        """
+        INSERT INTO response_comments
+        SELECT response_id,
+               ['请在协调会上提前告知交货计划的变化。', '=HYPERLINK("http://x")',
+                'Answer e-mails sooner.'][1 + CAST(floor(random() * 3) AS INTEGER)],
+               NULL
+        FROM responses
+        WHERE random() < 0.04
+        """
+    )
     con.execute(
         """
         INSERT INTO answers

@@ -42,7 +42,7 @@ from pathlib import Path
 
 import duckdb
 
-from data.db import Database
+from data.db import Database, DatabaseInUse
 from settings import settings
 
 BACKUP_PREFIX = "icsat-backup-"
@@ -409,9 +409,9 @@ def backup_path(db_path: str | Path, out_dir: str | Path, *, timeout: float = 30
         raise BackupError(f"there is no database at {path}")
     try:
         db = Database(path, read_only=True)
+    except DatabaseInUse:
+        return request_backup(path, out_dir, timeout=timeout), "app"
     except duckdb.Error as exc:
-        if is_locked(exc):
-            return request_backup(path, out_dir, timeout=timeout), "app"
         raise BackupError(f"cannot open {path}: {exc}") from exc
     try:
         return backup_database(db, out_dir), "direct"

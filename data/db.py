@@ -13,6 +13,7 @@ so nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -112,6 +113,23 @@ def apply_migrations(db: Database | PostgresDatabase, directory: Path) -> list[i
     return applied
 
 
+class DatabaseInUse(RuntimeError):
+    """The database file is held by another process (DuckDB lets one process open a file).
+
+    `path` is the file, `pid` the holder's process id when DuckDB names it (else None)."""
+
+    def __init__(self, path: str, pid: int | None) -> None:
+        self.path, self.pid = path, pid
+        holder = f" (PID {pid})" if pid is not None else ""
+        super().__init__(f"{path} is in use by another process{holder}")
+
+
+def _lock_holder(exc: duckdb.Error) -> int | None:
+    """The process id in DuckDB's "Conflicting lock is held in ... (PID 123)" message, if any."""
+    found = re.search(r"\(PID (\d+)\)", str(exc))
+    return int(found.group(1)) if found else None
+
+
 class Database:
     """One DuckDB database instance shared by the threads of this process.
 
@@ -135,7 +153,12 @@ class Database:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._root = duckdb.connect(self.path, read_only=read_only, config=_CONFIG)
+        try:
+            self._root = duckdb.connect(self.path, read_only=read_only, config=_CONFIG)
+        except duckdb.IOException as exc:
+            if "lock" in str(exc).lower():
+                raise DatabaseInUse(self.path, _lock_holder(exc)) from exc
+            raise
         # Thread-local connections go away with their thread (Streamlit starts a thread per run).
         self._local = threading.local()
         if not read_only:

@@ -20,8 +20,9 @@ _seen_lock = threading.Lock()
 
 def departments_exist(db: Database, codes: Iterable[str]) -> bool:
     """Whether every code is a stored department, active or not. The submission writer asks this of
-    every submission's providers (the responses table has no foreign keys since migration 0004); it
-    reads the database only when a code is new to it."""
+    every submission's providers, so that an unknown one fails alone rather than its group's
+    transaction (the responses' foreign key refuses it too); it reads the database only when a code
+    is new to it."""
     wanted = set(codes)
     with _seen_lock:
         seen = _seen_codes.get(db, frozenset())

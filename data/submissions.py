@@ -13,13 +13,13 @@ cost of a commit is shared. A submission that cannot be written (its token was u
 or a row breaks a constraint) does not fail the others: when the claim falls short the group is
 rolled back, the tokens that cannot be claimed are answered with their reason and the rest written
 again together; a group whose rows break a constraint is retried one submission per transaction.
-The person is answered only after COMMIT. Inside DuckDB each table a transaction inserts into and
-each index or foreign key it maintains costs a fixed millisecond or more, whatever the rows: a group
-writes the claim, responses (the comments are columns of the row) and answers, nothing else
-(migration 0003), and neither table keeps an index or a foreign key (migration 0004). What those
-checked holds by construction here: a response's answers carry its fresh id and are written with
-it; its wave and rater are the claimed invitation's; its providers are known departments (checked
-before the group's transaction; a submission naming another fails alone with "error").
+The person is answered only after COMMIT. A group writes the claim, then responses, answers and
+response_comments (and self_assessments when the wave asks for them), each in one statement from
+Arrow columns, with every key of the schema on (migration 0011: primary keys, foreign keys, unique
+constraints). The rows also hold them by construction: a response's answers carry its fresh id and
+are written with it; its wave and rater are the claimed invitation's; its providers are checked to
+be known departments before the group's transaction, so that a submission naming another fails
+alone with "error" instead of failing its group's transaction (which the foreign key would).
 
 On PostgreSQL (data/pg.py) the same groups are written by `_claim_and_insert_postgres`: the claim is
 one UPDATE joined to the group's (token hash, expected wave/department) pairs, the rows go in by
@@ -106,16 +106,15 @@ def submission_rows(
     submission_id: str,
     submitted_on: dt.date,
 ) -> dict[str, dict[str, list]]:
-    """The rows one submission adds, column by column: table -> column -> values, for responses
-    (with the comments as columns), answers and self_assessments (columns as in the tables). Each
-    response gets a fresh random id, which its answers carry. A rating's answers and comments are
-    mappings, so no item or question appears twice in a response, and a submission rates each
-    provider once: what migration 0003 took out of the schema (two unique constraints, the foreign
-    key from answers to responses) holds by construction here."""
+    """The rows one submission adds, column by column: table -> column -> values, for responses,
+    answers, response_comments (a row for a rating with a comment) and self_assessments (columns as
+    in the tables). Each response gets a fresh random id, which its answers and comments carry. A
+    rating's answers and comments are mappings, so no item or question appears twice in a response,
+    and a submission rates each provider once: the keys of migration 0011 are never broken here."""
     tables: dict[str, dict[str, list]] = {t: {c: [] for c in _FRAME_COLUMNS[t]} for t in _FRAME_COLUMNS}
     day = submitted_on.isoformat()
     rater = submission.rater_dept
-    responses, answers = tables["responses"], tables["answers"]
+    responses, answers, comments = tables["responses"], tables["answers"], tables["response_comments"]
     if len({rating.provider for rating in submission.ratings}) != len(submission.ratings):
         raise ValueError("a submission rates each provider once")
     for rating in submission.ratings:
@@ -133,8 +132,10 @@ def submission_rows(
             ("submitted_on", day),
         ):
             responses[column].append(value)
-        for question, column in COMMENT_COLUMNS.items():
-            responses[column].append(rating.comments.get(question))
+        if rating.comments:
+            comments["response_id"].append(response_id)
+            for question, column in COMMENT_COLUMNS.items():
+                comments[column].append(rating.comments.get(question))
         answers["response_id"].extend([response_id] * len(rating.answers))
         answers["item_id"].extend(rating.answers.keys())
         answers["value"].extend(rating.answers.values())
@@ -154,19 +155,23 @@ def submission_rows(
 
 
 _FRAME_COLUMNS = {
-    "responses": [*RESPONSE_COLUMNS, *COMMENT_COLUMNS.values()],
+    "responses": list(RESPONSE_COLUMNS),
     "answers": ["response_id", "item_id", "value"],
+    "response_comments": ["response_id", *COMMENT_COLUMNS.values()],
     "self_assessments": list(SELF_ASSESSMENT_COLUMNS),
 }
 # Each reads the Arrow table of the same name, a local of `_insert_and_commit` (a replacement scan).
 _INSERTS = {
     "responses": (
         "INSERT INTO responses SELECT CAST(response_id AS UUID), wave_id, rater_dept, provider_dept, frequency,"
-        " CAST(recommend AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE),"
-        " comment_change, comment_need FROM new_responses"
+        " CAST(recommend AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE) FROM new_responses"
     ),
     "answers": (
         "INSERT INTO answers SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM new_answers"
+    ),
+    "response_comments": (
+        "INSERT INTO response_comments SELECT CAST(response_id AS UUID), comment_change, comment_need"
+        " FROM new_response_comments"
     ),
     "self_assessments": (
         "INSERT INTO self_assessments SELECT wave_id, provider_dept, customer_dept, dimension,"
@@ -245,6 +250,7 @@ def _insert_and_commit(con: duckdb.DuckDBPyConnection, rows: dict[str, dict[str,
     # per table per group (docs/performance.md).
     new_responses = _arrow("responses", rows["responses"])  # noqa: F841
     new_answers = _arrow("answers", rows["answers"])  # noqa: F841
+    new_response_comments = _arrow("response_comments", rows["response_comments"])  # noqa: F841
     new_self_assessments = _arrow("self_assessments", rows["self_assessments"])  # noqa: F841
     con.execute("; ".join([_INSERTS[table] for table in tables] + ["COMMIT"]))
 
@@ -328,8 +334,8 @@ def write_group(
             # The same token twice in one group (a double click): the first one claims it.
             results[position] = SubmissionResult("used")
         elif not departments_exist(db, pending.rows["responses"]["provider_dept"]):
-            # A submission that slipped past validation with a provider that is no department (the
-            # responses table has no foreign keys since migration 0004): it fails alone, unclaimed.
+            # A submission that slipped past validation with a provider that is no department: it
+            # fails alone, unclaimed, before the foreign key would fail its whole group's transaction.
             results[position] = SubmissionResult("error")
         else:
             first_of[pending.token_hash] = position

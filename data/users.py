@@ -453,8 +453,9 @@ def verify(
     password, disabled account, account without a password: one answer for all) or "throttled" (not
     checked: this name failed too often from this address, or on this account from anywhere, or this
     address or the whole server failed too often; `wait_seconds` says for how long at most). The
-    attempt is counted atomically before the password is checked (UPDATE ... RETURNING, attempts on
-    one name one at a time), and audited as sign_in or sign_in_failed whatever happens, even an error.
+    attempt is counted atomically before the password is checked (UPDATE and SELECT in one
+    transaction, attempts on one name one at a time), and audited as sign_in or sign_in_failed
+    whatever happens, even an error.
     """
     now = now or utc_now()
     name = username.strip().lower()
@@ -477,15 +478,18 @@ def verify(
                 detail = "throttled (name and address)"
                 outcome = SignIn("throttled", wait_seconds=wait)
                 return outcome
-            row = (
-                db.connection()
-                .execute(
-                    "UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?"
-                    " RETURNING failed_attempts, locked_until, password_hash, active, display_name, role",
+            # An UPDATE and a SELECT in one transaction, not UPDATE ... RETURNING: DuckDB turns an
+            # UPDATE with RETURNING into delete + insert, which it refuses for an account that other
+            # tables refer to (department scopes, plan owners: migration 0012). A plain UPDATE of
+            # these columns is done in place.
+            with db.transaction() as tx:
+                tx.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", [name])
+                rows = tx.execute(
+                    "SELECT failed_attempts, locked_until, password_hash, active, display_name, role"
+                    " FROM users WHERE username = ?",
                     [name],
-                )
-                .fetchone()
-            )
+                ).fetchall()
+            row = rows[0] if rows else None
             if row is None:
                 failures, paused_until = guard.count_unknown(name)
                 password_hash, active, display_name, role = None, False, None, None

@@ -247,9 +247,9 @@ def _responses_query(item_ids: list[str], item_groups: list[int], *, neutralise:
     gate_columns = "".join(f", s.ok_{int(g)}" for g in gates)
 
     def note(column: str) -> str:
-        # a comment column of the response row (migration 0003), shown only where the cell passes the
-        # comment threshold; neutralised by the SQL twin of neutralise_text when asked
-        text = f"r.{column}"
+        # a comment column of the response's response_comments row (migration 0011), shown only where
+        # the cell passes the comment threshold; neutralised by the SQL twin of neutralise_text when asked
+        text = f"c.{column}"
         if neutralise:
             text = f"CASE WHEN regexp_matches({text}, '^[-=+@\\t\\r]') THEN '''' || {text} ELSE {text} END"
         return f"CASE WHEN s.comments_ok THEN {text} END"
@@ -278,6 +278,7 @@ def _responses_query(item_ids: list[str], item_groups: list[int], *, neutralise:
             FROM responses r
             JOIN export_shown s
               ON s.wave_id = r.wave_id AND s.rater_dept = r.rater_dept AND s.provider_dept = r.provider_dept
+            LEFT JOIN response_comments c ON c.response_id = r.response_id
         )
         SELECT p.wave_id AS wave, p.rater_dept, p.provider_dept, p.frequency, p.recommend,
                {unpacked},

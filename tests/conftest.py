@@ -215,12 +215,19 @@ def add_test_user(db_path: Path, username: str, role: str, password: str = "corr
 
 def set_comments(db: Database, response_ids: list[str], **texts: str) -> None:
     """Plant comments: set `change=` and/or `need=` on the given responses (ids as text). Comments are
-    columns of the response row (migration 0003)."""
+    rows of response_comments, one per commented response (migration 0011)."""
     from data.responses import COMMENT_COLUMNS
 
-    assignments = ", ".join(f"{COMMENT_COLUMNS[question]} = ?" for question in texts)
-    db.connection().execute(
-        f"UPDATE responses SET {assignments} WHERE list_contains(?, CAST(response_id AS VARCHAR))",
+    columns = [COMMENT_COLUMNS[question] for question in texts]
+    con = db.connection()
+    con.execute(
+        "INSERT INTO response_comments (response_id) SELECT response_id FROM responses"
+        " WHERE list_contains(?, CAST(response_id AS VARCHAR)) ON CONFLICT DO NOTHING",
+        [response_ids],
+    )
+    assignments = ", ".join(f"{column} = ?" for column in columns)
+    con.execute(
+        f"UPDATE response_comments SET {assignments} WHERE list_contains(?, CAST(response_id AS VARCHAR))",
         [*texts.values(), response_ids],
     )
 

@@ -15,6 +15,10 @@ _LOG = logging.getLogger("icsat")
 
 def show_script_error(error: Exception) -> bool:
     """st.App's on_script_error: log the error, show a plain message, suppress Streamlit's display."""
+    from data.db import DatabaseInUse
+
     _LOG.error("a page failed", exc_info=error)
-    st.error(t("error_generic"), icon=":material/error:")
+    # another process (a command-line task run while the app was stopped) holds the DuckDB file
+    busy = isinstance(error, DatabaseInUse) or isinstance(error.__cause__, DatabaseInUse)
+    st.error(t("error_database_in_use" if busy else "error_generic"), icon=":material/error:")
     return True

@@ -151,7 +151,10 @@ def pair_ranking(report: WaveReport, lang: str) -> pd.DataFrame:
     direction forward / backward: {d}_label, {d}_state ("shown", "hidden", "no_data"), {d}_mean."""
     names = report.names(lang)
     cells = report.cells
-    shown = cells[~cells["suppressed"].astype(bool)].sort_values(["mean", "rater_dept", "provider_dept"])
+    shown = cells[~cells["suppressed"].astype(bool)]
+    # Ties broken by the codes, not by the last bits of a float (which vary with the order DuckDB adds
+    # up the rows: two builds of one organisation listed two pairs at 31.25 in either order).
+    shown = shown.assign(_rank=shown["mean"].round(9)).sort_values(["_rank", "rater_dept", "provider_dept"])
     state = {
         (r, p): ("hidden" if bool(h) else "shown", m)
         for r, p, h, m in zip(

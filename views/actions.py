@@ -29,6 +29,7 @@ from ui.frame import db, lang, md_escape, t
 from ui.problems import show_problems
 from ui.results import department_names, dimension_labels, wave_report, waves, waves_with_responses
 from ui.view_models import comment_groups
+from ui.widgets import wide_and_phone
 
 user = actions.with_scope(db(), require_role(*DASHBOARD_ROLES))  # a department head: its pairs only
 st.title(t("actions_title"))
@@ -113,35 +114,36 @@ st.subheader(t("actions_all_plans"))
 if overview.empty:
     st.info(t("actions_none"))
 else:
-    table = pd.DataFrame(
-        {
-            "plan": overview["title"],
-            "pair": [_pair(p) for p in overview.to_dict("records")],
-            "status": [_status(p) for p in overview.to_dict("records")],
-            "commitments": [
-                t("actions_open_of", open=int(o), total=int(n))
-                for o, n in zip(overview["open_commitments"], overview["commitments"], strict=True)
-            ],
-            "overdue": overview["overdue"].astype(int),
-            "outcome": [_outcome_text(r) for _, r in overview.iterrows()],
-            "target": [t(f"actions_target_{s}") for s in overview["target"]],
-        }
-    )
-    st.dataframe(
-        table,
-        hide_index=True,
-        width="stretch",
-        key="actions.list",
-        column_config={
-            "plan": st.column_config.TextColumn(t("actions_plan"), width="medium"),
-            "pair": st.column_config.TextColumn(t("dash_pair"), width="medium"),
-            "status": st.column_config.TextColumn(t("actions_status"), width="medium"),
-            "commitments": st.column_config.TextColumn(t("actions_commitments"), width="small"),
-            "overdue": st.column_config.NumberColumn(t("actions_overdue"), width="small"),
-            "outcome": st.column_config.TextColumn(t("actions_outcome"), width="large"),
-            "target": st.column_config.TextColumn(t("actions_target"), width="small"),
-        },
-    )
+    # A static table: every title, status and outcome whole, wrapped in its cell (a data grid cut them
+    # at its column's width). Its cells are Markdown, so every text is escaped: titles are typed by
+    # people, pairs and outcomes carry department names.
+    columns = {
+        t("actions_plan"): overview["title"],
+        t("dash_pair"): [_pair(p) for p in overview.to_dict("records")],
+        t("actions_status"): [_status(p) for p in overview.to_dict("records")],
+        t("actions_commitments"): [
+            t("actions_open_of", open=int(o), total=int(n))
+            for o, n in zip(overview["open_commitments"], overview["commitments"], strict=True)
+        ],
+        t("actions_overdue"): overview["overdue"].astype(int).astype(str),
+        t("actions_outcome"): [_outcome_text(r) for _, r in overview.iterrows()],
+        t("actions_target"): [t(f"actions_target_{s}") for s in overview["target"]],
+    }
+    wide, phone = wide_and_phone("actions-list")
+    with wide:
+        st.table(
+            pd.DataFrame({label: [md_escape(v) for v in values] for label, values in columns.items()}),
+            hide_index=True,
+            border="horizontal",
+        )
+    with phone:  # seven columns do not fit 390 px: each plan as a block, a line per column
+        colon = "：" if lang() == "zh" else ": "
+        for number, row in enumerate(pd.DataFrame(columns).to_dict("records")):
+            (_, title), *rest = row.items()
+            with st.container(border=True, key=f"actions-phone-plan-{number}"):
+                st.markdown(
+                    "  \n".join([f"**{md_escape(title)}**"] + [f"{md_escape(k)}{colon}{md_escape(v)}" for k, v in rest])
+                )
 
 # ---- did plans help? agreed pairs against comparable pairs without a plan
 if len(published) >= 2 and not overview.empty and not user["departments"]:  # built from every pair

@@ -126,8 +126,9 @@ def _add_comment(db: Database, rater: str, provider: str, text: str) -> None:
     (response_id,) = (
         db.connection()
         .execute(
-            "SELECT CAST(response_id AS VARCHAR) FROM responses WHERE wave_id = ? AND rater_dept = ?"
-            " AND provider_dept = ? AND comment_need IS NULL ORDER BY response_id LIMIT 1",
+            "SELECT CAST(response_id AS VARCHAR) FROM responses LEFT JOIN response_comments USING (response_id)"
+            " WHERE wave_id = ? AND rater_dept = ? AND provider_dept = ? AND comment_need IS NULL"
+            " ORDER BY response_id LIMIT 1",
             [WAVE, rater, provider],
         )
         .fetchone()

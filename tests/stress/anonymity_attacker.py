@@ -136,7 +136,52 @@ def build(org: Org, folder: Path) -> Database:
             path = folder / f"{wave_id}.csv"
             org.responses[wave_id].to_csv(path, index=False)
             _run("import-responses", "--db", str(db_path), "--wave", wave_id, str(path))
-    return Database(db_path)
+    db = Database(db_path)
+    add_plans(db, org)
+    return db
+
+
+PLAN_WAVE, MEASURED_WAVE = WAVES[0][0], WAVES[1][0]
+OWNERS = ("owner.a", "owner.b")
+ATTACKER = {"username": "attacker", "role": "admin"}
+
+
+def planned_pairs(org: Org) -> list[tuple[str, str]]:
+    """Every other pair rated in the first wave (sorted, so two builds of one organisation agree):
+    the pairs given an agreed action plan, whatever the size of their cells (some are hidden)."""
+    rated = org.responses[PLAN_WAVE]
+    pairs = sorted({tuple(sorted(p)) for p in zip(rated["rater_dept"], rated["provider_dept"], strict=True)})
+    return pairs[::2]
+
+
+def add_plans(db: Database, org: Org) -> None:
+    """Agreed action plans from the first wave, each with a target on its first direction, written
+    through the service the Actions page calls: what the Actions page and `cli.py export actions`
+    then publish about a pair (its change, verdict, target met or not, the planned/unplanned
+    comparison) joins what the attacker reads."""
+    from argon2 import PasswordHasher
+
+    from services.actions import accept, create_plan
+
+    password = PasswordHasher().hash("not used")
+    for owner in OWNERS:
+        db.connection().execute(
+            "INSERT INTO users (username, display_name, role, password_hash) VALUES (?, ?, 'leader', ?)",
+            [owner, owner, password],
+        )
+    for a, b in planned_pairs(org):
+        terms = {
+            "title": f"{a} and {b}",
+            "owner_a": OWNERS[0],
+            "owner_b": OWNERS[1],
+            "target_rater": a,
+            "target_provider": b,
+            "target_value": 60.0,
+            "target_wave_id": MEASURED_WAVE,
+        }
+        plan_id = create_plan(db, ATTACKER, a, b, PLAN_WAVE, terms)
+        for side, owner in zip("ab", OWNERS, strict=True):
+            accept(db, {"username": owner, "role": "leader"}, plan_id, side)
 
 
 def _run(*args: str) -> None:
@@ -296,6 +341,8 @@ def published(db: Database, org: Org) -> tuple[list[Figure], dict]:
                     drop=True
                 )
                 figures += _response_figures(rows, wave.wave_id, rtype)
+            figures += _ranking_figures(report, frames, view, wave.wave_id, rtype, dimension)
+    frames.update(_action_frames(db))
     for level, keys in (("organisation", []), ("provider", ["provider_dept"]), ("rater", ["rater_dept"])):
         for rtype, dimension in _views(org)[:2] if level == "organisation" else _views(org)[:1]:
             for key in _keys(org, keys):
@@ -303,6 +350,103 @@ def published(db: Database, org: Org) -> tuple[list[Figure], dict]:
                 frames[f"history/{level}/{key}/{rtype}/{dimension}"] = history
                 figures += _level_figures(history, "history", level, "", rtype, dimension)
     return figures, frames
+
+
+def _ranking_figures(report, frames: dict, view: str, wave: str, rtype, dimension) -> list[Figure]:
+    """The Overview's list of pairs on a phone (ui.view_models.pair_ranking): its order and every
+    mean it shows, each direction's mean a cell figure."""
+    from ui.view_models import pair_ranking
+
+    ranking = pair_ranking(report, "en")
+    frames[f"{view}/phone ranking"] = ranking
+    out = []
+    for row in ranking.to_dict("records"):
+        for side, (rater, provider) in (
+            ("forward", (row["first"], row["second"])),
+            ("backward", (row["second"], row["first"])),
+        ):
+            if row[f"{side}_state"] == "shown":
+                out.append(
+                    Figure("phone ranking", wave, rtype, "cell", rater, provider, dimension or "sat", "mean",
+                           float(row[f"{side}_mean"]), dimension)
+                )  # fmt: skip
+    return out
+
+
+def _action_frames(db: Database) -> dict:
+    """What the Actions page and `cli.py export actions` publish about the plans: the plans table
+    (without its creation times, which differ between two builds) and the planned/unplanned
+    comparison."""
+    import datetime as dt
+
+    from report.actions import action_tables, outcome_comparison
+    from report.wave import build_wave_report
+
+    plans = action_tables(db, dt.date(2026, 1, 1))["plans"]
+    compared = outcome_comparison(plans, build_wave_report(db, PLAN_WAVE), build_wave_report(db, MEASURED_WAVE))
+    return {
+        "actions/plans": plans.drop(columns=["created_at"]),
+        "actions/comparison": pd.DataFrame([compared or {}]),
+    }
+
+
+def actions_problems(db: Database, figures: list[Figure]) -> list[str]:
+    """Every figure the Actions page and its export show must follow from cell figures published
+    without them: a change only where both waves show the direction (and equal to the difference of
+    the shown means), a target met or not only where the measured wave shows it, and the comparison
+    of planned and unplanned pairs computed from shown cells alone."""
+    shown = {
+        (f.wave, f.rater, f.provider): f.value
+        for f in figures
+        if f.source == "report" and f.level == "cell" and f.rtype is None and f.view is None
+        and f.stat == "sat" and f.kind == "mean"
+    }  # fmt: skip
+    frames = _action_frames(db)
+    plans, compared = frames["actions/plans"], frames["actions/comparison"].iloc[0]
+    problems = []
+    for plan in plans.to_dict("records"):
+        for suffix, (rater, provider) in (
+            ("ab", (plan["dept_a"], plan["dept_b"])),
+            ("ba", (plan["dept_b"], plan["dept_a"])),
+        ):
+            before, after = shown.get((PLAN_WAVE, rater, provider)), shown.get((MEASURED_WAVE, rater, provider))
+            change = plan[f"change_{suffix}"]
+            where = f"plan {plan['plan_id']} {rater}->{provider}"
+            if before is None or after is None:
+                if change == change or plan[f"verdict_{suffix}"] not in ("hidden", "no_data"):
+                    problems.append(
+                        f"{where}: change {change} ({plan[f'verdict_{suffix}']}) of a direction not shown in both waves"
+                    )
+            elif not _close(float(change), after - before):
+                problems.append(f"{where}: change {change} is not {after} - {before}")
+        target = shown.get((MEASURED_WAVE, plan["target_rater"], plan["target_provider"]))
+        expected = "hidden" if target is None else ("met" if target >= plan["target_value"] else "not_met")
+        if plan["target"] != expected:
+            problems.append(f"plan {plan['plan_id']}: target {plan['target']}, the shown cells say {expected}")
+    # the comparison, recomputed from the shown cells (the rule of report.actions.outcome_comparison)
+    planned = {frozenset((a, b)) for a, b in zip(plans["dept_a"], plans["dept_b"], strict=True)}
+    moved, starts = {}, {}
+    for (wave, rater, provider), before in shown.items():
+        after = shown.get((MEASURED_WAVE, rater, provider))
+        if wave == PLAN_WAVE and after is not None:
+            moved[(rater, provider)], starts[(rater, provider)] = after - before, before
+    with_plan = [key for key in moved if frozenset(key) in planned]
+    if with_plan:
+        ceiling = max(max(starts[k] for k in with_plan), float(np.median(list(starts.values()))))
+        others = [key for key in moved if frozenset(key) not in planned and starts[key] <= ceiling]
+        if others:
+            for name, value in (
+                ("n_planned", len(with_plan)),
+                ("mean_planned", float(np.mean([moved[k] for k in with_plan]))),
+                ("n_others", len(others)),
+                ("mean_others", float(np.mean([moved[k] for k in others]))),
+            ):
+                if not _close(float(compared.get(name, np.nan)), value):
+                    problems.append(f"comparison {name} = {compared.get(name)}, from the shown cells {value}")
+            return problems
+    if compared.get("n_planned", np.nan) == compared.get("n_planned", np.nan):
+        problems.append(f"comparison published ({dict(compared)}) without shown planned and unplanned directions")
+    return problems
 
 
 def _keys(org: Org, keys: list[str]) -> list[dict]:
@@ -595,6 +739,7 @@ def read_csv(raw: bytes) -> pd.DataFrame:
 
 __all__ = [
     "Org",
+    "actions_problems",
     "attack",
     "build",
     "comments_published",
@@ -602,6 +747,7 @@ __all__ = [
     "get_wave",
     "make_org",
     "perturb_hidden_cells",
+    "planned_pairs",
     "published",
     "read_csv",
     "survey_for_version",

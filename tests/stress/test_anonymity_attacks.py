@@ -18,6 +18,7 @@ from tests.stress.anonymity_attacker import (
     DIMS,
     ITEMS,
     Org,
+    actions_problems,
     attack,
     build,
     comments_published,
@@ -32,10 +33,12 @@ def _attack_clean(org: Org, folder) -> None:
     try:
         figures, _ = published(db, org)
         result = attack(org, figures)
+        from_actions = actions_problems(db, figures)
     finally:
         db.close()
     assert result.figures > 50, "the attacker collected too little to mean anything"
     assert not result.problems, "\n".join(result.problems[:20])
+    assert not from_actions, "\n".join(from_actions[:20])
 
 
 def _cell_rows(rater: str, provider: str, n: int, *, skip: tuple[str, ...] = (), recommend: int | None = None):
@@ -206,3 +209,27 @@ def test_the_attacker_finds_what_complementary_suppression_leaked(tmp_path):
     assert any("LEGAL->MKT sat: hidden N is determined" in p for p in result.problems), result.problems
     assert any("LEGAL->MKT sat: hidden S is determined" in p for p in result.problems), result.problems
     assert DIMS  # the attacker knows every dimension of the survey
+
+
+def test_the_actions_check_is_not_blind(tmp_path, monkeypatch):
+    """The check of the Actions page's figures catches a target judged on a hidden cell (an Actions
+    page that read the cell's mean without asking whether it is shown)."""
+    import report.actions
+
+    # Planned pairs: every other pair in sorted order, so HR <-> IT and IT <-> SALES; IT rates SALES
+    # with 2 people (hidden), and the IT <-> SALES plan's target is on that direction.
+    cells = [("IT", "SALES", 2, {}), ("SALES", "IT", 9, {}), ("HR", "IT", 8, {}), ("HR", "SALES", 7, {})]
+    org = _org(cells)
+    db = build(org, tmp_path)
+    try:
+        figures, frames = published(db, org)
+        assert any(f.source == "phone ranking" for f in figures), "the phone's pair list was not read"
+        plans = frames["actions/plans"].set_index(["dept_a", "dept_b"])
+        assert plans.loc[("IT", "SALES"), "verdict_ab"] == "hidden"
+        assert plans.loc[("IT", "SALES"), "target"] == "hidden"
+        assert not actions_problems(db, figures)
+        monkeypatch.setattr(report.actions, "target_state", lambda plan, later: "met")
+        found = actions_problems(db, figures)
+    finally:
+        db.close()
+    assert any("target met, the shown cells say hidden" in problem for problem in found), found
