@@ -3,9 +3,9 @@
 With PostgreSQL as the store (data/pg.py), each app replica runs the analysis (data/aggregates.py,
 report/) on a DuckDB copy of what a wave's figures need: the organisation, the surveys and waves,
 the waves' invitations (hash, department, expiry, used: no address, no draft) and their responses,
-answers and self-assessments. Rows travel by PostgreSQL's binary COPY and enter DuckDB as Arrow
-tables. The copy has DuckDB's own schema (its migrations), so everything written for DuckDB reads it
-unchanged.
+answers, comments (response_comments) and self-assessments. Rows travel by PostgreSQL's binary COPY
+and enter DuckDB as Arrow tables. The copy has DuckDB's own schema (its migrations), so everything
+written for DuckDB reads it unchanged.
 
 This is the first piece of the replica (docs/postgres.md, next steps): keeping copies per wave and
 data version, and the pages using them, come next.
@@ -38,17 +38,21 @@ _TABLES = (
         "responses",
         (
             "response_id", "wave_id", "rater_dept", "provider_dept", "frequency", "recommend",
-            "submission_id", "submitted_on", "comment_change", "comment_need",
+            "submission_id", "submitted_on",
         ),
         True,
     ),
     ("answers", ("response_id", "item_id", "value"), True),
+    ("response_comments", ("response_id", "comment_change", "comment_need"), True),
     (
         "self_assessments",
         ("wave_id", "provider_dept", "customer_dept", "dimension", "value", "submission_id", "submitted_on"),
         True,
     ),
 )  # fmt: skip
+
+# Tables without a wave_id of their own: their rows are those of the waves' responses.
+_PER_RESPONSE = {"answers", "response_comments"}
 
 # PostgreSQL type (as COPY's binary format is told) -> Arrow type; UUIDs travel as text and DuckDB
 # casts them back when they enter its UUID columns.
@@ -87,13 +91,12 @@ def _read_table(source: PostgresDatabase, table: str, columns: tuple[str, ...], 
         sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)
     )
     if wave_ids is not None:
-        key = "response_id" if table == "answers" else "wave_id"
-        if table == "answers":
+        if table in _PER_RESPONSE:
             select += sql.SQL(
                 " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ANY({}))"
             ).format(sql.Literal(wave_ids))
         else:
-            select += sql.SQL(" WHERE {} = ANY({})").format(sql.Identifier(key), sql.Literal(wave_ids))
+            select += sql.SQL(" WHERE wave_id = ANY({})").format(sql.Literal(wave_ids))
     values: list[list] = [[] for _ in columns]
     raw = source.connection().raw
     with raw.cursor() as cursor:
@@ -112,7 +115,7 @@ def _read_table(source: PostgresDatabase, table: str, columns: tuple[str, ...], 
 def waves_in_duckdb(source: PostgresDatabase, wave_ids: list[str]) -> Database:
     """An in-memory DuckDB database (DuckDB's schema) with what the figures of `wave_ids` need, read
     from `source`: the organisation, surveys and waves whole, and the invitations (no address, no
-    draft), responses, answers and self-assessments of those waves. Close it when done."""
+    draft), responses, answers, comments and self-assessments of those waves. Close it when done."""
     replica = Database(":memory:")
     try:
         with replica.transaction() as con:

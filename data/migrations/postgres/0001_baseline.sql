@@ -1,8 +1,10 @@
--- ICSAT on PostgreSQL: one baseline equal to the DuckDB schema after its migrations 0001-0010
--- (tests/data/test_pg_schema.py compares tables, columns and types, so that the two cannot drift),
--- with every key DuckDB had to give up: the primary and foreign keys of responses and answers
--- (DuckDB migration 0004 dropped them for the group commit), the foreign keys to users (DuckDB
--- refuses an UPDATE of a referenced row), the department tree and the language CHECK on invitations.
+-- ICSAT on PostgreSQL: one baseline equal to the DuckDB schema after its migrations 0001-0012
+-- (tests/data/test_pg_schema.py compares tables, columns, types and keys, so that the two cannot
+-- drift), with the keys DuckDB does not have: foreign keys of sign-in sessions to users, the
+-- department tree and the language CHECK on invitations. The keys DuckDB gave up and took back
+-- (responses and answers: dropped by its 0004, restored by its 0011; scopes and plan owners to
+-- users: its 0012) were here from the start. Like DuckDB's 0011, the comments are a table of their
+-- own, response_comments, so that a response row is never updated.
 -- Later changes get their own numbered files here, beside DuckDB's own.
 
 -- DuckDB's list_contains(list, value), so that the queries in data/ that bind a Python list as one
@@ -82,9 +84,6 @@ CREATE TABLE responses (
     -- random per sitting, never derived from the token: groups the providers rated together
     submission_id  UUID NOT NULL,
     submitted_on   DATE NOT NULL,
-    -- the open questions, NULL when not answered
-    comment_change VARCHAR CHECK (length(comment_change) BETWEEN 1 AND 1000),
-    comment_need   VARCHAR CHECK (length(comment_need) BETWEEN 1 AND 1000),
     CHECK (rater_dept <> provider_dept),
     UNIQUE (submission_id, provider_dept)
 );
@@ -98,12 +97,21 @@ CREATE TABLE answers (
     PRIMARY KEY (response_id, item_id)
 );
 
--- The comments one row per answered open question (DuckDB's view of migration 0003).
+-- The open questions of a response, NULL when not answered; a row only for a response with a
+-- comment (DuckDB's 0011). A correction or removal is an UPDATE of this table, never of responses.
+CREATE TABLE response_comments (
+    response_id    UUID PRIMARY KEY REFERENCES responses (response_id),
+    comment_change VARCHAR CHECK (length(comment_change) BETWEEN 1 AND 1000),
+    comment_need   VARCHAR CHECK (length(comment_need) BETWEEN 1 AND 1000)
+);
+
+-- The comments one row per answered open question (DuckDB's view, reading response_comments
+-- since its 0011).
 CREATE VIEW comments AS
-SELECT response_id, CAST('change' AS VARCHAR) AS question, comment_change AS text FROM responses
+SELECT response_id, CAST('change' AS VARCHAR) AS question, comment_change AS text FROM response_comments
 WHERE comment_change IS NOT NULL
 UNION ALL
-SELECT response_id, CAST('need' AS VARCHAR) AS question, comment_need AS text FROM responses
+SELECT response_id, CAST('need' AS VARCHAR) AS question, comment_need AS text FROM response_comments
 WHERE comment_need IS NOT NULL;
 
 -- Members of provider_dept predict how customer_dept rates them, per dimension (1-5).
