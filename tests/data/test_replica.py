@@ -31,6 +31,18 @@ def test_a_wave_read_from_postgres_into_duckdb_gives_the_figures_of_the_duckdb_s
         assert replica.connection().execute(
             "SELECT count(*) FROM responses WHERE wave_id = ?", [WAVES[0][0]]
         ).fetchone() == (0,)
+        # the comments of the wave's responses come along (response_comments, migration 0011), no others
+        comments = (
+            "SELECT CAST(c.response_id AS VARCHAR), question, text FROM comments c"
+            " JOIN responses r USING (response_id) WHERE r.wave_id = ? ORDER BY ALL"
+        )
+        in_replica = replica.connection().execute(comments, [latest]).fetchall()
+        assert in_replica and in_replica == duck.connection().execute(comments, [latest]).fetchall()
+        stored = (
+            "SELECT count(*) FROM response_comments c JOIN responses r USING (response_id) WHERE r.wave_id IN (?, ?)"
+        )
+        replica_count = replica.connection().execute("SELECT count(*) FROM response_comments").fetchone()
+        assert replica_count == duck.connection().execute(stored, [before, latest]).fetchone()
         from_replica = build_wave_report(replica, latest).cells
         from_duckdb = build_wave_report(duck, latest).cells
         assert len(from_duckdb) > 50
