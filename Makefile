@@ -9,12 +9,12 @@ DB ?= $(or $(ICSAT_DB),data/icsat.duckdb)
 PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test venv demo-db browser-deps lint format bench clean
+.PHONY: run test venv demo-db browser-deps postgres-deps lint format bench clean
 
 run: venv demo-db
 	ICSAT_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: venv browser-deps
+test: venv browser-deps postgres-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -44,6 +44,19 @@ browser-deps:
 	else \
 		echo "The browser tests need the Debian packages 'chromium' (at $(CHROMIUM)) and 'fonts-noto-cjk'."; \
 		echo "Install them with: sudo apt-get install chromium fonts-noto-cjk"; exit 1; \
+	fi
+
+# The store's tests run on DuckDB and on PostgreSQL: tests/pg.py starts a server of their own (initdb,
+# pg_ctl) on 127.0.0.1 in a temporary folder, from Debian's `postgresql` package.
+postgres-deps:
+	@if command -v pg_config >/dev/null && [ -x "$$(pg_config --bindir)/initdb" ]; then exit 0; fi; \
+	if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing postgresql with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else \
+		echo "The store's tests need the Debian package 'postgresql' (initdb and pg_ctl; no server is used)."; \
+		echo "Install it with: sudo apt-get install postgresql"; exit 1; \
 	fi
 
 lint: venv

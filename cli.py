@@ -6,9 +6,13 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from data.db import Database, db_path_from_env
+from data.db import Database, db_path_from_env, is_postgres_url, open_database
 from settings import settings
+
+if TYPE_CHECKING:
+    from data.pg import PostgresDatabase
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -25,15 +29,39 @@ def _encoding_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _database_argument(text: str) -> Path | str:
+    """--db: a DuckDB file, or a postgresql:// URL kept as written."""
+    return text if is_postgres_url(text) else Path(text)
+
+
 def _db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--db", type=Path, default=None, help="the DuckDB database file (default: $ICSAT_DB, else data/icsat.duckdb)"
+        "--db",
+        type=_database_argument,
+        default=None,
+        help="the DuckDB database file or a postgresql:// URL (default: $ICSAT_DB, else data/icsat.duckdb)",
     )
 
 
-def open_db(args: argparse.Namespace) -> Database:
+# The commands whose SQL runs on PostgreSQL so far (docs/postgres.md); the others refuse a URL.
+POSTGRES_COMMANDS = frozenset({"init", "demo", "demo-users", "user", "wave", "check"})
+
+
+def database_target(args: argparse.Namespace) -> Path | str:
+    """The database named by --db (or the environment); exits with a clear message when it is a
+    PostgreSQL URL and the command does not run on PostgreSQL yet."""
+    target = args.db or db_path_from_env()
+    if is_postgres_url(target) and args.command not in POSTGRES_COMMANDS:
+        raise SystemExit(
+            f"error: '{args.command}' does not run on PostgreSQL yet; on PostgreSQL, only"
+            f" {', '.join(sorted(POSTGRES_COMMANDS))} do (docs/postgres.md)"
+        )
+    return target
+
+
+def open_db(args: argparse.Namespace) -> Database | PostgresDatabase:
     """The database named by --db (or the environment), migrated."""
-    return Database(args.db or db_path_from_env())
+    return open_database(database_target(args))
 
 
 def _day(text: str):
@@ -242,7 +270,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     """A consistent copy of the database into --out; made by the running app when it holds the file."""
     from data.backup import BackupError, backup_path
 
-    db_path = args.db or db_path_from_env()
+    db_path = database_target(args)
     try:
         result, how = backup_path(db_path, args.out, timeout=args.timeout)
     except BackupError as exc:
@@ -258,7 +286,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
     """Replace the database with a backup; the app must be stopped, the old file is kept beside it."""
     from data.backup import BackupError, restore_database
 
-    db_path = args.db or db_path_from_env()
+    db_path = database_target(args)
     try:
         counts = restore_database(args.source, db_path)
     except BackupError as exc:

@@ -27,6 +27,13 @@ def _path(value: str) -> Path | None:
     return Path(value).expanduser().resolve() if value else None
 
 
+def _database(value: str) -> Path | str | None:
+    """A DuckDB file path, or a `postgresql://` URL kept as written (data/db.py opens either)."""
+    if value.lower().startswith(("postgresql://", "postgres://")):
+        return value
+    return _path(value)
+
+
 def _whole(minimum: int) -> Callable[[str], int]:
     def parse(value: str) -> int:
         number = int(value)
@@ -124,7 +131,7 @@ class Setting:
 
 
 SETTINGS = (
-    Setting("ICSAT_DB", "db_path", "", _path),
+    Setting("ICSAT_DB", "db_path", "", _database),
     Setting("ICSAT_BACKUP_DIR", "backup_dir", "", _path),
     Setting("ICSAT_SESSION_HOURS", "session_hours", "8", _whole(1)),
     Setting("ICSAT_RESULTS_TTL", "results_ttl", "600", _whole(1)),
@@ -157,7 +164,7 @@ SETTINGS = (
 class Settings:
     """The deployment's settings (docs/operations.md, "Settings", says what each one does)."""
 
-    db_path: Path | None  # None: data/icsat.duckdb (data.db.DEFAULT_DB_PATH)
+    db_path: Path | str | None  # None: data/icsat.duckdb (data.db.DEFAULT_DB_PATH); str: a postgresql:// URL
     backup_dir: Path | None  # None: the database's own folder
     session_hours: int
     results_ttl: int  # seconds

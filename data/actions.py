@@ -152,7 +152,9 @@ def list_plans(db: Database, today: dt.date) -> pd.DataFrame:
             " count(*) FILTER (WHERE status = 'done') AS done_commitments,"
             " count(*) FILTER (WHERE status IN ('planned', 'in_progress') AND due_on < ?) AS overdue"
             " FROM plan_commitments GROUP BY plan_id),"
-            " m AS (SELECT plan_id, count(*) AS meetings, arg_max(next_meeting, held_on) AS next_meeting"
+            # DuckDB's arg_max(next_meeting, held_on) (which skips NULLs), written to run on PostgreSQL too
+            " m AS (SELECT plan_id, count(*) AS meetings, (array_agg(next_meeting ORDER BY held_on DESC)"
+            " FILTER (WHERE next_meeting IS NOT NULL))[1] AS next_meeting"
             " FROM plan_meetings GROUP BY plan_id),"
             " p AS (SELECT p.plan_id, p.dept_a, p.dept_b, p.wave_id, p.created_by, p.created_at, t.title,"
             " t.owner_a, t.owner_b, t.focus, t.target_rater, t.target_provider, t.target_from, t.target_value,"

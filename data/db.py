@@ -1,9 +1,14 @@
-"""The DuckDB database of one deployment: opening, migrations, one connection per thread.
+"""The database of one deployment: opening, migrations, one connection per thread.
 
-One process owns the database file. It opens one database instance (`Database`) and every thread
-works through its own connection (`Database.connection()`), a cursor on that instance. Nothing uses
-`duckdb.sql()` or the default connection. Extension auto-install and auto-load are off, so nothing is
-downloaded at run time.
+`ICSAT_DB` is a DuckDB file path (the default) or a `postgresql://` URL; `open_database(target)`
+opens either. This module is the DuckDB backend, data/pg.py the PostgreSQL one; both offer the same
+interface (connection(), transaction(), migrate(), schema_version(), close()) and their connections
+the same subset of DuckDB's connection API, so that data/ runs on both (docs/postgres.md).
+
+With DuckDB one process owns the database file. It opens one database instance (`Database`) and
+every thread works through its own connection (`Database.connection()`), a cursor on that instance.
+Nothing uses `duckdb.sql()` or the default connection. Extension auto-install and auto-load are off,
+so nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -13,14 +18,20 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from settings import settings
 
+if TYPE_CHECKING:
+    from data.pg import PostgresDatabase
+
 DATA_DIR = Path(__file__).resolve().parent
 MIGRATIONS_DIR = DATA_DIR / "migrations"
+POSTGRES_MIGRATIONS_DIR = MIGRATIONS_DIR / "postgres"
 DEFAULT_DB_PATH = DATA_DIR / "icsat.duckdb"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 _CONFIG = {
     "autoinstall_known_extensions": False,
@@ -28,23 +39,78 @@ _CONFIG = {
 }
 
 
-def db_path_from_env() -> Path:
-    """The database path: the `ICSAT_DB` setting when set, else `data/icsat.duckdb` beside this file."""
+def db_path_from_env() -> Path | str:
+    """The database: the `ICSAT_DB` setting when set (a path, or a `postgresql://` URL as text), else
+    `data/icsat.duckdb` beside this file."""
     return settings().db_path or DEFAULT_DB_PATH
 
 
-def migration_files() -> list[tuple[int, Path]]:
-    """Ordered (version, file) pairs of `data/migrations/NNNN_name.sql`."""
+def is_postgres_url(target: object) -> bool:
+    """Whether `target` names a PostgreSQL database (a `postgresql://` URL) rather than a DuckDB file."""
+    return isinstance(target, str) and target.lower().startswith(POSTGRES_SCHEMES)
+
+
+def open_database(target: str | Path) -> Database | PostgresDatabase:
+    """The database `target` names, migrated: a `postgresql://` URL opens data.pg.PostgresDatabase,
+    anything else is a DuckDB file (or ":memory:")."""
+    if is_postgres_url(target):
+        from data.pg import PostgresDatabase
+
+        return PostgresDatabase(str(target))
+    return Database(target)
+
+
+class UnsupportedBackend(RuntimeError):
+    """The app was started on PostgreSQL, where only the store's basics run yet (docs/postgres.md)."""
+
+
+def require_app_backend(target: str | Path) -> None:
+    """Refuse, at start-up, a database the app cannot run on in full yet: PostgreSQL serves the
+    store's basics (docs/postgres.md lists them), not every page, so the app says so at once instead
+    of failing on some page later."""
+    if is_postgres_url(target):
+        raise UnsupportedBackend(
+            "ICSAT_DB is a PostgreSQL URL. This version stores organisations, waves, invitations,"
+            " submissions, accounts and sessions in PostgreSQL, but the analysis pages, exports and"
+            " backups do not run on it yet (docs/postgres.md). Set ICSAT_DB to a DuckDB file path"
+            " (the default, data/icsat.duckdb) to run the app."
+        )
+
+
+def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    """Ordered (version, file) pairs of `NNNN_name.sql` in `directory` (DuckDB's by default,
+    POSTGRES_MIGRATIONS_DIR for PostgreSQL)."""
     found = []
-    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+    for path in sorted(directory.glob("*.sql")):
         number = path.name.split("_", 1)[0]
         if not number.isdigit():
             raise ValueError(f"{path.name}: migration files must start with a number, e.g. 0002_x.sql")
         found.append((int(number), path))
     versions = [v for v, _ in found]
     if len(set(versions)) != len(versions):
-        raise ValueError(f"duplicate migration numbers in {MIGRATIONS_DIR}")
+        raise ValueError(f"duplicate migration numbers in {directory}")
     return found
+
+
+def apply_migrations(db: Database | PostgresDatabase, directory: Path) -> list[int]:
+    """Apply the migrations of `directory` not applied to `db` yet, each in its own transaction with
+    its row in `schema_version`; return their numbers. Both backends migrate through this."""
+    con = db.connection()
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+    )
+    done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    applied = []
+    for version, path in migration_files(directory):
+        if version in done:
+            continue
+        with db.transaction() as tx:
+            tx.execute(path.read_text(encoding="utf-8"))
+            tx.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
+        applied.append(version)
+    return applied
 
 
 class DatabaseInUse(RuntimeError):
@@ -67,6 +133,9 @@ def _lock_holder(exc: duckdb.Error) -> int | None:
 class Database:
     """One DuckDB database instance shared by the threads of this process.
 
+    `errors` and `constraint_errors` are the exception classes its connections raise (any error, a
+    refused row), so that code and tests written for both backends can catch them.
+
     Parameters
     ----------
     path : str or Path
@@ -74,6 +143,11 @@ class Database:
     read_only : bool
         Open without writing (no migrations are applied).
     """
+
+    backend = "duckdb"
+    migrations_dir = MIGRATIONS_DIR
+    errors: tuple[type[Exception], ...] = (duckdb.Error,)
+    constraint_errors: tuple[type[Exception], ...] = (duckdb.ConstraintException,)
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = str(path)
@@ -125,22 +199,7 @@ class Database:
 
     def migrate(self) -> list[int]:
         """Apply the migrations not applied yet, each in its own transaction; return their numbers."""
-        con = self.connection()
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-            " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
-        )
-        done = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
-        applied = []
-        for version, path in migration_files():
-            if version in done:
-                continue
-            with self.transaction() as tx:
-                tx.execute(path.read_text(encoding="utf-8"))
-                tx.execute("INSERT INTO schema_version (version, name) VALUES (?, ?)", [version, path.name])
-            applied.append(version)
-        return applied
+        return apply_migrations(self, self.migrations_dir)
 
     def close(self) -> None:
         """Close this thread's connection and the instance's own connection."""

@@ -388,7 +388,7 @@ def _demo_cell_mean(db: Database, wave_id: str, rater: str, provider: str) -> fl
         .execute(
             "SELECT avg(score) FROM (SELECT avg((a.value - 1) * 25.0) AS score FROM responses r"
             " JOIN answers a USING (response_id) WHERE r.wave_id = ? AND r.rater_dept = ? AND r.provider_dept = ?"
-            " AND a.value IS NOT NULL GROUP BY r.response_id)",
+            " AND a.value IS NOT NULL GROUP BY r.response_id) AS per_response",
             [wave_id, rater, provider],
         )
         .fetchone()

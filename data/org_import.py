@@ -356,7 +356,8 @@ def write_organisation(db: Database, changes: OrgChanges) -> dict[str, int]:
         try:
             con.execute(
                 "INSERT INTO departments (code, name_en, name_zh, parent_code, active)"
-                " SELECT code, name_en, name_zh, parent_code, active FROM import_departments"
+                # the cast: a frame without rows registers its columns as text on PostgreSQL (data/pg.py)
+                " SELECT code, name_en, name_zh, parent_code, CAST(active AS BOOLEAN) FROM import_departments"
                 " ON CONFLICT (code) DO UPDATE SET name_en = excluded.name_en, name_zh = excluded.name_zh,"
                 " parent_code = excluded.parent_code, active = excluded.active"
             )

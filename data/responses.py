@@ -85,10 +85,13 @@ def check_references(con, responses: pd.DataFrame) -> None:
     departments = sorted(set(responses["rater_dept"]) | set(responses["provider_dept"]))
     ids = list(responses["response_id"].astype(str))
     ((missing_waves, missing_departments, stored),) = con.execute(
+        # portable SQL (DuckDB and PostgreSQL): array_agg, and the lists cast to a typed array
         "SELECT"
-        " (SELECT list(w) FROM unnest($waves) t(w) WHERE w NOT IN (SELECT wave_id FROM waves)),"
-        " (SELECT list(d) FROM unnest($departments) t(d) WHERE d NOT IN (SELECT code FROM departments)),"
-        " (SELECT count(*) FROM responses WHERE response_id IN (SELECT CAST(i AS UUID) FROM unnest($ids) t(i)))",
+        " (SELECT array_agg(w) FROM unnest(CAST($waves AS VARCHAR[])) t(w) WHERE w NOT IN (SELECT wave_id FROM waves)),"
+        " (SELECT array_agg(d) FROM unnest(CAST($departments AS VARCHAR[])) t(d)"
+        " WHERE d NOT IN (SELECT code FROM departments)),"
+        " (SELECT count(*) FROM responses WHERE response_id IN"
+        " (SELECT CAST(i AS UUID) FROM unnest(CAST($ids AS VARCHAR[])) t(i)))",
         {"waves": waves, "departments": departments, "ids": ids},
     ).fetchall()  # all rows read: DuckDB 2 refuses register() after a half-read result
     if missing_waves:
@@ -187,7 +190,7 @@ def response_scores(db: Database, wave_ids: list[str]) -> pd.DataFrame:
         FROM responses r
         LEFT JOIN answers a ON a.response_id = r.response_id
         WHERE list_contains(?, r.wave_id)
-        GROUP BY ALL
+        GROUP BY r.wave_id, r.response_id, r.rater_dept, r.provider_dept, r.frequency, r.recommend
         ORDER BY r.wave_id, r.rater_dept, r.provider_dept
         """,
             [list(wave_ids)],
@@ -200,6 +203,6 @@ def response_count(db: Database, wave_id: str | None = None) -> int:
     """Responses in one wave, or in all waves."""
     return (
         db.connection()
-        .execute("SELECT count(*) FROM responses WHERE ? IS NULL OR wave_id = ?", [wave_id, wave_id])
+        .execute("SELECT count(*) FROM responses WHERE CAST(? AS VARCHAR) IS NULL OR wave_id = ?", [wave_id, wave_id])
         .fetchone()[0]
     )

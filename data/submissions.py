@@ -21,6 +21,11 @@ are written with it; its wave and rater are the claimed invitation's; its provid
 be known departments before the group's transaction, so that a submission naming another fails
 alone with "error" instead of failing its group's transaction (which the foreign key would).
 
+On PostgreSQL (data/pg.py) the same groups are written by `_claim_and_insert_postgres`: the claim is
+one UPDATE joined to the group's (token hash, expected wave/department) pairs, the rows go in by
+COPY, and the schema's own keys (responses and answers keep theirs there) check what they check;
+PostgreSQL's row locks serialise two claims of one token (the later one finds it used).
+
 Nothing identifying is stored: the rows carry the invitation's department and wave, a random
 submission id (uuid4, not derived from the token) and the date only.
 """
@@ -40,6 +45,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import psycopg
+import psycopg.sql
 import pyarrow as pa
 
 from data.db import Database
@@ -248,6 +255,42 @@ def _insert_and_commit(con: duckdb.DuckDBPyConnection, rows: dict[str, dict[str,
     con.execute("; ".join([_INSERTS[table] for table in tables] + ["COMMIT"]))
 
 
+# PostgreSQL's claim: the same conditions as `_CLAIM`, in WHERE (PostgreSQL reaches the rows by the
+# primary key whatever else WHERE says). A row that fails one is not updated, so the count falls
+# short; a concurrent claim of the same token waits for the other transaction and then finds it used.
+_CLAIM_POSTGRES = (
+    "UPDATE invitations i SET used = TRUE, draft = NULL, draft_saved_at = NULL, contact_enc = NULL,"
+    " last_reminded = NULL"
+    " FROM unnest(CAST(? AS VARCHAR[]), CAST(? AS VARCHAR[])) AS k(token_hash, expected)"
+    " WHERE i.token_hash = k.token_hash AND NOT i.used AND i.expires_at > ?"
+    " AND i.wave_id || '/' || i.dept_code = k.expected"
+    " AND EXISTS (SELECT 1 FROM waves w WHERE w.wave_id = i.wave_id AND w.status = 'open')"
+)
+
+
+def _claim_and_insert_postgres(con: Any, parameters: dict, rows: dict[str, dict[str, list]], expected: int) -> None:
+    """The group's transaction on PostgreSQL: BEGIN, the claim, the rows by COPY, COMMIT. Raises
+    ClaimShortfall when fewer than `expected` invitations were claimed (the caller rolls back)."""
+    con.execute("BEGIN")
+    (claimed,) = con.execute(
+        _CLAIM_POSTGRES, [parameters["hashes"], parameters["expected"], parameters["now"]]
+    ).fetchone()
+    if claimed != expected:
+        raise ClaimShortfall(f"{claimed} of {expected} invitations claimed")
+    with con.raw.cursor() as cursor:
+        for table, columns in _FRAME_COLUMNS.items():
+            values = rows[table]
+            if not values[columns[0]]:
+                continue
+            statement = psycopg.sql.SQL("COPY {} ({}) FROM STDIN").format(
+                psycopg.sql.Identifier(table), psycopg.sql.SQL(", ").join(map(psycopg.sql.Identifier, columns))
+            )
+            with cursor.copy(statement) as copy:
+                for row in zip(*(values[column] for column in columns), strict=True):
+                    copy.write_row(row)
+    con.execute("COMMIT")
+
+
 def claim_statuses(db: Database, group: list[PendingSubmission], *, now: dt.datetime | None = None) -> list[str]:
     """Whether each submission's invitation can be claimed now: "ok", or why not ("unknown", "used",
     "expired", "wave_not_open", or "error" for an invitation of another wave or department)."""
@@ -304,8 +347,17 @@ def write_group(
         table: {column: [v for pending in writing for v in pending.rows[table][column]] for column in columns}
         for table, columns in _FRAME_COLUMNS.items()
     }
-    parameters = _claim_parameters(keys, now, open_wave_ids(db))
     con = db.connection()
+    if db.backend == "postgres":
+        try:
+            _claim_and_insert_postgres(con, _claim_parameters(keys, now, []), rows, len(keys))
+        except BaseException:
+            _abandon(db)
+            raise
+        for position in first_of.values():
+            results[position] = SubmissionResult("ok", group[position].submission_id)
+        return [r if r is not None else SubmissionResult("error") for r in results]
+    parameters = _claim_parameters(keys, now, open_wave_ids(db))
     con.complete()  # DuckDB 2 refuses new work while an earlier result is half read
     try:
         try:
@@ -326,8 +378,13 @@ def write_group(
     return [r if r is not None else SubmissionResult("error") for r in results]
 
 
+# Errors that a later attempt of the same transaction may not meet: DuckDB's write conflicts,
+# PostgreSQL's deadlocks and serialisation failures.
+_CONFLICTS = (duckdb.TransactionException, psycopg.errors.DeadlockDetected, psycopg.errors.SerializationFailure)
+
+
 def _is_conflict(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.TransactionException) or "conflict" in str(exc).lower()
+    return isinstance(exc, _CONFLICTS) or "conflict" in str(exc).lower()
 
 
 def _abandon(db: Database) -> None:
@@ -335,7 +392,7 @@ def _abandon(db: Database) -> None:
     COMMIT can leave one behind)."""
     try:
         db.connection().execute("ROLLBACK")
-    except duckdb.Error:
+    except db.errors:
         pass
 
 
@@ -363,7 +420,7 @@ def write_submissions(
             forget_open_waves(db)
             try:
                 statuses = claim_statuses(db, [group[i] for i in todo])
-            except duckdb.Error:
+            except db.errors:
                 break
             for position, status in zip(todo, statuses, strict=True):
                 if status != "ok":

@@ -11,8 +11,6 @@ import datetime as dt
 import re
 from pathlib import Path
 
-import duckdb
-
 from analysis.anonymity import MIN_K
 from data.db import Database
 from data.problems import Problem, Refused
@@ -158,7 +156,7 @@ def change_status(db: Database, wave_id: str, status: str) -> Wave:
         raise Refused(_problem("reopen_published", wave_id=wave_id))
     try:
         set_wave_status(db, wave_id, status)
-    except duckdb.ConstraintException as exc:
+    except db.constraint_errors as exc:
         # Should not happen with this schema; say so rather than show a traceback.
         raise Refused(_problem("not_saved", wave_id=wave_id)) from exc
     return get_wave(db, wave_id)

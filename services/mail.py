@@ -15,7 +15,9 @@ Reminders: an unused invitation may keep its address, sealed with its link under
 key (data/addresses.py); the submission's claim erases it. A reminder goes to an invitation only
 after a short transaction has seen it unused, with its address, not reminded today, and set
 `last_reminded` to today (a day, not a time): an invitation being claimed at that moment makes one of
-the two transactions fail (DuckDB's write conflict), and a reminder that loses is not sent.
+the two transactions fail (DuckDB's write conflict), and a reminder that loses is not sent. On
+PostgreSQL the transaction reads the row FOR UPDATE: a second reminder run or a claim waits for it,
+then sees the row as it left it (reminded today, or used).
 """
 
 from __future__ import annotations
@@ -39,7 +41,6 @@ from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 import texts
@@ -499,6 +500,9 @@ _COUNT_CANDIDATES = (
 )
 # By primary key alone (DuckDB then uses the index; docs/performance.md); the rest is checked here.
 _ONE = "SELECT used, contact_enc, last_reminded, language FROM invitations WHERE token_hash = ?"
+# PostgreSQL: lock the row, so that two runs (or a run and a claim) take turns on it; DuckDB has no
+# row locks, its write conflict makes one of them fail instead.
+_ONE_POSTGRES = _ONE + " FOR UPDATE"
 _MARK = "UPDATE invitations SET last_reminded = ? WHERE token_hash = ?"
 
 
@@ -521,16 +525,16 @@ def _claim_reminder(db: Database, token_hash: str, today: dt.date) -> tuple[str 
     con.complete()
     try:
         con.execute("BEGIN TRANSACTION")
-        row = con.execute(_ONE, [token_hash]).fetchone()
+        row = con.execute(_ONE_POSTGRES if db.backend == "postgres" else _ONE, [token_hash]).fetchone()
         if row is None or row[0] or row[1] is None or (row[2] is not None and row[2] >= today):
             con.execute("ROLLBACK")
             return None
         con.execute(_MARK, [today, token_hash])
         con.execute("COMMIT")
-    except duckdb.Error:
+    except db.errors:
         try:
             con.execute("ROLLBACK")
-        except duckdb.Error:
+        except db.errors:
             pass
         return None
     return row[3], row[1]

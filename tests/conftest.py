@@ -1,11 +1,17 @@
 """Shared fixtures: temporary databases (empty and demo), AppTest runs, the real server in Chromium.
 
+`store` is a migrated, empty database on each backend in turn (the params "duckdb" and "postgres";
+tests/pg.py starts one PostgreSQL server per test session, on 127.0.0.1 in a temporary folder, and
+each test gets a fresh database copied from a migrated template). `demo_store` is the demo
+organisation on each backend.
+
 Browser tests use Debian's Chromium at /usr/bin/chromium (installed by `make test`); they never
 skip: a missing browser is an error that names the package.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import socket
@@ -21,6 +27,7 @@ import pytest
 
 from data.db import Database
 from data.demo import build_demo
+from tests.pg import TemporaryServer
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -60,6 +67,82 @@ def empty_db_path(tmp_path: Path) -> Path:
     path = tmp_path / "empty.duckdb"
     Database(path).close()
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[TemporaryServer]:
+    """One PostgreSQL server for the test session, started by the tests themselves (tests/pg.py)."""
+    server = TemporaryServer()
+    yield server
+    server.stop()
+
+
+_pg_names = itertools.count(1)
+
+
+def _pg_admin(server: TemporaryServer, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(server.url(), autocommit=True) as con:
+        con.execute(statement)
+
+
+def _pg_template(server: TemporaryServer, name: str, build: Callable | None) -> str:
+    """A database migrated (and built by `build`, if given) once, to be copied by CREATE DATABASE."""
+    from data.pg import PostgresDatabase
+
+    _pg_admin(server, f"CREATE DATABASE {name}")
+    db = PostgresDatabase(server.url(name))
+    if build is not None:
+        build(db)
+    db.close()
+    return name
+
+
+@pytest.fixture(scope="session")
+def pg_empty_template(pg_server: TemporaryServer) -> str:
+    return _pg_template(pg_server, "icsat_empty_template", None)
+
+
+@pytest.fixture(scope="session")
+def pg_demo_template(pg_server: TemporaryServer) -> str:
+    return _pg_template(pg_server, "icsat_demo_template", lambda db: build_demo(db, seed=7))
+
+
+def _pg_copy(server: TemporaryServer, template: str):
+    """A fresh database copied from `template`, migrated; dropped after the test."""
+    from data.pg import PostgresDatabase
+
+    name = f"icsat_test_{next(_pg_names)}"
+    _pg_admin(server, f"CREATE DATABASE {name} TEMPLATE {template}")
+    db = PostgresDatabase(server.url(name))
+    try:
+        yield db
+    finally:
+        db.close()
+        _pg_admin(server, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """A migrated, empty database on each backend in turn."""
+    if request.param == "duckdb":
+        db = Database(tmp_path / "store.duckdb")
+        yield db
+        db.close()
+    else:
+        yield from _pg_copy(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_empty_template"))
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def demo_store(request: pytest.FixtureRequest):
+    """The demo organisation (seed 7) on each backend in turn, private to the test."""
+    if request.param == "duckdb":
+        db = Database(request.getfixturevalue("demo_db_path"))
+        yield db
+        db.close()
+    else:
+        yield from _pg_copy(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_demo_template"))
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from data.backup import start_backup_watcher
-from data.db import Database, db_path_from_env
+from data.db import Database, db_path_from_env, require_app_backend
 from data.submissions import SubmissionWriter
 from services.scheduler import start_scheduler
 
@@ -19,7 +19,9 @@ def get_database() -> Database:
     """The process's database instance (path from ICSAT_DB), migrated on first use. It also answers
     `cli.py backup` requests while the app runs (the app owns the file; see data/backup.py), and its
     scheduler thread opens and closes scheduled waves on their dates."""
-    database = Database(db_path_from_env())
+    target = db_path_from_env()
+    require_app_backend(target)  # PostgreSQL serves the store's basics, not every page yet
+    database = Database(target)
     start_backup_watcher(database)
     start_scheduler(database)  # waves that open and close on their dates (services/scheduler.py)
     return database

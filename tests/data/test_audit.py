@@ -6,16 +6,16 @@ from data.audit import Action, list_events, record_event
 from ui.i18n import catalogue
 
 
-def test_an_unknown_action_is_refused_and_nothing_is_written(memory_db):
+def test_an_unknown_action_is_refused_and_nothing_is_written(store):
     with pytest.raises(ValueError, match="unknown audit action 'user_added'"):
-        record_event(memory_db, "cli", "user_added", target="li")
-    assert list_events(memory_db).empty
+        record_event(store, "cli", "user_added", target="li")
+    assert list_events(store).empty
 
 
-def test_a_known_action_is_stored_under_its_name_whether_given_as_member_or_name(memory_db):
-    record_event(memory_db, "cli", Action.WAVE_OPEN, target="W1")
-    record_event(memory_db, "cli", "wave_close", target="W1")
-    assert list(list_events(memory_db)["action"]) == ["wave_close", "wave_open"]
+def test_a_known_action_is_stored_under_its_name_whether_given_as_member_or_name(store):
+    record_event(store, "cli", Action.WAVE_OPEN, target="W1")
+    record_event(store, "cli", "wave_close", target="W1")
+    assert list(list_events(store)["action"]) == ["wave_close", "wave_open"]
 
 
 def test_every_action_has_a_label_in_both_languages():

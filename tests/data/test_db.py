@@ -212,7 +212,7 @@ def test_database_path_comes_from_the_environment(monkeypatch, tmp_path):
 
 
 @pytest.fixture
-def org_db(memory_db):
+def org_db(store):
     import pandas as pd
 
     deps = pd.DataFrame(
@@ -225,11 +225,11 @@ def org_db(memory_db):
         }
     )
     rels = pd.DataFrame({"customer_dept": ["SALES"], "provider_dept": ["PROD"], "type": ["process"]})
-    insert_organisation(memory_db, deps, rels)
+    insert_organisation(store, deps, rels)
     survey = load_survey()
-    register_survey(memory_db, survey)
+    register_survey(store, survey)
     create_wave(
-        memory_db,
+        store,
         "W1",
         name_en="W1",
         name_zh="W1",
@@ -237,7 +237,7 @@ def org_db(memory_db):
         opens_on=dt.date(2026, 1, 1),
         closes_on=dt.date(2026, 1, 31),
     )
-    return memory_db
+    return store
 
 
 def _response(**overrides):
@@ -281,7 +281,7 @@ def test_a_valid_response_with_recommend_zero_is_stored_as_zero(org_db):
     ],
 )
 def test_bad_responses_are_refused_by_the_schema(org_db, overrides):
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         _insert_response(org_db, **overrides)
 
 
@@ -291,9 +291,9 @@ def test_answers_outside_1_to_5_and_unlike_an_item_id_are_refused(org_db):
     con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 5)", [rid])
     con.execute("INSERT INTO answers VALUES (?, 'reliability_2', NULL)", [rid])  # not applicable
     for value in (0, 6):
-        with pytest.raises(duckdb.ConstraintException):
+        with pytest.raises(org_db.constraint_errors):
             con.execute("INSERT INTO answers VALUES (?, 'reliability_3', ?)", [rid, value])
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute("INSERT INTO answers VALUES (?, 'Reliability 1', 4)", [rid])  # not an item id
 
 
@@ -314,7 +314,7 @@ def test_a_comment_can_be_corrected_in_place(org_db):
 @pytest.mark.parametrize("text", ["", "x" * 1001])
 def test_comments_outside_1_to_1000_characters_are_refused_by_the_schema(org_db, text):
     rid = _insert_response(org_db)
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         org_db.connection().execute(
             "INSERT INTO response_comments (response_id, comment_need) VALUES (?, ?)", [rid, text]
         )
@@ -397,19 +397,19 @@ def test_bulk_insert_refuses_a_response_id_already_stored(org_db):
 def test_wave_thresholds_and_dates_are_checked(org_db):
     con = org_db.connection()
     base = "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, k_min, k_comments, opens_on, closes_on)"
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute(base + " VALUES ('W2', 'a', 'b', 'icsat-default-v1', 2, 10, DATE '2026-01-01', DATE '2026-01-02')")
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute(base + " VALUES ('W2', 'a', 'b', 'icsat-default-v1', 5, 4, DATE '2026-01-01', DATE '2026-01-02')")
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute(base + " VALUES ('W2', 'a', 'b', 'icsat-default-v1', 5, 10, DATE '2026-02-01', DATE '2026-01-02')")
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute("UPDATE waves SET status = 'paused' WHERE wave_id = 'W1'")
 
 
 def test_invitations_keep_only_a_sha256_hash(org_db):
     con = org_db.connection()
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute(
             "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at)"
             " VALUES ('plain-token', 'W1', 'SALES', TIMESTAMP '2026-02-01 00:00:00')"
@@ -433,7 +433,7 @@ def test_invitation_hashes_that_are_not_64_lowercase_hex_digits_are_refused(org_
     import re
 
     assert not re.fullmatch("[0-9a-f]{64}", token_hash)  # the rule the CHECK states
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         org_db.connection().execute(
             "INSERT INTO invitations (token_hash, wave_id, dept_code, expires_at)"
             " VALUES (?, 'W1', 'SALES', TIMESTAMP '2026-02-01 00:00:00')",
@@ -455,20 +455,20 @@ def test_a_sha256_hex_digest_is_a_valid_invitation_hash(org_db):
 
 def test_bad_departments_and_relationships_are_refused(org_db):
     con = org_db.connection()
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute("INSERT INTO departments VALUES ('bad code', 'x', 'y', NULL, TRUE)")
     # A department that is its own parent is refused by data/org_import.py before any write (the schema
     # has no such CHECK so departments stay editable): tests/data/test_org_import.py.
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute("INSERT INTO relationships VALUES ('SALES', 'SALES', 'process')")
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute("INSERT INTO relationships VALUES ('PROD', 'SALES', 'friendly')")
-    with pytest.raises(duckdb.ConstraintException):
+    with pytest.raises(org_db.constraint_errors):
         con.execute("INSERT INTO relationships VALUES ('SALES', 'PROD', 'functional')")  # duplicate pair
 
 
 def test_a_failed_transaction_writes_nothing(org_db):
-    with pytest.raises(duckdb.ConstraintException), org_db.transaction() as con:
+    with pytest.raises(org_db.constraint_errors), org_db.transaction() as con:
         con.execute("INSERT INTO departments VALUES ('HR', 'HR', '人力资源部', NULL, TRUE)")
         con.execute("INSERT INTO relationships VALUES ('HR', 'HR', 'process')")
     assert org_db.connection().execute("SELECT count(*) FROM departments WHERE code = 'HR'").fetchone() == (0,)

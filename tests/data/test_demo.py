@@ -9,12 +9,21 @@ from data.responses import response_scores
 from surveys.definition import load_survey
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    db = Database(tmp_path_factory.mktemp("d") / "demo.duckdb")
-    build_demo(db, seed=7)
-    yield db
-    db.close()
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def demo(request, tmp_path_factory):
+    """The demo built by this module, on DuckDB and on PostgreSQL."""
+    if request.param == "duckdb":
+        db = Database(tmp_path_factory.mktemp("d") / "demo.duckdb")
+        build_demo(db, seed=7)
+        yield db
+        db.close()
+    else:
+        from tests.conftest import _pg_copy
+
+        server = request.getfixturevalue("pg_server")
+        for db in _pg_copy(server, request.getfixturevalue("pg_empty_template")):
+            build_demo(db, seed=7)
+            yield db
 
 
 def _cell_means(db, wave_id):

@@ -30,10 +30,9 @@ def _token(link: str) -> str:
 
 
 @pytest.fixture
-def demo_db(demo_db_path):
-    db = Database(demo_db_path)
-    yield db
-    db.close()
+def demo_db(demo_store):
+    """The demo organisation, on DuckDB and on PostgreSQL."""
+    return demo_store
 
 
 def test_a_utf8_roster_is_read_with_row_numbers():

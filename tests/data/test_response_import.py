@@ -21,9 +21,8 @@ WAVE = "2026-Q4"
 TARGET = "HIST-2025"
 
 
-@pytest.fixture
-def demo(demo_db_path):
-    db = Database(demo_db_path)
+def _with_target_wave(db):
+    """The demo with an empty closed wave, TARGET, to import into."""
     wave = get_wave(db, WAVE)
     create_wave(
         db,
@@ -35,6 +34,19 @@ def demo(demo_db_path):
         closes_on=dt.date(2025, 10, 31),
         status="closed",
     )
+    return db
+
+
+@pytest.fixture
+def demo(demo_store):
+    """On DuckDB and on PostgreSQL."""
+    return _with_target_wave(demo_store)
+
+
+@pytest.fixture
+def duckdb_demo(demo_db_path):
+    """DuckDB only: exports and the wave report read DuckDB (docs/postgres.md)."""
+    db = _with_target_wave(Database(demo_db_path))
     yield db
     db.close()
 
@@ -201,7 +213,8 @@ def test_messages_read_in_chinese(demo):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "parquet"])
-def test_round_trip_an_export_imported_into_an_empty_wave_shows_the_same_cells(demo, tmp_path, fmt):
+def test_round_trip_an_export_imported_into_an_empty_wave_shows_the_same_cells(duckdb_demo, tmp_path, fmt):
+    demo = duckdb_demo
     first = tmp_path / "first.csv"
     export_table(demo, "responses", WAVE, "csv", first, actor="t")
     checked = import_file(demo, "t", TARGET, first.read_bytes(), source=first.name)

@@ -29,76 +29,76 @@ def _seconds(n: float) -> dt.timedelta:
     return dt.timedelta(seconds=n)
 
 
-def test_password_is_stored_as_an_argon2id_hash(memory_db):
-    add_user(memory_db, "Alice", "analyst", password=PASSWORD)
-    stored = memory_db.connection().execute("SELECT password_hash FROM users WHERE username = 'alice'").fetchone()[0]
+def test_password_is_stored_as_an_argon2id_hash(store):
+    add_user(store, "Alice", "analyst", password=PASSWORD)
+    stored = store.connection().execute("SELECT password_hash FROM users WHERE username = 'alice'").fetchone()[0]
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
-    assert "password_hash" not in list_users(memory_db).columns
+    assert "password_hash" not in list_users(store).columns
 
 
-def test_right_password_signs_in_and_wrong_one_is_refused(memory_db):
-    add_user(memory_db, "alice", "leader", display_name="Alice Wang", password=PASSWORD)
-    ok = verify(memory_db, "ALICE ", PASSWORD, now=T0)
+def test_right_password_signs_in_and_wrong_one_is_refused(store):
+    add_user(store, "alice", "leader", display_name="Alice Wang", password=PASSWORD)
+    ok = verify(store, "ALICE ", PASSWORD, now=T0)
     assert ok.status == "ok" and ok.user == {"username": "alice", "display_name": "Alice Wang", "role": "leader"}
-    assert verify(memory_db, "alice", "wrong password!", now=T0).status == "refused"
+    assert verify(store, "alice", "wrong password!", now=T0).status == "refused"
 
 
-def test_unknown_user_disabled_user_and_wrong_password_get_the_same_answer(memory_db):
-    add_user(memory_db, "alice", "leader", password=PASSWORD)
-    add_user(memory_db, "bob", "leader", password=PASSWORD)
-    set_active(memory_db, "bob", False)
+def test_unknown_user_disabled_user_and_wrong_password_get_the_same_answer(store):
+    add_user(store, "alice", "leader", password=PASSWORD)
+    add_user(store, "bob", "leader", password=PASSWORD)
+    set_active(store, "bob", False)
     answers = {
-        verify(memory_db, "nobody", PASSWORD, now=T0),
-        verify(memory_db, "bob", PASSWORD, now=T0),
-        verify(memory_db, "alice", "not the password", now=T0),
+        verify(store, "nobody", PASSWORD, now=T0),
+        verify(store, "bob", PASSWORD, now=T0),
+        verify(store, "alice", "not the password", now=T0),
     }
     assert answers == {users.SignIn("refused")}
 
 
-def test_failures_from_one_address_wait_longer_and_longer_unchecked(memory_db):
-    add_user(memory_db, "alice", "admin", password=PASSWORD)
+def test_failures_from_one_address_wait_longer_and_longer_unchecked(store):
+    add_user(store, "alice", "admin", password=PASSWORD)
     for _ in range(PAIR_FREE_FAILURES):
-        assert verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0).status == "refused"
+        assert verify(store, "alice", "guess guess guess", address="1.2.3.4", now=T0).status == "refused"
     # from now on this name waits at this address: 1 s, then 2 s, 4 s ... (up to 15 minutes)
-    braked = verify(memory_db, "alice", PASSWORD, address="1.2.3.4", now=T0)
+    braked = verify(store, "alice", PASSWORD, address="1.2.3.4", now=T0)
     assert braked.status == "throttled" and braked.wait_seconds == 1.0  # the right password was not even checked
-    assert verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0 + _seconds(1)).status == "refused"
-    assert verify(memory_db, "alice", PASSWORD, address="1.2.3.4", now=T0 + _seconds(2)).wait_seconds == 1.0
+    assert verify(store, "alice", "guess guess guess", address="1.2.3.4", now=T0 + _seconds(1)).status == "refused"
+    assert verify(store, "alice", PASSWORD, address="1.2.3.4", now=T0 + _seconds(2)).wait_seconds == 1.0
     # the owner at another address is not held up by the guesser
-    assert verify(memory_db, "alice", PASSWORD, address="10.0.0.7", now=T0 + _seconds(2)).status == "ok"
-    assert get_user(memory_db, "alice")["failed_attempts"] == 0
+    assert verify(store, "alice", PASSWORD, address="10.0.0.7", now=T0 + _seconds(2)).status == "ok"
+    assert get_user(store, "alice")["failed_attempts"] == 0
 
 
-def test_an_account_guessed_from_many_addresses_is_paused_briefly_never_locked_long(memory_db):
-    add_user(memory_db, "ceo", "admin", password=PASSWORD)
+def test_an_account_guessed_from_many_addresses_is_paused_briefly_never_locked_long(store):
+    add_user(store, "ceo", "admin", password=PASSWORD)
     for n in range(ACCOUNT_PAUSE_AFTER):
-        assert verify(memory_db, "ceo", "guess guess guess", address=f"10.0.0.{n}", now=T0).status == "refused"
-    paused = verify(memory_db, "ceo", PASSWORD, address="192.168.1.1", now=T0)
+        assert verify(store, "ceo", "guess guess guess", address=f"10.0.0.{n}", now=T0).status == "refused"
+    paused = verify(store, "ceo", PASSWORD, address="192.168.1.1", now=T0)
     assert paused.status == "throttled" and 0 < paused.wait_seconds <= ACCOUNT_MAX_PAUSE_SECONDS
     # a persistent guesser keeps it paused for at most a minute at a time
     for n in range(20):
-        verify(memory_db, "ceo", "guess guess guess", address=f"10.1.0.{n}", now=T0 + _seconds(60 * (n + 1)))
-    assert get_user(memory_db, "ceo")["locked_until"] <= T0 + _seconds(60 * 21 + ACCOUNT_MAX_PAUSE_SECONDS)
+        verify(store, "ceo", "guess guess guess", address=f"10.1.0.{n}", now=T0 + _seconds(60 * (n + 1)))
+    assert get_user(store, "ceo")["locked_until"] <= T0 + _seconds(60 * 21 + ACCOUNT_MAX_PAUSE_SECONDS)
     later = T0 + _seconds(60 * 21 + ACCOUNT_MAX_PAUSE_SECONDS)
-    assert verify(memory_db, "ceo", PASSWORD, address="192.168.1.1", now=later).status == "ok"
+    assert verify(store, "ceo", PASSWORD, address="192.168.1.1", now=later).status == "ok"
 
 
-def test_an_address_and_the_whole_server_have_a_ceiling_of_failures(memory_db):
+def test_an_address_and_the_whole_server_have_a_ceiling_of_failures(store):
     for n in range(users.ADDRESS_MAX_FAILURES):
-        verify(memory_db, f"name{n}", "guess guess guess", address="6.6.6.6", now=T0)
-    assert verify(memory_db, "another", "guess guess guess", address="6.6.6.6", now=T0).status == "throttled"
-    assert verify(memory_db, "another", "guess guess guess", address="7.7.7.7", now=T0).status == "refused"
+        verify(store, f"name{n}", "guess guess guess", address="6.6.6.6", now=T0)
+    assert verify(store, "another", "guess guess guess", address="6.6.6.6", now=T0).status == "throttled"
+    assert verify(store, "another", "guess guess guess", address="7.7.7.7", now=T0).status == "refused"
     window = _seconds(users.ADDRESS_WINDOW_SECONDS + 1)
-    assert verify(memory_db, "another", "guess guess guess", address="6.6.6.6", now=T0 + window).status == "refused"
+    assert verify(store, "another", "guess guess guess", address="6.6.6.6", now=T0 + window).status == "refused"
 
 
-def test_every_attempt_is_audited_with_its_address_and_outcome(memory_db):
-    add_user(memory_db, "alice", "admin", password=PASSWORD)
+def test_every_attempt_is_audited_with_its_address_and_outcome(store):
+    add_user(store, "alice", "admin", password=PASSWORD)
     for _ in range(PAIR_FREE_FAILURES + 1):
-        verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0)
-    verify(memory_db, "alice", PASSWORD, address="10.0.0.7", now=T0)
-    events = users_events(memory_db)
+        verify(store, "alice", "guess guess guess", address="1.2.3.4", now=T0)
+    verify(store, "alice", PASSWORD, address="10.0.0.7", now=T0)
+    events = users_events(store)
     assert events == [
         ("sign_in_failed", "password from 1.2.3.4"),
         ("sign_in_failed", "password from 1.2.3.4"),
@@ -115,30 +115,30 @@ def users_events(db) -> list[tuple[str, str]]:
     return list(zip(frame["action"], frame["detail"], strict=True))
 
 
-def test_unlock_lifts_the_waits(memory_db):
-    add_user(memory_db, "alice", "admin", password=PASSWORD)
+def test_unlock_lifts_the_waits(store):
+    add_user(store, "alice", "admin", password=PASSWORD)
     for _ in range(ACCOUNT_PAUSE_AFTER):
-        verify(memory_db, "alice", "guess guess guess", address="1.2.3.4", now=T0)
-    unlock_user(memory_db, "alice")
-    assert verify(memory_db, "alice", PASSWORD, address="1.2.3.4", now=T0).status == "ok"
+        verify(store, "alice", "guess guess guess", address="1.2.3.4", now=T0)
+    unlock_user(store, "alice")
+    assert verify(store, "alice", PASSWORD, address="1.2.3.4", now=T0).status == "ok"
 
 
-def test_a_success_forgets_earlier_failures(memory_db):
-    add_user(memory_db, "alice", "admin", password=PASSWORD)
+def test_a_success_forgets_earlier_failures(store):
+    add_user(store, "alice", "admin", password=PASSWORD)
     for _ in range(PAIR_FREE_FAILURES - 1):
-        verify(memory_db, "alice", "typo typo typo", now=T0)
-    assert get_user(memory_db, "alice")["failed_attempts"] == PAIR_FREE_FAILURES - 1
-    assert verify(memory_db, "alice", PASSWORD, now=T0).status == "ok"
-    assert get_user(memory_db, "alice")["failed_attempts"] == 0
+        verify(store, "alice", "typo typo typo", now=T0)
+    assert get_user(store, "alice")["failed_attempts"] == PAIR_FREE_FAILURES - 1
+    assert verify(store, "alice", PASSWORD, now=T0).status == "ok"
+    assert get_user(store, "alice")["failed_attempts"] == 0
 
 
-def test_set_password_replaces_the_old_one_and_lifts_a_lock(memory_db):
-    add_user(memory_db, "alice", "admin", password=PASSWORD)
+def test_set_password_replaces_the_old_one_and_lifts_a_lock(store):
+    add_user(store, "alice", "admin", password=PASSWORD)
     for _ in range(ACCOUNT_PAUSE_AFTER):
-        verify(memory_db, "alice", "guess guess guess", now=T0)
-    set_password(memory_db, "alice", "a brand new passphrase")
-    assert verify(memory_db, "alice", PASSWORD, now=T0).status == "refused"
-    assert verify(memory_db, "alice", "a brand new passphrase", now=T0).status == "ok"
+        verify(store, "alice", "guess guess guess", now=T0)
+    set_password(store, "alice", "a brand new passphrase")
+    assert verify(store, "alice", PASSWORD, now=T0).status == "refused"
+    assert verify(store, "alice", "a brand new passphrase", now=T0).status == "ok"
 
 
 @pytest.mark.parametrize(
@@ -153,45 +153,45 @@ def test_set_password_replaces_the_old_one_and_lifts_a_lock(memory_db):
         ({"username": "carol", "role": "leader", "email": "ALICE@example.com"}, "email_taken"),
     ],
 )
-def test_bad_accounts_are_refused_with_a_reason(memory_db, kwargs, code):
-    add_user(memory_db, "alice", "admin", password=PASSWORD, email="alice@example.com")
+def test_bad_accounts_are_refused_with_a_reason(store, kwargs, code):
+    add_user(store, "alice", "admin", password=PASSWORD, email="alice@example.com")
     with pytest.raises(Refused) as caught:
-        add_user(memory_db, **kwargs)
+        add_user(store, **kwargs)
     assert caught.value.code == code
-    assert len(list_users(memory_db)) == 1
+    assert len(list_users(store)) == 1
 
 
-def test_the_last_active_admin_cannot_be_demoted_or_disabled(memory_db):
-    add_user(memory_db, "alice", "admin", password=PASSWORD)
+def test_the_last_active_admin_cannot_be_demoted_or_disabled(store):
+    add_user(store, "alice", "admin", password=PASSWORD)
     with pytest.raises(Refused, match="last_admin"):
-        set_role(memory_db, "alice", "leader")
+        set_role(store, "alice", "leader")
     with pytest.raises(Refused, match="last_admin"):
-        set_active(memory_db, "alice", False)
-    add_user(memory_db, "bob", "admin", password=PASSWORD)
-    set_role(memory_db, "alice", "leader")
-    assert get_user(memory_db, "alice")["role"] == "leader"
+        set_active(store, "alice", False)
+    add_user(store, "bob", "admin", password=PASSWORD)
+    set_role(store, "alice", "leader")
+    assert get_user(store, "alice")["role"] == "leader"
 
 
-def test_single_sign_on_maps_an_email_to_an_active_account_only(memory_db):
-    add_user(memory_db, "li.na", "leader", email="Li.Na@Example.com")
-    assert not get_user(memory_db, "li.na")["has_password"]
-    assert user_for_email(memory_db, "li.na@example.COM")["role"] == "leader"
-    assert user_for_email(memory_db, "stranger@example.com") is None
-    add_user(memory_db, "boss", "admin", password=PASSWORD)
-    set_active(memory_db, "li.na", False)
-    assert user_for_email(memory_db, "li.na@example.com") is None
+def test_single_sign_on_maps_an_email_to_an_active_account_only(store):
+    add_user(store, "li.na", "leader", email="Li.Na@Example.com")
+    assert not get_user(store, "li.na")["has_password"]
+    assert user_for_email(store, "li.na@example.COM")["role"] == "leader"
+    assert user_for_email(store, "stranger@example.com") is None
+    add_user(store, "boss", "admin", password=PASSWORD)
+    set_active(store, "li.na", False)
+    assert user_for_email(store, "li.na@example.com") is None
     # an account without a password cannot sign in with one
-    assert verify(memory_db, "li.na", "", now=T0).status == "refused"
+    assert verify(store, "li.na", "", now=T0).status == "refused"
 
 
-def test_an_unknown_name_is_braked_exactly_like_a_real_account(memory_db):
-    add_user(memory_db, "alice", "admin", password=PASSWORD)
+def test_an_unknown_name_is_braked_exactly_like_a_real_account(store):
+    add_user(store, "alice", "admin", password=PASSWORD)
     known, unknown = [], []
     for n in range(2 * ACCOUNT_PAUSE_AFTER):
         at = T0 + _seconds(n // 4)
         address = f"10.0.0.{n % 3}"
-        known.append(verify(memory_db, "alice", "guess guess guess", address=address, now=at))
-        unknown.append(verify(memory_db, "no.such.person", "guess guess guess", address=address, now=at))
+        known.append(verify(store, "alice", "guess guess guess", address=address, now=at))
+        unknown.append(verify(store, "no.such.person", "guess guess guess", address=address, now=at))
     assert known == unknown and {a.status for a in known} == {"refused", "throttled"}
 
 
@@ -206,18 +206,18 @@ def test_an_unknown_name_is_braked_exactly_like_a_real_account(memory_db):
         ("qwertyuiop", "password_common"),
     ],
 )
-def test_the_password_policy_refuses_weak_passwords_with_a_reason(memory_db, password, code):
+def test_the_password_policy_refuses_weak_passwords_with_a_reason(store, password, code):
     with pytest.raises(Refused) as caught:
-        add_user(memory_db, "wang.fang.long", "leader", password=password)
+        add_user(store, "wang.fang.long", "leader", password=password)
     assert caught.value.code == code
-    add_user(memory_db, "wang.fang.long", "leader", password=PASSWORD)
+    add_user(store, "wang.fang.long", "leader", password=PASSWORD)
     with pytest.raises(Refused) as caught:
-        set_password(memory_db, "wang.fang.long", password)
+        set_password(store, "wang.fang.long", password)
     assert caught.value.code == code
 
 
-def test_a_display_name_with_bidi_control_characters_is_refused(memory_db):
+def test_a_display_name_with_bidi_control_characters_is_refused(store):
     with pytest.raises(Refused) as caught:
-        add_user(memory_db, "eve", "leader", display_name="Eve \u202enimdA", password=PASSWORD)
+        add_user(store, "eve", "leader", display_name="Eve \u202enimdA", password=PASSWORD)
     assert caught.value.code == "bidi_control"
-    assert get_user(memory_db, "eve") is None
+    assert get_user(store, "eve") is None

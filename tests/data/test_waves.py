@@ -4,16 +4,14 @@ import datetime as dt
 
 import pytest
 
-from data.db import Database
 from data.demo import WAVES
 from data.waves import comparison_wave, create_wave, get_wave
 
 
 @pytest.fixture
-def db(demo_db_path):
-    database = Database(demo_db_path)
-    yield database
-    database.close()
+def db(demo_store):
+    """The demo organisation, on DuckDB and on PostgreSQL."""
+    return demo_store
 
 
 def _wave(db, wave_id, opens_on, status):

@@ -16,12 +16,11 @@ from texts import describe
 
 
 @pytest.fixture
-def org_db(demo_db_path):
-    db = Database(demo_db_path)
-    accounts.add(db, "boss", "head.qa", "leader", password="a long secret 123")
-    accounts.add(db, "boss", "ana", "analyst", password="a long secret 123")
-    yield db
-    db.close()
+def org_db(demo_store):
+    """The demo with two accounts, on DuckDB and on PostgreSQL."""
+    accounts.add(demo_store, "boss", "head.qa", "leader", password="a long secret 123")
+    accounts.add(demo_store, "boss", "ana", "analyst", password="a long secret 123")
+    return demo_store
 
 
 def _events(db) -> list[tuple]:
@@ -114,7 +113,7 @@ def test_a_scoped_account_signs_in_fails_and_is_disabled_like_any_other(org_db):
     from data.users import verify
 
     accounts.set_scope(org_db, "boss", "head.qa", ["QA"])
-    # every sign-in writes to the account's row: a foreign key from the scope to users would refuse it
+    # every sign-in writes to the account's row, which the scope's foreign key refers to (migration 0012)
     assert verify(org_db, "head.qa", "a wrong password").status == "refused"
     assert verify(org_db, "head.qa", "a long secret 123").status == "ok"
     accounts.set_password(org_db, "boss", "head.qa", "another secret 456")

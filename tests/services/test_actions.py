@@ -7,7 +7,6 @@ import pytest
 
 from data import actions as store
 from data.audit import list_events
-from data.db import Database
 from data.problems import Refused
 from data.users import add_user, ensure_demo_users, set_active
 from services import actions
@@ -21,12 +20,11 @@ TERMS = {"title": "Reliable delivery dates", "owner_a": "demo-leader", "owner_b"
 
 
 @pytest.fixture
-def db(demo_db_path):
-    database = Database(demo_db_path)
-    ensure_demo_users(database)
-    add_user(database, "lead-two", "leader", display_name="Lead Two", password="correct horse battery")
-    yield database
-    database.close()
+def db(demo_store):
+    """The demo with its accounts, on DuckDB and on PostgreSQL."""
+    ensure_demo_users(demo_store)
+    add_user(demo_store, "lead-two", "leader", display_name="Lead Two", password="correct horse battery")
+    return demo_store
 
 
 def _plan(db, **terms):

@@ -3,17 +3,15 @@
 import pytest
 
 from data.audit import list_events
-from data.db import Database
 from data.invitations import parse_roster_for
 from data.problems import Refused
 from services import invitations, versions
 
 
 @pytest.fixture
-def demo_db(demo_db_path):
-    db = Database(demo_db_path)
-    yield db
-    db.close()
+def demo_db(demo_store):
+    """The demo organisation, on DuckDB and on PostgreSQL."""
+    return demo_store
 
 
 def test_links_are_created_audited_and_the_wave_bumped(demo_db):

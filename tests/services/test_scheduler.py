@@ -33,15 +33,15 @@ def _utc(*args):
     return dt.datetime(*args, tzinfo=UTC)
 
 
-def test_a_scheduled_wave_opens_on_its_date_in_the_deployment_time_zone(memory_db):
-    _create(memory_db)
+def test_a_scheduled_wave_opens_on_its_date_in_the_deployment_time_zone(store):
+    _create(store)
     # 2026-12-31 15:59 UTC is 23:59 in Shanghai: still the day before the opening date there
-    assert scheduler.tick(memory_db, now=_utc(2026, 12, 31, 15, 59), tz=SHANGHAI).opened == []
-    assert get_wave(memory_db, "W1").status == "draft"
+    assert scheduler.tick(store, now=_utc(2026, 12, 31, 15, 59), tz=SHANGHAI).opened == []
+    assert get_wave(store, "W1").status == "draft"
     # 16:00 UTC is midnight of 2027-01-01 in Shanghai (and still 2026-12-31 in UTC)
-    result = scheduler.tick(memory_db, now=_utc(2026, 12, 31, 16, 0), tz=SHANGHAI)
+    result = scheduler.tick(store, now=_utc(2026, 12, 31, 16, 0), tz=SHANGHAI)
     assert result.opened == ["W1"] and result.closed == []
-    assert get_wave(memory_db, "W1").status == "open"
+    assert get_wave(store, "W1").status == "open"
     # in UTC the same moment is the day before: a deployment in UTC would not have opened it
     other = Database(":memory:")
     try:
@@ -52,44 +52,44 @@ def test_a_scheduled_wave_opens_on_its_date_in_the_deployment_time_zone(memory_d
         other.close()
 
 
-def test_a_scheduled_wave_closes_at_the_end_of_its_closing_date(memory_db):
-    _create(memory_db)
-    scheduler.tick(memory_db, now=_utc(2027, 1, 10), tz=SHANGHAI)
+def test_a_scheduled_wave_closes_at_the_end_of_its_closing_date(store):
+    _create(store)
+    scheduler.tick(store, now=_utc(2027, 1, 10), tz=SHANGHAI)
     # 2027-01-31 15:59 UTC is 23:59 on the closing date in Shanghai: still open
-    assert scheduler.tick(memory_db, now=_utc(2027, 1, 31, 15, 59), tz=SHANGHAI).closed == []
-    assert get_wave(memory_db, "W1").status == "open"
-    result = scheduler.tick(memory_db, now=_utc(2027, 1, 31, 16, 0), tz=SHANGHAI)
+    assert scheduler.tick(store, now=_utc(2027, 1, 31, 15, 59), tz=SHANGHAI).closed == []
+    assert get_wave(store, "W1").status == "open"
+    result = scheduler.tick(store, now=_utc(2027, 1, 31, 16, 0), tz=SHANGHAI)
     assert result.closed == ["W1"]
-    assert get_wave(memory_db, "W1").status == "closed"
-    events = list_events(memory_db)
+    assert get_wave(store, "W1").status == "closed"
+    events = list_events(store)
     scheduled = events[events["actor"] == scheduler.ACTOR]
     assert list(scheduled["action"]) == ["wave_close", "wave_open"]
     assert "Asia/Shanghai" in scheduled["detail"].iloc[0]
 
 
-def test_a_wave_not_scheduled_is_left_alone_and_a_hand_closed_wave_is_not_reopened(memory_db):
-    _create(memory_db, "MANUAL", scheduled=False)
-    _create(memory_db, "EARLY")
-    scheduler.tick(memory_db, now=_utc(2027, 1, 5), tz=UTC)
-    assert get_wave(memory_db, "MANUAL").status == "draft"
-    waves.set_status(memory_db, "boss", "EARLY", "closed")  # closed by hand before its date
-    assert scheduler.tick(memory_db, now=_utc(2027, 1, 6), tz=UTC).opened == []
-    assert get_wave(memory_db, "EARLY").status == "closed"
+def test_a_wave_not_scheduled_is_left_alone_and_a_hand_closed_wave_is_not_reopened(store):
+    _create(store, "MANUAL", scheduled=False)
+    _create(store, "EARLY")
+    scheduler.tick(store, now=_utc(2027, 1, 5), tz=UTC)
+    assert get_wave(store, "MANUAL").status == "draft"
+    waves.set_status(store, "boss", "EARLY", "closed")  # closed by hand before its date
+    assert scheduler.tick(store, now=_utc(2027, 1, 6), tz=UTC).opened == []
+    assert get_wave(store, "EARLY").status == "closed"
 
 
-def test_a_draft_whose_dates_have_passed_is_not_opened(memory_db):
-    _create(memory_db, opens=dt.date(2027, 1, 1), closes=dt.date(2027, 1, 3))
-    result = scheduler.tick(memory_db, now=_utc(2027, 2, 1), tz=UTC)
+def test_a_draft_whose_dates_have_passed_is_not_opened(store):
+    _create(store, opens=dt.date(2027, 1, 1), closes=dt.date(2027, 1, 3))
+    result = scheduler.tick(store, now=_utc(2027, 2, 1), tz=UTC)
     assert result.opened == [] and result.closed == []
-    assert get_wave(memory_db, "W1").status == "draft"
+    assert get_wave(store, "W1").status == "draft"
 
 
-def test_ticking_twice_changes_and_records_once(memory_db):
-    _create(memory_db)
+def test_ticking_twice_changes_and_records_once(store):
+    _create(store)
     now = _utc(2027, 1, 2)
-    assert scheduler.tick(memory_db, now=now, tz=UTC).opened == ["W1"]
-    assert scheduler.tick(memory_db, now=now, tz=UTC).opened == []
-    assert list(list_events(memory_db)["action"]).count("wave_open") == 1
+    assert scheduler.tick(store, now=now, tz=UTC).opened == ["W1"]
+    assert scheduler.tick(store, now=now, tz=UTC).opened == []
+    assert list(list_events(store)["action"]).count("wave_open") == 1
 
 
 def test_two_threads_ticking_at_once_open_the_wave_once(empty_db_path):
@@ -116,10 +116,10 @@ def test_two_threads_ticking_at_once_open_the_wave_once(empty_db_path):
         db.close()
 
 
-def test_periodic_jobs_run_with_the_local_date(memory_db, monkeypatch):
+def test_periodic_jobs_run_with_the_local_date(store, monkeypatch):
     seen = []
     monkeypatch.setattr(scheduler, "PERIODIC_JOBS", (lambda db, today: seen.append(today),))
-    scheduler.tick(memory_db, now=_utc(2026, 12, 31, 16, 0), tz=SHANGHAI)
+    scheduler.tick(store, now=_utc(2026, 12, 31, 16, 0), tz=SHANGHAI)
     assert seen == [dt.date(2027, 1, 1)]
 
 

@@ -20,24 +20,24 @@ def _create(db, wave_id="W1", **changes):
     return waves.create(db, "boss", wave_id, **values)
 
 
-def test_create_open_close_write_audit_and_bump_the_wave_and_the_list(memory_db):
+def test_create_open_close_write_audit_and_bump_the_wave_and_the_list(store):
     before = versions.data_version("W1")
-    _create(memory_db)
+    _create(store)
     after_create = versions.data_version("W1")
     assert after_create[0] != before[0]  # the list of waves
-    waves.set_status(memory_db, "boss", "W1", "open")
+    waves.set_status(store, "boss", "W1", "open")
     assert versions.data_version("W1")[1] != after_create[1]  # the wave itself
-    waves.set_status(memory_db, "boss", "W1", "closed")
-    events = list_events(memory_db)
+    waves.set_status(store, "boss", "W1", "closed")
+    events = list_events(store)
     assert list(events["action"]) == ["wave_close", "wave_open", "wave_create"]
     assert events["detail"].iloc[-1] == "survey=icsat-default-v1, k=5, k_comments=10, self=False"
 
 
-def test_every_reason_is_given_and_nothing_is_recorded(memory_db):
+def test_every_reason_is_given_and_nothing_is_recorded(store):
     with pytest.raises(Refused) as refused:
-        _create(memory_db, "bad id!", k_min=2, closes_on=dt.date(2027, 1, 1))
+        _create(store, "bad id!", k_min=2, closes_on=dt.date(2027, 1, 1))
     assert [p.code for p in refused.value.problems] == ["bad_id", "bad_dates", "k_too_small"]
-    assert list_events(memory_db).empty
+    assert list_events(store).empty
 
 
 def test_the_page_and_the_command_line_record_the_same_event(empty_db_path, tmp_path, capsys):

@@ -1,0 +1,63 @@
+"""A postgresql:// ICSAT_DB today (issue 23, docs/postgres.md): settings keep the URL, cli.py runs the
+ported commands on it and refuses the others by name, and the app refuses to start, saying why."""
+
+import pytest
+
+import cli
+from data.db import UnsupportedBackend, require_app_backend
+from settings import load_settings
+
+
+def test_the_setting_keeps_a_postgres_url_as_written_and_a_path_as_a_path(tmp_path):
+    url = "postgresql://icsat@db.internal:5432/icsat?sslmode=require"
+    assert load_settings({"ICSAT_DB": url}, {}).db_path == url
+    assert load_settings({"ICSAT_DB": str(tmp_path / "a.duckdb")}, {}).db_path == tmp_path / "a.duckdb"
+
+
+def test_cli_init_demo_users_waves_and_check_run_on_postgres(pg_server, capsys):
+    import psycopg
+
+    with psycopg.connect(pg_server.url(), autocommit=True) as con:
+        con.execute("CREATE DATABASE cli_target")
+    url = pg_server.url("cli_target")
+    assert cli.main(["init", "--db", url]) == 0
+    assert "(schema version 1)" in capsys.readouterr().out
+    assert cli.main(["demo", "--db", url]) == 0
+    assert cli.main(["demo-users", "--db", url]) == 0
+    assert cli.main(["user", "list", "--db", url]) == 0
+    assert "demo-admin" in capsys.readouterr().out
+    assert cli.main(["wave", "list", "--db", url]) == 0
+    assert "2027-Q1" in capsys.readouterr().out
+    assert cli.main(["check", "--db", url]) == 0  # every integrity count 0
+    assert "PROBLEM" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", [["tick"], ["backup", "--out", "backups"]])
+def test_cli_refuses_a_command_not_ported_by_name(command):
+    with pytest.raises(SystemExit) as refused:
+        cli.main([*command, "--db", "postgresql://nobody@127.0.0.1:1/none"])
+    assert f"'{command[0]}' does not run on PostgreSQL yet" in str(refused.value.code)
+
+
+def test_the_app_refuses_to_start_on_postgres_and_says_why(tmp_path):
+    with pytest.raises(UnsupportedBackend, match="analysis pages, exports and backups do not run on it yet"):
+        require_app_backend("postgresql://icsat@127.0.0.1/icsat")
+    require_app_backend(tmp_path / "icsat.duckdb")  # DuckDB: nothing to say
+
+
+def test_the_server_exits_at_start_up_with_the_message(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import app"],
+        cwd=ROOT,
+        env={"ICSAT_DB": "postgresql://icsat@127.0.0.1:1/icsat", "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "icsat: ICSAT_DB is a PostgreSQL URL" in done.stderr
