@@ -44,24 +44,56 @@ def _db_argument(parser: argparse.ArgumentParser) -> None:
 
 
 # The commands whose SQL runs on PostgreSQL so far (docs/postgres.md); the others refuse a URL.
-POSTGRES_COMMANDS = frozenset({"init", "demo", "demo-users", "user", "wave", "check"})
+POSTGRES_COMMANDS = frozenset(
+    {
+        "init",
+        "demo",
+        "demo-users",
+        "user",
+        "wave",
+        "check",
+        "import-org",
+        "import-responses",
+        "invite",
+        "remind",
+        "mail",
+        "tick",
+    }
+)
+
+# What to do instead of a command that does not run on PostgreSQL yet.
+POSTGRES_INSTEAD = {
+    "export": "the exports read the waves through DuckDB's analysis SQL, which has no PostgreSQL copy yet"
+    " (docs/postgres.md, next steps); keep a database you need exports from on DuckDB for now",
+    "backup": "back up a PostgreSQL database with PostgreSQL's own tools, e.g. pg_dump --format=custom"
+    " --file=icsat.dump URL",
+    "restore": "restore a PostgreSQL database with PostgreSQL's own tools, e.g. pg_restore --clean"
+    " --dbname=URL icsat.dump",
+}
 
 
 def database_target(args: argparse.Namespace) -> Path | str:
-    """The database named by --db (or the environment); exits with a clear message when it is a
-    PostgreSQL URL and the command does not run on PostgreSQL yet."""
+    """The database named by --db (or the environment); exits with a clear message, saying what to do
+    instead, when it is a PostgreSQL URL and the command does not run on PostgreSQL yet."""
     target = args.db or db_path_from_env()
     if is_postgres_url(target) and args.command not in POSTGRES_COMMANDS:
+        instead = POSTGRES_INSTEAD.get(args.command, "run it on a DuckDB database file")
         raise SystemExit(
-            f"error: '{args.command}' does not run on PostgreSQL yet; on PostgreSQL, only"
-            f" {', '.join(sorted(POSTGRES_COMMANDS))} do (docs/postgres.md)"
+            f"error: '{args.command}' does not run on PostgreSQL yet: {instead}. On PostgreSQL,"
+            f" {', '.join(sorted(POSTGRES_COMMANDS))} run (docs/postgres.md)"
         )
     return target
 
 
+_OPENED: list[Database | PostgresDatabase] = []  # closed by main() when the command ends
+
+
 def open_db(args: argparse.Namespace) -> Database | PostgresDatabase:
-    """The database named by --db (or the environment), migrated."""
-    return open_database(database_target(args))
+    """The database named by --db (or the environment), migrated; main() closes it at the end (on
+    PostgreSQL: its connection pool, which would otherwise be left to the garbage collector)."""
+    db = open_database(database_target(args))
+    _OPENED.append(db)
+    return db
 
 
 def _day(text: str):
@@ -614,7 +646,9 @@ def build_parser() -> argparse.ArgumentParser:
     from report.exports import ALL_TABLES, EXPORT_TABLES, FORMATS
 
     p = sub.add_parser(
-        "export", help="write a privacy-safe table of a wave (or the action plans) to CSV, Parquet or Excel"
+        "export",
+        help="write a privacy-safe table of a wave (or the action plans) to CSV, Parquet or Excel (DuckDB only"
+        " for now)",
     )
     p.add_argument(
         "table",
@@ -688,7 +722,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "backup",
-        help="write a consistent copy of the database into a folder (safe while the app runs)",
+        help="write a consistent copy of the DuckDB database into a folder (safe while the app runs; on PostgreSQL:"
+        " pg_dump)",
         description="Copy the whole database into DIR/icsat-backup-<UTC time>.duckdb as one consistent snapshot."
         " When the app is running it holds the database file, so the app itself makes the copy: this command"
         " leaves a request beside the database and waits for the app's answer.",
@@ -700,7 +735,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "restore",
-        help="replace the database with a backup (stop the app first)",
+        help="replace the DuckDB database with a backup (stop the app first; on PostgreSQL: pg_restore)",
         description="Replace the database with a backup file, or the newest backup in a folder. The backup is"
         " checked first; the current database is kept beside it as <name>.before-restore-<time>.",
     )
@@ -741,6 +776,9 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return IN_USE
+    finally:
+        while _OPENED:
+            _OPENED.pop().close()
 
 
 if __name__ == "__main__":

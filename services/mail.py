@@ -318,10 +318,11 @@ def _smtp_detail(exc: smtplib.SMTPResponseException) -> str:
 
 
 def outbox_folder(db: Database | None, cfg: Settings) -> Path:
-    """The outbox: the setting, else `outbox/` beside the database file."""
+    """The outbox: the setting, else `outbox/` beside the database file (data/outbox for a PostgreSQL
+    database, whose path is a URL)."""
     if cfg.mail_outbox is not None:
         return cfg.mail_outbox
-    if db is not None and db.path != ":memory:":
+    if db is not None and db.path != ":memory:" and getattr(db, "backend", "duckdb") == "duckdb":
         return Path(db.path).resolve().parent / "outbox"
     return ROOT / "data" / "outbox"
 

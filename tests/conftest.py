@@ -145,6 +145,34 @@ def demo_store(request: pytest.FixtureRequest):
         yield from _pg_copy(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_demo_template"))
 
 
+def _pg_copy_url(server: TemporaryServer, template: str) -> Iterator[str]:
+    """The URL of a fresh database copied from `template`, for a command that opens it itself."""
+    name = f"icsat_test_{next(_pg_names)}"
+    _pg_admin(server, f"CREATE DATABASE {name} TEMPLATE {template}")
+    try:
+        yield server.url(name)
+    finally:
+        _pg_admin(server, f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def empty_target(request: pytest.FixtureRequest) -> Iterator[str]:
+    """`cli.py --db` of a migrated, empty database on each backend: a DuckDB file or a postgresql:// URL."""
+    if request.param == "duckdb":
+        yield str(request.getfixturevalue("empty_db_path"))
+    else:
+        yield from _pg_copy_url(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_empty_template"))
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def demo_target(request: pytest.FixtureRequest) -> Iterator[str]:
+    """`cli.py --db` of the demo (seed 7) on each backend: a DuckDB file or a postgresql:// URL."""
+    if request.param == "duckdb":
+        yield str(request.getfixturevalue("demo_db_path"))
+    else:
+        yield from _pg_copy_url(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_demo_template"))
+
+
 @pytest.fixture
 def memory_db() -> Iterator[Database]:
     """A migrated in-memory database."""

@@ -7,7 +7,7 @@ import pytest
 
 import cli
 from data.audit import list_events
-from data.db import Database
+from data.db import Database, open_database
 from data.org import list_departments
 from data.users import DEMO_ACCOUNTS, get_user, verify
 from data.waves import get_wave
@@ -97,7 +97,7 @@ def test_user_commands_refuse_with_a_reason_and_exit_code_2(empty_db_path, monke
     assert "boss" in out and "li.na@example.com" in out and "$argon2" not in out
 
 
-def test_import_org_reports_every_problem_and_writes_nothing_then_imports(empty_db_path, tmp_path, monkeypatch, capsys):
+def test_import_org_reports_every_problem_and_writes_nothing_then_imports(empty_target, tmp_path, monkeypatch, capsys):
     departments = tmp_path / "departments.csv"
     departments.write_bytes("code,name_en,name_zh,parent_code\nHQ,Head Office,总部,\nA,Alpha,甲部,HQ\n".encode("gbk"))
     relationships = tmp_path / "relationships.csv"
@@ -105,7 +105,7 @@ def test_import_org_reports_every_problem_and_writes_nothing_then_imports(empty_
     args = [
         "import-org",
         "--db",
-        str(empty_db_path),
+        empty_target,
         "--departments",
         str(departments),
         "--relationships",
@@ -120,7 +120,7 @@ def test_import_org_reports_every_problem_and_writes_nothing_then_imports(empty_
     relationships.write_text("customer_dept,provider_dept,type\nA,HQ,process\n")
     code, out, _ = _run(monkeypatch, capsys, *args)
     assert code == 0 and out.strip().endswith("0 relationships unchanged")
-    database = _db(empty_db_path)
+    database = open_database(empty_target)
     assert list(list_departments(database)["code"]) == ["A", "HQ"]
     database.close()
 
@@ -173,18 +173,18 @@ def test_demo_users_are_marked_and_idempotent(empty_db_path, monkeypatch, capsys
     database.close()
 
 
-def test_a_windows_1252_file_is_refused_as_mangled_then_imported_with_encoding(empty_db_path, monkeypatch, capsys):
+def test_a_windows_1252_file_is_refused_as_mangled_then_imported_with_encoding(empty_target, monkeypatch, capsys):
     from pathlib import Path
 
     fixture = Path(__file__).resolve().parent / "fixtures" / "encodings" / "western_cp1252.csv"
-    args = ["import-org", "--db", str(empty_db_path), "--departments", str(fixture)]
+    args = ["import-org", "--db", empty_target, "--departments", str(fixture)]
     code, _, err = _run(monkeypatch, capsys, *args)
     assert code == 2
     assert "Departments file, line 2: “F鰎s鋖jning” looks mangled (read as GB18030)" in err
     assert "CSV UTF-8" in err
     code, out, _ = _run(monkeypatch, capsys, *args, "--encoding", "cp1252")
     assert code == 0 and "departments: read as cp1252" in out
-    database = _db(empty_db_path)
+    database = open_database(empty_target)
     names = dict(list_departments(database)[["code", "name_en"]].itertuples(index=False))
     database.close()
     assert names["SALES"] == "Försäljning Nord" and names["IT"] == "Jörg Müller Team"

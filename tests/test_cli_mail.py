@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from email import message_from_bytes, policy
 
 import pytest
 from cryptography.fernet import Fernet
 
 import cli
-from data.db import Database
+from data.db import Database, open_database
 from tests.smtp_server import SmtpServer
 
 ROSTER = (
@@ -27,12 +28,12 @@ def server(monkeypatch):
     smtp.stop()
 
 
-def test_invite_send_mails_each_link_and_lists_the_failed_address(demo_db_path, tmp_path, server, capsys):
+def test_invite_send_mails_each_link_and_lists_the_failed_address(demo_target, tmp_path, server, capsys):
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
     out = tmp_path / "links.csv"
     code = cli.main(
-        ["invite", "--db", str(demo_db_path), "--wave", "2027-Q1", "--roster", str(roster), "--out", str(out), "--send"]
+        ["invite", "--db", demo_target, "--wave", "2027-Q1", "--roster", str(roster), "--out", str(out), "--send"]
     )
     printed = capsys.readouterr()
     assert code == 1  # one address failed
@@ -44,10 +45,10 @@ def test_invite_send_mails_each_link_and_lists_the_failed_address(demo_db_path, 
     assert li["Content-Language"] == "zh-CN" and f"li@example.com,李娜,IT,{link}" in links
 
 
-def test_remind_sends_the_reminders_due_and_a_second_run_sends_nothing(demo_db_path, tmp_path, server, capsys):
+def test_remind_sends_the_reminders_due_and_a_second_run_sends_nothing(demo_target, tmp_path, server, capsys):
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
-    db = ["--db", str(demo_db_path)]
+    db = ["--db", demo_target]
     assert (
         cli.main(["invite", *db, "--wave", "2027-Q1", "--roster", str(roster), "--out", str(tmp_path / "l.csv")]) == 0
     )
@@ -73,15 +74,57 @@ def test_remind_without_a_key_says_why(demo_db_path, monkeypatch, capsys):
     assert "no ICSAT_ADDRESS_KEY" in capsys.readouterr().err
 
 
-def test_mail_test_goes_to_the_outbox_without_a_server(demo_db_path, tmp_path, monkeypatch, capsys):
+def test_mail_test_goes_to_the_outbox_without_a_server(demo_target, tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("ICSAT_SMTP_HOST", raising=False)
     monkeypatch.setenv("ICSAT_MAIL_OUTBOX", str(tmp_path / "outbox"))
-    assert cli.main(["mail", "test", "--db", str(demo_db_path), "--to", "me@example.com"]) == 0
+    assert cli.main(["mail", "test", "--db", demo_target, "--to", "me@example.com"]) == 0
     assert "written to the outbox" in capsys.readouterr().out
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
-    assert cli.main(["mail", "test", "--db", str(demo_db_path), "--to", "me@example.com\r\nBcc: x@example.com"]) == 1
+    assert cli.main(["mail", "test", "--db", demo_target, "--to", "me@example.com\r\nBcc: x@example.com"]) == 1
     assert "line break" in capsys.readouterr().err
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+
+
+def test_invite_send_without_a_server_writes_each_link_to_the_outbox(demo_target, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("ICSAT_SMTP_HOST", raising=False)
+    monkeypatch.setenv("ICSAT_MAIL_OUTBOX", str(tmp_path / "outbox"))
+    monkeypatch.setenv("ICSAT_ADDRESS_KEY", Fernet.generate_key().decode())
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    out = tmp_path / "links.csv"
+    argv = ["invite", "--db", demo_target, "--wave", "2027-Q1", "--roster", str(roster), "--out", str(out), "--send"]
+    assert cli.main(argv) == 0
+    assert f"3 of 3 invitation(s) written to the outbox {tmp_path / 'outbox'}" in capsys.readouterr().out
+    messages = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(messages) == 3
+    links = re.findall(r"http\S+token=[^\s,]+", out.read_text(encoding="utf-8-sig"))
+    mailed = "".join(
+        message_from_bytes(path.read_bytes(), policy=policy.default).get_body(("plain",)).get_content()
+        for path in messages
+    )
+    assert len(links) == 3 and all(link in mailed for link in links)
+    db = open_database(demo_target)
+    try:
+        kept = (
+            db.connection()
+            .execute("SELECT count(*) FROM invitations WHERE wave_id = '2027-Q1' AND contact_enc IS NOT NULL")
+            .fetchone()
+        )
+        assert kept == (3,)  # encrypted addresses kept for the reminders
+    finally:
+        db.close()
+
+
+def test_the_outbox_of_a_postgres_store_is_not_beside_its_url(monkeypatch):
+    from services.mail import outbox_folder
+    from settings import load_settings
+
+    class Store:
+        backend = "postgres"
+        path = "postgresql://icsat@db.internal:5432/icsat"
+
+    folder = outbox_folder(Store(), load_settings({}, {}))
+    assert "postgresql" not in str(folder) and folder.name == "outbox"
 
 
 def test_mail_new_key_prints_a_key_the_settings_accept(capsys):

@@ -32,11 +32,28 @@ def test_cli_init_demo_users_waves_and_check_run_on_postgres(pg_server, capsys):
     assert "PROBLEM" not in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("command", [["tick"], ["backup", "--out", "backups"]])
-def test_cli_refuses_a_command_not_ported_by_name(command):
+@pytest.mark.parametrize(
+    ("command", "instead"),
+    [
+        (
+            ["export", "cells", "--wave", "2026-Q4", "--out", "cells.csv"],
+            "keep a database you need exports from on DuckDB",
+        ),
+        (["backup", "--out", "backups"], "pg_dump --format=custom"),
+        (["restore", "--from", "backups"], "pg_restore --clean"),
+    ],
+)
+def test_cli_refuses_a_command_not_ported_by_name_and_says_what_to_do(command, instead):
     with pytest.raises(SystemExit) as refused:
         cli.main([*command, "--db", "postgresql://nobody@127.0.0.1:1/none"])
-    assert f"'{command[0]}' does not run on PostgreSQL yet" in str(refused.value.code)
+    message = str(refused.value.code)
+    assert f"'{command[0]}' does not run on PostgreSQL yet" in message
+    assert instead in message and "invite" in message  # and which commands do run there
+
+
+def test_the_ported_commands_are_the_postgres_commands():
+    assert {"import-org", "import-responses", "invite", "remind", "mail", "tick"} <= cli.POSTGRES_COMMANDS
+    assert not {"export", "backup", "restore"} & cli.POSTGRES_COMMANDS
 
 
 def test_the_app_refuses_to_start_on_postgres_and_says_why(tmp_path):

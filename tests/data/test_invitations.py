@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import cli
-from data.db import Database
+from data.db import open_database
 from data.invitations import (
     check_token,
     create_invitations,
@@ -171,10 +171,10 @@ def test_check_token_statuses(demo_db):
     assert check_token(demo_db, used).status == "used"  # a used link says so even after the wave closed
 
 
-def test_cli_invite_writes_links_for_the_sample_roster(demo_db_path, tmp_path, capsys):
+def test_cli_invite_writes_links_for_the_sample_roster(demo_target, tmp_path, capsys):
     out = tmp_path / "links.csv"
     code = cli.main(
-        ["invite", "--db", str(demo_db_path), "--wave", "2027-Q1", "--roster", str(ROOT / "docs/examples/roster.csv"),
+        ["invite", "--db", demo_target, "--wave", "2027-Q1", "--roster", str(ROOT / "docs/examples/roster.csv"),
          "--out", str(out), "--base-url", "http://localhost:8501", "--expires", "10"]
     )  # fmt: skip
     assert code == 0
@@ -184,25 +184,23 @@ def test_cli_invite_writes_links_for_the_sample_roster(demo_db_path, tmp_path, c
     assert list(links.columns) == ["email", "name", "department", "link"]
     assert len(links) == len(sample) and links["link"].is_unique
     assert "张敏" in set(links["name"])
-    db = Database(demo_db_path)
+    db = open_database(demo_target)
     check = check_token(db, _token(links["link"].iloc[0]))
     db.close()
     assert check.status == "ok" and check.dept_code == links["department"].iloc[0]
     assert "created 26 invitation(s)" in capsys.readouterr().out
 
 
-def test_cli_invite_refuses_a_bad_roster_and_writes_nothing(demo_db_path, tmp_path, capsys):
+def test_cli_invite_refuses_a_bad_roster_and_writes_nothing(demo_target, tmp_path, capsys):
     roster = tmp_path / "roster.csv"
     roster.write_bytes(b"email,department\na@x,SALES\na@x,SALES\nb@x,NOPE\n")
     out = tmp_path / "links.csv"
-    code = cli.main(
-        ["invite", "--db", str(demo_db_path), "--wave", "2027-Q1", "--roster", str(roster), "--out", str(out)]
-    )
+    code = cli.main(["invite", "--db", demo_target, "--wave", "2027-Q1", "--roster", str(roster), "--out", str(out)])
     assert code == 2
     assert not out.exists()
     err = capsys.readouterr().err
     assert "Row 3: duplicate of row 2" in err and "Row 4: unknown department code 'NOPE'" in err
-    db = Database(demo_db_path)
+    db = open_database(demo_target)
     assert db.connection().execute("SELECT count(*) FROM invitations WHERE wave_id = '2027-Q1'").fetchone()[0] == 0
     db.close()
 
@@ -285,18 +283,18 @@ def test_links_expire_with_the_wave_at_the_end_of_its_closing_date_unless_days_a
     assert "2026-01-02" in describe(refused.value.problems[0], "zh")
 
 
-def test_cli_invite_for_a_draft_wave_warns_and_links_expire_with_the_wave(demo_db_path, tmp_path, capsys):
-    db = Database(demo_db_path)
+def test_cli_invite_for_a_draft_wave_warns_and_links_expire_with_the_wave(demo_target, tmp_path, capsys):
+    db = open_database(demo_target)
     _wave_closing(db, "DRAFT", dt.date(2099, 1, 31))
     db.close()
     out = tmp_path / "links.csv"
     code = cli.main(
-        ["invite", "--db", str(demo_db_path), "--wave", "DRAFT", "--roster", str(ROOT / "docs/examples/roster.csv"),
+        ["invite", "--db", demo_target, "--wave", "DRAFT", "--roster", str(ROOT / "docs/examples/roster.csv"),
          "--out", str(out), "--base-url", "http://localhost:8501"]
     )  # fmt: skip
     assert code == 0
     assert "warning: wave DRAFT is a draft: the links work only once it is open" in capsys.readouterr().err
-    db = Database(demo_db_path)
+    db = open_database(demo_target)
     expiries = db.connection().execute("SELECT DISTINCT expires_at FROM invitations WHERE wave_id = 'DRAFT'").fetchall()
     db.close()
     assert expiries == [(dt.datetime(2099, 2, 1, 0, 0),)]  # the end of the closing date, UTC by default

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from data.audit import list_events
-from data.db import Database
+from data.db import Database, open_database
 from data.response_import import MAX_PROBLEMS, check_file
 from data.responses import response_count
 from data.waves import create_wave, get_wave, survey_for_version
@@ -284,3 +284,22 @@ def test_a_windows_1252_comment_is_refused_as_mangled_then_read_with_its_encodin
     assert checked.ok, _messages(checked)
     stored = demo.connection().execute("SELECT text FROM comments WHERE text LIKE 'F%rs%'").fetchall()
     assert stored == [("Försäljning needs earlier plans",)]
+
+
+def test_cli_import_responses_writes_the_file_once_on_both_backends(demo_target, tmp_path, capsys):
+    import cli
+
+    db = _with_target_wave(open_database(demo_target))
+    path = tmp_path / "history.csv"
+    path.write_bytes(_csv(_rows(db)))
+    db.close()
+    assert cli.main(["import-responses", "--db", demo_target, "--wave", TARGET, str(path)]) == 0
+    assert f"imported 6 responses into wave {TARGET}" in capsys.readouterr().out
+    assert cli.main(["import-responses", "--db", demo_target, "--wave", TARGET, str(path)]) == 1
+    assert f"wave {TARGET} already has 6 responses" in capsys.readouterr().err
+    db = open_database(demo_target)
+    try:
+        assert response_count(db, TARGET) == 6
+        assert list(list_events(db)["action"]).count("import_responses") == 1
+    finally:
+        db.close()

@@ -8,7 +8,7 @@ import pytest
 
 import cli
 from data.audit import list_events
-from data.db import Database
+from data.db import open_database
 from data.problems import Refused
 from data.users import get_user, list_users, user_departments
 from services import accounts
@@ -87,11 +87,11 @@ def _run(monkeypatch, capsys, *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_cli_sets_lists_and_clears_the_scope_and_refuses_bad_codes(demo_db_path, monkeypatch, capsys):
-    db = Database(demo_db_path)
+def test_cli_sets_lists_and_clears_the_scope_and_refuses_bad_codes(demo_target, monkeypatch, capsys):
+    db = open_database(demo_target)
     accounts.add(db, "boss", "head.qa", "leader", password="a long secret 123")
     db.close()
-    path = str(demo_db_path)
+    path = demo_target
     code, out, err = _run(monkeypatch, capsys, "user", "set-departments", "head.qa", "QA", "RND", "--db", path)
     assert code == 0 and out.strip() == "head.qa sees only QA, RND" and not err
     code, out, _ = _run(monkeypatch, capsys, "user", "list", "--db", path)
@@ -102,7 +102,7 @@ def test_cli_sets_lists_and_clears_the_scope_and_refuses_bad_codes(demo_db_path,
     assert code == 2 and "clear the departments" in err  # an empty list is a mistake, not a way to clear
     code, out, err = _run(monkeypatch, capsys, "user", "clear-departments", "head.qa", "--db", path)
     assert code == 0 and out.strip() == "head.qa sees the whole organisation"
-    db = Database(demo_db_path)
+    db = open_database(demo_target)
     assert user_departments(db, "head.qa") == ()
     assert [e[2] for e in _events(db)] == ["QA, RND", "none"]
     db.close()

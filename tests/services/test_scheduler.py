@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import cli
 from data.audit import list_events
-from data.db import Database
+from data.db import Database, open_database
 from data.waves import get_wave
 from services import scheduler, waves
 
@@ -123,18 +123,18 @@ def test_periodic_jobs_run_with_the_local_date(store, monkeypatch):
     assert seen == [dt.date(2027, 1, 1)]
 
 
-def test_cli_tick_opens_and_closes_by_the_time_zone_setting(empty_db_path, monkeypatch, capsys):
-    db = Database(empty_db_path)
+def test_cli_tick_opens_and_closes_by_the_time_zone_setting(empty_target, monkeypatch, capsys):
+    db = open_database(empty_target)
     _create(db)
     db.close()
     monkeypatch.setenv("ICSAT_TIMEZONE", "Asia/Shanghai")
-    code = cli.main(["tick", "--db", str(empty_db_path), "--now", "2026-12-31T16:00:00+00:00"])
+    code = cli.main(["tick", "--db", empty_target, "--now", "2026-12-31T16:00:00+00:00"])
     assert code == 0
     assert "opened W1" in capsys.readouterr().out
-    code = cli.main(["tick", "--db", str(empty_db_path), "--now", "2026-12-31T16:00:00+00:00"])
+    code = cli.main(["tick", "--db", empty_target, "--now", "2026-12-31T16:00:00+00:00"])
     assert code == 0
     assert "nothing to do" in capsys.readouterr().out
-    db = Database(empty_db_path)
+    db = open_database(empty_target)
     try:
         assert get_wave(db, "W1").status == "open"
         assert list(list_events(db)["actor"]).count(scheduler.ACTOR) == 1
