@@ -6,20 +6,11 @@ cookie, a guard on the upload endpoint, and an error display without outside lin
 run in router.py, the router and frame.
 """
 
-import sys
-
 import streamlit as st
 from starlette.middleware import Middleware
 
-from data.db import UnsupportedBackend, db_path_from_env, require_app_backend
 from ui.routes import UploadGuard, auth_routes
 from ui.script_errors import show_script_error
-
-# The app runs in full on DuckDB only, yet: on a postgresql:// URL it says so now, not on some page.
-try:
-    require_app_backend(db_path_from_env())
-except UnsupportedBackend as exc:
-    sys.exit(f"icsat: {exc}")
 
 app = st.App(
     "router.py",

@@ -58,13 +58,12 @@ POSTGRES_COMMANDS = frozenset(
         "remind",
         "mail",
         "tick",
+        "export",
     }
 )
 
 # What to do instead of a command that does not run on PostgreSQL yet.
 POSTGRES_INSTEAD = {
-    "export": "the exports read the waves through DuckDB's analysis SQL, which has no PostgreSQL copy yet"
-    " (docs/postgres.md, next steps); keep a database you need exports from on DuckDB for now",
     "backup": "back up a PostgreSQL database with PostgreSQL's own tools, e.g. pg_dump --format=custom"
     " --file=icsat.dump URL",
     "restore": "restore a PostgreSQL database with PostgreSQL's own tools, e.g. pg_restore --clean"

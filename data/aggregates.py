@@ -5,6 +5,9 @@ database: to one row per response (`response_items`), or straight to one row per
 (`cell_moments`). analysis/ turns these into statistics; nothing here suppresses, so nothing here is
 shown to a user directly.
 
+Every function runs on `data.replica.analysis_db(db, waves)`: the DuckDB store itself, or, when the
+store is PostgreSQL, this process's DuckDB copy of the waves it reads (data/replica.py).
+
 Filters: `relationship_type` keeps responses whose (rater, provider) pair has that type in the
 relationship map (customer_dept = rater_dept, provider_dept = provider_dept); `item_ids` restricts
 the items scored (a dimension filter passes that dimension's items).
@@ -19,6 +22,7 @@ import pandas as pd
 
 from data.db import Database
 from data.org import RELATIONSHIP_TYPES
+from data.replica import analysis_db
 
 # Interaction frequency as an ordinal weight (used by the hotspot severity): how often the pair works together.
 FREQUENCY_WEIGHTS = {"less_than_monthly": 1, "monthly": 2, "weekly": 3, "daily": 4}
@@ -103,7 +107,7 @@ def response_items(
     items = list(item_ids)
     if len(items) > MAX_ITEMS:
         raise ValueError(f"at most {MAX_ITEMS} Likert items can be analysed together, got {len(items)}")
-    con = db.connection()
+    con = analysis_db(db, wave_ids).connection()
     depts = [row[0] for row in con.execute("SELECT code FROM departments ORDER BY code").fetchall()]
     waves = list(wave_ids)
     params = {
@@ -195,7 +199,7 @@ def cell_moments(
         "promoter_min": int(promoter_min),
         "passive_min": int(passive_min),
     }
-    frame = db.connection().execute(_CELL_MOMENTS_SQL, params).df()
+    frame = analysis_db(db, wave_ids).connection().execute(_CELL_MOMENTS_SQL, params).df()
     for column in ("n", "n_items", "n_favourable", "n_recommend", "promoters", "passives", "detractors"):
         frame[column] = frame[column].astype("int64")
     return frame
@@ -204,7 +208,8 @@ def cell_moments(
 def relationship_types(db: Database) -> pd.DataFrame:
     """The relationship map as rater_dept (the customer), provider_dept, relationship_type."""
     return (
-        db.connection()
+        analysis_db(db)
+        .connection()
         .execute(
             "SELECT customer_dept AS rater_dept, provider_dept, type AS relationship_type FROM relationships"
             " ORDER BY 1, 2"
@@ -216,7 +221,8 @@ def relationship_types(db: Database) -> pd.DataFrame:
 def self_assessment_means(db: Database, wave_id: str) -> pd.DataFrame:
     """Self-assessments of one wave: provider_dept, customer_dept, dimension, n (submissions), mean (0-100)."""
     return (
-        db.connection()
+        analysis_db(db, [wave_id])
+        .connection()
         .execute(
             "SELECT provider_dept, customer_dept, dimension, count(*) AS n, avg((value - 1) * 25.0) AS mean"
             " FROM self_assessments WHERE wave_id = ? GROUP BY ALL ORDER BY 1, 2, 3",
@@ -229,7 +235,8 @@ def self_assessment_means(db: Database, wave_id: str) -> pd.DataFrame:
 def participation_counts(db: Database, wave_id: str) -> pd.DataFrame:
     """Invitations of one wave per department: dept_code, invited, responded (invitations used)."""
     return (
-        db.connection()
+        analysis_db(db, [wave_id])
+        .connection()
         .execute(
             "SELECT dept_code, count(*) AS invited, count(*) FILTER (WHERE used) AS responded"
             " FROM invitations WHERE wave_id = ? GROUP BY dept_code ORDER BY dept_code",
@@ -253,7 +260,8 @@ def cell_comments(
     """
     check_relationship_type(relationship_type)
     return (
-        db.connection()
+        analysis_db(db, [wave_id])
+        .connection()
         .execute(
             """
             SELECT r.rater_dept, r.provider_dept, c.question, c.text
@@ -275,7 +283,8 @@ def cell_comments(
 def cell_response_counts(db: Database, wave_id: str) -> pd.DataFrame:
     """Responses per cell of one wave (all responses, no filter): rater_dept, provider_dept, n."""
     return (
-        db.connection()
+        analysis_db(db, [wave_id])
+        .connection()
         .execute(
             "SELECT rater_dept, provider_dept, count(*) AS n FROM responses WHERE wave_id = ?"
             " GROUP BY ALL ORDER BY 1, 2",

@@ -60,23 +60,6 @@ def open_database(target: str | Path) -> Database | PostgresDatabase:
     return Database(target)
 
 
-class UnsupportedBackend(RuntimeError):
-    """The app was started on PostgreSQL, where only the store's basics run yet (docs/postgres.md)."""
-
-
-def require_app_backend(target: str | Path) -> None:
-    """Refuse, at start-up, a database the app cannot run on in full yet: PostgreSQL serves the
-    store's basics (docs/postgres.md lists them), not every page, so the app says so at once instead
-    of failing on some page later."""
-    if is_postgres_url(target):
-        raise UnsupportedBackend(
-            "ICSAT_DB is a PostgreSQL URL. This version stores organisations, waves, invitations,"
-            " submissions, accounts and sessions in PostgreSQL, but the analysis pages, exports and"
-            " backups do not run on it yet (docs/postgres.md). Set ICSAT_DB to a DuckDB file path"
-            " (the default, data/icsat.duckdb) to run the app."
-        )
-
-
 def migration_files(directory: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     """Ordered (version, file) pairs of `NNNN_name.sql` in `directory` (DuckDB's by default,
     POSTGRES_MIGRATIONS_DIR for PostgreSQL)."""

@@ -1,26 +1,39 @@
-"""Analysis stays in DuckDB: a wave's data read from PostgreSQL into an in-memory DuckDB database.
+"""Analysis stays in DuckDB: with PostgreSQL as the store, each process keeps a DuckDB copy of what the
+figures need, per wave and data version (issue 23, docs/postgres.md).
 
-With PostgreSQL as the store (data/pg.py), each app replica runs the analysis (data/aggregates.py,
-report/) on a DuckDB copy of what a wave's figures need: the organisation, the surveys and waves,
-the waves' invitations (hash, department, expiry, used: no address, no draft) and their responses,
-answers, comments (response_comments) and self-assessments. Rows travel by PostgreSQL's binary COPY
-and enter DuckDB as Arrow tables. The copy has DuckDB's own schema (its migrations), so everything
-written for DuckDB reads it unchanged.
+`analysis_db(db, wave_ids)` is the one door: data/aggregates.py and report/exports.py call it before
+their DuckDB SQL. On DuckDB it is the store itself. On PostgreSQL it is this process's analysis copy
+(`AnalysisCopy`, one per store), brought up to date for `wave_ids` first:
 
-This is the first piece of the replica (docs/postgres.md, next steps): keeping copies per wave and
-data version, and the pages using them, come next.
+- The copy is an in-memory DuckDB database with DuckDB's tables and columns (from its migrations)
+  but no keys: PostgreSQL has already refused what the keys refuse, and DuckDB cannot delete a
+  referenced row and its references in one transaction, which a wave's refresh does.
+- It holds the organisation (departments, relationships, surveys, waves) whole and, for each wave
+  asked for, its invitations (hash, department, expiry, used: no address, no draft), responses,
+  answers, comments (response_comments) and self-assessments.
+- What is current comes from PostgreSQL's `data_versions` (migration postgres/0002), moved by
+  triggers inside every writing transaction, whoever writes (any replica, cli.py). A wave is read
+  again only when its version moved: a closed wave is read once per process, an open wave each time
+  it has new answers. A change to the organisation rebuilds the copy.
+- A wave is read in one REPEATABLE READ transaction with its version, so the copy holds exactly that
+  version's rows. Rows travel through the ADBC PostgreSQL driver (binary COPY into Arrow, in C) and
+  enter DuckDB as Arrow tables; a refresh swaps the wave's rows in one DuckDB transaction, so a page
+  reading meanwhile sees the old rows or the new, never half.
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections.abc import Iterable
+
+import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
-from psycopg import sql
 
 from data.db import Database
-from data.pg import PostgresDatabase
 
-# (table, columns, whether it is filtered to the waves asked for), in an order that DuckDB's foreign
-# keys accept. Invitations bring only what participation counts need.
+# (table, columns, whether its rows belong to a wave) in DuckDB's column order. Invitations bring
+# only what participation counts need.
 _TABLES = (
     ("departments", ("code", "name_en", "name_zh", "parent_code", "active"), False),
     ("relationships", ("customer_dept", "provider_dept", "type"), False),
@@ -50,84 +63,211 @@ _TABLES = (
         True,
     ),
 )  # fmt: skip
-
-# Tables without a wave_id of their own: their rows are those of the waves' responses.
+_VIEWS = ("comments",)
+# Tables without a wave_id of their own: their rows are those of the wave's responses.
 _PER_RESPONSE = {"answers", "response_comments"}
 
-# PostgreSQL type (as COPY's binary format is told) -> Arrow type; UUIDs travel as text and DuckDB
-# casts them back when they enter its UUID columns.
-_COPY_TYPES = {
-    "varchar": pa.string(),
-    "boolean": pa.bool_(),
-    "smallint": pa.int16(),
-    "integer": pa.int32(),
-    "bigint": pa.int64(),
-    "double precision": pa.float64(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us"),
-    "uuid": pa.string(),
-}
+ORGANISATION = "organisation"
 
 
-def _column_types(source: PostgresDatabase, table: str, columns: tuple[str, ...]) -> list[str]:
-    rows = (
-        source.connection()
-        .execute(
-            "SELECT column_name, CASE data_type WHEN 'character varying' THEN 'varchar'"
-            " WHEN 'timestamp without time zone' THEN 'timestamp' ELSE data_type END"
-            " FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ?",
-            [table],
+def wave_scope(wave_id: str) -> str:
+    """The `data_versions` scope of one wave's rows."""
+    return f"wave:{wave_id}"
+
+
+def data_versions(db: object) -> dict[str, int]:
+    """Every scope's version in PostgreSQL's `data_versions` (a scope never written is absent: 0)."""
+    return dict(db.connection().execute("SELECT scope, version FROM data_versions").fetchall())
+
+
+_SCHEMA_LOCK = threading.Lock()
+_SCHEMA: list[str] = []
+
+
+def _copy_schema() -> list[str]:
+    """CREATE statements of the copy: DuckDB's tables (after its migrations), with the columns the
+    analysis reads in DuckDB's types but without keys, defaults or checks, and the views the analysis
+    reads. Worked out once per process."""
+    with _SCHEMA_LOCK:
+        if not _SCHEMA:
+            template = Database(":memory:")
+            try:
+                con = template.connection()
+                for table, columns, _ in _TABLES:
+                    types = dict(
+                        con.execute(
+                            "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table]
+                        ).fetchall()
+                    )
+                    missing = set(columns) - set(types)
+                    if missing:
+                        raise RuntimeError(f"the analysis copy wants columns DuckDB's {table} lacks: {sorted(missing)}")
+                    body = ", ".join(f'"{column}" {types[column]}' for column in columns)
+                    _SCHEMA.append(f'CREATE TABLE "{table}" ({body})')
+                for view in _VIEWS:
+                    (text,) = con.execute("SELECT sql FROM duckdb_views() WHERE view_name = ?", [view]).fetchone()
+                    _SCHEMA.append(text)
+            finally:
+                template.close()
+        return list(_SCHEMA)
+
+
+class _CopyDatabase(Database):
+    """An in-memory DuckDB database with the copy's schema instead of the migrations."""
+
+    def __init__(self) -> None:
+        super().__init__(":memory:")
+
+    def migrate(self) -> list[int]:
+        con = self.connection()
+        for statement in _copy_schema():
+            con.execute(statement)
+        return []
+
+
+def _select(table: str, columns: tuple[str, ...], per_wave: bool) -> str:
+    # The names come from _TABLES only, never from input; the wave is a bound parameter.
+    names = ", ".join(f'"{column}"' for column in columns)
+    if not per_wave:
+        return f'SELECT {names} FROM "{table}"'  # noqa: S608
+    if table in _PER_RESPONSE:
+        return (
+            f'SELECT {", ".join(f"t.{c}" for c in columns)} FROM "{table}" t'  # noqa: S608
+            " JOIN responses r ON r.response_id = t.response_id WHERE r.wave_id = $1"
         )
-        .fetchall()
-    )
-    types = dict(rows)
-    return [types[column] for column in columns]
+    return f'SELECT {names} FROM "{table}" WHERE wave_id = $1'  # noqa: S608
 
 
-def _read_table(source: PostgresDatabase, table: str, columns: tuple[str, ...], wave_ids: list[str] | None) -> pa.Table:
-    """One table (or the rows of `wave_ids`) by binary COPY, as an Arrow table."""
-    types = _column_types(source, table, columns)
-    select = sql.SQL("SELECT {} FROM {}").format(
-        sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)
-    )
-    if wave_ids is not None:
-        if table in _PER_RESPONSE:
-            select += sql.SQL(
-                " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ANY({}))"
-            ).format(sql.Literal(wave_ids))
+class _Reader:
+    """One read of PostgreSQL in a REPEATABLE READ transaction: the versions and the rows it returns
+    are of one moment."""
+
+    def __init__(self, url: str) -> None:
+        self._con = adbc.connect(url, autocommit=True)
+        self._cursor = self._con.cursor()
+
+    def __enter__(self) -> _Reader:
+        self._cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._cursor.execute("ROLLBACK")
+        finally:
+            self._cursor.close()
+            self._con.close()
+
+    def version(self, scope: str) -> int:
+        self._cursor.execute("SELECT version FROM data_versions WHERE scope = $1", parameters=(scope,))
+        row = self._cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    def rows(self, table: str, columns: tuple[str, ...], wave_id: str | None) -> pa.Table:
+        if wave_id is None:
+            self._cursor.execute(_select(table, columns, False))
         else:
-            select += sql.SQL(" WHERE wave_id = ANY({})").format(sql.Literal(wave_ids))
-    values: list[list] = [[] for _ in columns]
-    raw = source.connection().raw
-    with raw.cursor() as cursor:
-        with cursor.copy(sql.SQL("COPY ({}) TO STDOUT (FORMAT BINARY)").format(select)) as copy:
-            copy.set_types(types)
-            for row in copy.rows():
-                for column, value in zip(values, row, strict=True):
-                    column.append(value)
-    arrays = [
-        pa.array([None if v is None else str(v) for v in column] if kind == "uuid" else column, _COPY_TYPES[kind])
-        for column, kind in zip(values, types, strict=True)
-    ]
-    return pa.Table.from_arrays(arrays, names=list(columns))
+            self._cursor.execute(_select(table, columns, True), parameters=(wave_id,))
+        return self._cursor.fetch_arrow_table()
 
 
-def waves_in_duckdb(source: PostgresDatabase, wave_ids: list[str]) -> Database:
-    """An in-memory DuckDB database (DuckDB's schema) with what the figures of `wave_ids` need, read
-    from `source`: the organisation, surveys and waves whole, and the invitations (no address, no
-    draft), responses, answers, comments and self-assessments of those waves. Close it when done."""
-    replica = Database(":memory:")
+def _insert(con, table: str, columns: tuple[str, ...], rows: pa.Table) -> None:
+    if rows.num_rows == 0:
+        return
+    con.register("copy_rows", rows)
     try:
-        with replica.transaction() as con:
-            for table, columns, per_wave in _TABLES:
-                frame = _read_table(source, table, columns, list(wave_ids) if per_wave else None)
-                con.register("replica_rows", frame)
-                try:
-                    # S608: the table and column names come from _TABLES only, never from input.
-                    con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM replica_rows")  # noqa: S608
-                finally:
-                    con.unregister("replica_rows")
-    except BaseException:
-        replica.close()
-        raise
-    return replica
+        # S608: the table and column names come from _TABLES only, never from input.
+        names = ", ".join(f'"{column}"' for column in columns)
+        con.execute(f'INSERT INTO "{table}" ({names}) SELECT {names} FROM copy_rows')  # noqa: S608
+    finally:
+        con.unregister("copy_rows")
+
+
+class AnalysisCopy:
+    """This process's DuckDB copy of one PostgreSQL store, kept per wave and data version."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._lock = threading.Lock()
+        self._db: Database | None = None
+        self._organisation: int | None = None
+        self._waves: dict[str, int] = {}
+        self.reads = 0  # how many times a wave's rows were read from PostgreSQL (tests, benchmarks)
+
+    def current(self, store: object, wave_ids: Iterable[str]) -> Database:
+        """The copy, with the organisation and every wave of `wave_ids` as PostgreSQL has them now."""
+        wanted = sorted(set(wave_ids))
+        with self._lock:
+            versions = data_versions(store)
+            if self._db is None or versions.get(ORGANISATION, 0) != self._organisation:
+                self._rebuild()
+            for wave_id in wanted:
+                if self._waves.get(wave_id) != versions.get(wave_scope(wave_id), 0):
+                    self._refresh(wave_id)
+            return self._db
+
+    def _rebuild(self) -> None:
+        copy = _CopyDatabase()
+        try:
+            with _Reader(self.url) as reader, copy.transaction() as con:
+                organisation = reader.version(ORGANISATION)
+                for table, columns, per_wave in _TABLES:
+                    if not per_wave:
+                        _insert(con, table, columns, reader.rows(table, columns, None))
+        except BaseException:
+            copy.close()
+            raise
+        # The old copy is not closed here: a page may still be reading it; it goes with its last user.
+        self._db, self._organisation, self._waves = copy, organisation, {}
+
+    def _refresh(self, wave_id: str) -> None:
+        with _Reader(self.url) as reader:
+            version = reader.version(wave_scope(wave_id))
+            fresh = [
+                (table, columns, reader.rows(table, columns, wave_id))
+                for table, columns, per_wave in _TABLES
+                if per_wave
+            ]
+        with self._db.transaction() as con:
+            con.execute(
+                "DELETE FROM answers WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
+                [wave_id],
+            )
+            con.execute(
+                "DELETE FROM response_comments"
+                " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
+                [wave_id],
+            )
+            for table in ("responses", "invitations", "self_assessments"):
+                con.execute(f'DELETE FROM "{table}" WHERE wave_id = ?', [wave_id])  # noqa: S608 (fixed names)
+            for table, columns, rows in fresh:
+                _insert(con, table, columns, rows)
+        self._waves[wave_id] = version
+        self.reads += 1
+
+
+_COPIES: weakref.WeakKeyDictionary[object, AnalysisCopy] = weakref.WeakKeyDictionary()
+_COPIES_LOCK = threading.Lock()
+
+
+def analysis_copy(store: object) -> AnalysisCopy:
+    """This process's analysis copy of a PostgreSQL `store`."""
+    with _COPIES_LOCK:
+        copy = _COPIES.get(store)
+        if copy is None:
+            copy = _COPIES[store] = AnalysisCopy(store.path)
+        return copy
+
+
+def analysis_db(db: object, wave_ids: Iterable[str] = ()) -> Database:
+    """The DuckDB database the analysis SQL of `wave_ids` runs on: `db` itself when it is DuckDB,
+    else this process's analysis copy of it, current for those waves (and the organisation)."""
+    if getattr(db, "backend", "duckdb") == "duckdb":
+        return db
+    return analysis_copy(db).current(db, wave_ids)
+
+
+def waves_in_duckdb(source: object, wave_ids: list[str]) -> Database:
+    """A new in-memory DuckDB copy of `source` (PostgreSQL) with the organisation and the rows of
+    `wave_ids`, for a one-off use (its own copy, not this process's); close it when done."""
+    copy = AnalysisCopy(source.path)
+    return copy.current(source, wave_ids)

@@ -33,6 +33,7 @@ import pandas as pd
 
 from data.db import Database
 from data.problems import Problem, Refused
+from data.replica import analysis_db
 from data.spreadsheet import neutralise_text
 from report.codebook import build_codebook
 from report.wave import WaveReport, build_wave_report, published_groups
@@ -342,7 +343,7 @@ def write_responses(
     """
     out = Path(out)
     frame, groups = _registered_shown(shown, list(item_dimensions))
-    con = _settled(db)
+    con = _settled(db, sorted(set(frame["wave_id"])))
     con.register("export_shown", frame)
     try:
         if fmt == "xlsx":
@@ -367,10 +368,11 @@ def write_responses(
         con.unregister("export_shown")
 
 
-def _settled(db: Database) -> duckdb.DuckDBPyConnection:
-    """This thread's connection with any half-read result finished: DuckDB 2 refuses register() and
-    sql() while an earlier execute() was only partly fetched (e.g. by fetchone())."""
-    con = db.connection()
+def _settled(db: Database, wave_ids: list[str]) -> duckdb.DuckDBPyConnection:
+    """This thread's connection to the DuckDB database holding `wave_ids` (the store, or the analysis
+    copy of a PostgreSQL store: data/replica.py), with any half-read result finished: DuckDB 2 refuses
+    register() and sql() while an earlier execute() was only partly fetched (e.g. by fetchone())."""
+    con = analysis_db(db, wave_ids).connection()
     con.complete()
     return con
 
@@ -420,7 +422,7 @@ def responses_frame(
 ) -> pd.DataFrame:
     """The responses table as a frame (small waves, the Excel workbook of every table, previews)."""
     frame, groups = _registered_shown(shown, list(item_dimensions))
-    con = _settled(db)
+    con = _settled(db, sorted(set(frame["wave_id"])))
     con.register("export_shown", frame)
     try:
         return con.execute(_responses_query(list(item_ids), groups, neutralise=False)).df()

@@ -46,7 +46,7 @@ def departments() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
-def _departments(version: tuple[int, int]) -> pd.DataFrame:
+def _departments(version: tuple[int, ...]) -> pd.DataFrame:
     return list_departments(db())
 
 
@@ -71,7 +71,7 @@ def waves() -> list[Wave]:
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
-def _waves(version: tuple[int, int]) -> list[Wave]:
+def _waves(version: tuple[int, ...]) -> list[Wave]:
     return list_waves(db())
 
 
@@ -83,7 +83,7 @@ def wave_report(wave_id: str, relationship_type: str | None = None, dimension: s
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
 def _wave_report(
-    wave_id: str, relationship_type: str | None, dimension: str | None, version: tuple[int, int]
+    wave_id: str, relationship_type: str | None, dimension: str | None, version: tuple[int, ...]
 ) -> WaveReport:
     return build_wave_report(db(), wave_id, relationship_type=relationship_type, dimension=dimension)
 
@@ -95,7 +95,7 @@ def dimension_labels(wave_id: str) -> dict[str, dict[str, str]]:
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
-def _dimension_labels(wave_id: str, version: tuple[int, int]) -> dict[str, dict[str, str]]:
+def _dimension_labels(wave_id: str, version: tuple[int, ...]) -> dict[str, dict[str, str]]:
     wave = get_wave(db(), wave_id)
     survey = survey_for_version(db(), wave.survey_version)
     return {d.id: {"en": d.label.en, "zh": d.label.zh} for d in survey.dimensions}
@@ -117,7 +117,7 @@ def _pair_comments(
     rater_dept: str | None,
     provider_dept: str | None,
     relationship_type: str | None,
-    version: tuple[int, int],
+    version: tuple[int, ...],
 ) -> pd.DataFrame:
     return wave_comments(
         db(), wave_id, rater_dept=rater_dept, provider_dept=provider_dept, relationship_type=relationship_type
@@ -179,7 +179,7 @@ def _overview_heatmap(
     lang: str,
     centre: float,
     scope: tuple[str, ...] | None,
-    version: tuple[int, int],
+    version: tuple[int, ...],
 ) -> dict:
     scoped: Scope = frozenset(scope) if scope is not None else None
     report = scoped_report(_wave_report(wave_id, relationship_type, dimension, version), scoped)
@@ -227,7 +227,7 @@ def _network_figure(
     lang: str,
     centre: float,
     scope: tuple[str, ...] | None,
-    version: tuple[int, int],
+    version: tuple[int, ...],
 ) -> dict:
     from ui.charts.network import network_graph, network_layout
     from ui.view_models import incoming_counts, network_edges  # imported here: they read through this module

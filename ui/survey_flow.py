@@ -82,7 +82,7 @@ def _survey(survey_version: str) -> Survey:
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
-def _cached_survey(survey_version: str, version: tuple[int, int]) -> Survey:
+def _cached_survey(survey_version: str, version: tuple[int, ...]) -> Survey:
     return survey_for_version(db(), survey_version)
 
 
@@ -91,7 +91,7 @@ def _relationships() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=RESULTS_TTL, show_spinner=False)
-def _cached_relationships(version: tuple[int, int]) -> pd.DataFrame:
+def _cached_relationships(version: tuple[int, ...]) -> pd.DataFrame:
     return list_relationships(db())
 
 
