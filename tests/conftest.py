@@ -17,6 +17,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -323,13 +324,16 @@ def free_port() -> int:
 
 
 class LiveServer:
-    """The real Streamlit server on a free port, against one database file."""
+    """The real Streamlit server on a free port, against one database file (or PostgreSQL URL)."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path | str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "ICSAT_DB": str(db_path)}
-        self.log = db_path.with_suffix(".server.log")
+        if isinstance(db_path, Path):
+            self.log = db_path.with_suffix(".server.log")
+        else:  # a postgresql:// URL: several servers (replicas) may share it, each logs on its own
+            self.log = Path(tempfile.mkdtemp(prefix="icsat-server-")) / f"server-{self.port}.log"
         self._log_file = self.log.open("w")
         self.proc = subprocess.Popen(
             [
