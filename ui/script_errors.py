@@ -15,10 +15,20 @@ _LOG = logging.getLogger("icsat")
 
 def show_script_error(error: Exception) -> bool:
     """st.App's on_script_error: log the error, show a plain message, suppress Streamlit's display."""
+    from psycopg import OperationalError
+    from psycopg_pool import PoolTimeout
+
     from data.db import DatabaseInUse
 
     _LOG.error("a page failed", exc_info=error)
-    # another process (a command-line task run while the app was stopped) holds the DuckDB file
-    busy = isinstance(error, DatabaseInUse) or isinstance(error.__cause__, DatabaseInUse)
-    st.error(t("error_database_in_use" if busy else "error_generic"), icon=":material/error:")
+    causes = (error, error.__cause__)
+    if any(isinstance(e, DatabaseInUse) for e in causes):
+        # another process (a command-line task run while the app was stopped) holds the DuckDB file
+        key = "error_database_in_use"
+    elif any(isinstance(e, (OperationalError, PoolTimeout)) for e in causes):
+        # PostgreSQL is down, restarting or out of connections: the next run tries again
+        key = "error_database_unreachable"
+    else:
+        key = "error_generic"
+    st.error(t(key), icon=":material/error:")
     return True

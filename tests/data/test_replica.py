@@ -50,3 +50,129 @@ def test_a_wave_read_from_postgres_into_duckdb_gives_the_figures_of_the_duckdb_s
     finally:
         replica.close()
         duck.close()
+
+
+# --- the copy kept per wave and data version (data/replica.py, postgres/0002) ------------------
+
+
+def _responses_in(copy_db, wave_id: str) -> int:
+    return copy_db.connection().execute("SELECT count(*) FROM responses WHERE wave_id = ?", [wave_id]).fetchone()[0]
+
+
+def _another_response(writer, wave_id: str) -> None:
+    """One more response (with its answers and a comment) in `wave_id`, written as a separate process
+    would: a copy of an existing response under new ids."""
+    import uuid
+
+    (old,) = writer.connection().execute(
+        "SELECT CAST(response_id AS VARCHAR) FROM responses WHERE wave_id = ? ORDER BY response_id LIMIT 1", [wave_id]
+    ).fetchone()
+    new, submission = str(uuid.uuid4()), str(uuid.uuid4())
+    with writer.transaction() as con:
+        con.execute(
+            "INSERT INTO responses (response_id, wave_id, rater_dept, provider_dept, frequency, recommend,"
+            " submission_id, submitted_on) SELECT CAST(? AS UUID), wave_id, rater_dept, provider_dept, frequency,"
+            " recommend, CAST(? AS UUID), submitted_on FROM responses WHERE response_id = CAST(? AS UUID)",
+            [new, submission, old],
+        )
+        con.execute(
+            "INSERT INTO answers (response_id, item_id, value) SELECT CAST(? AS UUID), item_id, value FROM answers"
+            " WHERE response_id = CAST(? AS UUID)",
+            [new, old],
+        )
+        con.execute(
+            "INSERT INTO response_comments (response_id, comment_change) VALUES (CAST(? AS UUID), ?)",
+            [new, "Faster answers, please."],
+        )
+
+
+def test_the_copy_reads_a_wave_once_and_again_only_after_a_write_to_that_wave(pg_demo):
+    from data.pg import PostgresDatabase
+    from data.replica import AnalysisCopy
+
+    latest, before = WAVES[-1][0], WAVES[-2][0]
+    copy = AnalysisCopy(pg_demo.path)
+    first = copy.current(pg_demo, [before, latest])
+    n_latest, n_before = _responses_in(first, latest), _responses_in(first, before)
+    assert copy.reads == 2 and n_latest > 100
+    # nothing written: nothing read again, however often the pages ask
+    for _ in range(3):
+        assert copy.current(pg_demo, [latest, before]) is first
+    assert copy.reads == 2
+
+    other = PostgresDatabase(pg_demo.path)  # another replica, or cli.py: its own connections
+    try:
+        _another_response(other, latest)
+        assert _responses_in(copy.current(pg_demo, [before, latest]), latest) == n_latest + 1
+        assert copy.reads == 3  # the written wave only
+        assert _responses_in(copy.current(pg_demo, [before]), before) == n_before
+        comments = first.connection().execute(
+            "SELECT count(*) FROM comments WHERE text = 'Faster answers, please.'"
+        ).fetchone()
+        assert comments == (1,)
+    finally:
+        other.close()
+
+
+def test_drafts_do_not_move_a_wave_and_a_claim_does(pg_demo):
+    from data.replica import data_versions, wave_scope
+    from data.submissions import save_draft
+
+    latest = WAVES[-1][0]
+    (token_hash,) = pg_demo.connection().execute(
+        "SELECT token_hash FROM invitations WHERE wave_id = ? AND NOT used LIMIT 1", [latest]
+    ).fetchone()
+    start = data_versions(pg_demo).get(wave_scope(latest), 0)
+    assert save_draft(pg_demo, token_hash, {"providers": ["IT"]})  # a person halfway through the survey
+    assert data_versions(pg_demo).get(wave_scope(latest), 0) == start
+    pg_demo.connection().execute("UPDATE invitations SET used = TRUE WHERE token_hash = ?", [token_hash])
+    assert data_versions(pg_demo)[wave_scope(latest)] == start + 1
+
+
+def test_a_change_to_the_organisation_rebuilds_the_copy(pg_demo):
+    from data.replica import AnalysisCopy
+
+    latest = WAVES[-1][0]
+    copy = AnalysisCopy(pg_demo.path)
+    first = copy.current(pg_demo, [latest])
+    pg_demo.connection().execute("UPDATE departments SET name_en = 'Sales and Marketing' WHERE code = 'SALES'")
+    second = copy.current(pg_demo, [latest])
+    assert second is not first and copy.reads == 2
+    names = second.connection().execute("SELECT name_en FROM departments WHERE code = 'SALES'").fetchone()
+    assert names == ("Sales and Marketing",)
+    assert _responses_in(second, latest) == _responses_in(first, latest)
+
+
+def test_reports_on_a_postgres_store_are_those_of_the_duckdb_store(pg_demo, demo_db_template):
+    # Passing the PostgreSQL store itself: report/ and data/aggregates.py find the copy on their own.
+    from data.db import Database
+
+    latest = WAVES[-1][0]
+    duck = Database(demo_db_template, read_only=True)
+    try:
+        from_pg, from_duck = build_wave_report(pg_demo, latest), build_wave_report(duck, latest)
+        pd.testing.assert_frame_equal(from_pg.cells, from_duck.cells)
+        pd.testing.assert_frame_equal(from_pg.hotspots, from_duck.hotspots)
+        pd.testing.assert_frame_equal(from_pg.participation, from_duck.participation)
+    finally:
+        duck.close()
+
+
+def test_page_caches_follow_another_process_s_writes_on_postgres(pg_demo, monkeypatch):
+    from data.pg import PostgresDatabase
+    from services import versions
+
+    latest, first_wave = WAVES[-1][0], WAVES[0][0]
+    monkeypatch.setattr(versions, "STORE_CHECK_SECONDS", 0.0)
+    versions.follow(pg_demo)
+    try:
+        before, untouched = versions.data_version(latest), versions.data_version(first_wave)
+        other = PostgresDatabase(pg_demo.path)
+        try:
+            _another_response(other, latest)
+        finally:
+            other.close()
+        assert versions.data_version(latest) != before  # this process wrote nothing
+        assert versions.data_version(first_wave) == untouched
+    finally:
+        versions.follow(None)

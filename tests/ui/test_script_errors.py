@@ -13,12 +13,20 @@ def _page(kind: str, lang: str) -> None:
     from ui.script_errors import show_script_error
 
     st.session_state["lang"] = lang
-    error = DatabaseInUse("/srv/icsat.duckdb", 4242) if kind == "busy" else ValueError("secret detail")
+    from psycopg import OperationalError
+
+    error = {
+        "busy": DatabaseInUse("/srv/icsat.duckdb", 4242),
+        "down": OperationalError("connection to 10.0.0.7 port 4242 failed: secret detail"),
+    }.get(kind, ValueError("secret detail"))
     show_script_error(error)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize(("kind", "key"), [("busy", "error_database_in_use"), ("other", "error_generic")])
+@pytest.mark.parametrize(
+    ("kind", "key"),
+    [("busy", "error_database_in_use"), ("down", "error_database_unreachable"), ("other", "error_generic")],
+)
 def test_a_failing_page_says_what_happened_in_plain_words(kind, key, lang):
     at = AppTest.from_function(_page, args=(kind, lang)).run()
     assert [e.value for e in at.error] == [translate(key, lang)]
