@@ -13,8 +13,11 @@ their DuckDB SQL. On DuckDB it is the store itself. On PostgreSQL it is this pro
   answers, comments (response_comments) and self-assessments.
 - What is current comes from PostgreSQL's `data_versions` (migration postgres/0002), moved by
   triggers inside every writing transaction, whoever writes (any replica, cli.py). A wave is read
-  again only when its version moved: a closed wave is read once per process, an open wave each time
-  it has new answers. A change to the organisation rebuilds the copy.
+  again only when its version moved: a closed wave is read once per process. An open wave that only
+  grew (new submissions: `edits:<id>` did not move) is refreshed incrementally: the ids of its
+  responses are compared, and only the new responses, answers and comments are read (invitations
+  and self-assessments, one small row per person, whole). A wave whose rows were edited is read
+  again whole; a change to the organisation rebuilds the copy.
 - A wave is read in one REPEATABLE READ transaction with its version, so the copy holds exactly that
   version's rows. Rows travel through the ADBC PostgreSQL driver (binary COPY into Arrow, in C) and
   enter DuckDB as Arrow tables; a refresh swaps the wave's rows in one DuckDB transaction, so a page
@@ -65,7 +68,10 @@ _TABLES = (
 )  # fmt: skip
 _VIEWS = ("comments",)
 # Tables without a wave_id of their own: their rows are those of the wave's responses.
-_PER_RESPONSE = {"answers", "response_comments"}
+_PER_RESPONSE = ("answers", "response_comments")
+# What an open wave's refresh adds to (new responses and their rows); the rest is read whole.
+_GROWING = {"responses", *_PER_RESPONSE}
+_INCREMENTAL_MAX = 50_000  # new responses fetched by id at most; more than this (and half the wave): whole
 
 ORGANISATION = "organisation"
 
@@ -73,6 +79,11 @@ ORGANISATION = "organisation"
 def wave_scope(wave_id: str) -> str:
     """The `data_versions` scope of one wave's rows."""
     return f"wave:{wave_id}"
+
+
+def edit_scope(wave_id: str) -> str:
+    """The `data_versions` scope that moves when a wave's responses changed other than by growing."""
+    return f"edits:{wave_id}"
 
 
 def data_versions(db: object) -> dict[str, int]:
@@ -162,11 +173,24 @@ class _Reader:
         row = self._cursor.fetchone()
         return int(row[0]) if row else 0
 
-    def rows(self, table: str, columns: tuple[str, ...], wave_id: str | None) -> pa.Table:
+    def rows(
+        self, table: str, columns: tuple[str, ...], wave_id: str | None, response_ids: list[str] | None = None
+    ) -> pa.Table:
+        """A table's rows: all of them (`wave_id` None), a wave's, or only those of `response_ids`."""
         if wave_id is None:
             self._cursor.execute(_select(table, columns, False))
-        else:
+        elif response_ids is None:
             self._cursor.execute(_select(table, columns, True), parameters=(wave_id,))
+        else:
+            names = ", ".join(f'"{column}"' for column in columns)
+            self._cursor.execute(
+                f'SELECT {names} FROM "{table}" WHERE response_id = ANY(CAST($1 AS UUID[]))',  # noqa: S608
+                parameters=(response_ids,),
+            )
+        return self._cursor.fetch_arrow_table()
+
+    def response_ids(self, wave_id: str) -> pa.Table:
+        self._cursor.execute("SELECT response_id FROM responses WHERE wave_id = $1", parameters=(wave_id,))
         return self._cursor.fetch_arrow_table()
 
 
@@ -191,7 +215,9 @@ class AnalysisCopy:
         self._db: Database | None = None
         self._organisation: int | None = None
         self._waves: dict[str, int] = {}
+        self._edits: dict[str, int] = {}
         self.reads = 0  # how many times a wave's rows were read from PostgreSQL (tests, benchmarks)
+        self.incremental = 0  # of which only the new responses
 
     def current(self, store: object, wave_ids: Iterable[str]) -> Database:
         """The copy, with the organisation and every wave of `wave_ids` as PostgreSQL has them now."""
@@ -217,32 +243,66 @@ class AnalysisCopy:
             copy.close()
             raise
         # The old copy is not closed here: a page may still be reading it; it goes with its last user.
-        self._db, self._organisation, self._waves = copy, organisation, {}
+        self._db, self._organisation, self._waves, self._edits = copy, organisation, {}, {}
 
     def _refresh(self, wave_id: str) -> None:
+        """Bring one wave's rows to PostgreSQL's current version: only the new responses (with their
+        answers and comments) when the wave has only grown since it was read, else the wave whole.
+        Invitations and self-assessments are read whole either way (one small row per person)."""
         with _Reader(self.url) as reader:
-            version = reader.version(wave_scope(wave_id))
-            fresh = [
-                (table, columns, reader.rows(table, columns, wave_id))
-                for table, columns, per_wave in _TABLES
-                if per_wave
-            ]
+            version, edits = reader.version(wave_scope(wave_id)), reader.version(edit_scope(wave_id))
+            new_ids = None
+            if wave_id in self._waves and self._edits.get(wave_id) == edits:
+                new_ids = self._new_responses(reader, wave_id)
+            if new_ids is None:
+                fresh = [(t, columns, reader.rows(t, columns, wave_id)) for t, columns, wave in _TABLES if wave]
+            else:
+                fresh = [
+                    (t, columns, reader.rows(t, columns, wave_id, new_ids if t in _GROWING else None))
+                    for t, columns, wave in _TABLES
+                    if wave
+                ]
         with self._db.transaction() as con:
-            con.execute(
-                "DELETE FROM answers WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
-                [wave_id],
-            )
-            con.execute(
-                "DELETE FROM response_comments"
-                " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
-                [wave_id],
-            )
-            for table in ("responses", "invitations", "self_assessments"):
+            if new_ids is None:
+                for table in _PER_RESPONSE:
+                    con.execute(
+                        f'DELETE FROM "{table}"'  # noqa: S608 (fixed names)
+                        " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
+                        [wave_id],
+                    )
+                con.execute("DELETE FROM responses WHERE wave_id = ?", [wave_id])
+            for table in ("invitations", "self_assessments"):
                 con.execute(f'DELETE FROM "{table}" WHERE wave_id = ?', [wave_id])  # noqa: S608 (fixed names)
             for table, columns, rows in fresh:
                 _insert(con, table, columns, rows)
-        self._waves[wave_id] = version
+        self._waves[wave_id], self._edits[wave_id] = version, edits
         self.reads += 1
+        self.incremental += new_ids is not None
+
+    def _new_responses(self, reader: _Reader, wave_id: str) -> list[str] | None:
+        """Ids of the wave's responses in PostgreSQL that the copy lacks; None when the copy has one
+        PostgreSQL lacks (then only a whole read is right) or when most of the wave is new."""
+        con = self._db.connection()
+        con.complete()  # DuckDB 2 refuses register() while an earlier result is half read
+        con.register("store_ids", reader.response_ids(wave_id))
+        try:
+            ((stale,),) = con.execute(
+                "SELECT count(*) FROM responses WHERE wave_id = ?"
+                " AND response_id NOT IN (SELECT response_id FROM store_ids)",
+                [wave_id],
+            ).fetchall()
+            new = con.execute(
+                "SELECT CAST(response_id AS VARCHAR) FROM store_ids"
+                " WHERE response_id NOT IN (SELECT response_id FROM responses WHERE wave_id = ?)",
+                [wave_id],
+            ).fetchall()
+            ((total,),) = con.execute("SELECT count(*) FROM store_ids").fetchall()
+        finally:
+            con.complete()
+            con.unregister("store_ids")
+        if stale or len(new) > max(_INCREMENTAL_MAX, total // 2):
+            return None
+        return [row[0] for row in new]
 
 
 _COPIES: weakref.WeakKeyDictionary[object, AnalysisCopy] = weakref.WeakKeyDictionary()

@@ -64,9 +64,14 @@ def _another_response(writer, wave_id: str) -> None:
     would: a copy of an existing response under new ids."""
     import uuid
 
-    (old,) = writer.connection().execute(
-        "SELECT CAST(response_id AS VARCHAR) FROM responses WHERE wave_id = ? ORDER BY response_id LIMIT 1", [wave_id]
-    ).fetchone()
+    (old,) = (
+        writer.connection()
+        .execute(
+            "SELECT CAST(response_id AS VARCHAR) FROM responses WHERE wave_id = ? ORDER BY response_id LIMIT 1",
+            [wave_id],
+        )
+        .fetchone()
+    )
     new, submission = str(uuid.uuid4()), str(uuid.uuid4())
     with writer.transaction() as con:
         con.execute(
@@ -106,10 +111,43 @@ def test_the_copy_reads_a_wave_once_and_again_only_after_a_write_to_that_wave(pg
         assert _responses_in(copy.current(pg_demo, [before, latest]), latest) == n_latest + 1
         assert copy.reads == 3  # the written wave only
         assert _responses_in(copy.current(pg_demo, [before]), before) == n_before
-        comments = first.connection().execute(
-            "SELECT count(*) FROM comments WHERE text = 'Faster answers, please.'"
-        ).fetchone()
+        comments = (
+            first.connection()
+            .execute("SELECT count(*) FROM comments WHERE text = 'Faster answers, please.'")
+            .fetchone()
+        )
         assert comments == (1,)
+        assert copy.incremental == 1  # the open wave only grew: its new response alone was read
+
+        # An edit (a comment redacted) is not growth: the wave is read again whole, and shows it.
+        other.connection().execute(
+            "UPDATE response_comments SET comment_change = 'Redacted.' WHERE comment_change = 'Faster answers, please.'"
+        )
+        edited = copy.current(pg_demo, [latest])
+        assert copy.reads == 4 and copy.incremental == 1
+        assert edited.connection().execute("SELECT count(*) FROM comments WHERE text = 'Redacted.'").fetchall() == [
+            (1,)
+        ]
+
+        # A comment added to an old response (not inserted with it) is an edit too.
+        (bare,) = (
+            other.connection()
+            .execute(
+                "SELECT CAST(response_id AS VARCHAR) FROM responses r WHERE wave_id = ? AND NOT EXISTS"
+                " (SELECT 1 FROM response_comments c WHERE c.response_id = r.response_id) LIMIT 1",
+                [latest],
+            )
+            .fetchone()
+        )
+        other.connection().execute(
+            "INSERT INTO response_comments (response_id, comment_need) VALUES (CAST(? AS UUID), 'Later note.')", [bare]
+        )
+        noted = copy.current(pg_demo, [latest])
+        assert copy.reads == 5 and copy.incremental == 1
+        assert noted.connection().execute("SELECT count(*) FROM comments WHERE text = 'Later note.'").fetchall() == [
+            (1,)
+        ]
+        assert _responses_in(noted, latest) == n_latest + 1
     finally:
         other.close()
 
@@ -119,9 +157,11 @@ def test_drafts_do_not_move_a_wave_and_a_claim_does(pg_demo):
     from data.submissions import save_draft
 
     latest = WAVES[-1][0]
-    (token_hash,) = pg_demo.connection().execute(
-        "SELECT token_hash FROM invitations WHERE wave_id = ? AND NOT used LIMIT 1", [latest]
-    ).fetchone()
+    (token_hash,) = (
+        pg_demo.connection()
+        .execute("SELECT token_hash FROM invitations WHERE wave_id = ? AND NOT used LIMIT 1", [latest])
+        .fetchone()
+    )
     start = data_versions(pg_demo).get(wave_scope(latest), 0)
     assert save_draft(pg_demo, token_hash, {"providers": ["IT"]})  # a person halfway through the survey
     assert data_versions(pg_demo).get(wave_scope(latest), 0) == start
@@ -176,3 +216,21 @@ def test_page_caches_follow_another_process_s_writes_on_postgres(pg_demo, monkey
         assert versions.data_version(first_wave) == untouched
     finally:
         versions.follow(None)
+
+
+def test_a_real_submission_only_grows_its_wave_so_the_copy_adds_it_alone(pg_demo):
+    # The survey's own path (claim and rows by COPY in one transaction) must not count as an edit,
+    # else every open wave would be read whole after each submission.
+    from data.replica import AnalysisCopy, data_versions, edit_scope, wave_scope
+    from data.submissions import submit_direct
+    from tests.data.test_submissions import PROVIDERS, WAVE, _pending, _tokens
+
+    copy = AnalysisCopy(pg_demo.path)
+    before = _responses_in(copy.current(pg_demo, [WAVE]), WAVE)
+    start = data_versions(pg_demo)
+    assert submit_direct(pg_demo, _pending(_tokens(pg_demo, 1)[0])).status == "ok"
+    after = data_versions(pg_demo)
+    assert after[wave_scope(WAVE)] > start.get(wave_scope(WAVE), 0)
+    assert after.get(edit_scope(WAVE), 0) == start.get(edit_scope(WAVE), 0)
+    grown = copy.current(pg_demo, [WAVE])
+    assert copy.incremental == 1 and _responses_in(grown, WAVE) == before + len(PROVIDERS)

@@ -9,7 +9,10 @@
 --                   holds whole (a change rebuilds the copy);
 --   'settings'      what pages cache besides: schedules, department scopes, action plans;
 --   'wave:<id>'     one wave's invitations (who was invited, who answered; not drafts, addresses or
---                   reminders), responses, answers, comments and self-assessments.
+--                   reminders), responses, answers, comments and self-assessments;
+--   'edits:<id>'    moved as well when a wave's responses, answers or comments changed other than
+--                   by new responses arriving with theirs: the copy then reads the wave again
+--                   whole, else it adds the new responses only (an open wave, incrementally).
 -- PostgreSQL only: DuckDB keeps its in-process counter (tests/data/test_pg_schema.py knows).
 CREATE TABLE data_versions (
     scope   VARCHAR PRIMARY KEY,
@@ -24,22 +27,36 @@ BEGIN
 END $$;
 
 -- The waves of the statement's rows (transition table changed_rows, which has wave_id), in one
--- order so that two writers lock their version rows alike.
+-- order so that two writers lock their version rows alike. With the argument 'edits' (UPDATE and
+-- DELETE of responses) the wave's 'edits:<id>' moves too: its rows changed, not only grew.
 CREATE FUNCTION bump_waves() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO data_versions (scope, version)
-    SELECT 'wave:' || wave_id, 1 FROM (SELECT DISTINCT wave_id FROM changed_rows) AS w ORDER BY 1
+    SELECT scope, 1 FROM (
+        SELECT DISTINCT 'wave:' || wave_id AS scope FROM changed_rows
+        UNION
+        SELECT DISTINCT 'edits:' || wave_id FROM changed_rows WHERE TG_NARGS > 0 AND TG_ARGV[0] = 'edits'
+    ) AS s ORDER BY 1
     ON CONFLICT (scope) DO UPDATE SET version = data_versions.version + 1;
     RETURN NULL;
 END $$;
 
--- Rows that name a response (answers, response_comments): the waves of those responses.
+-- Rows that name a response (answers, response_comments): the waves of those responses. An INSERT
+-- for a response that this same transaction inserted (a submission, an import) only grows the
+-- wave; any other INSERT, UPDATE or DELETE edits it. (`xmin` of a row inserted by this transaction
+-- is its id; a row inserted under a savepoint has another, which counts as an edit: the safe side.)
 CREATE FUNCTION bump_waves_of_responses() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO data_versions (scope, version)
-    SELECT 'wave:' || wave_id, 1
-    FROM (SELECT DISTINCT r.wave_id FROM changed_rows c JOIN responses r ON r.response_id = c.response_id) AS w
-    ORDER BY 1
+    SELECT scope, 1 FROM (
+        SELECT DISTINCT 'wave:' || r.wave_id AS scope
+        FROM changed_rows c JOIN responses r ON r.response_id = c.response_id
+        UNION
+        SELECT DISTINCT 'edits:' || r.wave_id
+        FROM changed_rows c JOIN responses r ON r.response_id = c.response_id
+        WHERE TG_OP <> 'INSERT'
+           OR r.xmin::text::bigint <> pg_current_xact_id()::text::bigint % 4294967296
+    ) AS s ORDER BY 1
     ON CONFLICT (scope) DO UPDATE SET version = data_versions.version + 1;
     RETURN NULL;
 END $$;
@@ -95,9 +112,9 @@ CREATE TRIGGER invitations_version_update AFTER UPDATE OF wave_id, dept_code, ex
 CREATE TRIGGER responses_version_insert AFTER INSERT ON responses
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves();
 CREATE TRIGGER responses_version_update AFTER UPDATE ON responses
-    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves();
+    REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves('edits');
 CREATE TRIGGER responses_version_delete AFTER DELETE ON responses
-    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves();
+    REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves('edits');
 
 CREATE TRIGGER self_assessments_version_insert AFTER INSERT ON self_assessments
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves();
@@ -106,8 +123,8 @@ CREATE TRIGGER self_assessments_version_update AFTER UPDATE ON self_assessments
 CREATE TRIGGER self_assessments_version_delete AFTER DELETE ON self_assessments
     REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves();
 
--- answers and comments come with their responses; on their own (a correction) they bump too. A
--- deletion runs before its responses' (the keys), so the join still finds them.
+-- answers and comments come with their responses; on their own (a correction) they edit the wave.
+-- A deletion runs before its responses' (the keys), so the join still finds them.
 CREATE TRIGGER answers_version_insert AFTER INSERT ON answers
     REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION bump_waves_of_responses();
 CREATE TRIGGER answers_version_update AFTER UPDATE ON answers
