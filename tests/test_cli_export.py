@@ -101,10 +101,7 @@ def test_export_responses_with_a_relationship_type(demo_target, tmp_path, fmt, c
 
 def test_export_all_writes_one_workbook(demo_target, tmp_path):
     out = tmp_path / "all.xlsx"
-    assert (
-        cli.main(["export", "all", "--db", demo_target, "--wave", WAVE, "--format", "xlsx", "--out", str(out)])
-        == 0
-    )
+    assert cli.main(["export", "all", "--db", demo_target, "--wave", WAVE, "--format", "xlsx", "--out", str(out)]) == 0
     assert openpyxl.load_workbook(out, read_only=True).sheetnames == ["responses", *AGGREGATE_TABLES, "codebook"]
 
 

@@ -72,9 +72,11 @@ def test_two_replicas_share_the_sign_in_and_see_each_other_s_writes(pg_url, live
     # Another process records answers for the wave shown: half of its still unused invitations.
     other = open_database(pg_url)
     try:
-        (wave,) = other.connection().execute(
-            "SELECT wave_id FROM responses GROUP BY wave_id ORDER BY wave_id DESC LIMIT 1"
-        ).fetchone()
+        (wave,) = (
+            other.connection()
+            .execute("SELECT wave_id FROM responses GROUP BY wave_id ORDER BY wave_id DESC LIMIT 1")
+            .fetchone()
+        )
         other.connection().execute(
             "UPDATE invitations SET used = TRUE WHERE token_hash IN"
             " (SELECT token_hash FROM invitations WHERE wave_id = ? AND NOT used ORDER BY token_hash"
