@@ -135,13 +135,12 @@ def main() -> None:
         goals = {"pg_cold": 5.0, "pg_warm": 1.5}
         for name, values in figures.items():
             goal = f"  goal <= {goals[name]} s" if name in goals else ""
-            print(
-                f"{name:10s} median {statistics.median(values):6.2f} s  (rounds: {', '.join(f'{v:.2f}' for v in values)}){goal}"
-            )
+            rounds = ", ".join(f"{v:.2f}" for v in values)
+            print(f"{name:10s} median {statistics.median(values):6.2f} s  (rounds: {rounds}){goal}")
+        median = {name: statistics.median(values) for name, values in figures.items()}
         print(
-            f"PostgreSQL/DuckDB: cold {statistics.median(figures['pg_cold']) / statistics.median(figures['duck_cold']):.2f}x,"
-            f" warm {statistics.median(figures['pg_warm']) / statistics.median(figures['duck_warm']):.2f}x;"
-            f" load average {os.getloadavg()[0]:.1f}"
+            f"PostgreSQL/DuckDB: cold {median['pg_cold'] / median['duck_cold']:.2f}x,"
+            f" warm {median['pg_warm'] / median['duck_warm']:.2f}x; load average {os.getloadavg()[0]:.1f}"
         )
         store.close()
     finally:
