@@ -229,12 +229,14 @@ def run_page(
     return at.run()
 
 
-def add_test_user(db_path: Path, username: str, role: str, password: str = "correct horse battery") -> None:
+def add_test_user(db_path: Path | str, username: str, role: str, password: str = "correct horse battery") -> None:
     """Create a local account directly in the database (before a live server opens the file:
-    DuckDB lets one process own the file)."""
+    DuckDB lets one process own the file), a DuckDB file or a PostgreSQL URL."""
     from argon2 import PasswordHasher
 
-    db = Database(db_path)
+    from data.db import open_database
+
+    db = open_database(db_path)
     db.connection().execute(
         "INSERT INTO users (username, display_name, role, password_hash) VALUES (?, ?, ?, ?)",
         [username, username.title(), role, PasswordHasher().hash(password)],

@@ -63,10 +63,11 @@ def _menu(pg, entry: str, text: str) -> None:
     _wait_text(pg, text)
 
 
-def test_an_admin_sets_up_a_round_and_a_leader_sees_no_administration(empty_db_path, live_server_factory, page):
-    add_test_user(empty_db_path, "ada", "admin")
-    add_test_user(empty_db_path, "lena", "leader")
-    server = live_server_factory(empty_db_path)
+def test_an_admin_sets_up_a_round_and_a_leader_sees_no_administration(empty_target, live_server_factory, page):
+    # on each backend: a new DuckDB file, or an empty PostgreSQL database (issue 23)
+    add_test_user(empty_target, "ada", "admin")
+    add_test_user(empty_target, "lena", "leader")
+    server = live_server_factory(empty_target)
     pg = page
 
     pg.goto(server.url)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from data.audit import list_events
-from data.db import Database
+from data.db import Database, open_database
 from data.waves import create_wave, get_wave
 from report.exports import BOM
 from tests.conftest import add_test_user, screenshot, sign_in, wait_for_app
@@ -26,9 +26,10 @@ def _open_data_page(pg) -> None:
     wait_for_app(pg)
 
 
-def test_an_analyst_downloads_the_responses_csv(demo_db_path, live_server_factory, page, tmp_path):
-    add_test_user(demo_db_path, "ana", "analyst")
-    server = live_server_factory(demo_db_path)
+def test_an_analyst_downloads_the_responses_csv(demo_target, live_server_factory, page, tmp_path):
+    # on each backend: on PostgreSQL the download is built from the replica's DuckDB copy
+    add_test_user(demo_target, "ana", "analyst")
+    server = live_server_factory(demo_target)
     sign_in(page, server.url, "ana")
     _open_data_page(page)
     button = page.get_by_role("button", name=f"Download icsat-{WAVE}-responses.csv")
@@ -58,7 +59,7 @@ def test_an_analyst_downloads_the_responses_csv(demo_db_path, live_server_factor
     screenshot(page, "exports_zh")
     server.stop()
 
-    db = Database(demo_db_path)
+    db = open_database(demo_target)
     event = list_events(db).query("action == 'export'").iloc[0]
     assert (event["actor"], event["target"]) == ("ana", f"{WAVE}/responses")
     db.close()
