@@ -121,10 +121,15 @@ def main() -> None:
             work()
             return time.perf_counter() - start
 
-        figures: dict[str, list[float]] = {k: [] for k in ("pg_cold", "pg_warm", "duck_cold", "duck_warm")}
+        previous = list_waves(store)[-2].wave_id
+        figures: dict[str, list[float]] = {
+            k: [] for k in ("pg_cold", "pg_cold_read", "pg_warm", "duck_cold", "duck_warm")
+        }
         for _ in range(args.rounds):
             _COPIES[store] = AnalysisCopy(url)  # a replica that has read nothing yet
+            # the cold report, and (in a second new copy) how much of it is reading PostgreSQL
             figures["pg_cold"].append(timed(lambda: build_wave_report(store, latest)))
+            figures["pg_cold_read"].append(timed(lambda: AnalysisCopy(url).current(store, [previous, latest])))
             figures["pg_warm"].append(timed(lambda: build_wave_report(store, latest)))
             reads = _COPIES[store].reads
             duck = Database(duck_path, read_only=True)
