@@ -144,9 +144,9 @@ def _select(table: str, columns: tuple[str, ...], per_wave: bool) -> str:
     if table in _PER_RESPONSE:
         return (
             f'SELECT {", ".join(f"t.{c}" for c in columns)} FROM "{table}" t'  # noqa: S608
-            " JOIN responses r ON r.response_id = t.response_id WHERE r.wave_id = $1"
+            " JOIN responses r ON r.response_id = t.response_id WHERE r.wave_id = ANY(CAST($1 AS VARCHAR[]))"
         )
-    return f'SELECT {names} FROM "{table}" WHERE wave_id = $1'  # noqa: S608
+    return f'SELECT {names} FROM "{table}" WHERE wave_id = ANY(CAST($1 AS VARCHAR[]))'  # noqa: S608
 
 
 class _Reader:
@@ -174,13 +174,14 @@ class _Reader:
         return int(row[0]) if row else 0
 
     def rows(
-        self, table: str, columns: tuple[str, ...], wave_id: str | None, response_ids: list[str] | None = None
+        self, table: str, columns: tuple[str, ...], wave_ids: list[str] | None, response_ids: list[str] | None = None
     ) -> pa.Table:
-        """A table's rows: all of them (`wave_id` None), a wave's, or only those of `response_ids`."""
-        if wave_id is None:
+        """A table's rows: all of them (`wave_ids` None), those of some waves (one pass over the
+        table for all of them), or only those of `response_ids`."""
+        if wave_ids is None:
             self._cursor.execute(_select(table, columns, False))
         elif response_ids is None:
-            self._cursor.execute(_select(table, columns, True), parameters=(wave_id,))
+            self._cursor.execute(_select(table, columns, True), parameters=(list(wave_ids),))
         else:
             names = ", ".join(f'"{column}"' for column in columns)
             self._cursor.execute(
@@ -226,9 +227,9 @@ class AnalysisCopy:
             versions = data_versions(store)
             if self._db is None or versions.get(ORGANISATION, 0) != self._organisation:
                 self._rebuild()
-            for wave_id in wanted:
-                if self._waves.get(wave_id) != versions.get(wave_scope(wave_id), 0):
-                    self._refresh(wave_id)
+            stale = [w for w in wanted if self._waves.get(w) != versions.get(wave_scope(w), 0)]
+            if stale:
+                self._refresh(stale)
             return self._db
 
     def _rebuild(self) -> None:
@@ -245,39 +246,50 @@ class AnalysisCopy:
         # The old copy is not closed here: a page may still be reading it; it goes with its last user.
         self._db, self._organisation, self._waves, self._edits = copy, organisation, {}, {}
 
-    def _refresh(self, wave_id: str) -> None:
-        """Bring one wave's rows to PostgreSQL's current version: only the new responses (with their
-        answers and comments) when the wave has only grown since it was read, else the wave whole.
-        Invitations and self-assessments are read whole either way (one small row per person)."""
+    def _refresh(self, wave_ids: list[str]) -> None:
+        """Bring these waves' rows to PostgreSQL's current version, in one REPEATABLE READ transaction:
+        a wave that has only grown since it was read gets its new responses (with their answers and
+        comments); the others are read whole, together (one pass over each table). Invitations and
+        self-assessments are read whole either way (one small row per person)."""
         with _Reader(self.url) as reader:
-            version, edits = reader.version(wave_scope(wave_id)), reader.version(edit_scope(wave_id))
-            new_ids = None
-            if wave_id in self._waves and self._edits.get(wave_id) == edits:
-                new_ids = self._new_responses(reader, wave_id)
-            if new_ids is None:
-                fresh = [(t, columns, reader.rows(t, columns, wave_id)) for t, columns, wave in _TABLES if wave]
-            else:
-                fresh = [
-                    (t, columns, reader.rows(t, columns, wave_id, new_ids if t in _GROWING else None))
-                    for t, columns, wave in _TABLES
-                    if wave
-                ]
+            versions = {w: (reader.version(wave_scope(w)), reader.version(edit_scope(w))) for w in wave_ids}
+            grown: dict[str, list[str]] = {}
+            for wave_id in wave_ids:
+                if wave_id in self._waves and self._edits.get(wave_id) == versions[wave_id][1]:
+                    new_ids = self._new_responses(reader, wave_id)
+                    if new_ids is not None:
+                        grown[wave_id] = new_ids
+            whole = [w for w in wave_ids if w not in grown]
+            fresh = []
+            for table, columns, per_wave in _TABLES:
+                if not per_wave:
+                    continue
+                if table not in _GROWING:
+                    fresh.append((table, columns, reader.rows(table, columns, wave_ids)))
+                    continue
+                if whole:
+                    fresh.append((table, columns, reader.rows(table, columns, whole)))
+                new_ids = [i for ids in grown.values() for i in ids]
+                if new_ids:
+                    fresh.append((table, columns, reader.rows(table, columns, list(grown), new_ids)))
         with self._db.transaction() as con:
-            if new_ids is None:
-                for table in _PER_RESPONSE:
-                    con.execute(
-                        f'DELETE FROM "{table}"'  # noqa: S608 (fixed names)
-                        " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
-                        [wave_id],
-                    )
-                con.execute("DELETE FROM responses WHERE wave_id = ?", [wave_id])
-            for table in ("invitations", "self_assessments"):
-                con.execute(f'DELETE FROM "{table}" WHERE wave_id = ?', [wave_id])  # noqa: S608 (fixed names)
+            for wave_id in wave_ids:
+                if wave_id in whole:
+                    for table in _PER_RESPONSE:
+                        con.execute(
+                            f'DELETE FROM "{table}"'  # noqa: S608 (fixed names)
+                            " WHERE response_id IN (SELECT response_id FROM responses WHERE wave_id = ?)",
+                            [wave_id],
+                        )
+                    con.execute("DELETE FROM responses WHERE wave_id = ?", [wave_id])
+                for table in ("invitations", "self_assessments"):
+                    con.execute(f'DELETE FROM "{table}" WHERE wave_id = ?', [wave_id])  # noqa: S608 (fixed names)
             for table, columns, rows in fresh:
                 _insert(con, table, columns, rows)
-        self._waves[wave_id], self._edits[wave_id] = version, edits
-        self.reads += 1
-        self.incremental += new_ids is not None
+        for wave_id, (version, edits) in versions.items():
+            self._waves[wave_id], self._edits[wave_id] = version, edits
+        self.reads += len(wave_ids)
+        self.incremental += len(grown)
 
     def _new_responses(self, reader: _Reader, wave_id: str) -> list[str] | None:
         """Ids of the wave's responses in PostgreSQL that the copy lacks; None when the copy has one
