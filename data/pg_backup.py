@@ -41,6 +41,7 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from data.backup import BACKUP_PREFIX, BackupError, BackupResult
 from data.pg import pg_bindir
+from settings import child_environment
 
 PG_BACKUP_SUFFIX = ".pgdump"
 DUMP_NAME = "database.dump"
@@ -88,11 +89,10 @@ class _Target:
         self.where = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
 
     def env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.pop("PGPASSWORD", None)
-        if self.password is not None:
-            env["PGPASSWORD"] = str(self.password)
-        return env
+        # A URL without a password leaves libpq's own ways (PGPASSWORD, ~/.pgpass) as they are, as for psycopg.
+        if self.password is None:
+            return child_environment()
+        return child_environment(PGPASSWORD=str(self.password))
 
     def connect(self) -> psycopg.Connection:
         try:
