@@ -83,7 +83,7 @@ def test_the_password_goes_to_pg_dump_through_the_environment_only(pg_demo_url, 
 def test_restore_refuses_a_database_that_holds_data_and_leaves_it_unchanged(pg_demo_url, pg_empty_url, tmp_path):
     backup = backup_postgres(pg_demo_url, tmp_path / "b").path
     before = _tables(pg_empty_url)
-    with pytest.raises(BackupError, match="already holds .* --replace"):
+    with pytest.raises(BackupError, match=r"already holds .* --replace"):
         restore_postgres(backup, pg_empty_url)
     assert _tables(pg_empty_url) == before
     # --replace: the tables of the backup replace the target's own
@@ -178,3 +178,51 @@ def test_a_secret_in_the_url_is_never_printed(pg_demo_url, tmp_path, capsys):
     assert cli.main(["backup", "--db", bad, "--out", str(tmp_path / "b")]) == 2
     said = capsys.readouterr()
     assert secret not in said.out + said.err
+
+
+def test_a_backup_taken_while_events_are_written_counts_the_rows_of_the_dumped_snapshot(
+    pg_demo_url, blank_target_for, tmp_path
+):
+    import threading
+
+    from data.audit import record_event
+    from data.pg import PostgresDatabase
+
+    db = PostgresDatabase(pg_demo_url)
+    stop = threading.Event()
+    written = []
+
+    def write():
+        while not stop.is_set():
+            record_event(db, "cli", "export", f"event {len(written)}")
+            written.append(1)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        while len(written) < 20:  # the writer is under way before the dump starts
+            threading.Event().wait(0.01)
+        results = [backup_postgres(pg_demo_url, tmp_path / f"during-{n}") for n in range(2)]
+    finally:
+        stop.set()
+        writer.join()
+        db.close()
+    assert results[0].tables["audit_log"] < results[1].tables["audit_log"]  # written meanwhile
+    for result in results:
+        blank = blank_target_for(pg_demo_url)
+        # the restore compares every table with the manifest: counts from another moment would differ
+        assert restore_postgres(result.path, blank) == result.tables
+
+
+def test_a_backup_of_one_backend_is_not_restored_into_the_other(pg_demo_url, demo_db_path, tmp_path, capsys):
+    pg_backup_dir = backup_postgres(pg_demo_url, tmp_path / "pg").path
+    assert cli.main(["backup", "--db", str(demo_db_path), "--out", str(tmp_path / "duck")]) == 0
+    duck_backup = latest_backup(tmp_path / "duck")
+    capsys.readouterr()
+    assert cli.main(["restore", "--db", str(tmp_path / "new.duckdb"), "--from", str(pg_backup_dir)]) == 2
+    assert "is a PostgreSQL backup: restore it into a postgresql:// URL" in capsys.readouterr().err
+    assert cli.main(["restore", "--db", pg_demo_url, "--from", str(duck_backup)]) == 2
+    assert "not a PostgreSQL backup" in capsys.readouterr().err
+    assert cli.main(["restore", "--db", pg_demo_url, "--from", str(tmp_path / "duck")]) == 2
+    assert "there is no icsat-backup-*.pgdump folder" in capsys.readouterr().err
+    assert not (tmp_path / "new.duckdb").exists()

@@ -6,7 +6,6 @@ import sys
 import threading
 import time
 
-import duckdb
 import pytest
 
 from bench.durability import check_database, prepare_tokens, submission_for
