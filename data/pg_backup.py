@@ -98,7 +98,7 @@ class _Target:
         try:
             return psycopg.connect(self.url, connect_timeout=15)
         except psycopg.Error as exc:
-            reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+            reason = " ".join(line.strip() for line in str(exc).splitlines() if line.strip()) or type(exc).__name__
             if self.password:
                 reason = reason.replace(str(self.password), "***")
             raise BackupError(f"cannot connect to PostgreSQL at {self.where}: {reason}") from None
@@ -300,11 +300,12 @@ def restore_postgres(backup: str | Path, url: str, *, replace: bool = False) -> 
         present = con.execute(_RELATIONS).fetchall()
         tables = {name for name, kind in present if kind in ("r", "p")}
     if present and not replace:
-        names = ", ".join(sorted(tables or {name for name, _ in present})[:5])
+        named = sorted(tables or {name for name, _ in present})
+        what = f"{len(tables)} tables" if tables else f"{len(present)} views or sequences"
+        names = ", ".join(named[:5]) + (", ..." if len(named) > 5 else "")
         raise BackupError(
-            f"the database {target.where} already holds {len(tables)} tables ({len(present)} relations; {names}"
-            f"{' ...' if len(present) > 5 else ''}); nothing was changed. Restore into an empty database"
-            " (CREATE DATABASE), or pass --replace to drop and recreate the backup's tables in it"
+            f"the database {target.where} already holds {what} ({names}); nothing was changed. Restore into an"
+            " empty database (CREATE DATABASE), or pass --replace to drop and recreate the backup's tables in it"
         )
     if replace and tables - set(expected):
         others = ", ".join(sorted(tables - set(expected)))
