@@ -110,7 +110,7 @@ def print_problems(problems: list, prefix: str = "error: ") -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     db = open_db(args)
-    print(f"database ready at {db.path} (schema version {db.schema_version()})")
+    print(f"database ready at {_where(db.path)} (schema version {db.schema_version()})")
     return 0
 
 
@@ -123,7 +123,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"demo organisation written to {db.path}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    print(f"demo organisation written to {_where(db.path)}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
 
 

@@ -176,6 +176,7 @@ def test_a_secret_in_the_url_is_never_printed(pg_demo_url, tmp_path, capsys):
     assert cli.main(["backup", "--db", url, "--out", str(tmp_path / "b")]) == 0
     bad = url.rsplit(":", 1)[0] + ":1/none"  # the same secret, a port where nothing listens
     assert cli.main(["backup", "--db", bad, "--out", str(tmp_path / "b")]) == 2
+    assert cli.main(["init", "--db", url]) == 0  # the other commands name the database without it too
     said = capsys.readouterr()
     assert secret not in said.out + said.err
 
