@@ -334,11 +334,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     db_path = database_target(args)
     try:
-        counts = restore_target(args.source, db_path, replace=args.replace)
+        restored = restore_target(args.source, db_path, replace=args.replace)
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    counts = restored.tables
     print(f"restored {_where(db_path)} from {args.source} ({len(counts)} tables, {sum(counts.values())} rows)")
+    if restored.kept is not None:
+        print(f"what it replaced is kept in {restored.kept} (cli.py restore --from that folder gives it back)")
     return 0
 
 
@@ -762,8 +765,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--replace",
         action="store_true",
-        help="PostgreSQL: restore into a database that holds the ICSAT tables, dropping them (a DuckDB file is"
-        " always replaced, the old one kept beside it)",
+        help="PostgreSQL: restore into a database that holds the ICSAT tables, dropping them after a backup of"
+        " them beside the backup (a DuckDB file is always replaced, the old one kept beside it)",
     )
     p.set_defaults(handler=cmd_restore)
 

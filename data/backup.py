@@ -70,6 +70,15 @@ class BackupResult:
     tables: dict[str, int]
 
 
+@dataclass(frozen=True)
+class RestoreResult:
+    """A finished restore: the rows of every table restored, and where what it replaced was kept
+    (on PostgreSQL with `replace`, a backup of the replaced tables; else None)."""
+
+    tables: dict[str, int]
+    kept: Path | None = None
+
+
 def spool_dir(db_path: str | Path) -> Path:
     """The folder beside the database where backup requests and answers are exchanged."""
     path = Path(db_path).resolve()
@@ -457,11 +466,11 @@ def backup_target(target: str | Path, out_dir: str | Path, *, timeout: float = 3
     return backup_path(target, out_dir, timeout=timeout)
 
 
-def restore_target(backup: str | Path, target: str | Path, *, replace: bool = False) -> dict[str, int]:
+def restore_target(backup: str | Path, target: str | Path, *, replace: bool = False) -> RestoreResult:
     """Restore into the database `target` names. A postgresql:// URL must be empty unless `replace`
     (data.pg_backup.restore_postgres); a DuckDB file is always replaced, the old one kept beside it."""
     if is_postgres_url(target):
         from data.pg_backup import restore_postgres
 
         return restore_postgres(backup, str(target), replace=replace)
-    return restore_database(backup, target)
+    return RestoreResult(restore_database(backup, target))

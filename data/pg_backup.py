@@ -13,7 +13,8 @@ data/backup.py): `cli.py backup` runs pg_dump itself, while the app runs.
 - `check_postgres_backup(path)`: the manifest is complete, the dump matches its size and hash, and
   `pg_restore --list` reads it, naming every table of the manifest.
 - `restore_postgres(backup, url)`: into an empty database only (CREATE DATABASE), unless `replace`
-  (cli.py restore --replace), which drops and recreates the backup's tables. One `pg_restore
+  (cli.py restore --replace), which first backs the target up beside the backup
+  (``icsat-before-restore-<time>.pgdump``) and then drops and recreates the backup's tables. One `pg_restore
   --single-transaction --exit-on-error`: a failed restore leaves nothing half-written. The rows are
   then compared with the manifest, and newer migrations applied.
 
@@ -39,11 +40,12 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from data.backup import BACKUP_PREFIX, BackupError, BackupResult
+from data.backup import BACKUP_PREFIX, BackupError, BackupResult, RestoreResult
 from data.pg import pg_bindir
 from settings import child_environment
 
 PG_BACKUP_SUFFIX = ".pgdump"
+KEPT_PREFIX = "icsat-before-restore-"  # what a --replace restore replaced (not an icsat-backup-: never the newest)
 DUMP_NAME = "database.dump"
 MANIFEST_NAME = "manifest.json"
 MANIFEST_FORMAT = "icsat-postgres-backup"
@@ -161,7 +163,9 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def backup_postgres(url: str, out_dir: str | Path, *, now: dt.datetime | None = None) -> BackupResult:
+def backup_postgres(
+    url: str, out_dir: str | Path, *, now: dt.datetime | None = None, prefix: str = BACKUP_PREFIX
+) -> BackupResult:
     """pg_dump the database at `url` into ``out_dir/icsat-backup-<UTC time>.pgdump/`` with its manifest.
 
     Safe while the app runs. Returns the folder and the rows per table (of the dumped snapshot)."""
@@ -170,7 +174,7 @@ def backup_postgres(url: str, out_dir: str | Path, *, now: dt.datetime | None = 
     dump_major = tool_major_version(pg_dump)
     out = Path(out_dir).expanduser().resolve()
     stamp = (now or dt.datetime.now(dt.UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    final = out / f"{BACKUP_PREFIX}{stamp}{PG_BACKUP_SUFFIX}"
+    final = out / f"{prefix}{stamp}{PG_BACKUP_SUFFIX}"
     with target.connect() as con:
         con.autocommit = True  # the transaction below is begun and ended explicitly
         server_major = con.info.server_version // 10000
@@ -282,13 +286,14 @@ def check_postgres_backup(path: str | Path) -> dict[str, int]:
     return {name: int(n) for name, n in manifest["tables"].items()}
 
 
-def restore_postgres(backup: str | Path, url: str, *, replace: bool = False) -> dict[str, int]:
+def restore_postgres(backup: str | Path, url: str, *, replace: bool = False) -> RestoreResult:
     """Restore a PostgreSQL backup (a folder, or the newest in a folder of backups) into `url`.
 
     Refuses a database that holds any table, view or sequence unless `replace`; with `replace`, the
     backup's tables are dropped and recreated (and a target with other tables is refused, since they
-    would stay beside the restored ones). One transaction: on any error nothing is written. Returns
-    the rows per table, after newer migrations were applied."""
+    would stay beside the restored ones), after a backup of the target into the backup's own folder
+    (``icsat-before-restore-<time>.pgdump``, as DuckDB keeps the replaced file). One transaction: on
+    any error nothing is written. Returns the rows per table, after newer migrations were applied."""
     from data.backup import latest_backup
 
     source = latest_backup(backup, postgres=True)
@@ -313,6 +318,9 @@ def restore_postgres(backup: str | Path, url: str, *, replace: bool = False) -> 
             f"the database {target.where} holds tables the backup does not have ({others}); --replace would leave"
             " them beside the restored ones, so nothing was changed: restore into an empty database"
         )
+    kept = None
+    if present:  # replace: what is replaced is kept first, as a restore of DuckDB keeps the old file
+        kept = backup_postgres(url, source.parent, prefix=KEPT_PREFIX).path
     args = ["--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges", "--no-password"]
     if replace:
         args += ["--clean", "--if-exists"]
@@ -329,7 +337,7 @@ def restore_postgres(backup: str | Path, url: str, *, replace: bool = False) -> 
     db = PostgresDatabase(url)  # applies the migrations newer than the backup
     db.close()
     with target.connect() as con:
-        return table_counts(con)
+        return RestoreResult(table_counts(con), kept)
 
 
 def compare_postgres(first: str, second: str) -> dict[str, str]:

@@ -56,7 +56,8 @@ def test_pg_dump_backup_has_the_manifest_and_restores_every_row_into_an_empty_da
     assert check_backup(result.path) == result.tables
     assert latest_backup(tmp_path / "backups", postgres=True) == result.path
     blank = blank_target_for(pg_demo_url)
-    assert restore_postgres(tmp_path / "backups", blank) == result.tables
+    restored = restore_postgres(tmp_path / "backups", blank)
+    assert restored.tables == result.tables and restored.kept is None
     assert compare_databases(pg_demo_url, blank) == {}
 
 
@@ -86,10 +87,13 @@ def test_restore_refuses_a_database_that_holds_data_and_leaves_it_unchanged(pg_d
     with pytest.raises(BackupError, match=r"already holds .* --replace"):
         restore_postgres(backup, pg_empty_url)
     assert _tables(pg_empty_url) == before
-    # --replace: the tables of the backup replace the target's own
-    counts = restore_postgres(backup, pg_empty_url, replace=True)
-    assert counts == _tables(pg_demo_url)
+    # --replace: the tables of the backup replace the target's own, which are kept beside the backup first
+    restored = restore_postgres(backup, pg_empty_url, replace=True)
+    assert restored.tables == _tables(pg_demo_url)
     assert compare_databases(pg_demo_url, pg_empty_url) == {}
+    assert restored.kept.parent == backup.parent and restored.kept.name.startswith("icsat-before-restore-")
+    assert check_backup(restored.kept) == before
+    assert latest_backup(backup.parent, postgres=True) == backup  # what was kept is never the newest backup
 
 
 def test_a_truncated_dump_is_refused_and_nothing_is_written(pg_demo_url, blank_target_for, tmp_path):
@@ -148,6 +152,7 @@ def test_cli_backup_and_restore_on_a_url(pg_demo_url, blank_target_for, tmp_path
     refused = capsys.readouterr().err
     assert "already holds" in refused and "--replace" in refused
     assert cli.main(["restore", "--db", blank, "--from", str(out), "--replace"]) == 0
+    assert "what it replaced is kept in " in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -212,7 +217,7 @@ def test_a_backup_taken_while_events_are_written_counts_the_rows_of_the_dumped_s
     for result in results:
         blank = blank_target_for(pg_demo_url)
         # the restore compares every table with the manifest: counts from another moment would differ
-        assert restore_postgres(result.path, blank) == result.tables
+        assert restore_postgres(result.path, blank).tables == result.tables
 
 
 def test_a_backup_of_one_backend_is_not_restored_into_the_other(pg_demo_url, demo_db_path, tmp_path, capsys):
