@@ -59,16 +59,14 @@ POSTGRES_COMMANDS = frozenset(
         "mail",
         "tick",
         "export",
+        "backup",
+        "restore",
     }
 )
 
-# What to do instead of a command that does not run on PostgreSQL yet.
-POSTGRES_INSTEAD = {
-    "backup": "back up a PostgreSQL database with PostgreSQL's own tools, e.g. pg_dump --format=custom"
-    " --file=icsat.dump URL",
-    "restore": "restore a PostgreSQL database with PostgreSQL's own tools, e.g. pg_restore --clean"
-    " --dbname=URL icsat.dump",
-}
+# What to do instead of a command that does not run on PostgreSQL yet (every command does, today:
+# a new command joins POSTGRES_COMMANDS once its SQL runs there, or says here what to do instead).
+POSTGRES_INSTEAD: dict[str, str] = {}
 
 
 def database_target(args: argparse.Namespace) -> Path | str:
@@ -111,7 +109,7 @@ def print_problems(problems: list, prefix: str = "error: ") -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     db = open_db(args)
-    print(f"database ready at {db.path} (schema version {db.schema_version()})")
+    print(f"database ready at {_where(db.path)} (schema version {db.schema_version()})")
     return 0
 
 
@@ -124,7 +122,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"demo organisation written to {db.path}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    print(f"demo organisation written to {_where(db.path)}: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return 0
 
 
@@ -298,32 +296,51 @@ def cmd_remind(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    """A consistent copy of the database into --out; made by the running app when it holds the file."""
-    from data.backup import BackupError, backup_path
+    """A consistent copy of the database into --out: on DuckDB made by the running app when it holds the
+    file; on PostgreSQL by pg_dump (the app may run)."""
+    from data.backup import BackupError, backup_target
 
     db_path = database_target(args)
     try:
-        result, how = backup_path(db_path, args.out, timeout=args.timeout)
+        result, how = backup_target(db_path, args.out, timeout=args.timeout)
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows = sum(result.tables.values())
-    made_by = "by the running app" if how == "app" else "directly (the app is not running)"
+    made_by = {
+        "app": "by the running app",
+        "direct": "directly (the app is not running)",
+        "pg_dump": "with pg_dump",
+    }[how]
     print(f"backup written {made_by}: {result.path} ({len(result.tables)} tables, {rows} rows)")
     return 0
 
 
+def _where(target: Path | str) -> str:
+    """The database for a message: a file path, or a URL's host:port/database (never its password)."""
+    if not is_postgres_url(target):
+        return str(target)
+    from psycopg.conninfo import conninfo_to_dict
+
+    params = conninfo_to_dict(str(target))
+    return f"PostgreSQL {params.get('host') or 'localhost'}:{params.get('port') or 5432}/{params.get('dbname') or ''}"
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
-    """Replace the database with a backup; the app must be stopped, the old file is kept beside it."""
-    from data.backup import BackupError, restore_database
+    """Replace a DuckDB database with a backup (the app stopped, the old file kept beside it), or
+    restore a PostgreSQL backup into an empty database (or --replace its tables)."""
+    from data.backup import BackupError, restore_target
 
     db_path = database_target(args)
     try:
-        counts = restore_database(args.source, db_path)
+        restored = restore_target(args.source, db_path, replace=args.replace)
     except BackupError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(f"restored {db_path} from {args.source} ({len(counts)} tables, {sum(counts.values())} rows)")
+    counts = restored.tables
+    print(f"restored {_where(db_path)} from {args.source} ({len(counts)} tables, {sum(counts.values())} rows)")
+    if restored.kept is not None:
+        print(f"what it replaced is kept in {restored.kept} (cli.py restore --from that folder gives it back)")
     return 0
 
 
@@ -721,11 +738,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "backup",
-        help="write a consistent copy of the DuckDB database into a folder (safe while the app runs; on PostgreSQL:"
-        " pg_dump)",
+        help="write a consistent copy of the database into a folder (safe while the app runs)",
         description="Copy the whole database into DIR/icsat-backup-<UTC time>.duckdb as one consistent snapshot."
         " When the app is running it holds the database file, so the app itself makes the copy: this command"
-        " leaves a request beside the database and waits for the app's answer.",
+        " leaves a request beside the database and waits for the app's answer. On PostgreSQL (a postgresql://"
+        " URL) it runs pg_dump --format=custom into the folder DIR/icsat-backup-<UTC time>.pgdump, with a"
+        " manifest of the rows per table.",
     )
     _db_argument(p)
     p.add_argument("--out", type=Path, required=True, help="the folder to write the backup into")
@@ -734,12 +752,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "restore",
-        help="replace the DuckDB database with a backup (stop the app first; on PostgreSQL: pg_restore)",
-        description="Replace the database with a backup file, or the newest backup in a folder. The backup is"
-        " checked first; the current database is kept beside it as <name>.before-restore-<time>.",
+        help="restore a backup (DuckDB: replaces the file, stop the app first; PostgreSQL: into an empty database)",
+        description="Restore a backup, or the newest backup in a folder; the backup is checked first. A DuckDB"
+        " file is replaced and the current one kept beside it as <name>.before-restore-<time>. On PostgreSQL"
+        " (a postgresql:// URL) pg_restore writes it in one transaction into a database that holds no table"
+        " (or, with --replace, drops and recreates the backup's tables), and the rows are compared with the"
+        " backup's manifest.",
     )
     _db_argument(p)
-    p.add_argument("--from", dest="source", type=Path, required=True, help="a backup file, or a folder of backups")
+    p.add_argument("--from", dest="source", type=Path, required=True, help="a backup, or a folder of backups")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="PostgreSQL: restore into a database that holds the ICSAT tables, dropping them after a backup of"
+        " them beside the backup (a DuckDB file is always replaced, the old one kept beside it)",
+    )
     p.set_defaults(handler=cmd_restore)
 
     p = sub.add_parser(

@@ -224,3 +224,9 @@ def _settings_for(environment: tuple[str, ...]) -> Settings:
 def settings() -> Settings:
     """This process's settings (environment, then .streamlit/secrets.toml, then the defaults)."""
     return _settings_for(tuple(os.environ.get(s.name, "") for s in SETTINGS))
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """The environment for a program this process starts (pg_dump, pg_restore): this process's own,
+    with `extra` set. Not a setting: it passes the environment on (e.g. PATH, locale) unread."""
+    return {**os.environ, **extra}

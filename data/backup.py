@@ -18,8 +18,11 @@ even read-only. So a backup is always made by the process that owns the database
   is locked) drops a request into the spool folder and waits for the app's answer.
 
 `restore_database(backup, db_path)` checks the backup (it opens, and it has the schema), refuses to
-touch a database that a running process holds, keeps the current file (and its write-ahead log) as
-`<name>.before-restore-<time>`, and moves the restored copy into place in one rename.
+touch a database that a running process holds (`Database` raises DatabaseInUse), keeps the current
+file (and its write-ahead log) as `<name>.before-restore-<time>`, and moves the restored copy into place in one rename.
+
+On PostgreSQL (a `postgresql://` URL) backups are pg_dump's and need no spool: data/pg_backup.py.
+`backup_target` and `restore_target` take either kind of database, for cli.py.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from pathlib import Path
 
 import duckdb
 
-from data.db import Database, DatabaseInUse
+from data.db import Database, DatabaseInUse, is_postgres_url
 from settings import settings
 
 BACKUP_PREFIX = "icsat-backup-"
@@ -65,6 +68,15 @@ class BackupResult:
 
     path: Path
     tables: dict[str, int]
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    """A finished restore: the rows of every table restored, and where what it replaced was kept
+    (on PostgreSQL with `replace`, a backup of the replaced tables; else None)."""
+
+    tables: dict[str, int]
+    kept: Path | None = None
 
 
 def spool_dir(db_path: str | Path) -> Path:
@@ -180,26 +192,42 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def is_locked(exc: BaseException) -> bool:
-    """Whether a DuckDB error says another process holds the database file."""
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+def latest_backup(path: str | Path, *, postgres: bool = False) -> Path:
+    """A backup, or the newest backup in a folder of backups: a DuckDB file, or with `postgres` a
+    PostgreSQL backup folder (``icsat-backup-<time>.pgdump``, data/pg_backup.py)."""
+    from data.pg_backup import PG_BACKUP_SUFFIX, is_postgres_backup
 
-
-def latest_backup(path: str | Path) -> Path:
-    """A backup file, or the newest backup in a folder."""
     source = Path(path).expanduser().resolve()
+    if is_postgres_backup(source):
+        if not postgres:
+            raise BackupError(f"{source} is a PostgreSQL backup: restore it into a postgresql:// URL")
+        return source
+    suffix = PG_BACKUP_SUFFIX if postgres else BACKUP_SUFFIX
     if source.is_dir():
-        found = sorted(source.glob(f"{BACKUP_PREFIX}*{BACKUP_SUFFIX}"))
+        found = sorted(p for p in source.glob(f"{BACKUP_PREFIX}*{suffix}") if p.is_dir() == postgres)
         if not found:
-            raise BackupError(f"there is no {BACKUP_PREFIX}*{BACKUP_SUFFIX} file in {source}")
+            kind = "folder" if postgres else "file"
+            raise BackupError(f"there is no {BACKUP_PREFIX}*{suffix} {kind} in {source}")
         return found[-1]
     if not source.is_file():
         raise BackupError(f"there is no backup at {source}")
+    if postgres:
+        raise BackupError(
+            f"{source} is a file, not a PostgreSQL backup (a folder {BACKUP_PREFIX}<time>{PG_BACKUP_SUFFIX}"
+            " made by cli.py backup on a postgresql:// URL)"
+        )
     return source
 
 
 def check_backup(path: str | Path) -> dict[str, int]:
-    """Open a backup read-only and return its rows per table; BackupError when it is not an ICSAT database."""
+    """Check a backup and return its rows per table; BackupError when it is not an ICSAT backup.
+
+    A DuckDB backup is opened read-only and counted; a PostgreSQL backup folder is checked against
+    its manifest and read by `pg_restore --list` (data.pg_backup.check_postgres_backup)."""
+    from data.pg_backup import check_postgres_backup, is_postgres_backup
+
+    if is_postgres_backup(Path(path)):
+        return check_postgres_backup(path)
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error as exc:
@@ -227,10 +255,11 @@ def restore_database(backup: str | Path, db_path: str | Path, *, now: dt.datetim
     target.parent.mkdir(parents=True, exist_ok=True)
     if target.exists():
         try:
-            duckdb.connect(str(target)).close()  # only to learn whether another process holds it
-        except duckdb.Error as exc:
-            if is_locked(exc):
-                raise BackupError(f"{target} is in use (the app is running?): stop it before a restore") from exc
+            Database(target, read_only=True).close()  # only to learn whether another process holds it
+        except DatabaseInUse as exc:
+            raise BackupError(f"{target} is in use (the app is running?): stop it before a restore") from exc
+        except duckdb.Error:
+            pass  # not a database DuckDB can open: it is replaced (and kept beside it) all the same
     staged = target.with_name(f".{target.name}.{uuid.uuid4().hex}.restoring")
     try:
         shutil.copyfile(source, staged)
@@ -253,7 +282,12 @@ def compare_databases(first: str | Path, second: str | Path) -> dict[str, str]:
 
     Returns {table: difference} for the tables that differ (missing on one side, or rows only on one
     side); empty when both hold the same tables with the same rows. Both files must not be in use.
+    Two postgresql:// URLs are compared the same way (data.pg_backup.compare_postgres).
     """
+    if is_postgres_url(first) and is_postgres_url(second):
+        from data.pg_backup import compare_postgres
+
+        return compare_postgres(str(first), str(second))
     con = duckdb.connect(":memory:")
     try:
         con.execute(f"ATTACH {_literal(str(first))} AS a (READ_ONLY)")
@@ -417,3 +451,26 @@ def backup_path(db_path: str | Path, out_dir: str | Path, *, timeout: float = 30
         return backup_database(db, out_dir), "direct"
     finally:
         db.close()
+
+
+# --- both backends: what cli.py backup and restore call ----------------------------------------------
+
+
+def backup_target(target: str | Path, out_dir: str | Path, *, timeout: float = 300.0) -> tuple[BackupResult, str]:
+    """A backup of the database `target` names: a postgresql:// URL by pg_dump (data/pg_backup.py,
+    "pg_dump"), a DuckDB file as `backup_path` makes it ("direct" or "app")."""
+    if is_postgres_url(target):
+        from data.pg_backup import backup_postgres
+
+        return backup_postgres(str(target), out_dir), "pg_dump"
+    return backup_path(target, out_dir, timeout=timeout)
+
+
+def restore_target(backup: str | Path, target: str | Path, *, replace: bool = False) -> RestoreResult:
+    """Restore into the database `target` names. A postgresql:// URL must be empty unless `replace`
+    (data.pg_backup.restore_postgres); a DuckDB file is always replaced, the old one kept beside it."""
+    if is_postgres_url(target):
+        from data.pg_backup import restore_postgres
+
+        return restore_postgres(backup, str(target), replace=replace)
+    return RestoreResult(restore_database(backup, target))

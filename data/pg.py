@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
+import subprocess
 import threading
 import uuid
 import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import numpy as np
@@ -49,6 +52,28 @@ POOL_TIMEOUT = 30.0  # seconds a thread waits for a free connection before the p
 # One number for pg_advisory_lock: replicas starting together apply the migrations one at a time.
 _MIGRATION_LOCK = 0x1C5A7
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+
+
+def pg_bindir(*programs: str) -> Path | None:
+    """The folder of PostgreSQL's programs (by default initdb and pg_ctl; pass others, e.g. "pg_dump",
+    "pg_restore"), or None when they are not installed: `pg_config --bindir`, else the newest
+    /usr/lib/postgresql/*/bin (Debian), else the folder of the first on PATH."""
+    wanted = programs or ("initdb", "pg_ctl")
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            candidates.append(Path(out.stdout.strip()))
+    versions = [p for p in Path("/usr/lib/postgresql").glob("*/bin") if p.parent.name.isdigit()]
+    candidates += sorted(versions, key=lambda p: int(p.parent.name), reverse=True)
+    on_path = shutil.which(wanted[0])
+    if on_path:
+        candidates.append(Path(on_path).parent)
+    for folder in candidates:
+        if all((folder / program).exists() for program in wanted):
+            return folder
+    return None
 
 
 def translate_placeholders(query: str, named: bool) -> str:

@@ -175,6 +175,28 @@ def demo_target(request: pytest.FixtureRequest) -> Iterator[str]:
 
 
 @pytest.fixture
+def blank_target_for(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[str], str]]:
+    """`blank_target_for(target)`: a place to restore into on the backend of `target`, holding nothing:
+    a DuckDB file path not created yet, or the URL of a new database with no table (template0)."""
+    made: list[str] = []
+
+    def make(like: str) -> str:
+        from data.db import is_postgres_url
+
+        if not is_postgres_url(like):
+            return str(tmp_path / f"restored-{next(_pg_names)}.duckdb")
+        server = request.getfixturevalue("pg_server")
+        name = f"icsat_blank_{next(_pg_names)}"
+        _pg_admin(server, f"CREATE DATABASE {name} TEMPLATE template0")
+        made.append(name)
+        return server.url(name)
+
+    yield make
+    for name in made:
+        _pg_admin(request.getfixturevalue("pg_server"), f"DROP DATABASE {name} WITH (FORCE)")
+
+
+@pytest.fixture
 def memory_db() -> Iterator[Database]:
     """A migrated in-memory database."""
     db = Database(":memory:")

@@ -2,9 +2,10 @@
 127.0.0.1 on a free port, trust authentication, stopped and deleted at the end.
 
 No test needs a server that the test run did not start. The binaries are Debian's `postgresql`
-package (`make test` installs it with apt-get when missing): `pg_config --bindir`, else the newest
-/usr/lib/postgresql/*/bin. initdb refuses to run as root, so as root the server runs as the
-unprivileged `postgres` account (created by the Debian package; else `nobody`), which owns its folder.
+package (`make test` installs it with apt-get when missing), found by data.pg.pg_bindir:
+`pg_config --bindir`, else the newest /usr/lib/postgresql/*/bin. initdb refuses to run as root, so as
+root the server runs as the unprivileged `postgres` account (created by the Debian package; else
+`nobody`), which owns its folder.
 """
 
 from __future__ import annotations
@@ -19,23 +20,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from data.pg import pg_bindir
+
 SUPERUSER = "icsat"
-
-
-def pg_bindir() -> Path | None:
-    """The folder of initdb, pg_ctl and postgres, or None when PostgreSQL is not installed."""
-    candidates: list[Path] = []
-    pg_config = shutil.which("pg_config")
-    if pg_config:
-        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
-        if out.returncode == 0 and out.stdout.strip():
-            candidates.append(Path(out.stdout.strip()))
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
-    candidates += versions
-    for folder in candidates:
-        if (folder / "initdb").exists() and (folder / "pg_ctl").exists():
-            return folder
-    return None
 
 
 def _free_port() -> int:

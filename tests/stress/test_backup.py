@@ -6,13 +6,12 @@ import sys
 import threading
 import time
 
-import duckdb
 import pytest
 
 from bench.durability import check_database, prepare_tokens, submission_for
 from data.audit import list_events, record_event
 from data.backup import backup_database, compare_databases, latest_backup, restore_database
-from data.db import Database
+from data.db import Database, is_postgres_url, open_database
 from data.submissions import SubmissionWriter
 from tests.conftest import ROOT, wait_for_app
 
@@ -23,24 +22,30 @@ def _cli(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     )
 
 
-def test_backup_and_restore_on_the_command_line_give_back_every_table(demo_db_path, tmp_path):
-    db = Database(demo_db_path)
+def test_backup_and_restore_on_the_command_line_give_back_every_table(demo_target, blank_target_for, tmp_path):
+    db = open_database(demo_target)
     record_event(db, "cli", "export", "before the backup")
     db.close()
-    done = _cli("backup", "--db", str(demo_db_path), "--out", str(tmp_path / "backups"))
+    done = _cli("backup", "--db", demo_target, "--out", str(tmp_path / "backups"))
     assert done.returncode == 0, done.stderr
-    assert "directly (the app is not running)" in done.stdout
-    restored = tmp_path / "restored.duckdb"
-    done = _cli("restore", "--db", str(restored), "--from", str(tmp_path / "backups"))
+    postgres = is_postgres_url(demo_target)
+    assert ("with pg_dump" if postgres else "directly (the app is not running)") in done.stdout
+    restored = blank_target_for(demo_target)
+    done = _cli("restore", "--db", restored, "--from", str(tmp_path / "backups"))
     assert done.returncode == 0, done.stderr
-    assert compare_databases(demo_db_path, restored) == {}
+    assert "restored" in done.stdout and "Traceback" not in done.stderr
+    assert compare_databases(demo_target, restored) == {}
     # the audit log's sequence goes on after the restore instead of repeating an event id
-    db = Database(restored)
+    db = open_database(restored)
     record_event(db, "cli", "export", "after the restore")
-    # views come back too: the comments (columns of responses since migration 0003) read as before
+    # views come back too: the comments (their own table since migration 0011) read as before
     comments = "SELECT count(*) FROM comments"
-    with duckdb.connect(str(demo_db_path), read_only=True) as original:
-        assert db.connection().execute(comments).fetchone() == original.execute(comments).fetchone() != (0,)
+    original = open_database(demo_target)
+    try:
+        expected = original.connection().execute(comments).fetchone()
+    finally:
+        original.close()
+    assert tuple(db.connection().execute(comments).fetchone()) == tuple(expected) != (0,)
     events = list_events(db)
     assert set(events["target"]) >= {"before the backup", "after the restore"}
     db.close()
@@ -129,6 +134,32 @@ def test_backup_of_a_file_held_by_a_process_that_does_not_answer_says_so(demo_db
         assert holder.stdout.readline().strip() == "held"
         done = _cli("backup", "--db", str(demo_db_path), "--out", str(tmp_path / "b"), "--timeout", "2")
         assert done.returncode == 2 and "did not answer" in done.stderr and "Traceback" not in done.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_restore_into_a_file_held_by_another_process_is_refused_and_touches_nothing(demo_db_path, tmp_path):
+    db = Database(demo_db_path)
+    backup = backup_database(db, tmp_path / "b").path
+    db.close()
+    held = tmp_path / "held.duckdb"
+    Database(held).close()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+            str(held),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        done = _cli("restore", "--db", str(held), "--from", str(backup))
+        assert done.returncode == 2 and "is in use" in done.stderr and "Traceback" not in done.stderr
+        assert not list(tmp_path.glob("held.duckdb.before-restore-*"))
     finally:
         holder.kill()
         holder.wait()
