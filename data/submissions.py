@@ -26,6 +26,10 @@ one UPDATE joined to the group's (token hash, expected wave/department) pairs, t
 COPY, and the schema's own keys (responses and answers keep theirs there) check what they check;
 PostgreSQL's row locks serialise two claims of one token (the later one finds it used).
 
+Drafts (`merge_draft`) are merged one session of a link at a time: on DuckDB under a lock of this
+process (one process owns the file), on PostgreSQL in one transaction that reads the invitation's
+row FOR UPDATE, so that sessions on several replicas each keep their changes.
+
 Nothing identifying is stored: the rows carry the invitation's department and wave, a random
 submission id (uuid4, not derived from the token) and the date only.
 """
