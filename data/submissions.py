@@ -26,6 +26,10 @@ one UPDATE joined to the group's (token hash, expected wave/department) pairs, t
 COPY, and the schema's own keys (responses and answers keep theirs there) check what they check;
 PostgreSQL's row locks serialise two claims of one token (the later one finds it used).
 
+Drafts (`merge_draft`) are merged one session of a link at a time: on DuckDB under a lock of this
+process (one process owns the file), on PostgreSQL in one transaction that reads the invitation's
+row FOR UPDATE, so that sessions on several replicas each keep their changes.
+
 Nothing identifying is stored: the rows carry the invitation's department and wave, a random
 submission id (uuid4, not derived from the token) and the date only.
 """
@@ -557,12 +561,29 @@ class SubmissionWriter:
 _SAVE_DRAFT = "UPDATE invitations SET draft = ?, draft_saved_at = ? WHERE token_hash = ? AND NOT used"
 
 
-def save_draft(db: Database, token_hash: str, payload: dict[str, Any]) -> bool:
-    """Keep a respondent's unfinished answers (JSON) against the token hash; False when the
-    invitation is unknown, already used or being claimed right now (nothing is stored then)."""
+def _draft_text(payload: dict[str, Any]) -> str:
+    """A draft as stored (compact JSON); ValueError when larger than MAX_DRAFT_BYTES."""
     text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
     if len(text.encode("utf-8")) > MAX_DRAFT_BYTES:
         raise ValueError("draft too large")
+    return text
+
+
+def _draft_value(text: str | None) -> dict[str, Any] | None:
+    """A stored draft read back: the dict, or None (none stored, or not a JSON object)."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def save_draft(db: Database, token_hash: str, payload: dict[str, Any]) -> bool:
+    """Keep a respondent's unfinished answers (JSON) against the token hash; False when the
+    invitation is unknown, already used or being claimed right now (nothing is stored then)."""
+    text = _draft_text(payload)
     try:
         (updated,) = db.connection().execute(_SAVE_DRAFT, [text, _utc_now(), token_hash]).fetchone()
     except duckdb.TransactionException:
@@ -572,8 +593,12 @@ def save_draft(db: Database, token_hash: str, payload: dict[str, Any]) -> bool:
     return bool(updated)
 
 
-# Drafts are read, changed and written back under this lock, so two sessions of one link (two tabs,
-# two devices) each add their own changes instead of writing over each other's (issue 19).
+# Drafts are read, changed and written back one session at a time, so that two sessions of one link
+# (two tabs, two devices) each add their own changes instead of writing over each other's (issue 19).
+# On DuckDB one process owns the file, and this lock serialises its sessions (a claim of the
+# invitation at the same moment makes DuckDB refuse the write: `save_draft` gives way). On PostgreSQL
+# the sessions may be on several replicas: the invitation's row is read FOR UPDATE in the merge's
+# transaction instead (`_merge_draft_postgres`).
 _DRAFT_LOCK = threading.Lock()
 
 
@@ -607,12 +632,32 @@ def draft_changes(before: dict[str, Any], after: dict[str, Any], path: tuple[str
 
 def merge_draft(db: Database, token_hash: str, changes: list[tuple]) -> dict[str, Any] | None:
     """Apply one session's `changes` to the link's saved draft and keep the result, which is returned
-    (None when nothing could be stored: see `save_draft`). Another session's answers stay."""
+    (None when nothing could be stored: see `save_draft`). Another session's answers stay, also when
+    it runs on another replica of a PostgreSQL store."""
+    if db.backend == "postgres":
+        return _merge_draft_postgres(db, token_hash, changes)
     with _DRAFT_LOCK:
         merged = load_draft(db, token_hash) or {}
         for path, value in changes:
             merged = with_value(merged, path, value)
         return merged if save_draft(db, token_hash, merged) else None
+
+
+def _merge_draft_postgres(db: Database, token_hash: str, changes: list[tuple]) -> dict[str, Any] | None:
+    """`merge_draft` as one transaction: the invitation's row read FOR UPDATE, so a merge of the same
+    link in any process waits for this one's COMMIT and then reads its result. A claim that marked
+    the invitation used first leaves no row to read (nothing is stored); a claim after it waits."""
+    with db.transaction() as tx:
+        row = tx.execute(
+            "SELECT draft FROM invitations WHERE token_hash = ? AND NOT used FOR UPDATE", [token_hash]
+        ).fetchone()
+        if row is None:
+            return None
+        merged = _draft_value(row[0]) or {}
+        for path, value in changes:
+            merged = with_value(merged, path, value)
+        tx.execute(_SAVE_DRAFT, [_draft_text(merged), _utc_now(), token_hash])
+    return merged
 
 
 def load_draft(db: Database, token_hash: str) -> dict[str, Any] | None:
@@ -622,13 +667,7 @@ def load_draft(db: Database, token_hash: str) -> dict[str, Any] | None:
         .execute("SELECT draft FROM invitations WHERE token_hash = ? AND NOT used AND draft IS NOT NULL", [token_hash])
         .fetchone()
     )
-    if row is None:
-        return None
-    try:
-        value = json.loads(row[0])
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
+    return None if row is None else _draft_value(row[0])
 
 
 def delete_draft(db: Database, token_hash: str) -> None:

@@ -5,7 +5,10 @@ policy (`check_password_policy`); nothing stores or logs a password. Failed sign
 `verify`): growing waits per username and client address, short pauses per account, ceilings per
 address and overall; never a long lock that anyone could set off on a colleague. The answer never
 says whether the username exists: unknown names go through the same steps (and one hash check) as
-known ones, so neither the answer nor its timing tells.
+known ones, so neither the answer nor its timing tells. The brakes count in the database (the tables
+sign_in_failures and sign_in_unknown_names beside the accounts' own counts), and attempts on one name
+take turns in a transaction (on PostgreSQL by an advisory lock), so that several app processes
+sharing one PostgreSQL store brake a guesser together.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ import re
 import threading
 import weakref
 import zlib
-from collections import OrderedDict, deque
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 from argon2 import PasswordHasher
@@ -83,10 +88,6 @@ COMMON_PASSWORDS = frozenset(
 _HASHER = PasswordHasher()
 # Verified against when the username is unknown, so that an unknown name takes as long as a known one.
 _DUMMY_HASH = _HASHER.hash("not a password of anyone")
-
-# Failed attempts on names without an account, per process (they have no row to count in).
-_unknown_failures: dict[str, int] = {}
-_UNKNOWN_MAX = 10_000
 
 _SELECT_USERS = (
     "SELECT username, display_name, email, role, active, is_demo, failed_attempts, locked_until, created_at,"
@@ -239,19 +240,22 @@ def disable_user(db: Database, username: str) -> None:
 def set_password(db: Database, username: str, password: str) -> None:
     """Set a new password; also lifts a lock and forgets failed attempts."""
     name = _require(db, username)
-    db.connection().execute(
-        "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
-        [hash_password(password, name), name],
-    )
-    _guard(db).forget_name(name)
+    password_hash = hash_password(password, name)
+    with _one_attempt_at_a_time(db, name) as tx:
+        tx.execute(
+            "UPDATE users SET password_hash = ?, failed_attempts = 0, locked_until = NULL WHERE username = ?",
+            [password_hash, name],
+        )
+        _forget_failures_of(tx, name)
     end_sessions_of(db, name)  # a new password signs out every browser that had the old one
 
 
 def unlock_user(db: Database, username: str) -> None:
     """Lift a lock and forget failed attempts."""
     name = _require(db, username)
-    db.connection().execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
-    _guard(db).forget_name(name)
+    with _one_attempt_at_a_time(db, name) as tx:
+        tx.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
+        _forget_failures_of(tx, name)
 
 
 SCOPED_ROLES = ("leader",)  # an admin is never scoped; an analyst's exports would hold other pairs
@@ -321,16 +325,26 @@ def _keep_an_admin(db: Database, leaving: str) -> None:
 # time per username, and audited whatever its outcome. A guesser is slowed per username *and* client
 # address (growing waits), so nobody can lock a colleague out from another address for more than
 # ACCOUNT_MAX_PAUSE_SECONDS; a name guessed from many addresses is spaced out per account; each address
-# and the whole server have a ceiling of failures. Unknown names go through the same steps with an
-# in-memory count, so neither the answer nor its timing tells which names exist.
+# and the whole server have a ceiling of failures. Unknown names go through the same steps, counted in
+# a row of their own (sign_in_unknown_names), so neither the answer nor its timing tells which names
+# exist. Everything is counted in the database (migration 0013; PostgreSQL 0003), so that replicas
+# sharing a PostgreSQL store brake together (issue 23). A success deletes its pair's failures, an
+# admin's unlock or new password the name's: these then no longer count in their address's window
+# either (the in-memory windows of before kept them until they aged out).
 PAIR_FREE_FAILURES = 3  # failures of one name from one address before each further attempt must wait
 PAIR_MAX_WAIT_SECONDS = 15 * 60  # the wait doubles from 1 s up to this
 ACCOUNT_PAUSE_AFTER = 10  # failures in a row on one name (from anywhere) before its attempts are spaced
 ACCOUNT_MAX_PAUSE_SECONDS = 60  # the space doubles from 1 s up to this: never a long lock
 ADDRESS_MAX_FAILURES, ADDRESS_WINDOW_SECONDS = 30, 10 * 60  # per client address
 OVERALL_MAX_FAILURES, OVERALL_WINDOW_SECONDS = 300, 60  # the whole server
-_NAME_LOCKS = 64  # striped per-username locks: bounded memory, one attempt at a time per name
-_MEMORY_MAX = 10_000  # names and (name, address) pairs remembered; the oldest are forgotten first
+# Failures, and the counts of names without an account, older than this are forgotten (and pruned).
+# Long enough that a guesser held at the longest pair wait (reached at 13 failures) keeps it: 13
+# failures 15 minutes apart fit in a day many times over; the windows and pauses are far shorter.
+FAILURES_KEPT_SECONDS = 24 * 60 * 60
+_PRUNE_EVERY_SECONDS = 60  # old rows are deleted at most this often per process (by the attempts' clock)
+_NAME_LOCKS = 64  # DuckDB: striped per-username locks, one attempt at a time per name in the process
+# The first key of PostgreSQL's two-key advisory locks taken per username (the second: hashtext of it).
+_SIGN_IN_LOCK_SPACE = 0x51617
 
 
 def pair_wait_seconds(failures: int) -> float:
@@ -351,97 +365,130 @@ def account_pause_seconds(failures: int) -> float:
     )
 
 
-class _AttemptGuard:
-    """The in-process part of the brakes for one database: per-name locks, the per-(name, address)
-    waits, the per-address and overall windows, and the counts of names without an account."""
+class _ProcessLocks:
+    """What stays in this process for one database: the DuckDB name locks (one process owns a DuckDB
+    file; on PostgreSQL advisory locks do their work across replicas) and when old rows were last
+    pruned. Nothing the brakes count is here."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.name_locks = [threading.Lock() for _ in range(_NAME_LOCKS)]
-        self.pairs: OrderedDict[tuple[str, str], tuple[int, dt.datetime]] = OrderedDict()
-        self.unknown: OrderedDict[str, tuple[int, dt.datetime | None]] = OrderedDict()
-        self.addresses: dict[str, deque[dt.datetime]] = {}
-        self.overall: deque[dt.datetime] = deque()
+        self.pruned_at: dt.datetime | None = None
 
     def name_lock(self, name: str) -> threading.Lock:
         return self.name_locks[zlib.crc32(name.encode("utf-8", "surrogatepass")) % _NAME_LOCKS]
 
-    def over_limit(self, address: str, now: dt.datetime) -> str | None:
-        with self.lock:
-            _trim(self.overall, now - dt.timedelta(seconds=OVERALL_WINDOW_SECONDS))
-            if len(self.overall) >= OVERALL_MAX_FAILURES:
-                return "overall"
-            window = self.addresses.get(address)
-            if window is not None:
-                _trim(window, now - dt.timedelta(seconds=ADDRESS_WINDOW_SECONDS))
-                if len(window) >= ADDRESS_MAX_FAILURES:
-                    return "address"
-            return None
 
-    def pair_wait(self, name: str, address: str, now: dt.datetime) -> float:
-        with self.lock:
-            failures, not_before = self.pairs.get((name, address), (0, now))
-        return max(0.0, (not_before - now).total_seconds()) if failures else 0.0
-
-    def failed(self, name: str, address: str, now: dt.datetime) -> None:
-        with self.lock:
-            failures = self.pairs.pop((name, address), (0, now))[0] + 1
-            self.pairs[(name, address)] = (failures, now + dt.timedelta(seconds=pair_wait_seconds(failures)))
-            _bound(self.pairs)
-            self.overall.append(now)
-            window = self.addresses.setdefault(address, deque())
-            window.append(now)
-            if len(self.addresses) > _MEMORY_MAX:
-                self.addresses = {
-                    a: w
-                    for a, w in self.addresses.items()
-                    if w and w[-1] > now - dt.timedelta(seconds=ADDRESS_WINDOW_SECONDS)
-                }
-
-    def forget_name(self, name: str) -> None:
-        """An admin unlocked the account or set its password: its waits at every address go."""
-        with self.lock:
-            for pair in [p for p in self.pairs if p[0] == name]:
-                del self.pairs[pair]
-
-    def succeeded(self, name: str, address: str) -> None:
-        with self.lock:
-            self.pairs.pop((name, address), None)
-
-    def count_unknown(self, name: str) -> tuple[int, dt.datetime | None]:
-        """Count an attempt on a name without an account (the caller holds the name's lock)."""
-        with self.lock:
-            failures, paused_until = self.unknown.pop(name, (0, None))
-            self.unknown[name] = (failures + 1, paused_until)
-            _bound(self.unknown)
-            return failures + 1, paused_until
-
-    def pause_unknown(self, name: str, until: dt.datetime | None) -> None:
-        with self.lock:
-            failures = self.unknown.get(name, (0, None))[0]
-            self.unknown[name] = (failures, until)
+_LOCKS: weakref.WeakKeyDictionary[Database, _ProcessLocks] = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
 
 
-def _trim(window: deque[dt.datetime], since: dt.datetime) -> None:
-    while window and window[0] <= since:
-        window.popleft()
+def _process_locks(db: Database) -> _ProcessLocks:
+    with _LOCKS_LOCK:
+        locks = _LOCKS.get(db)
+        if locks is None:
+            locks = _LOCKS[db] = _ProcessLocks()
+        return locks
 
 
-def _bound(memory: OrderedDict) -> None:
-    while len(memory) > _MEMORY_MAX:
-        memory.popitem(last=False)
+@contextmanager
+def _one_attempt_at_a_time(db: Database, name: str) -> Iterator[Any]:
+    """A transaction in which nothing else counts or forgets attempts on `name`: on PostgreSQL an
+    advisory lock of the name held until COMMIT (attempts on every replica take turns; on an account
+    its row lock would do, on a name without one there is no row to lock); on DuckDB this process's
+    lock of the name around the transaction (one process owns the file, and two transactions changing
+    one row would meet DuckDB's write conflict)."""
+    if db.backend == "postgres":
+        with db.transaction() as tx:
+            tx.execute("SELECT pg_advisory_xact_lock(CAST(? AS INTEGER), hashtext(?))", [_SIGN_IN_LOCK_SPACE, name])
+            yield tx
+    else:
+        with _process_locks(db).name_lock(name), db.transaction() as tx:
+            yield tx
 
 
-_GUARDS: weakref.WeakKeyDictionary[Database, _AttemptGuard] = weakref.WeakKeyDictionary()
-_GUARDS_LOCK = threading.Lock()
+def _over_limit(con: Any, address: str, now: dt.datetime) -> str | None:
+    """The ceiling of failures reached in its window, "overall" or "address"; else None."""
+    since = now - dt.timedelta(seconds=OVERALL_WINDOW_SECONDS)
+    (overall,) = con.execute("SELECT count(*) FROM sign_in_failures WHERE failed_at > ?", [since]).fetchone()
+    if overall >= OVERALL_MAX_FAILURES:
+        return "overall"
+    since = now - dt.timedelta(seconds=ADDRESS_WINDOW_SECONDS)
+    (at_address,) = con.execute(
+        "SELECT count(*) FROM sign_in_failures WHERE address = ? AND failed_at > ?", [address, since]
+    ).fetchone()
+    return "address" if at_address >= ADDRESS_MAX_FAILURES else None
 
 
-def _guard(db: Database) -> _AttemptGuard:
-    with _GUARDS_LOCK:
-        guard = _GUARDS.get(db)
-        if guard is None:
-            guard = _GUARDS[db] = _AttemptGuard()
-        return guard
+def _pair_wait(con: Any, name: str, address: str, now: dt.datetime) -> float:
+    """Seconds this name must still wait at this address: from its failures there since its last
+    success (at most a day old), the wait of their number counted from the latest."""
+    failures, latest = con.execute(
+        "SELECT count(*), max(failed_at) FROM sign_in_failures WHERE username = ? AND address = ? AND failed_at > ?",
+        [name, address, now - dt.timedelta(seconds=FAILURES_KEPT_SECONDS)],
+    ).fetchone()
+    if not failures:
+        return 0.0
+    return max(0.0, (latest + dt.timedelta(seconds=pair_wait_seconds(failures)) - now).total_seconds())
+
+
+def _count_unknown(con: Any, name: str, now: dt.datetime) -> tuple[int, dt.datetime | None]:
+    """Count an attempt on a name without an account, as the UPDATE of users counts one on an
+    account; return its (failed_attempts, locked_until). A count older than a day starts again."""
+    (updated,) = con.execute(
+        "UPDATE sign_in_unknown_names"
+        " SET failed_attempts = CASE WHEN last_attempt_at > ? THEN failed_attempts + 1 ELSE 1 END, last_attempt_at = ?"
+        " WHERE username = ?",
+        [now - dt.timedelta(seconds=FAILURES_KEPT_SECONDS), now, name],
+    ).fetchone()
+    if not updated:
+        con.execute(
+            "INSERT INTO sign_in_unknown_names (username, failed_attempts, last_attempt_at) VALUES (?, 1, ?)",
+            [name, now],
+        )
+    return con.execute(
+        "SELECT failed_attempts, locked_until FROM sign_in_unknown_names WHERE username = ?", [name]
+    ).fetchone()
+
+
+def _forget_failures_of(con: Any, name: str) -> None:
+    """An admin unlocked the account or set its password: its waits at every address go."""
+    con.execute("DELETE FROM sign_in_failures WHERE username = ?", [name])
+
+
+def _prune(db: Database, now: dt.datetime) -> None:
+    """Delete failures and unknown names' counts older than FAILURES_KEPT_SECONDS, at most every
+    _PRUNE_EVERY_SECONDS in this process. Best effort: what is left is pruned next time (counting
+    ignores it already). Never in an attempt's way: on PostgreSQL rows an attempt holds are skipped;
+    on DuckDB it runs while no attempt of this process is under way (it takes every name lock)."""
+    locks = _process_locks(db)
+    with locks.lock:
+        last = locks.pruned_at
+        if last is not None and last <= now < last + dt.timedelta(seconds=_PRUNE_EVERY_SECONDS):
+            return
+        locks.pruned_at = now
+    cutoff = now - dt.timedelta(seconds=FAILURES_KEPT_SECONDS)
+    con = db.connection()
+    try:
+        if db.backend == "postgres":
+            con.execute(
+                "DELETE FROM sign_in_failures WHERE ctid IN"
+                " (SELECT ctid FROM sign_in_failures WHERE failed_at <= ? FOR UPDATE SKIP LOCKED)",
+                [cutoff],
+            )
+            con.execute(
+                "DELETE FROM sign_in_unknown_names WHERE username IN (SELECT username FROM sign_in_unknown_names"
+                " WHERE last_attempt_at <= ? FOR UPDATE SKIP LOCKED)",
+                [cutoff],
+            )
+            return
+        with ExitStack() as every_name:
+            for lock in locks.name_locks:
+                every_name.enter_context(lock)
+            con.execute("DELETE FROM sign_in_failures WHERE failed_at <= ?", [cutoff])
+            con.execute("DELETE FROM sign_in_unknown_names WHERE last_attempt_at <= ?", [cutoff])
+    except db.errors:
+        pass
 
 
 def verify(
@@ -452,19 +499,19 @@ def verify(
     Returns status "ok" (with the user: username, display_name, role), "refused" (unknown name, wrong
     password, disabled account, account without a password: one answer for all) or "throttled" (not
     checked: this name failed too often from this address, or on this account from anywhere, or this
-    address or the whole server failed too often; `wait_seconds` says for how long at most). The
-    attempt is counted atomically before the password is checked (UPDATE and SELECT in one
-    transaction, attempts on one name one at a time), and audited as sign_in or sign_in_failed
-    whatever happens, even an error.
+    address or the whole server failed too often; `wait_seconds` says for how long at most). Each
+    attempt on a name runs alone, in one transaction (across replicas on PostgreSQL): its wait is
+    read, it is counted before the password is checked, and its failure or success is recorded. It is
+    audited as sign_in or sign_in_failed whatever happens, even an error.
     """
     now = now or utc_now()
     name = username.strip().lower()
     address = (address or "-")[:64]
-    guard = _guard(db)
     outcome = SignIn("refused")
     detail = "error"
+    failed = False
     try:
-        limit = guard.over_limit(address, now)
+        limit = _over_limit(db.connection(), address, now)
         if limit is not None:
             detail = f"throttled ({limit})"
             outcome = SignIn(
@@ -472,59 +519,57 @@ def verify(
                 wait_seconds=float(ADDRESS_WINDOW_SECONDS if limit == "address" else OVERALL_WINDOW_SECONDS),
             )
             return outcome
-        with guard.name_lock(name):
-            wait = guard.pair_wait(name, address, now)
-            if wait:
-                detail = "throttled (name and address)"
-                outcome = SignIn("throttled", wait_seconds=wait)
-                return outcome
-            # An UPDATE and a SELECT in one transaction, not UPDATE ... RETURNING: DuckDB turns an
-            # UPDATE with RETURNING into delete + insert, which it refuses for an account that other
-            # tables refer to (department scopes, plan owners: migration 0012). A plain UPDATE of
-            # these columns is done in place.
-            with db.transaction() as tx:
-                tx.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", [name])
-                rows = tx.execute(
-                    "SELECT failed_attempts, locked_until, password_hash, active, display_name, role"
-                    " FROM users WHERE username = ?",
-                    [name],
-                ).fetchall()
-            row = rows[0] if rows else None
-            if row is None:
-                failures, paused_until = guard.count_unknown(name)
-                password_hash, active, display_name, role = None, False, None, None
-            else:
-                failures, paused_until, password_hash, active, display_name, role = row
-            if paused_until is not None and paused_until > now:
-                detail = "throttled (account)"
-                outcome = SignIn("throttled", wait_seconds=(paused_until - now).total_seconds())
-                return outcome
-            matches = _password_matches(password_hash or _DUMMY_HASH, password)
-            if matches and active and password_hash is not None:
-                if _HASHER.check_needs_rehash(password_hash):
-                    db.connection().execute(
-                        "UPDATE users SET password_hash = ? WHERE username = ?", [_HASHER.hash(password), name]
-                    )
-                db.connection().execute(
-                    "UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name]
-                )
-                guard.succeeded(name, address)
-                detail = "password"
-                outcome = SignIn("ok", {"username": name, "display_name": display_name, "role": role})
-                return outcome
-            pause = account_pause_seconds(failures)
-            until = now + dt.timedelta(seconds=pause) if pause else None
-            if row is None:
-                guard.pause_unknown(name, until)
-            elif until is not None:
-                db.connection().execute("UPDATE users SET locked_until = ? WHERE username = ?", [until, name])
-            guard.failed(name, address, now)
-            detail = "password"
-            return outcome
+        with _one_attempt_at_a_time(db, name) as tx:
+            decided, decided_detail, failed = _attempt(tx, name, password, address, now)
+        # answered only once the attempt's transaction is committed
+        outcome, detail = decided, decided_detail
+        return outcome
     finally:
+        if failed:
+            _prune(db, now)
         actor = name[:64] or "-"
         action = Action.SIGN_IN if outcome.status == "ok" else Action.SIGN_IN_FAILED
         record_event(db, actor, action, detail=f"{detail} from {address}")
+
+
+def _attempt(tx: Any, name: str, password: str, address: str, now: dt.datetime) -> tuple[SignIn, str, bool]:
+    """One attempt on `name` inside its transaction (see `verify`): (the answer, the audit detail,
+    whether a failure was recorded)."""
+    wait = _pair_wait(tx, name, address, now)
+    if wait:
+        return SignIn("throttled", wait_seconds=wait), "throttled (name and address)", False
+    # An UPDATE and a SELECT, not UPDATE ... RETURNING: DuckDB turns an UPDATE with RETURNING into
+    # delete + insert, which it refuses for an account that other tables refer to (department scopes,
+    # plan owners: migration 0012). A plain UPDATE of these columns is done in place.
+    tx.execute("UPDATE users SET failed_attempts = failed_attempts + 1 WHERE username = ?", [name])
+    rows = tx.execute(
+        "SELECT failed_attempts, locked_until, password_hash, active, display_name, role FROM users WHERE username = ?",
+        [name],
+    ).fetchall()
+    row = rows[0] if rows else None
+    if row is None:
+        failures, paused_until = _count_unknown(tx, name, now)
+        password_hash, active, display_name, role = None, False, None, None
+    else:
+        failures, paused_until, password_hash, active, display_name, role = row
+    if paused_until is not None and paused_until > now:
+        return SignIn("throttled", wait_seconds=(paused_until - now).total_seconds()), "throttled (account)", False
+    matches = _password_matches(password_hash or _DUMMY_HASH, password)
+    if matches and active and password_hash is not None:
+        if _HASHER.check_needs_rehash(password_hash):
+            tx.execute("UPDATE users SET password_hash = ? WHERE username = ?", [_HASHER.hash(password), name])
+        tx.execute("UPDATE users SET failed_attempts = 0, locked_until = NULL WHERE username = ?", [name])
+        tx.execute("DELETE FROM sign_in_failures WHERE username = ? AND address = ?", [name, address])
+        return SignIn("ok", {"username": name, "display_name": display_name, "role": role}), "password", False
+    pause = account_pause_seconds(failures)
+    if pause:
+        until = now + dt.timedelta(seconds=pause)
+        if row is None:
+            tx.execute("UPDATE sign_in_unknown_names SET locked_until = ? WHERE username = ?", [until, name])
+        else:
+            tx.execute("UPDATE users SET locked_until = ? WHERE username = ?", [until, name])
+    tx.execute("INSERT INTO sign_in_failures (failed_at, username, address) VALUES (?, ?, ?)", [now, name, address])
+    return SignIn("refused"), "password", True
 
 
 def _password_matches(password_hash: str, password: str) -> bool:

@@ -498,3 +498,81 @@ def test_concurrent_transactions_without_the_writer_claim_each_token_once(db):
     assert racing_statuses == ["ok"] + ["used"] * (len(racing) - 1)
     assert [results[len(racing) + i] for i in range(len(others))] == ["ok"] * len(others)
     assert _responses(db)["submission_id"].nunique() == len(tokens)
+
+
+# One replica: its own process, its own pool, many threads merging their own answers into one link's
+# draft. Started by the test below; waits for "go" on stdin so that the replicas start together.
+_REPLICA = """
+import sys, threading
+from data.pg import PostgresDatabase
+from data.submissions import merge_draft
+
+url, token_hash, replica, threads, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+db = PostgresDatabase(url, migrate=False, max_connections=threads)
+print("ready", flush=True)
+sys.stdin.readline()
+stored = []
+
+def session(n):
+    for r in range(rounds):
+        merged = merge_draft(db, token_hash, [(("ratings", "IT", "items", f"{replica}-{n}-{r}"), r)])
+        stored.append(merged is not None)
+
+workers = [threading.Thread(target=session, args=(n,)) for n in range(threads)]
+for w in workers:
+    w.start()
+for w in workers:
+    w.join()
+db.close()
+print(sum(stored), flush=True)
+"""
+
+
+def test_sessions_of_one_link_on_two_replicas_each_keep_their_changes(pg_server, pg_demo_template):
+    """Issue 23: two app processes (replicas) on one PostgreSQL database, many sessions of one link in
+    each merging their own answers into its draft at once: every answer survives. Real processes,
+    since a lock in one process's memory would make two in-process "replicas" take turns anyway."""
+    import subprocess
+    import sys
+
+    from data.pg import PostgresDatabase
+    from data.submissions import draft_changes, merge_draft
+    from tests.conftest import ROOT, _pg_copy_url
+
+    urls = _pg_copy_url(pg_server, pg_demo_template)
+    url = next(urls)
+    try:
+        db = PostgresDatabase(url, migrate=False)
+        (token,) = _tokens(db, 1)
+        token_hash = hash_token(token)
+        assert save_draft(db, token_hash, {"step": "provider"})
+        threads, rounds = 4, 15
+        replicas = [
+            subprocess.Popen(
+                [sys.executable, "-c", _REPLICA, url, token_hash, name, str(threads), str(rounds)],
+                cwd=ROOT,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for name in ("a", "b")
+        ]
+        for replica in replicas:
+            assert replica.stdout.readline().strip() == "ready"
+        for replica in replicas:
+            replica.stdin.write("go\n")
+            replica.stdin.flush()
+        stored = [int(replica.communicate(timeout=120)[0].strip()) for replica in replicas]
+        assert [replica.returncode for replica in replicas] == [0, 0]
+        assert stored == [threads * rounds, threads * rounds]  # each merge was kept when made
+        items = load_draft(db, token_hash)["ratings"]["IT"]["items"]
+        expected = {f"{name}-{n}-{r}": r for name in ("a", "b") for n in range(threads) for r in range(rounds)}
+        lost = sorted(set(expected) - set(items))
+        assert not lost, f"{len(lost)} of {len(expected)} answers lost, e.g. {lost[:5]}"
+        assert items == expected
+        # and the merge still keeps one session's change beside the others
+        merged = merge_draft(db, token_hash, draft_changes({}, {"step": "review"}))
+        assert merged["step"] == "review" and merged["ratings"]["IT"]["items"] == expected
+        db.close()
+    finally:
+        urls.close()

@@ -221,3 +221,112 @@ def test_a_display_name_with_bidi_control_characters_is_refused(store):
         add_user(store, "eve", "leader", display_name="Eve \u202enimdA", password=PASSWORD)
     assert caught.value.code == "bidi_control"
     assert get_user(store, "eve") is None
+
+
+def test_failures_older_than_a_day_are_forgotten_and_pruned(store):
+    """The brakes count in the database (migration 0013): a day later a pair's failures and an unknown
+    name's count are forgotten, and their rows are deleted by a later failure."""
+    add_user(store, "alice", "admin", password=PASSWORD)
+    for _ in range(PAIR_FREE_FAILURES):
+        verify(store, "alice", "guess guess guess", address="1.2.3.4", now=T0)
+    for n in range(ACCOUNT_PAUSE_AFTER):
+        verify(store, "no.such.person", "guess guess guess", address=f"10.0.0.{n}", now=T0)
+    assert verify(store, "no.such.person", PASSWORD, address="10.0.1.1", now=T0).status == "throttled"
+    con = store.connection()
+    assert (
+        con.execute("SELECT count(*) FROM sign_in_failures").fetchone()[0] == PAIR_FREE_FAILURES + ACCOUNT_PAUSE_AFTER
+    )
+    later = T0 + _seconds(users.FAILURES_KEPT_SECONDS + 1)
+    # the unknown name starts again from its first attempt: not paused, counted once
+    assert verify(store, "no.such.person", "guess guess guess", address="10.0.1.1", now=later).status == "refused"
+    assert con.execute("SELECT failed_attempts FROM sign_in_unknown_names").fetchall() == [(1,)]
+    # the pair is free again; the old failures are gone from the table
+    assert verify(store, "alice", "guess guess guess", address="1.2.3.4", now=later).status == "refused"
+    rows = con.execute("SELECT failed_at, username, address FROM sign_in_failures ORDER BY username").fetchall()
+    assert rows == [(later, "alice", "1.2.3.4"), (later, "no.such.person", "10.0.1.1")]
+
+
+# Issue 23: several app processes (replicas) share one PostgreSQL store; the brakes hold across them.
+
+
+@pytest.fixture
+def replicas(pg_server, pg_empty_template):
+    """Two PostgresDatabase instances (each with its own pool and process state, as two replicas
+    have) on one fresh PostgreSQL database."""
+    from data.pg import PostgresDatabase
+    from tests.conftest import _pg_copy
+
+    copies = _pg_copy(pg_server, pg_empty_template)
+    first = next(copies)
+    second = PostgresDatabase(first.path, migrate=False)
+    try:
+        yield first, second
+    finally:
+        second.close()
+        copies.close()
+
+
+def test_a_pair_wait_set_on_one_replica_holds_on_another(replicas):
+    a, b = replicas
+    add_user(a, "alice", "admin", password=PASSWORD)
+    for n in range(PAIR_FREE_FAILURES):
+        assert verify((a, b)[n % 2], "alice", "guess guess guess", address="1.2.3.4", now=T0).status == "refused"
+    braked = verify(b, "alice", PASSWORD, address="1.2.3.4", now=T0)
+    assert braked == users.SignIn("throttled", wait_seconds=1.0)
+    assert verify(a, "alice", PASSWORD, address="1.2.3.4", now=T0).wait_seconds == 1.0
+    # an admin's unlock on one replica lifts the wait on the other
+    unlock_user(a, "alice")
+    assert verify(b, "alice", PASSWORD, address="1.2.3.4", now=T0).status == "ok"
+
+
+def test_a_success_on_one_replica_forgets_the_pair_s_failures_on_another(replicas):
+    a, b = replicas
+    add_user(a, "alice", "admin", password=PASSWORD)
+    for _ in range(PAIR_FREE_FAILURES - 1):
+        verify(a, "alice", "typo typo typo", address="1.2.3.4", now=T0)
+    assert verify(b, "alice", PASSWORD, address="1.2.3.4", now=T0).status == "ok"
+    for _ in range(PAIR_FREE_FAILURES):  # three free failures again, not one
+        assert verify(a, "alice", "typo typo typo", address="1.2.3.4", now=T0).status == "refused"
+    assert verify(b, "alice", PASSWORD, address="1.2.3.4", now=T0).status == "throttled"
+
+
+def test_an_address_window_fills_from_every_replica(replicas):
+    a, b = replicas
+    for n in range(users.ADDRESS_MAX_FAILURES):
+        assert verify((a, b)[n % 2], f"name{n}", "guess guess guess", address="6.6.6.6", now=T0).status == "refused"
+    for replica in (a, b):
+        answer = verify(replica, "another", "guess guess guess", address="6.6.6.6", now=T0)
+        assert answer == users.SignIn("throttled", wait_seconds=float(users.ADDRESS_WINDOW_SECONDS))
+    assert verify(b, "another", "guess guess guess", address="7.7.7.7", now=T0).status == "refused"
+
+
+def test_an_unknown_name_is_counted_across_replicas_like_a_real_account(replicas):
+    a, b = replicas
+    add_user(a, "alice", "admin", password=PASSWORD)
+    for name in ("alice", "no.such.person"):
+        for n in range(ACCOUNT_PAUSE_AFTER):
+            verify((a, b)[n % 2], name, "guess guess guess", address=f"10.0.{len(name)}.{n}", now=T0)
+    known = verify(a, "alice", "guess guess guess", address="192.168.1.1", now=T0)
+    unknown = verify(b, "no.such.person", "guess guess guess", address="192.168.1.1", now=T0)
+    assert known == unknown == users.SignIn("throttled", wait_seconds=1.0)
+
+
+@pytest.mark.parametrize("name", ["ceo", "no.such.person"])
+def test_parallel_guesses_on_two_replicas_take_turns_per_name(replicas, name):
+    """Eight guessers, four on each replica, one name, one address, one instant: the attempts take
+    turns across the replicas, so exactly the free failures are checked and every other attempt is
+    braked unchecked."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    a, b = replicas
+    add_user(a, "ceo", "admin", password=PASSWORD)
+    start = threading.Barrier(8)
+
+    def guesser(n: int) -> str:
+        start.wait()
+        return verify((a, b)[n % 2], name, f"guess number {n}", address="6.6.6.6", now=T0).status
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(guesser, range(8)))
+    assert sorted(answers) == ["refused"] * PAIR_FREE_FAILURES + ["throttled"] * (8 - PAIR_FREE_FAILURES)
