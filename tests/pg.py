@@ -57,12 +57,19 @@ def _become_subreaper() -> None:
         pass  # not Linux: crash() still works, it may leave zombies
 
 
-def _reap(pid: int) -> None:
-    """Collect a dead child's exit status (no zombie left), if it is this process's child."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
+def _reap(pid: int, timeout: float = 0.0) -> None:
+    """Collect a child's exit status once it has ended (no zombie left), waiting up to `timeout`
+    seconds for it to end; nothing to do when `pid` is not this process's child."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                return
+        except ChildProcessError:
+            return
+        if time.monotonic() >= deadline:
+            return
+        time.sleep(0.01)
 
 
 def _free_port() -> int:
@@ -207,6 +214,6 @@ class TemporaryServer:
             if (self.data / "postmaster.pid").exists():
                 postmaster = self.postmaster_pid()
                 self._run([self.bindir / "pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop"])
-                _reap(postmaster)
+                _reap(postmaster, timeout=10)
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
