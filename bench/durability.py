@@ -6,7 +6,7 @@
 Each round prepares fresh invitations, starts a child process (a replica of the app) that opens the
 database, starts the store's `SubmissionWriter` and submits continuously from many threads, printing
 one line per ACKNOWLEDGED submission (token and submission id, flushed, printed only after the writer
-answered "ok", i.e. after COMMIT). At a random moment the parent kills:
+answered "ok", i.e. after COMMIT). At a random moment after the first acknowledgement the parent kills:
 
 - "replica" rounds: the child, with SIGKILL; then it opens the database again (DuckDB replays its
   write-ahead log);
@@ -223,7 +223,7 @@ def run_child(
     ack_early: bool = False,
     finish_within: float = 180.0,
 ) -> ChildRun:
-    """Start the child and, `kill_after` seconds after it is ready, SIGKILL it; or, given a
+    """Start the child and, `kill_after` seconds after its first acknowledgement, SIGKILL it; or, given a
     tests.pg.TemporaryServer `server`, crash that server instead, start it again `down_for` seconds
     later and let the child finish (within `finish_within` seconds, else it is killed and that is a
     problem)."""
@@ -245,13 +245,17 @@ def run_child(
     lines: list[str] = []
     errors: list[str] = []
     ready = threading.Event()
+    first_ack = threading.Event()
 
     def read() -> None:
         for line in proc.stdout:
             if line.strip() == "ready":
                 ready.set()
+            elif line.startswith("ack "):
+                first_ack.set()
             lines.append(line.strip())
         ready.set()
+        first_ack.set()
 
     def read_errors() -> None:  # drained all along: a full pipe would stop the child
         for line in proc.stderr:
@@ -264,6 +268,9 @@ def run_child(
     try:
         if not ready.wait(120) or proc.poll() is not None:
             raise RuntimeError(f"the child did not start:\n{''.join(errors)}")
+        # The clock starts at the first acknowledgement, so that on a loaded machine too the kill
+        # comes while submissions are being written (not while the child's threads are starting).
+        first_ack.wait(120)
         time.sleep(kill_after)  # the random moment of the kill, not a wait for a condition
         running = proc.poll() is None
         if server is None:
@@ -464,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--threads", type=int, default=24)
     parser.add_argument("--tokens", type=int, default=3000, help="invitations prepared per round")
-    parser.add_argument("--max-delay", type=float, default=1.5, help="latest kill, seconds after the child is ready")
+    parser.add_argument("--max-delay", type=float, default=1.5, help="latest kill, seconds after the first ack")
     parser.add_argument("--seed", type=int, default=None)
     args = parser.parse_args(argv)
     if args.command == "child":

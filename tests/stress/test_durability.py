@@ -68,7 +68,7 @@ def test_killed_writer_or_server_loses_no_acknowledged_submission_and_leaves_not
     # DuckDB: the replica is killed three times; PostgreSQL: the replica once, then the server twice
     kills = [None, None, None] if server is None else [None, server, server]
     # enough invitations that the child is still submitting when the kill comes, also on a fast machine
-    results = [one_round(target, rng, tokens=2000, threads=16, max_delay=0.8, server=kill) for kill in kills]
+    results = [one_round(target, rng, tokens=1500, threads=16, max_delay=0.8, server=kill) for kill in kills]
     for result in results:
         assert result.problems == [], result
         assert (result.lost, result.duplicated, result.half_written) == (0, 0, 0), result
@@ -87,11 +87,17 @@ def test_killed_writer_or_server_loses_no_acknowledged_submission_and_leaves_not
 def test_an_acknowledgement_before_commit_is_caught(durable_target):
     # A child that says "ok" before the writer has committed: the kill leaves acknowledged
     # submissions that are not stored, and the round must report them as lost.
+    # A kill can fall just after a COMMIT, before the submitters' next acknowledgements: then
+    # nothing acknowledged is missing yet, so up to three rounds.
     target, _ = durable_target
-    result = one_round(target, random.Random(11), tokens=1000, threads=16, max_delay=0.4, ack_early=True)
-    assert result.killed_while_running, result
-    assert result.lost > 0, result
-    assert any("is not marked used" in p for p in result.problems), result
+    rng = random.Random(11)
+    results = []
+    for _ in range(3):
+        results.append(one_round(target, rng, tokens=1000, threads=16, max_delay=0.4, ack_early=True))
+        if results[-1].lost:
+            break
+    assert all(r.killed_while_running for r in results), results
+    assert any(r.lost > 0 and any("is not marked used" in p for p in r.problems) for r in results), results
 
 
 def test_a_server_that_acknowledges_commits_before_writing_its_wal_is_caught(durable_pg):
