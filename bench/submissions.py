@@ -328,11 +328,14 @@ def goals(table: pd.DataFrame, backend: str, levels: list[int]) -> None:
     g, naive32, two = one("group", 32), one("naive", 32), one("group2r", 32)
     if g is None:
         return
-    met = {
-        ">= 1000/s at 32": g["per_second"] >= 1000,
-        "p95 <= 100 ms at 32": g["p95_ms"] <= 100,
-        ">= 6x naive at 32": g["per_second"] >= 6 * naive32["per_second"],
-    }
+    if backend == "duckdb":  # issue 3's goal: one process, one writer
+        met = {
+            ">= 1000/s at 32": g["per_second"] >= 1000,
+            "p95 <= 100 ms at 32": g["p95_ms"] <= 100,
+            ">= 6x naive at 32": g["per_second"] >= 6 * naive32["per_second"],
+        }
+    else:  # issue 23's: two replicas on one server (PostgreSQL runs concurrent transactions side by side)
+        met = {}
     if two is not None:
         met[">= 1000/s at 32 across two replicas"] = two["per_second"] >= 1000
         met["p95 <= 100 ms across two replicas"] = two["p95_ms"] <= 100
