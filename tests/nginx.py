@@ -47,7 +47,8 @@ def main_config(prefix: Path, site: str) -> str:
         f"error_log {prefix}/error.log warn;\n"
         "events { worker_connections 2048; }\n"
         "http {\n"
-        f"    access_log {prefix}/access.log;\n"
+        '    log_format icsat_upstream \'$status $request_time "$upstream_addr" "$request" $cookie_icsat_route\';\n'
+        f"    access_log {prefix}/access.log icsat_upstream;\n"
         f"    client_body_temp_path {prefix}/client_body;\n"
         f"    proxy_temp_path {prefix}/proxy;\n"
         f"    fastcgi_temp_path {prefix}/fastcgi;\n"
@@ -119,6 +120,11 @@ class TemporaryNginx:
         except BaseException:
             self.stop()
             raise
+
+    def access_log(self) -> list[str]:
+        """One line per request: status, seconds, "the upstream(s) tried", "request line", route cookie."""
+        path = self.prefix / "access.log"
+        return path.read_text(errors="replace").splitlines() if path.exists() else []
 
     def error_log(self) -> str:
         path = self.prefix / "error.log"

@@ -45,9 +45,13 @@ def _free_port() -> int:
 
 
 class TemporaryServer:
-    """A PostgreSQL server of its own in a temporary folder; `url(dbname)` connects to it."""
+    """A PostgreSQL server of its own in a temporary folder; `url(dbname)` connects to it.
 
-    def __init__(self) -> None:
+    By default fsync is off (tests). `durable=True` keeps PostgreSQL's own settings (fsync,
+    synchronous_commit and full_page_writes on), for benchmarks whose figures must include them.
+    """
+
+    def __init__(self, *, durable: bool = False) -> None:
         bindir = pg_bindir()
         if bindir is None:
             raise RuntimeError(
@@ -73,14 +77,16 @@ class TemporaryServer:
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--locale=C.UTF-8",
-                "--no-sync",
+                *([] if durable else ["--no-sync"]),
             ]
         )
-        # fsync off: a test server loses nothing worth keeping if the machine stops.
+        self.durable = durable
         options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='{self.root}'"
-            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+            " -c max_connections=200"
         )
+        if not durable:  # fsync off: a test server loses nothing worth keeping if the machine stops.
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run([self.bindir / "pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "-t", "60", "start"])
         self.start_seconds = time.monotonic() - started
 
