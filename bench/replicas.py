@@ -421,6 +421,7 @@ def run(args: argparse.Namespace) -> int:
             thread = threading.Thread(
                 target=report_page,
                 args=(nginx.url, route, ready[number], begin, stop_pages, loads[number], page_errors),
+                daemon=True,  # a hung browser must not keep the bench from exiting (cleanup runs first)
             )
             thread.start()
             page_threads.append(thread)
