@@ -76,6 +76,17 @@ class _Upstream:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
+                if self.headers.get("Upgrade") == "websocket":  # a tunnel: echo bytes, prefixed with the name
+                    self.send_response(101)
+                    self.send_header("Upgrade", "websocket")
+                    self.send_header("Connection", "Upgrade")
+                    self.end_headers()
+                    self.wfile.flush()
+                    data = self.rfile.read1(100)
+                    self.wfile.write(name.encode() + b":" + data)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
                 body = json.dumps({"name": name, "headers": dict(self.headers)}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -132,13 +143,12 @@ def test_the_route_cookie_keeps_a_browser_on_one_replica_and_moves_it_when_that_
             assert (again, again_cookie) == (name, None)
         # Browsers without a cookie are spread over both replicas (random routes; 40 all alike: 2^-39).
         assert {_get(f"{nginx.url}/")[0] for _ in range(40)} == {"first", "second"}
-        # What the replica gets: the websocket's upgrade, the browser's Host, the forwarded address.
-        _, _, seen = _get(f"{nginx.url}/_stcore/stream", cookie, {"Upgrade": "websocket", "Connection": "Upgrade"})
-        assert seen["Upgrade"] == "websocket" and seen["Connection"] == "upgrade"
+        # What the replica gets: the browser's Host, the forwarded address; no upgrade unless asked
+        # (the websocket's own test is below).
+        _, _, seen = _get(f"{nginx.url}/overview", cookie)
         assert seen["Host"] == f"127.0.0.1:{nginx.port}"  # the sign-in's same-origin check needs the port
         assert seen["X-Forwarded-For"] == "127.0.0.1" and seen["X-Forwarded-Proto"] == "http"
-        _, _, plain = _get(f"{nginx.url}/overview", cookie)
-        assert "Upgrade" not in plain and plain["Connection"] == "close"
+        assert "Upgrade" not in seen and seen["Connection"] == "close"
 
         # That replica stops: the same browser, same cookie, gets the other one at once, every time.
         upstreams[name].stop()
@@ -147,6 +157,44 @@ def test_the_route_cookie_keeps_a_browser_on_one_replica_and_moves_it_when_that_
             moved, moved_cookie, _ = _get(f"{nginx.url}/overview", cookie)
             assert (moved, moved_cookie) == (other, None)
         assert "temporarily disabled" in nginx.error_log() or "Connection refused" in nginx.error_log()
+    finally:
+        if nginx is not None:
+            nginx.stop()
+        for upstream in upstreams.values():
+            upstream.stop()
+
+
+def test_the_streamlit_websocket_is_tunnelled_to_the_browser_s_replica():
+    """An Upgrade on /_stcore/stream gets the replica's 101 and a two-way byte stream through nginx."""
+    import socket
+
+    from tests.nginx import TemporaryNginx
+
+    upstreams = {name: _Upstream(name) for name in ("first", "second")}
+    nginx = None
+    try:
+        nginx = TemporaryNginx([u.port for u in upstreams.values()])
+        name, set_cookie, _ = _get(f"{nginx.url}/")
+        cookie = set_cookie.split(";")[0]
+        with socket.create_connection(("127.0.0.1", nginx.port), timeout=10) as s:
+            s.sendall(
+                f"GET /_stcore/stream HTTP/1.1\r\nHost: 127.0.0.1:{nginx.port}\r\nCookie: {cookie}\r\n".encode()
+                + b"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                + b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            )
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = s.recv(1024)
+                assert chunk, head
+                head += chunk
+            assert head.startswith(b"HTTP/1.1 101 "), head
+            s.sendall(b"hello")
+            echoed = b""
+            while not echoed.endswith(b"hello"):
+                chunk = s.recv(1024)
+                assert chunk, echoed
+                echoed += chunk
+        assert echoed == f"{name}:hello".encode()  # the same replica as the browser's pages
     finally:
         if nginx is not None:
             nginx.stop()
