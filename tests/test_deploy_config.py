@@ -20,27 +20,31 @@ def test_the_upload_limit_is_what_the_imports_need_and_the_proxy_says_the_same()
 
 def test_the_replicas_config_passes_nginx_t_as_shipped(tmp_path):
     """The file as it is (only its certificate paths pointed at a throwaway self-signed pair)."""
-    import subprocess
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
 
     from tests.nginx import REPLICAS_CONF, check_config, main_config
 
-    pair = ["-keyout", str(tmp_path / "icsat.key"), "-out", str(tmp_path / "icsat.pem")]
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=icsat.example.com",
-            *pair,
-        ],
-        check=True,
-        capture_output=True,
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "icsat.example.com")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    (tmp_path / "icsat.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "icsat.key").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     )
     site = REPLICAS_CONF.read_text(encoding="utf-8")
     site = site.replace("/etc/ssl/certs/icsat.pem", str(tmp_path / "icsat.pem"))
