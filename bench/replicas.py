@@ -391,6 +391,7 @@ def run(args: argparse.Namespace) -> int:
         replicas = [Replica(url, temp) for _ in range(2)]
         for replica in replicas:
             replica.wait_healthy()
+        rss_started = [_rss_mb(r.proc.pid) for r in replicas]  # healthy, no page run yet
         nginx = TemporaryNginx([r.port for r in replicas])
         victim, survivor = replicas
         route = route_to(nginx, victim.port)
@@ -443,6 +444,7 @@ def run(args: argparse.Namespace) -> int:
         begin.set()
         reports_from = time.time()
         _sleep_until(go + 2 * third)
+        rss_before_kill = [_rss_mb(r.proc.pid) for r in replicas]
         killed_at = time.time()
         victim.proc.send_signal(signal.SIGKILL)
         workers[0].proc.send_signal(signal.SIGKILL)
@@ -458,6 +460,7 @@ def run(args: argparse.Namespace) -> int:
         stop_pages.set()
         for thread in page_threads:
             thread.join(300)
+        rss_end = _rss_mb(survivor.proc.pid)
         workers[1].proc.wait(30)
 
         # Read back.
@@ -514,20 +517,22 @@ def run(args: argparse.Namespace) -> int:
         after_kill = [ld for ld in every if ld.start >= killed_at or ld.start + ld.seconds >= killed_at]
         print(f"report loads (/overview to heatmap, through nginx) before the kill: {percentiles(before_kill)}")
         for number, page in enumerate(loads):
-            crossing = [ld for ld in page if ld.start + ld.seconds >= killed_at]
-            if not crossing:
-                continue
-            first = crossing[0]
-            first_ok = next((ld for ld in crossing if ld.ok), None)
-            outcome = "signed in, heatmap drawn" if first.ok else f"FAILED: {first.note}"
-            if first_ok is None:
-                print(f"  page {number + 1}: no successful load after the kill ({[ld.note for ld in crossing]})")
-                continue
-            again_after = first_ok.start + first_ok.seconds - killed_at
-            print(
-                f"  page {number + 1}: first load after the kill {outcome} in {first.seconds:.1f} s;"
-                f" heatmap again {again_after:.1f} s after the kill"
-            )
+            # The load under way at the kill (its websocket may have been cut), then the first load
+            # begun after it: a new page through nginx with the same cookies (the session outcome).
+            crossing = next((ld for ld in page if ld.start < killed_at <= ld.start + ld.seconds), None)
+            later = [ld for ld in page if ld.start >= killed_at]
+            parts = []
+            if crossing is not None:
+                state = "heatmap drawn" if crossing.ok else f"failed ({crossing.note})"
+                after = crossing.start + crossing.seconds - killed_at
+                parts.append(f"load under way at the kill: {state} {after:.1f} s after it")
+            if later:
+                first = later[0]
+                state = "signed in, heatmap drawn" if first.ok else f"FAILED ({first.note})"
+                parts.append(f"first load begun after the kill: {state} in {first.seconds:.1f} s")
+            else:
+                parts.append("no load begun after the kill")
+            print(f"  page {number + 1}: " + "; ".join(parts))
         ok_after = [ld.seconds * 1000 for ld in after_kill if ld.ok]
         print(
             f"report loads after the kill: {percentiles(ok_after)}; failed {sum(not ld.ok for ld in after_kill)}"
@@ -535,6 +540,11 @@ def run(args: argparse.Namespace) -> int:
         )
         upstreams = _count([line.split('"')[1] for line in nginx.access_log() if line.endswith(f" {route}")])
         print(f"nginx upstreams of the pages' requests (route {route}; 'A, B': A refused, B answered): {upstreams}")
+        print(
+            f"replica memory (RSS): started {rss_started[0]:.0f} and {rss_started[1]:.0f} MB; before the kill"
+            f" {rss_before_kill[0]:.0f} MB (pages on it) and {rss_before_kill[1]:.0f} MB; the survivor at the end"
+            f" {rss_end:.0f} MB"
+        )
         if page_errors:
             print("page errors:", *page_errors, sep="\n  ")
         print(f"total {time.time() - started_at:.0f} s")
@@ -559,6 +569,17 @@ def run(args: argparse.Namespace) -> int:
 
 def server_durable(server: TemporaryServer) -> bool:
     return bool(getattr(server, "durable", False))
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (0 when it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _sleep_until(moment: float) -> None:
