@@ -524,8 +524,8 @@ def run(args: argparse.Namespace) -> int:
             parts = []
             if crossing is not None:
                 state = "heatmap drawn" if crossing.ok else f"failed ({crossing.note})"
-                after = crossing.start + crossing.seconds - killed_at
-                parts.append(f"load under way at the kill: {state} {after:.1f} s after it")
+                drawn_at = crossing.start + crossing.seconds - killed_at
+                parts.append(f"load under way at the kill: {state} {drawn_at:.1f} s after it")
             if later:
                 first = later[0]
                 state = "signed in, heatmap drawn" if first.ok else f"FAILED ({first.note})"
