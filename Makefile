@@ -9,12 +9,12 @@ DB ?= $(or $(ICSAT_DB),data/icsat.duckdb)
 PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test venv demo-db browser-deps postgres-deps lint format bench clean
+.PHONY: run test venv demo-db browser-deps postgres-deps nginx-deps lint format bench clean
 
 run: venv demo-db
 	ICSAT_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT)
 
-test: venv browser-deps postgres-deps
+test: venv browser-deps postgres-deps nginx-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
@@ -57,6 +57,19 @@ postgres-deps:
 	else \
 		echo "The store's tests need the Debian package 'postgresql' (initdb and pg_ctl; no server is used)."; \
 		echo "Install it with: sudo apt-get install postgresql"; exit 1; \
+	fi
+
+# tests/test_deploy_config.py runs deploy/nginx-replicas.conf in a real nginx of its own (tests/nginx.py:
+# a temporary prefix, a free port on 127.0.0.1; the system's nginx service is not used), from Debian's
+# `nginx` package.
+nginx-deps:
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing nginx with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	else \
+		echo "The deployment tests need the Debian package 'nginx' (at /usr/sbin/nginx; no service is used)."; \
+		echo "Install it with: sudo apt-get install nginx"; exit 1; \
 	fi
 
 lint: venv
