@@ -109,7 +109,6 @@ class TemporaryServer:
                 *(() if durable else ("--no-sync",)),
             ]
         )
-        self.durable = durable
         self.options = (
             f"-c listen_addresses=127.0.0.1 -c port={self.port} -c unix_socket_directories='{self.root}'"
             f" -c max_connections={max_connections}"
