@@ -9,10 +9,14 @@ DB ?= $(or $(ICSAT_DB),data/icsat.duckdb)
 PORT ?= 8501
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test venv demo-db browser-deps postgres-deps nginx-deps lint format bench clean
+.PHONY: run run-replicas test venv demo-db browser-deps postgres-deps nginx-deps lint format bench clean
 
 run: venv demo-db
 	ICSAT_DB=$(DB) $(BIN)/streamlit run app.py --server.port $(PORT)
+
+# PostgreSQL, two app processes and nginx on this machine, with the demo (deploy/try_replicas.py)
+run-replicas: venv postgres-deps nginx-deps
+	$(BIN)/python deploy/try_replicas.py --port $(or $(NGINX_PORT),8080)
 
 test: venv browser-deps postgres-deps nginx-deps
 	$(BIN)/ruff check .
