@@ -87,8 +87,10 @@ def edit_scope(wave_id: str) -> str:
 
 
 def data_versions(db: object) -> dict[str, int]:
-    """Every scope's version in PostgreSQL's `data_versions` (a scope never written is absent: 0)."""
-    return dict(db.connection().execute("SELECT scope, version FROM data_versions").fetchall())
+    """Every scope's version in PostgreSQL's `data_versions`, the sum of its slots (a scope never
+    written is absent: 0)."""
+    rows = db.connection().execute("SELECT scope, sum(version) FROM data_versions GROUP BY scope").fetchall()
+    return {scope: int(version) for scope, version in rows}
 
 
 _SCHEMA_LOCK = threading.Lock()
@@ -169,9 +171,9 @@ class _Reader:
             self._con.close()
 
     def version(self, scope: str) -> int:
-        self._cursor.execute("SELECT version FROM data_versions WHERE scope = $1", parameters=(scope,))
+        self._cursor.execute("SELECT sum(version) FROM data_versions WHERE scope = $1", parameters=(scope,))
         row = self._cursor.fetchone()
-        return int(row[0]) if row else 0
+        return int(row[0]) if row and row[0] is not None else 0
 
     def rows(
         self, table: str, columns: tuple[str, ...], wave_ids: list[str] | None, response_ids: list[str] | None = None
