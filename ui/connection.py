@@ -12,14 +12,22 @@ since other processes write too, and the analysis runs on this process's DuckDB 
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import streamlit as st
 
 from data.backup import start_backup_watcher
 from data.db import Database, db_path_from_env, open_database
 from data.pg import PostgresDatabase
+from data.replica import analysis_db
+from data.responses import response_count
 from data.submissions import SubmissionWriter
+from data.waves import list_waves
 from services import versions
 from services.scheduler import start_scheduler
+
+_LOG = logging.getLogger("icsat")
 
 
 @st.cache_resource(show_spinner=False)
@@ -31,10 +39,24 @@ def get_database() -> Database | PostgresDatabase:
     database = open_database(db_path_from_env())
     if database.backend == "postgres":
         versions.follow(database)
+        threading.Thread(target=_warm_analysis_copy, args=(database,), name="icsat-warm", daemon=True).start()
     else:
         start_backup_watcher(database)
     start_scheduler(database)
     return database
+
+
+def _warm_analysis_copy(database: PostgresDatabase) -> None:
+    """Read the two newest waves with answers (what the Overview shows first: a wave and the one it
+    is compared with) into this process's analysis copy now, in the background: the first page of a
+    replica opens the database, usually the sign-in page, and the copy then loads while the person
+    types, instead of when their first dashboard asks (seconds on a large organisation:
+    docs/performance.md)."""
+    try:
+        waves = [w.wave_id for w in list_waves(database) if response_count(database, w.wave_id) > 0]
+        analysis_db(database, waves[-2:])
+    except Exception:  # a page will read the copy itself; the server log says why this failed
+        _LOG.exception("warming the analysis copy failed")
 
 
 @st.cache_resource(show_spinner=False)

@@ -234,3 +234,17 @@ def test_a_real_submission_only_grows_its_wave_so_the_copy_adds_it_alone(pg_demo
     assert after.get(edit_scope(WAVE), 0) == start.get(edit_scope(WAVE), 0)
     grown = copy.current(pg_demo, [WAVE])
     assert copy.incremental == 1 and _responses_in(grown, WAVE) == before + len(PROVIDERS)
+
+
+def test_a_replica_warms_its_copy_with_the_waves_the_overview_shows_first(pg_demo):
+    # ui/connection starts this in the background when a replica first opens a PostgreSQL store
+    from data.replica import analysis_copy
+    from ui.connection import _warm_analysis_copy
+
+    _warm_analysis_copy(pg_demo)
+    copy = analysis_copy(pg_demo)
+    assert copy.reads == 2  # the newest wave with answers and the one before it, nothing else
+    waves_with_answers = [w for w, *_ in WAVES]  # closed; the open wave (OPEN_WAVE) has none yet
+    loaded = copy.current(pg_demo, []).connection().execute("SELECT DISTINCT wave_id FROM responses").fetchall()
+    assert sorted(w for (w,) in loaded) == waves_with_answers[-2:]
+    assert copy.reads == 2
