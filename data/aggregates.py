@@ -99,6 +99,14 @@ class ResponseItems:
     item_ids: tuple[str, ...]
 
 
+def prepare_waves(db: Database, wave_ids: list[str]) -> None:
+    """Have what the analysis reads for `wave_ids` ready before the first query: nothing to do on
+    DuckDB; on PostgreSQL this process's copy reads those of them it lacks at the same time (a report
+    reads its wave and the one it is compared with, in two threads; without this they were read one
+    after the other)."""
+    analysis_db(db, wave_ids)
+
+
 def response_items(
     db: Database, wave_ids: list[str], item_ids: list[str], *, relationship_type: str | None = None
 ) -> ResponseItems:

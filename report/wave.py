@@ -56,6 +56,7 @@ from data.aggregates import (
     cell_moments,
     check_relationship_type,
     participation_counts,
+    prepare_waves,
     relationship_types,
     response_items,
     self_assessment_means,
@@ -471,6 +472,7 @@ def build_wave_report(
         Unknown wave, relationship type or dimension.
     """
     scope = _scope(db, wave_id, relationship_type, dimension)
+    prepare_waves(db, [wave_id] + ([scope.previous.wave_id] if scope.previous is not None else []))
     with _report_workers() as pool:
         return _build(pool, db, scope, relationship_type, dimension, bands, hotspot_config or HotspotConfig())
 
