@@ -1,6 +1,7 @@
 """Hostile input: everything a person controls, through the code that reads it. For each input: a
 clear message in English and Chinese (never a traceback, never a raw text key), and nothing written
-(every table's row count compared before and after). Hypothesis example counts stay modest."""
+(every table's row count compared before and after), on both backends (DuckDB and PostgreSQL).
+Hypothesis example counts stay modest."""
 
 import datetime as dt
 import itertools
@@ -22,6 +23,7 @@ from data.waves import create_wave
 from services.imports import import_file
 from surveys.answers import PROBLEM_CODES, AnswerError, validate_submission
 from surveys.definition import DEFAULT_SURVEY_PATH, SurveyDefinitionError, load_survey, parse_survey
+from tests.conftest import _pg_copy
 from texts import describe
 from ui.i18n import translate
 
@@ -46,11 +48,22 @@ HOSTILE_TEXT = [
 ]
 
 
-@pytest.fixture(scope="module")
-def db(demo_db_template, tmp_path_factory):
-    path = tmp_path_factory.mktemp("hostile") / "demo.duckdb"
-    shutil.copy(demo_db_template, path)
-    database = Database(path)
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def db(request, demo_db_template, tmp_path_factory):
+    """The demo on each backend in turn (a DuckDB file, then a PostgreSQL database of the tests' own
+    server), with an empty draft wave for the historical import."""
+    if request.param == "duckdb":
+        path = tmp_path_factory.mktemp("hostile") / "demo.duckdb"
+        shutil.copy(demo_db_template, path)
+        database = Database(path)
+        yield from _with_import_wave(database)
+        database.close()
+    else:
+        for database in _pg_copy(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_demo_template")):
+            yield from _with_import_wave(database)
+
+
+def _with_import_wave(database):
     create_wave(
         database,
         IMPORT_WAVE,
@@ -61,7 +74,6 @@ def db(demo_db_template, tmp_path_factory):
         closes_on=dt.date(2025, 10, 31),
     )
     yield database
-    database.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,8 @@
 """Issue 16, problems 2 and 4: guessing passwords in parallel, and telling names apart by time.
 
-Attacks on the sign-in check itself (data/users.verify, on a database file, from many threads at
-once) and on the running server's sign-in route (HTTP, as a script would), with their measured
+Attacks on the sign-in check itself (data/users.verify, from many threads at once) and on the
+running server's sign-in route (HTTP, as a script would), each on both backends (a DuckDB file and
+PostgreSQL, where the brakes live in the database that every replica shares), with their measured
 results in docs/reliability.md.
 """
 
@@ -19,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from data.audit import list_events
-from data.db import Database
+from data.db import open_database
 from data.users import add_user, get_user, verify
 from tests.conftest import add_test_user
 
@@ -27,8 +28,8 @@ PASSWORD = "correct horse battery"
 T0 = dt.datetime(2026, 12, 1, 9, 0, 0)  # one instant for every attempt: the brake, not the clock, decides
 
 
-def test_eight_parallel_guessers_are_all_counted_all_audited_and_get_in_nowhere(tmp_path):
-    db = Database(tmp_path / "guess.duckdb")
+def test_eight_parallel_guessers_are_all_counted_all_audited_and_get_in_nowhere(store):
+    db = store
     add_user(db, "ceo", "admin", password=PASSWORD)
     start = threading.Barrier(8)
     errors: list[BaseException] = []
@@ -54,13 +55,12 @@ def test_eight_parallel_guessers_are_all_counted_all_audited_and_get_in_nowhere(
     # Every attempt that reached the account was counted (none lost to a race).
     checked = get_user(db, "ceo")["failed_attempts"]
     assert checked == 25 - sum(1 for e in list_events(db, actor="ceo")["detail"] if "throttled (name" in str(e))
-    db.close()
 
 
-def test_an_unknown_name_and_a_known_one_answer_in_the_same_time(tmp_path):
+def test_an_unknown_name_and_a_known_one_answer_in_the_same_time(store):
     """12 tries each, alternating, from one address: the k-th try on a real account and the k-th on an
     unknown name take the same time (both are checked against a hash, or both are refused unchecked)."""
-    db = Database(tmp_path / "timing.duckdb")
+    db = store
     add_user(db, "ceo", "admin", password=PASSWORD)
     known, unknown = [], []
     for _ in range(12):
@@ -71,7 +71,6 @@ def test_an_unknown_name_and_a_known_one_answer_in_the_same_time(tmp_path):
     differences = [abs(k - u) for k, u in zip(known, unknown, strict=True)]
     assert max(differences) < 0.15, (known, unknown)
     assert abs(statistics.median(known) - statistics.median(unknown)) < 0.03, (known, unknown)
-    db.close()
 
 
 def _post(url: str, form: dict) -> tuple[int, str]:
@@ -95,11 +94,11 @@ def _post(url: str, form: dict) -> tuple[int, str]:
 
 
 @pytest.mark.browser
-def test_the_server_brakes_parallel_guessing_and_answers_names_in_the_same_time(demo_db_path, live_server_factory):
-    add_test_user(demo_db_path, "ceo", "admin", PASSWORD)
-    add_test_user(demo_db_path, "lena", "leader", PASSWORD)
-    add_test_user(demo_db_path, "ali", "analyst", PASSWORD)
-    server = live_server_factory(demo_db_path)
+def test_the_server_brakes_parallel_guessing_and_answers_names_in_the_same_time(demo_target, live_server_factory):
+    add_test_user(demo_target, "ceo", "admin", PASSWORD)
+    add_test_user(demo_target, "lena", "leader", PASSWORD)
+    add_test_user(demo_target, "ali", "analyst", PASSWORD)
+    server = live_server_factory(demo_target)
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda n: _post(server.url, {"username": "ceo", "password": f"guess {n}"}), range(24)))
     assert all(status == 303 for status, _ in answers), answers
@@ -129,7 +128,7 @@ def test_the_server_brakes_parallel_guessing_and_answers_names_in_the_same_time(
     assert abs(statistics.median(times["known"]) - statistics.median(times["unknown"])) < 0.05, times
     server.stop()
 
-    db = Database(demo_db_path)
+    db = open_database(demo_target)
     failed = list_events(db, actions=["sign_in_failed"], actor="ceo")
     assert len(failed) >= 24  # every attempt, whatever happened to it (24 guesses, and one early try)
     assert len(list_events(db, actions=["sign_in"], actor="ceo")) == 1
