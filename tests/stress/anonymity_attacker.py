@@ -30,7 +30,7 @@ import pandas as pd
 from scipy.optimize import linprog
 
 import cli
-from data.db import Database
+from data.db import Database, open_database
 from data.waves import get_wave, list_waves, survey_for_version
 from report.exports import aggregate_tables, responses_frame, responses_shown
 from report.wave import build_history, build_wave_report
@@ -109,34 +109,35 @@ def make_org(seed: int, *, departments: int | None = None, density: float | None
     return Org(depts, relationships, responses, k)
 
 
-def build(org: Org, folder: Path) -> Database:
+def build(org: Org, folder: Path, target: str | None = None) -> Database:
     """The organisation written through the command line: init, import-org, two waves created,
-    opened and closed, and each wave's responses imported (all or nothing)."""
+    opened and closed, and each wave's responses imported (all or nothing). Into a DuckDB file in
+    `folder`, or into `target` (a postgresql:// URL of an empty database)."""
     folder.mkdir(parents=True, exist_ok=True)
-    db_path = folder / "org.duckdb"
+    db_path = target or str(folder / "org.duckdb")
     departments = folder / "departments.csv"
     pd.DataFrame({"code": org.departments, "name_en": org.departments, "name_zh": org.departments}).to_csv(
         departments, index=False
     )
     relationships = folder / "relationships.csv"
     org.relationships.to_csv(relationships, index=False)
-    _run("init", "--db", str(db_path))
-    args = ["import-org", "--db", str(db_path), "--departments", str(departments)]
+    _run("init", "--db", db_path)
+    args = ["import-org", "--db", db_path, "--departments", str(departments)]
     if len(org.relationships):
         args += ["--relationships", str(relationships)]
     _run(*args)
     for wave_id, opens, closes in WAVES:
         _run(
-            "wave", "create", "--db", str(db_path), wave_id, "--opens", opens, "--closes", closes,
+            "wave", "create", "--db", db_path, wave_id, "--opens", opens, "--closes", closes,
             "--k", str(org.k), "--k-comments", str(org.k_comments),
         )  # fmt: skip
-        _run("wave", "open", "--db", str(db_path), wave_id)
-        _run("wave", "close", "--db", str(db_path), wave_id)
+        _run("wave", "open", "--db", db_path, wave_id)
+        _run("wave", "close", "--db", db_path, wave_id)
         if len(org.responses[wave_id]):
             path = folder / f"{wave_id}.csv"
             org.responses[wave_id].to_csv(path, index=False)
-            _run("import-responses", "--db", str(db_path), "--wave", wave_id, str(path))
-    db = Database(db_path)
+            _run("import-responses", "--db", db_path, "--wave", wave_id, str(path))
+    db = open_database(db_path)
     add_plans(db, org)
     return db
 

@@ -1,5 +1,5 @@
-"""Access attacks: guessed and hostile survey tokens, and every restricted page opened by its URL in
-the real browser, signed out and as a leader (the role-by-role AppTest matrix is
+"""Access attacks: guessed and hostile survey tokens (on both backends), and every restricted page
+opened by its URL in the real browser, signed out and as a leader (the role-by-role AppTest matrix is
 tests/views/test_role_matrix.py)."""
 
 import string
@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from data.db import Database
+from data.db import open_database
 from data.invitations import check_token, create_invitations
-from tests.conftest import add_test_user, run_page, sign_in, wait_for_app
+from tests.conftest import _pg_copy_url, add_test_user, run_page, sign_in, wait_for_app
 from ui.access import EVERYONE
 from ui.i18n import translate
 from ui.navigation import PAGES
@@ -31,18 +31,27 @@ HOSTILE_TOKENS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def token_db(demo_db_template, tmp_path_factory):
-    """A demo copy with a few real invitations of the open wave; returns (path, tokens)."""
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def token_db(request, demo_db_template, tmp_path_factory):
+    """A demo copy on each backend (a DuckDB file, a PostgreSQL database of the tests' own server)
+    with a few real invitations of the open wave; returns (target, tokens)."""
     import shutil
 
-    path = tmp_path_factory.mktemp("tokens") / "demo.duckdb"
-    shutil.copy(demo_db_template, path)
-    db = Database(path)
+    if request.param == "duckdb":
+        path = tmp_path_factory.mktemp("tokens") / "demo.duckdb"
+        shutil.copy(demo_db_template, path)
+        yield str(path), _invite(str(path))
+    else:
+        for url in _pg_copy_url(request.getfixturevalue("pg_server"), request.getfixturevalue("pg_demo_template")):
+            yield url, _invite(url)
+
+
+def _invite(target: str) -> list[str]:
+    db = open_database(target)
     roster = pd.DataFrame({"row": [2, 3, 4], "email": ["a@x", "b@x", "c@x"], "name": "", "department": "SALES"})
     links = create_invitations(db, "2027-Q1", roster, base_url="http://x", expires_days=30)
     db.close()
-    return path, [link.split("token=")[1] for link in links["link"]]
+    return [link.split("token=")[1] for link in links["link"]]
 
 
 def _mutations(token: str):
@@ -60,8 +69,8 @@ def _mutations(token: str):
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_and_guessed_tokens_never_open_a_survey(token_db, data):
-    path, tokens = token_db
-    db = Database(path, read_only=True)
+    target, tokens = token_db
+    db = open_database(target)
     try:
         real = data.draw(st.sampled_from(tokens))
         guess = data.draw(
@@ -78,16 +87,16 @@ def test_random_and_guessed_tokens_never_open_a_survey(token_db, data):
     finally:
         db.close()
     # the real ones still work: the guesses changed nothing
-    db = Database(path, read_only=True)
+    db = open_database(target)
     assert all(check_token(db, t).ok for t in tokens)
     db.close()
 
 
 def test_hostile_tokens_in_the_link_are_refused_and_slow_the_session_down(token_db, monkeypatch):
-    path, _ = token_db
+    target, _ = token_db
     waits = []
     monkeypatch.setattr("ui.survey_flow.slow_down", waits.append)
-    at = run_page("views/survey.py", path, role=None)
+    at = run_page("views/survey.py", target, role=None)
     for token in HOSTILE_TOKENS:
         at.query_params["token"] = token
         at.run()
@@ -100,6 +109,7 @@ def test_hostile_tokens_in_the_link_are_refused_and_slow_the_session_down(token_
     con = get_database().connection()
     assert con.execute("SELECT count(*) FROM invitations WHERE draft IS NOT NULL").fetchone()[0] == 0
     assert con.execute("SELECT count(*) FROM invitations WHERE used AND wave_id = '2027-Q1'").fetchone()[0] == 0
+    get_database.clear()  # the page's instance goes before the module's database does
 
 
 def _restricted(role: str | None) -> list:

@@ -4,16 +4,19 @@ at any two moments, reveals anything about a group of fewer than k people but th
 The attacker (tests/stress/anonymity_attacker.py) builds organisations through the import commands,
 collects every published figure through the functions the pages and `cli.py export` use, and solves
 the published equations for the hidden groups. Named tests below rebuild the seven routes by which
-an earlier version leaked (issue 15); the property tests try random organisations.
+an earlier version leaked (issue 15); the property tests try random organisations; the last tests
+publish from PostgreSQL and compare with DuckDB.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.conftest import _pg_copy_url
 from tests.stress.anonymity_attacker import (
     DIMS,
     ITEMS,
@@ -156,13 +159,13 @@ def _indistinguishable(org: Org, folder, seed: int) -> None:
         second.close()
 
 
-def _same(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
+def _same(a: pd.DataFrame, b: pd.DataFrame, name: str, how: str = "changed with the hidden cells") -> None:
     try:
         pd.testing.assert_frame_equal(
             a.reset_index(drop=True), b.reset_index(drop=True), check_exact=False, rtol=1e-9, atol=1e-9
         )
     except AssertionError as error:
-        raise AssertionError(f"{name} changed with the hidden cells:\n{error}") from None
+        raise AssertionError(f"{name} {how}:\n{error}") from None
 
 
 # --- random organisations --------------------------------------------------------------------------
@@ -233,3 +236,49 @@ def test_the_actions_check_is_not_blind(tmp_path, monkeypatch):
     finally:
         db.close()
     assert any("target met, the shown cells say hidden" in problem for problem in found), found
+
+
+# --- on PostgreSQL ----------------------------------------------------------------------------------
+
+
+ON_BOTH = "differs between DuckDB and PostgreSQL"
+
+
+@pytest.fixture
+def pg_empty_url(pg_server, pg_empty_template):
+    """The URL of a new, migrated, empty PostgreSQL database of the tests' own server."""
+    yield from _pg_copy_url(pg_server, pg_empty_template)
+
+
+@pytest.mark.parametrize("name", ["route 4", "dense"])
+def test_postgres_publishes_the_same_numbers_and_the_attacker_finds_nothing(tmp_path, pg_empty_url, name):
+    """The same organisation built through the command line on DuckDB and on PostgreSQL (where the
+    figures come from the process's analysis copy, data/replica.py): every table of every view,
+    export, history and comment list is the same, and the attack on PostgreSQL's figures finds
+    nothing either."""
+    if name == "route 4":
+        cells = [("SALES", "IT", 20, {}), ("PROD", "IT", 20, {}), ("HR", "IT", 3, {}), ("SALES", "PROD", 8, {})]
+        org = _org(cells, [("SALES", "IT", "process"), ("PROD", "IT", "process"), ("HR", "IT", "functional")])
+    else:
+        org = make_org(11, departments=6, density=0.9)
+    duck, pg = build(org, tmp_path / "duckdb"), build(org, tmp_path / "postgres", pg_empty_url)
+    try:
+        assert pg.backend == "postgres"
+        figures, frames_pg = published(pg, org)
+        _, frames_duck = published(duck, org)
+        assert frames_pg.keys() == frames_duck.keys()
+        for frame_name, frame in frames_duck.items():
+            if isinstance(frame, dict):
+                for table, exported in frame.items():
+                    _same(exported, frames_pg[frame_name][table], f"{frame_name}/{table}", ON_BOTH)
+            else:
+                _same(frame, frames_pg[frame_name], frame_name, ON_BOTH)
+        assert comments_published(pg, org) == comments_published(duck, org)
+        result = attack(org, figures)
+        from_actions = actions_problems(pg, figures)
+    finally:
+        duck.close()
+        pg.close()
+    assert result.figures > 50
+    assert not result.problems, "\n".join(result.problems[:20])
+    assert not from_actions, "\n".join(from_actions[:20])

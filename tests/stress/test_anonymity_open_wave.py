@@ -2,7 +2,8 @@
 (`data.demo.build_demo`, what `cli.py demo` writes; the import commands carry no self-assessments)
 and through the survey's own submission writer: a wave still collecting answers publishes nothing but how many answered,
 two readings around one submission differ in nothing a person said, a closed wave with answers is
-not opened again, and perception gaps hold only self-assessment groups of at least k people."""
+not opened again, and perception gaps hold only self-assessment groups of at least k people. On both
+backends (DuckDB, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -27,10 +28,10 @@ CLOSED = "2026-Q4"
 
 
 @pytest.fixture
-def db(demo_db_path):
-    database = Database(demo_db_path)
-    yield database
-    database.close()
+def db(demo_store):
+    """The demo on each backend in turn: on PostgreSQL the figures come from the process's analysis
+    copy, which must follow each submission to the open wave without publishing it."""
+    return demo_store
 
 
 def _submit(db: Database, rater: str, providers: tuple[str, ...], recommend: int, comment: str) -> None:
@@ -125,8 +126,9 @@ def test_route_5_perception_gaps_hold_only_self_assessment_groups_of_k_people(db
     selfs = (
         db.connection()
         .execute(
-            "SELECT provider_dept, customer_dept, dimension, count(*) AS n, avg((value - 1) * 25.0) AS mean"
-            " FROM self_assessments WHERE wave_id = ? GROUP BY ALL",
+            "SELECT provider_dept, customer_dept, dimension, count(*) AS n,"
+            " avg(CAST(value - 1 AS DOUBLE PRECISION) * 25) AS mean"
+            " FROM self_assessments WHERE wave_id = ? GROUP BY provider_dept, customer_dept, dimension",
             [CLOSED],
         )
         .df()
