@@ -648,12 +648,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "check",
-        help="count stored rows that break what the writers guarantee (exit 1 if any; stop the app first)",
+        help="count stored rows that break what the writers guarantee (exit 1 if any; on DuckDB stop the app"
+        " first)",
         description="The schema leaves a few rules to the app's writers. This counts the rows that break them:"
         " invitations of an unknown language (0006), department scopes of an account that is not a leader"
-        " (0007). The keys of responses and answers (migration 0011) and of scopes and plan owners (0012) are"
-        " in the schema. Every count is 0 in a sound database. Run it with the app stopped (the app holds the"
-        " database file).",
+        " (0007), answers whose wave is not their response's (0014; PostgreSQL's keys refuse them). The keys"
+        " of responses and answers (migration 0011) and of scopes and plan owners (0012) are in the schema."
+        " Every count is 0 in a sound database. On DuckDB run it with the app stopped (the app holds the"
+        " database file); on PostgreSQL at any time.",
     )
     _db_argument(p)
     p.set_defaults(handler=cmd_check)
@@ -663,8 +665,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "export",
-        help="write a privacy-safe table of a wave (or the action plans) to CSV, Parquet or Excel (DuckDB only"
-        " for now)",
+        help="write a privacy-safe table of a wave (or the action plans) to CSV, Parquet or Excel",
     )
     p.add_argument(
         "table",

@@ -113,10 +113,11 @@ def generate(path: Path, seed: float = 0.42) -> None:
     # each item: the latent plus item noise (uniform sum, sd about 9), rounded to 1-5
     con.execute(
         """
-        INSERT INTO answers
+        INSERT INTO answers (response_id, item_id, value, wave_id)
         SELECT g.response_id, i.item_id,
                CAST(least(5, greatest(1, round(1 + (g.latent + 18 * (random() + random() + random() - 1.5)) / 25)))
-                    AS SMALLINT)
+                    AS SMALLINT),
+               g.wave_id
         FROM gen g CROSS JOIN (SELECT unnest($items) AS item_id) i
         """,
         {"items": items},

@@ -74,7 +74,7 @@ def generate(path: Path, responses: int, earlier: int) -> None:
     # The export only reads answers; keys and foreign keys on 16 million generated rows would make
     # the set-up slow without changing what the export does, so the bench uses a plain table.
     con.execute("DROP TABLE answers")
-    con.execute("CREATE TABLE answers (response_id UUID, item_id VARCHAR, value SMALLINT)")
+    con.execute("CREATE TABLE answers (response_id UUID, item_id VARCHAR, value SMALLINT, wave_id VARCHAR)")
     for wave_id, count, opens in waves:
         con.execute(
             """
@@ -107,7 +107,8 @@ def generate(path: Path, responses: int, earlier: int) -> None:
         """
         INSERT INTO answers
         SELECT r.response_id, it.item_id,
-               CASE WHEN random() < 0.03 THEN NULL ELSE CAST(1 + floor(random() * 5) AS SMALLINT) END
+               CASE WHEN random() < 0.03 THEN NULL ELSE CAST(1 + floor(random() * 5) AS SMALLINT) END,
+               r.wave_id
         FROM responses r CROSS JOIN (SELECT unnest(?) AS item_id) it
         """,
         [list(survey.item_ids)],

@@ -145,9 +145,10 @@ SELECT response_id, wave_id, rater_dept, provider_dept, frequency,
        uuid(), DATE '2026-01-05' + CAST(substr(wave_id, 2) AS INTEGER) * 90
 FROM gen;
 
-INSERT INTO answers
+INSERT INTO answers (response_id, item_id, value, wave_id)
 SELECT g.response_id, item.item_id,
-       CAST(least(5, greatest(1, round(1 + (g.latent + 18 * (random() - 0.5)) / 25))) AS SMALLINT)
+       CAST(least(5, greatest(1, round(1 + (g.latent + 18 * (random() - 0.5)) / 25))) AS SMALLINT),
+       g.wave_id
 FROM gen g CROSS JOIN (SELECT unnest($items) AS item_id) item;
 """
 

@@ -28,6 +28,7 @@ if __name__ == "__main__" and not __package__:
     os.execv(sys.executable, [sys.executable, "-m", "bench.replica_report", *sys.argv[1:]])
 
 import argparse  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -150,6 +151,7 @@ def main() -> None:
         store.close()
     finally:
         server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)  # the generated database too, unless --db kept it elsewhere
 
 
 if __name__ == "__main__":

@@ -122,7 +122,12 @@ def insert_frames(con, responses: pd.DataFrame, answers: pd.DataFrame, comments:
         if column not in notes:
             notes[column] = pd.Series([], dtype=object)
     con.register("new_responses", frame)
-    con.register("new_answers", answers[["response_id", "item_id", "value"]])
+    # each answer carries its response's wave (migration 0014); check_frames made sure it has one
+    waves = dict(zip(frame["response_id"].astype(str), frame["wave_id"], strict=True))
+    con.register(
+        "new_answers",
+        answers[["response_id", "item_id", "value"]].assign(wave_id=answers["response_id"].astype(str).map(waves)),
+    )
     con.register("new_comments", notes)
     try:
         con.execute(
@@ -131,7 +136,8 @@ def insert_frames(con, responses: pd.DataFrame, answers: pd.DataFrame, comments:
             " CAST(submitted_on AS DATE) FROM new_responses"
         )
         con.execute(
-            "INSERT INTO answers SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM new_answers"
+            "INSERT INTO answers (response_id, item_id, value, wave_id)"
+            " SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT), wave_id FROM new_answers"
         )
         if len(notes):
             con.execute(
@@ -156,6 +162,11 @@ INTEGRITY_CHECKS = {
     ),
     # migration 0007: a scope's account must be a leader, a rule of two tables that no CHECK can say
     # (data/users.py admits only leaders); an unknown account the foreign key refuses (migration 0012)
+    # migration 0014: an answer's wave is its response's; PostgreSQL's foreign key (response_id,
+    # wave_id) refuses any other, DuckDB could not add it to a filled table (the writers copy it)
+    "answers whose wave is not their response's": (
+        "SELECT count(*) FROM answers a JOIN responses r ON r.response_id = a.response_id WHERE a.wave_id <> r.wave_id"
+    ),
     "department scopes of an account that is not a leader": (
         "SELECT count(*) FROM user_departments d WHERE NOT EXISTS"
         " (SELECT 1 FROM users u WHERE u.username = d.username AND u.role = 'leader')"
@@ -164,7 +175,7 @@ INTEGRITY_CHECKS = {
 
 
 def integrity_counts(db: Database) -> dict[str, int]:
-    """What the schema cannot refuse (migrations 0006 and 0007) and the writers guarantee instead,
+    """What the schema cannot refuse (migrations 0006, 0007 and 0014) and the writers guarantee instead,
     counted over the stored rows: every count is 0 in a sound database (`cli.py check`)."""
     con = db.connection()
     return {name: int(con.execute(sql).fetchone()[0]) for name, sql in INTEGRITY_CHECKS.items()}

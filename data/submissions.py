@@ -143,6 +143,7 @@ def submission_rows(
         answers["response_id"].extend([response_id] * len(rating.answers))
         answers["item_id"].extend(rating.answers.keys())
         answers["value"].extend(rating.answers.values())
+        answers["wave_id"].extend([wave_id] * len(rating.answers))
     selfs = tables["self_assessments"]
     for customer, dimension, value in submission.self_assessment:
         for column, item in (
@@ -160,7 +161,7 @@ def submission_rows(
 
 _FRAME_COLUMNS = {
     "responses": list(RESPONSE_COLUMNS),
-    "answers": ["response_id", "item_id", "value"],
+    "answers": ["response_id", "item_id", "value", "wave_id"],  # the wave: its response's (migration 0014)
     "response_comments": ["response_id", *COMMENT_COLUMNS.values()],
     "self_assessments": list(SELF_ASSESSMENT_COLUMNS),
 }
@@ -171,7 +172,8 @@ _INSERTS = {
         " CAST(recommend AS SMALLINT), CAST(submission_id AS UUID), CAST(submitted_on AS DATE) FROM new_responses"
     ),
     "answers": (
-        "INSERT INTO answers SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT) FROM new_answers"
+        "INSERT INTO answers (response_id, item_id, value, wave_id)"
+        " SELECT CAST(response_id AS UUID), item_id, CAST(value AS SMALLINT), wave_id FROM new_answers"
     ),
     "response_comments": (
         "INSERT INTO response_comments SELECT CAST(response_id AS UUID), comment_change, comment_need"

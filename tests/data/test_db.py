@@ -288,13 +288,13 @@ def test_bad_responses_are_refused_by_the_schema(org_db, overrides):
 def test_answers_outside_1_to_5_and_unlike_an_item_id_are_refused(org_db):
     rid = _insert_response(org_db)
     con = org_db.connection()
-    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 5)", [rid])
-    con.execute("INSERT INTO answers VALUES (?, 'reliability_2', NULL)", [rid])  # not applicable
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 5, 'W1')", [rid])
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_2', NULL, 'W1')", [rid])  # not applicable
     for value in (0, 6):
         with pytest.raises(org_db.constraint_errors):
-            con.execute("INSERT INTO answers VALUES (?, 'reliability_3', ?)", [rid, value])
+            con.execute("INSERT INTO answers VALUES (?, 'reliability_3', ?, 'W1')", [rid, value])
     with pytest.raises(org_db.constraint_errors):
-        con.execute("INSERT INTO answers VALUES (?, 'Reliability 1', 4)", [rid])  # not an item id
+        con.execute("INSERT INTO answers VALUES (?, 'Reliability 1', 4, 'W1')", [rid])  # not an item id
 
 
 def test_a_comment_can_be_corrected_in_place(org_db):
@@ -303,7 +303,7 @@ def test_a_comment_can_be_corrected_in_place(org_db):
     # redacted without touching the response.
     rid = _insert_response(org_db)
     con = org_db.connection()
-    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W1')", [rid])
     con.execute(
         "INSERT INTO response_comments (response_id, comment_need) VALUES (?, 'Ask Wang Wei, he never answers')", [rid]
     )

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from data.db import Database, migration_files
+from data.responses import integrity_counts
 
 SALES, PROD = "SALES", "PROD"
 
@@ -87,15 +88,36 @@ def test_a_provider_rated_twice_in_one_sitting_is_refused(keyed_db):
 
 def test_an_answer_of_a_missing_response_is_refused(keyed_db):
     with pytest.raises(keyed_db.constraint_errors):
-        keyed_db.connection().execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [str(uuid.uuid4())])
+        keyed_db.connection().execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W1')", [str(uuid.uuid4())])
+
+
+def test_an_answer_in_another_wave_than_its_response_is_refused_or_counted(keyed_db):
+    """Migration 0014: an answer carries its response's wave. PostgreSQL's foreign key (response_id,
+    wave_id) refuses any other; DuckDB cannot add that key to a filled table, so `cli.py check`
+    counts such an answer (the writers copy the wave from the response they write)."""
+    con = keyed_db.connection()
+    con.execute(
+        "INSERT INTO waves (wave_id, name_en, name_zh, survey_version, status, opens_on, closes_on)"
+        " VALUES ('W2', 'W2', 'W2', 's1', 'draft', DATE '2027-01-01', DATE '2027-12-31')"
+    )
+    rid = _response(con)  # in W1
+    if keyed_db.backend == "postgres":
+        with pytest.raises(keyed_db.constraint_errors):
+            con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W2')", [rid])
+        assert integrity_counts(keyed_db)["answers whose wave is not their response's"] == 0
+    else:
+        con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W2')", [rid])
+        assert integrity_counts(keyed_db)["answers whose wave is not their response's"] == 1
+    with pytest.raises(keyed_db.constraint_errors):  # and never without a wave
+        con.execute("INSERT INTO answers VALUES (?, 'reliability_2', 4, NULL)", [rid])
 
 
 def test_an_item_answered_twice_in_one_response_is_refused(keyed_db):
     con = keyed_db.connection()
     rid = _response(con)
-    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W1')", [rid])
     with pytest.raises(keyed_db.constraint_errors):
-        con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 2)", [rid])
+        con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 2, 'W1')", [rid])
 
 
 def test_a_comment_of_a_missing_response_or_twice_on_one_response_is_refused(keyed_db):
@@ -112,7 +134,7 @@ def test_a_comment_can_be_corrected_and_removed_while_answers_refer_to_its_respo
     # What an analyst does by hand (docs/operations.md): the response row itself is never updated.
     con = keyed_db.connection()
     rid = _response(con)
-    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W1')", [rid])
     con.execute("INSERT INTO response_comments VALUES (?, 'Ask Wang Wei, he never answers', 'Plans')", [rid])
     con.execute("UPDATE response_comments SET comment_change = '[removed]' WHERE response_id = ?", [rid])
     assert sorted(con.execute("SELECT question, text FROM comments").fetchall()) == [
@@ -133,7 +155,7 @@ def test_duckdb_refuses_any_update_of_an_answered_response_which_is_why_comments
     # Should DuckDB allow it one day, this test says that the comments could go back on the row.
     con = duckdb_keyed_db.connection()
     rid = _response(con)
-    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W1')", [rid])
     with pytest.raises(duckdb.ConstraintException, match="still referenced"):
         con.execute("UPDATE responses SET recommend = 3 WHERE response_id = ?", [rid])
     con.execute("BEGIN TRANSACTION")
@@ -149,7 +171,7 @@ def test_waves_and_departments_stay_updatable_with_responses_referring_to_them(k
     # under a parent and made inactive (data/org_import.py's upsert), a second import of the same org.
     con = keyed_db.connection()
     rid = _response(con)
-    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4)", [rid])
+    con.execute("INSERT INTO answers VALUES (?, 'reliability_1', 4, 'W1')", [rid])
     con.execute("UPDATE waves SET status = 'closed' WHERE wave_id = 'W1'")
     con.execute("UPDATE waves SET status = 'open' WHERE wave_id = 'W1' AND status = 'closed'")
     con.execute("UPDATE departments SET name_en = 'Sales & Marketing', parent_code = 'PROD' WHERE code = 'SALES'")
@@ -215,6 +237,8 @@ def test_migration_11_puts_the_keys_back_and_keeps_every_row(tmp_path):
     assert sorted(
         con.execute("SELECT CAST(response_id AS VARCHAR), item_id, value FROM answers").fetchall(), key=str
     ) == sorted([(first, "reliability_1", 4), (first, "reliability_2", None), (second, "reliability_1", 1)], key=str)
+    # and 0014 gave each answer its response's wave
+    assert con.execute("SELECT DISTINCT wave_id FROM answers").fetchall() == [("W",)]
     assert con.execute("SELECT CAST(response_id AS VARCHAR), question, text FROM comments").fetchall() == [
         (first, "change", "早点说")
     ]

@@ -81,7 +81,8 @@ def _another_response(writer, wave_id: str) -> None:
             [new, submission, old],
         )
         con.execute(
-            "INSERT INTO answers (response_id, item_id, value) SELECT CAST(? AS UUID), item_id, value FROM answers"
+            "INSERT INTO answers (response_id, item_id, value, wave_id)"
+            " SELECT CAST(? AS UUID), item_id, value, wave_id FROM answers"
             " WHERE response_id = CAST(? AS UUID)",
             [new, old],
         )
