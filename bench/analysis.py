@@ -144,7 +144,7 @@ def _pandas(db, wave_ids: list[str]) -> None:
 
     con = db.connection()
     responses = con.execute("SELECT * FROM responses WHERE list_contains(?, wave_id)", [wave_ids]).df()
-    answers = con.execute("SELECT * FROM answers").df()
+    answers = con.execute("SELECT response_id, item_id, value FROM answers").df()
     data = answers.merge(responses, on="response_id")
     data["score"] = (data["value"] - 1) * 25.0
     per_response = (

@@ -144,6 +144,14 @@ class _CopyDatabase(Database):
         return []
 
 
+# The wave a read is for, bound by `_Reader.rows` (set_config with a bound parameter, for this
+# transaction only) and read once per query (a subquery: PostgreSQL evaluates it once, not per row).
+# Why not `wave_id = $1`: the ADBC driver sends a query with parameters as a prepared statement
+# whose rows it converts one by one, and one without through binary COPY; measured, 3,000,000
+# answers of a wave in 2.13 s bound as $1, 1.47 s this way.
+_THE_WAVE = "(SELECT current_setting('icsat.wave'))"
+
+
 def _sent(columns: tuple[str, ...]) -> tuple[str, ...]:
     """The columns of a wave's rows that travel: not wave_id, the wave asked for (for 3,000,000
     answers, 0.24 s of reading), which `_insert` puts back."""
@@ -151,7 +159,7 @@ def _sent(columns: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def _select(table: str, columns: tuple[str, ...], per_wave: bool) -> str:
-    # The names come from _TABLES only, never from input; the wave is a bound parameter.
+    # The names come from _TABLES only, never from input; the wave is bound (`_THE_WAVE`).
     if not per_wave:
         names = ", ".join(f'"{column}"' for column in columns)
         return f'SELECT {names} FROM "{table}"'  # noqa: S608
@@ -163,14 +171,6 @@ def _select(table: str, columns: tuple[str, ...], per_wave: bool) -> str:
             f" JOIN responses r ON r.response_id = t.response_id WHERE r.wave_id = {_THE_WAVE}"
         )
     return f'SELECT {names} FROM "{table}" WHERE wave_id = {_THE_WAVE}'  # noqa: S608
-
-
-# The wave a read is for, bound by `_Reader.rows` (set_config with a bound parameter, for this
-# transaction only) and read once per query (a subquery: PostgreSQL evaluates it once, not per row).
-# Why not `wave_id = $1`: the ADBC driver sends a query with parameters as a prepared statement
-# whose rows it converts one by one, and one without through binary COPY; measured, 3,000,000
-# answers of a wave in 2.13 s bound as $1, 1.47 s this way.
-_THE_WAVE = "(SELECT current_setting('icsat.wave'))"
 
 
 class _Reader:
@@ -211,14 +211,8 @@ class _Reader:
             # stored (each a quarter of the table, say) the planner prefers reading every page;
             # measured at 4 waves of 3,000,000 answers: 0.75 s of server time through the index,
             # 1.15 s without. So for answers the index is asked for.
-            indexed = table == "answers"
-            if indexed:
-                self._cursor.execute("SET LOCAL enable_seqscan = off")
+            self._cursor.execute(f"SET LOCAL enable_seqscan = {'off' if table == 'answers' else 'on'}")
             self._cursor.execute(_select(table, columns, True))
-            if indexed:
-                table_rows = self._cursor.fetch_arrow_table()
-                self._cursor.execute("SET LOCAL enable_seqscan = on")
-                return table_rows
         else:
             names = ", ".join(f'"{column}"' for column in _sent(columns))
             self._cursor.execute(
@@ -294,8 +288,8 @@ class AnalysisCopy:
         """Bring these waves' rows to PostgreSQL's current version. Each wave is read in its own
         REPEATABLE READ transaction on its own connection (its version and its rows of one moment),
         the waves at the same time: measured on 2 cores, a wave and the one it is compared with read
-        on two connections in 5.3 s where one pass over both took 6.9 s. The rows are then swapped in
-        one DuckDB transaction."""
+        on two connections in 5.3 s where one pass over both took 6.9 s (before answers had their
+        wave, migration 0014). The rows are then swapped in one DuckDB transaction."""
         with ThreadPoolExecutor(max_workers=min(len(wave_ids), _READERS), thread_name_prefix="icsat-copy") as pool:
             reads = list(pool.map(self._read_wave, wave_ids))
         with self._db.transaction() as con:

@@ -64,7 +64,7 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
     # The demo is written by the bulk writer, which refuses these rows itself: every count is 0.
     assert cli.main(["check", "--db", str(demo_db_path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("ok ") == 2 and "PROBLEM" not in out
+    assert out.count("ok ") == 3 and "PROBLEM" not in out
     # Rows written by hand, past the writers, that the schema cannot refuse: each is counted under
     # its own name. (Responses and answers have their keys again, migration 0011, and scopes and plan
     # owners theirs, 0012: the schema refuses those rows itself, tests/data/test_keys.py.)
@@ -74,6 +74,11 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
     # a scope of an account that is not a leader (0007; data/users.py admits only leaders)
     con.execute("INSERT INTO users (username, display_name, role) VALUES ('an.analyst', 'A', 'analyst')")
     con.execute("INSERT INTO user_departments VALUES ('an.analyst', 'QA')")
+    # an answer in another wave than its response's (0014; PostgreSQL's key refuses it, DuckDB's writers copy it)
+    con.execute(
+        "INSERT INTO answers (response_id, item_id, value, wave_id) SELECT response_id, 'extra_1', 3,"
+        " (SELECT min(w.wave_id) FROM waves w WHERE w.wave_id <> r.wave_id) FROM responses r LIMIT 1"
+    )
     db.close()
     assert cli.main(["check", "--db", str(demo_db_path)]) == 1
     counted = {}
@@ -85,6 +90,7 @@ def test_check_finds_nothing_wrong_in_the_demo_and_each_kind_of_broken_row(demo_
     assert counted == {
         "invitations of an unknown language": 1,
         "department scopes of an account that is not a leader": 1,
+        "answers whose wave is not their response's": 1,
     }
 
 
