@@ -377,10 +377,3 @@ def analysis_db(db: object, wave_ids: Iterable[str] = ()) -> Database:
     if getattr(db, "backend", "duckdb") == "duckdb":
         return db
     return analysis_copy(db).current(db, wave_ids)
-
-
-def waves_in_duckdb(source: object, wave_ids: list[str]) -> Database:
-    """A new in-memory DuckDB copy of `source` (PostgreSQL) with the organisation and the rows of
-    `wave_ids`, for a one-off use (its own copy, not this process's); close it when done."""
-    copy = AnalysisCopy(source.path)
-    return copy.current(source, wave_ids)

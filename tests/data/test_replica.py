@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from data.demo import WAVES
-from data.replica import waves_in_duckdb
+from data.replica import AnalysisCopy
 from report.wave import build_wave_report
 
 
@@ -20,7 +20,7 @@ def test_a_wave_read_from_postgres_into_duckdb_gives_the_figures_of_the_duckdb_s
     from data.db import Database
 
     latest, before = WAVES[-1][0], WAVES[-2][0]
-    replica = waves_in_duckdb(pg_demo, [before, latest])
+    replica = AnalysisCopy(pg_demo.path).current(pg_demo, [before, latest])  # a copy of its own
     duck = Database(demo_db_template, read_only=True)
     try:
         count = "SELECT count(*) FROM responses WHERE wave_id = ?"
@@ -43,6 +43,13 @@ def test_a_wave_read_from_postgres_into_duckdb_gives_the_figures_of_the_duckdb_s
         )
         replica_count = replica.connection().execute("SELECT count(*) FROM response_comments").fetchone()
         assert replica_count == duck.connection().execute(stored, [before, latest]).fetchone()
+        # the answers, read by their own wave and without it on the wire (data/replica.py `_sent`),
+        # carry it again in the copy, as in the store
+        answers = "SELECT wave_id, count(*) FROM answers WHERE wave_id IN (?, ?) GROUP BY wave_id ORDER BY wave_id"
+        in_copy = replica.connection().execute(answers, [before, latest]).fetchall()
+        assert in_copy == duck.connection().execute(answers, [before, latest]).fetchall() and len(in_copy) == 2
+        mismatched = "SELECT count(*) FROM answers a JOIN responses r USING (response_id) WHERE a.wave_id <> r.wave_id"
+        assert replica.connection().execute(mismatched).fetchone() == (0,)
         from_replica = build_wave_report(replica, latest).cells
         from_duckdb = build_wave_report(duck, latest).cells
         assert len(from_duckdb) > 50
