@@ -146,20 +146,25 @@ def _indistinguishable(org: Org, folder, seed: int) -> None:
     try:
         _, frames_a = published(first, org)
         _, frames_b = published(second, other)
-        assert frames_a.keys() == frames_b.keys()
-        for name, frame in frames_a.items():
-            if isinstance(frame, dict):
-                for table, exported in frame.items():
-                    _same(exported, frames_b[name][table], f"{name}/{table}")
-            else:
-                _same(frame, frames_b[name], name)
+        _all_same(frames_a, frames_b, "changed with the hidden cells")
         assert comments_published(first, org) == comments_published(second, other)
     finally:
         first.close()
         second.close()
 
 
-def _same(a: pd.DataFrame, b: pd.DataFrame, name: str, how: str = "changed with the hidden cells") -> None:
+def _all_same(frames_a: dict, frames_b: dict, how: str) -> None:
+    """Every published table of `published` (views, and each export's tables) equal in both."""
+    assert frames_a.keys() == frames_b.keys()
+    for name, frame in frames_a.items():
+        if isinstance(frame, dict):
+            for table, exported in frame.items():
+                _same(exported, frames_b[name][table], f"{name}/{table}", how)
+        else:
+            _same(frame, frames_b[name], name, how)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame, name: str, how: str) -> None:
     try:
         pd.testing.assert_frame_equal(
             a.reset_index(drop=True), b.reset_index(drop=True), check_exact=False, rtol=1e-9, atol=1e-9
@@ -241,9 +246,6 @@ def test_the_actions_check_is_not_blind(tmp_path, monkeypatch):
 # --- on PostgreSQL ----------------------------------------------------------------------------------
 
 
-ON_BOTH = "differs between DuckDB and PostgreSQL"
-
-
 @pytest.fixture
 def pg_empty_url(pg_server, pg_empty_template):
     """The URL of a new, migrated, empty PostgreSQL database of the tests' own server."""
@@ -266,13 +268,7 @@ def test_postgres_publishes_the_same_numbers_and_the_attacker_finds_nothing(tmp_
         assert pg.backend == "postgres"
         figures, frames_pg = published(pg, org)
         _, frames_duck = published(duck, org)
-        assert frames_pg.keys() == frames_duck.keys()
-        for frame_name, frame in frames_duck.items():
-            if isinstance(frame, dict):
-                for table, exported in frame.items():
-                    _same(exported, frames_pg[frame_name][table], f"{frame_name}/{table}", ON_BOTH)
-            else:
-                _same(frame, frames_pg[frame_name], frame_name, ON_BOTH)
+        _all_same(frames_duck, frames_pg, "differs between DuckDB and PostgreSQL")
         assert comments_published(pg, org) == comments_published(duck, org)
         result = attack(org, figures)
         from_actions = actions_problems(pg, figures)
