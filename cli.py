@@ -648,8 +648,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "check",
-        help="count stored rows that break what the writers guarantee (exit 1 if any; on DuckDB stop the app"
-        " first)",
+        help="count stored rows that break what the writers guarantee (exit 1 if any; on DuckDB stop the app first)",
         description="The schema leaves a few rules to the app's writers. This counts the rows that break them:"
         " invitations of an unknown language (0006), department scopes of an account that is not a leader"
         " (0007), answers whose wave is not their response's (0014; PostgreSQL's keys refuse them). The keys"
