@@ -41,6 +41,7 @@ def get_database() -> Database | PostgresDatabase:
         versions.follow(database)
         threading.Thread(target=_warm_analysis_copy, args=(database,), name="icsat-warm", daemon=True).start()
     else:
+        versions.follow(None)  # one process owns the file: its own counters see every write
         start_backup_watcher(database)
     start_scheduler(database)
     return database

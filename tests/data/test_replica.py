@@ -226,6 +226,28 @@ def test_page_caches_follow_another_process_s_writes_on_postgres(pg_demo, monkey
         versions.follow(None)
 
 
+def test_the_process_database_follows_postgres_and_stops_when_it_is_a_duckdb_file(pg_demo, demo_db_path, monkeypatch):
+    """ui.connection.get_database follows the store it opens: a PostgreSQL database's versions join
+    the page caches' keys; a DuckDB file opened after it (tests do this; so would a process moved
+    back to a file) stops that, else every page would ask a database no longer in use (all
+    results pages failed after one PostgreSQL page test ran in the same process)."""
+    from services import versions
+    from ui.connection import get_database
+
+    monkeypatch.setenv("ICSAT_DB", pg_demo.path)
+    get_database.clear()
+    try:
+        assert get_database().backend == "postgres"
+        assert len(versions.data_version(WAVES[-1][0])) == 5  # this process's counters and the store's
+        monkeypatch.setenv("ICSAT_DB", str(demo_db_path))
+        get_database.clear()
+        assert get_database().backend == "duckdb"
+        assert len(versions.data_version(WAVES[-1][0])) == 2  # this process's counters only
+    finally:
+        get_database.clear()
+        versions.follow(None)
+
+
 def test_a_real_submission_only_grows_its_wave_so_the_copy_adds_it_alone(pg_demo):
     # The survey's own path (claim and rows by COPY in one transaction) must not count as an edit,
     # else every open wave would be read whole after each submission.

@@ -96,6 +96,7 @@ def test_hostile_tokens_in_the_link_are_refused_and_slow_the_session_down(token_
     target, _ = token_db
     waits = []
     monkeypatch.setattr("ui.survey_flow.slow_down", waits.append)
+    monkeypatch.setenv("ICSAT_DB", target)  # put back after the test: this database goes with the module
     at = run_page("views/survey.py", target, role=None)
     for token in HOSTILE_TOKENS:
         at.query_params["token"] = token
