@@ -162,14 +162,14 @@ INTEGRITY_CHECKS = {
     ),
     # migration 0007: a scope's account must be a leader, a rule of two tables that no CHECK can say
     # (data/users.py admits only leaders); an unknown account the foreign key refuses (migration 0012)
+    "department scopes of an account that is not a leader": (
+        "SELECT count(*) FROM user_departments d WHERE NOT EXISTS"
+        " (SELECT 1 FROM users u WHERE u.username = d.username AND u.role = 'leader')"
+    ),
     # migration 0014: an answer's wave is its response's; PostgreSQL's foreign key (response_id,
     # wave_id) refuses any other, DuckDB could not add it to a filled table (the writers copy it)
     "answers whose wave is not their response's": (
         "SELECT count(*) FROM answers a JOIN responses r ON r.response_id = a.response_id WHERE a.wave_id <> r.wave_id"
-    ),
-    "department scopes of an account that is not a leader": (
-        "SELECT count(*) FROM user_departments d WHERE NOT EXISTS"
-        " (SELECT 1 FROM users u WHERE u.username = d.username AND u.role = 'leader')"
     ),
 }
 
